@@ -1,0 +1,246 @@
+//! Blocking: every account emits xxh3 keys (each identifier value, plus name keys combined with birth date or
+//! country); the `(key, account)` entries are sorted and walked run by run. A run is a block: its length is
+//! the frequency of that value, written back to the accounts for rarity weighting. Blocks with more accounts
+//! than the cap generate no pairs (block purging) and are reported; the others generate all their pairs,
+//! packed as `u64` and deduplicated across keys. Nothing here ever looks at all n² pairs.
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::config::Blocking as BlockingCfg;
+use crate::normalize::tagged_hash;
+use crate::record::{Accounts, Signal};
+
+/// Keys that exist only for blocking (they carry no value frequency).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Derived {
+    NameDob = 1,
+    PhoneticCountry = 2,
+    PhoneticDob = 3,
+    FormalName = 4,
+}
+
+impl Derived {
+    const ALL: [Derived; 4] = [Derived::NameDob, Derived::PhoneticCountry, Derived::PhoneticDob, Derived::FormalName];
+    fn as_str(self) -> &'static str {
+        match self {
+            Derived::NameDob => "name+date_of_birth",
+            Derived::PhoneticCountry => "phonetic_name+country",
+            Derived::PhoneticDob => "phonetic_name+date_of_birth",
+            Derived::FormalName => "formal_name",
+        }
+    }
+}
+
+/// One key occurrence: the key, the account, and where the value's frequency goes (`NO_SLOT` - kind for
+/// derived keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
+    key: u64,
+    account: u32,
+    slot: u32,
+}
+
+const NO_SLOT: u32 = u32::MAX - 16;
+
+/// A key with too many accounts to block on.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Oversized {
+    pub key: String,
+    pub signal: &'static str,
+    pub accounts: usize,
+    /// A few account indices holding the key (turned into account ids by the report).
+    #[serde(skip)]
+    pub sample: Vec<u32>,
+    pub sample_account_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BlockStats {
+    pub key_occurrences: u64,
+    pub distinct_keys: u64,
+    pub blocks: u64,
+    pub oversized_keys: u64,
+    /// Pairs the oversized keys would have generated.
+    pub pairs_avoided: u64,
+    pub candidate_pairs_before_dedup: u64,
+    pub candidate_pairs: u64,
+    pub largest_oversized: Vec<Oversized>,
+}
+
+/// Candidate pairs (`a << 32 | b`, a < b), sorted and unique, with the statistics of blocking.
+pub struct Candidates {
+    pub pairs: Vec<u64>,
+    pub stats: BlockStats,
+}
+
+pub fn pack(a: u32, b: u32) -> u64 {
+    let (a, b) = if a < b { (a, b) } else { (b, a) };
+    ((a as u64) << 32) | b as u64
+}
+
+pub fn unpack(p: u64) -> (u32, u32) {
+    ((p >> 32) as u32, p as u32)
+}
+
+/// The signals whose values are keys (and get frequencies).
+const KEYED: [Signal; 9] = Signal::ALL;
+
+fn derived_keys(acc: &Accounts, i: usize, out: &mut Vec<(Derived, u64)>) {
+    let sorted = acc.name_sorted.get(i);
+    let dob = acc.dob[i];
+    let ph = acc.name_phonetic[i];
+    if !sorted.is_empty() && dob != 0 {
+        let mut b = sorted.as_bytes().to_vec();
+        b.extend_from_slice(&dob.to_le_bytes());
+        out.push((Derived::NameDob, tagged_hash(Derived::NameDob as u64, &b)));
+    }
+    if ph != 0 {
+        if acc.country[i][0] != 0 {
+            let mut b = ph.to_le_bytes().to_vec();
+            b.extend_from_slice(&acc.country[i]);
+            out.push((Derived::PhoneticCountry, tagged_hash(Derived::PhoneticCountry as u64, &b)));
+        }
+        if dob != 0 {
+            let mut b = ph.to_le_bytes().to_vec();
+            b.extend_from_slice(&dob.to_le_bytes());
+            out.push((Derived::PhoneticDob, tagged_hash(Derived::PhoneticDob as u64, &b)));
+        }
+    }
+    // Nickname-folded name without initials: Bob Smith and Robert J. Smith meet here.
+    let formal = acc.name_formal.get(i);
+    if !formal.is_empty() {
+        out.push((Derived::FormalName, tagged_hash(Derived::FormalName as u64, formal.as_bytes())));
+    }
+}
+
+/// Builds the candidate pairs and fills in value frequencies on `acc`.
+pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
+    let n = acc.len();
+    // Slot bases: the frequency of value j of signal s lives at freq[s][j]; a slot is base[s] + j.
+    let mut base = [0u32; Signal::COUNT + 1];
+    for (k, s) in KEYED.iter().enumerate() {
+        base[k + 1] = base[k] + acc.signal(*s).values.len() as u32;
+    }
+    let mut entries: Vec<Entry> = (0..n)
+        .into_par_iter()
+        .fold(Vec::new, |mut v, i| {
+            for (k, s) in KEYED.iter().enumerate() {
+                let m = acc.signal(*s);
+                let r = m.range(i);
+                for j in r {
+                    v.push(Entry {
+                        key: m.values[j],
+                        account: i as u32,
+                        slot: base[k] + j as u32,
+                    });
+                }
+            }
+            let mut d = Vec::with_capacity(4);
+            derived_keys(acc, i, &mut d);
+            for (kind, key) in d {
+                v.push(Entry {
+                    key,
+                    account: i as u32,
+                    slot: NO_SLOT + kind as u32,
+                });
+            }
+            v
+        })
+        .reduce(Vec::new, |mut a, mut b| {
+            a.append(&mut b);
+            a
+        });
+    entries.par_sort_unstable();
+
+    let mut stats = BlockStats {
+        key_occurrences: entries.len() as u64,
+        ..Default::default()
+    };
+    // Walk runs: frequencies, block sizes, oversized keys.
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut oversized: Vec<Oversized> = Vec::new();
+    let mut freq: Vec<Vec<u32>> = KEYED.iter().map(|s| vec![0; acc.signal(*s).values.len()]).collect();
+    let mut start = 0;
+    while start < entries.len() {
+        let key = entries[start].key;
+        let mut end = start + 1;
+        while end < entries.len() && entries[end].key == key {
+            end += 1;
+        }
+        // Accounts are distinct within a run: values are deduplicated per account, and derived keys are
+        // one per account and kind — except a hash collision across kinds, which dedup below absorbs.
+        let len = end - start;
+        stats.distinct_keys += 1;
+        for e in &entries[start..end] {
+            if e.slot < NO_SLOT {
+                let k = base.partition_point(|&b| b <= e.slot) - 1;
+                freq[k][(e.slot - base[k]) as usize] = len as u32;
+            }
+        }
+        if len >= 2 {
+            if len > cfg.max_block_size {
+                stats.oversized_keys += 1;
+                stats.pairs_avoided += (len as u64) * (len as u64 - 1) / 2;
+                let slot = entries[start].slot;
+                let signal = if slot < NO_SLOT {
+                    KEYED[base.partition_point(|&b| b <= slot) - 1].as_str()
+                } else {
+                    Derived::ALL.iter().find(|d| NO_SLOT + **d as u32 == slot).map(|d| d.as_str()).unwrap_or("derived")
+                };
+                oversized.push(Oversized {
+                    key: format!("{key:016x}"),
+                    signal,
+                    accounts: len,
+                    sample: entries[start..end].iter().take(3).map(|e| e.account).collect(),
+                    sample_account_ids: vec![],
+                });
+            } else {
+                stats.blocks += 1;
+                runs.push((start, end));
+            }
+        }
+        start = end;
+    }
+    for (k, s) in KEYED.iter().enumerate() {
+        acc.signal_mut(*s).freq = std::mem::take(&mut freq[k]);
+    }
+    oversized.sort_by(|a, b| b.accounts.cmp(&a.accounts).then(a.key.cmp(&b.key)));
+    oversized.truncate(20);
+    stats.largest_oversized = oversized;
+
+    let mut pairs: Vec<u64> = runs
+        .par_iter()
+        .fold(Vec::new, |mut v, &(s, e)| {
+            let run = &entries[s..e];
+            for x in 0..run.len() {
+                for y in x + 1..run.len() {
+                    if run[x].account != run[y].account {
+                        v.push(pack(run[x].account, run[y].account));
+                    }
+                }
+            }
+            v
+        })
+        .reduce(Vec::new, |mut a, mut b| {
+            a.append(&mut b);
+            a
+        });
+    drop(entries);
+    stats.candidate_pairs_before_dedup = pairs.len() as u64;
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    stats.candidate_pairs = pairs.len() as u64;
+    Candidates { pairs, stats }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pack_orders_and_roundtrips() {
+        assert_eq!(unpack(pack(7, 3)), (3, 7));
+        assert_eq!(pack(3, 7), pack(7, 3));
+    }
+}

@@ -1,0 +1,89 @@
+//! The command line: what the user typed, per subcommand (clap derive). No logic lives here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "sybilscan", version, about = "Finds duplicate and ban-evading accounts in a marketplace export.")]
+pub struct Cli {
+    /// Log level for stage counts and timings on stderr (error, warn, info, debug); or set RUST_LOG.
+    #[arg(long, global = true, default_value = "info")]
+    pub log: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the pipeline on an accounts export and write the review files.
+    Run(RunArgs),
+    /// Show the per-signal weights of one pair from a finished run, as a waterfall.
+    Explain(ExplainArgs),
+    /// Write a synthetic marketplace with ground truth (accounts.csv, reviews.csv, truth.csv).
+    Generate(GenerateArgs),
+    /// Score clusters.csv against truth.csv: pairwise and B-cubed precision/recall/F1, per-scenario recall.
+    Evaluate(EvaluateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The accounts export: .csv (UTF-8, header) or .parquet, with the contract's columns.
+    #[arg(long, value_name = "PATH")]
+    pub accounts: PathBuf,
+    /// Output directory (created if missing); files in it are replaced atomically.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// TOML file: column mapping, thresholds, m/u values, caps. Every setting has a default.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Worker threads (default: one per core). Output does not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Optional reviews file (reviewer_id, reviewee_id, rating, created_at) for review-ring detection.
+    #[arg(long, value_name = "PATH")]
+    pub reviews: Option<PathBuf>,
+    /// Replace names and emails in the review files by short stable hashes.
+    #[arg(long)]
+    pub redact: bool,
+    /// Override scoring.link_probability: pairs at or above this match probability are links.
+    #[arg(long, value_name = "P")]
+    pub link_probability: Option<f64>,
+    /// Override blocking.max_block_size: keys held by more accounts generate no pairs.
+    #[arg(long, value_name = "N")]
+    pub max_block_size: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The output directory of a finished run (its summary.json names the input and config).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    pub account_a: String,
+    pub account_b: String,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// How many accounts to write.
+    #[arg(long, value_name = "N")]
+    pub accounts: u64,
+    /// Random seed: the same seed writes the same files.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// truth.csv from `generate` (account_id, person_id, scenario).
+    #[arg(long, value_name = "PATH")]
+    pub truth: PathBuf,
+    /// clusters.csv from `run`.
+    #[arg(long, value_name = "PATH")]
+    pub clusters: PathBuf,
+    /// Where to write the metrics as JSON (default: evaluation.json beside clusters.csv).
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+}

@@ -1,0 +1,140 @@
+//! Clustering: joins linked accounts into clusters, strongest link first (Kruskal order), with a guard
+//! against chaining. Two groups merge only if (a) the merged cluster stays within `max_cluster_size` and
+//! (b) the mean match probability over *all* pairs across the two groups — each pair compared directly,
+//! whether or not blocking paired it — is at least `min_mean_probability`. So A–B and B–C merge A with C
+//! only when A and C also look alike on average; a weak bridge through a third account is refused.
+
+use std::collections::HashMap;
+
+use crate::block::pack;
+use crate::config::Clustering;
+use crate::score::{Scored, Scorer, probability};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cluster {
+    /// Account indices, ascending.
+    pub members: Vec<u32>,
+    /// Mean match probability over all pairs of members.
+    pub score: f64,
+    /// The links that joined it (as merged), strongest first.
+    pub links: Vec<Scored>,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ClusterStats {
+    pub links: u64,
+    pub merges: u64,
+    /// Links not used because the groups at their ends failed the mean-probability guard.
+    pub refused_weak_bridge: u64,
+    /// Links not used because the merged cluster would exceed the size cap.
+    pub refused_size_cap: u64,
+}
+
+/// Weights of scored pairs, with on-demand scoring of the rest.
+struct PairWeights<'a> {
+    known: HashMap<u64, f64>,
+    scorer: &'a Scorer<'a>,
+}
+
+impl PairWeights<'_> {
+    fn get(&self, a: u32, b: u32) -> f64 {
+        match self.known.get(&pack(a, b)) {
+            Some(w) => *w,
+            None => self.scorer.weight(a as usize, b as usize),
+        }
+    }
+}
+
+fn find(parent: &mut [u32], mut x: u32) -> u32 {
+    while parent[x as usize] != x {
+        let p = parent[x as usize];
+        parent[x as usize] = parent[p as usize];
+        x = p;
+    }
+    x
+}
+
+/// Clusters the links (scored pairs at or above `link_weight`).
+pub fn cluster(scorer: &Scorer, scored: &[Scored], link_weight: f64, cfg: &Clustering) -> (Vec<Cluster>, ClusterStats) {
+    let mut links: Vec<Scored> = scored.iter().copied().filter(|s| s.weight >= link_weight).collect();
+    links.sort_by(|x, y| y.weight.total_cmp(&x.weight).then(x.a.cmp(&y.a)).then(x.b.cmp(&y.b)));
+    let weights = PairWeights {
+        known: scored.iter().map(|s| (pack(s.a, s.b), s.weight)).collect(),
+        scorer,
+    };
+    let mut stats = ClusterStats {
+        links: links.len() as u64,
+        ..Default::default()
+    };
+    // Only accounts that appear in links take part; index them compactly.
+    let mut local: HashMap<u32, u32> = HashMap::new();
+    let mut global: Vec<u32> = Vec::new();
+    for l in &links {
+        for x in [l.a, l.b] {
+            local.entry(x).or_insert_with(|| {
+                global.push(x);
+                (global.len() - 1) as u32
+            });
+        }
+    }
+    let n = global.len();
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    let mut members: Vec<Vec<u32>> = global.iter().map(|&g| vec![g]).collect();
+    let mut used: Vec<Vec<Scored>> = vec![Vec::new(); n];
+    for l in &links {
+        let (ra, rb) = (find(&mut parent, local[&l.a]), find(&mut parent, local[&l.b]));
+        if ra == rb {
+            continue;
+        }
+        let (ma, mb) = (&members[ra as usize], &members[rb as usize]);
+        if ma.len() + mb.len() > cfg.max_cluster_size {
+            stats.refused_size_cap += 1;
+            continue;
+        }
+        if ma.len() > 1 || mb.len() > 1 {
+            let mut sum = 0.0;
+            for &x in ma {
+                for &y in mb {
+                    sum += probability(weights.get(x, y));
+                }
+            }
+            if sum / ((ma.len() * mb.len()) as f64) < cfg.min_mean_probability {
+                stats.refused_weak_bridge += 1;
+                continue;
+            }
+        }
+        // Union by size; keep the larger root.
+        let (big, small) = if ma.len() >= mb.len() { (ra, rb) } else { (rb, ra) };
+        parent[small as usize] = big;
+        let moved = std::mem::take(&mut members[small as usize]);
+        members[big as usize].extend(moved);
+        let moved_links = std::mem::take(&mut used[small as usize]);
+        used[big as usize].extend(moved_links);
+        used[big as usize].push(*l);
+        stats.merges += 1;
+    }
+    let mut out = Vec::new();
+    for r in 0..n {
+        if find(&mut parent, r as u32) as usize == r && members[r].len() > 1 {
+            let mut m = std::mem::take(&mut members[r]);
+            m.sort_unstable();
+            let mut sum = 0.0;
+            let mut cnt = 0usize;
+            for i in 0..m.len() {
+                for j in i + 1..m.len() {
+                    sum += probability(weights.get(m[i], m[j]));
+                    cnt += 1;
+                }
+            }
+            let mut l = std::mem::take(&mut used[r]);
+            l.sort_by(|x, y| y.weight.total_cmp(&x.weight).then(x.a.cmp(&y.a)).then(x.b.cmp(&y.b)));
+            out.push(Cluster {
+                members: m,
+                score: sum / cnt as f64,
+                links: l,
+            });
+        }
+    }
+    out.sort_by_key(|c| c.members[0]);
+    (out, stats)
+}

@@ -1,0 +1,144 @@
+//! One function per subcommand: turns parsed arguments into library calls and prints what a person reads.
+//! Errors get their context here (anyhow), at the edge.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{Command, EvaluateArgs, ExplainArgs, GenerateArgs, RunArgs};
+use crate::config::Config;
+use crate::pipeline::{self, RunOptions};
+use crate::score::{Scorer, level_text, probability};
+
+pub fn dispatch(cmd: Command) -> Result<()> {
+    match cmd {
+        Command::Run(a) => run(a),
+        Command::Explain(a) => explain(a),
+        Command::Generate(a) => generate(a),
+        Command::Evaluate(a) => evaluate(a),
+    }
+}
+
+fn run(a: RunArgs) -> Result<()> {
+    let mut config = match &a.config {
+        Some(p) => Config::from_file(p)?,
+        None => Config::default(),
+    };
+    if let Some(p) = a.link_probability {
+        config.scoring.link_probability = p;
+    }
+    if let Some(n) = a.max_block_size {
+        config.blocking.max_block_size = n;
+    }
+    let opts = RunOptions {
+        accounts: a.accounts,
+        out: a.out,
+        config,
+        threads: a.threads,
+        reviews: a.reviews,
+        redact: a.redact,
+    };
+    let s = pipeline::run(&opts).with_context(|| format!("sybilscan run on {}", opts.accounts.display()))?;
+    eprintln!(
+        "{} rows read, {} used, {} quarantined; {} candidate pairs, {} links; {} clusters ({} accounts); \
+         queue: {} ban_evasion, {} review_manipulation, {} duplicate_accounts -> {}",
+        s.rows.read,
+        s.rows.used,
+        s.rows.quarantined,
+        s.blocking.candidate_pairs,
+        s.scoring.links,
+        s.clusters,
+        s.accounts_in_clusters,
+        s.verdicts.get("ban_evasion").unwrap_or(&0),
+        s.verdicts.get("review_manipulation").unwrap_or(&0),
+        s.verdicts.get("duplicate_accounts").unwrap_or(&0),
+        opts.out.display()
+    );
+    Ok(())
+}
+
+/// What `explain` needs from a finished run.
+#[derive(serde::Deserialize)]
+struct RunRecord {
+    input: String,
+    #[serde(default)]
+    reviews_input: Option<String>,
+    config: Config,
+}
+
+fn explain(a: ExplainArgs) -> Result<()> {
+    let summary_path = a.out.join("summary.json");
+    let text = std::fs::read_to_string(&summary_path)
+        .with_context(|| format!("reading {} (run `sybilscan run` first)", summary_path.display()))?;
+    let rec: RunRecord =
+        serde_json::from_str(&text).with_context(|| format!("{} is not a sybilscan summary", summary_path.display()))?;
+    let (mut acc, ..) = pipeline::load_accounts(Path::new(&rec.input), &rec.config)?;
+    let reviews = match &rec.reviews_input {
+        Some(p) => Some(crate::policy::load_reviews(Path::new(p), &acc)?),
+        None => None,
+    };
+    crate::block::block(&mut acc, &rec.config.blocking);
+    let find = |id: &str| (0..acc.len()).find(|&i| acc.id.get(i) == id);
+    let ia = find(&a.account_a).ok_or_else(|| crate::error::Error::NotFound(format!("no account `{}` in {}", a.account_a, rec.input)))?;
+    let ib = find(&a.account_b).ok_or_else(|| crate::error::Error::NotFound(format!("no account `{}` in {}", a.account_b, rec.input)))?;
+    let scorer = Scorer::new(&acc, &rec.config, reviews.as_ref().map(|r| &r.set));
+    print!("{}", waterfall(&scorer, ia, ib, &rec.config));
+    Ok(())
+}
+
+/// The explanation of a pair as a table: signal, level, weight, running total, probability.
+pub fn waterfall(scorer: &Scorer, a: usize, b: usize, cfg: &Config) -> String {
+    let acc = scorer.accounts();
+    let ex = scorer.explain(a, b);
+    let mut out = format!(
+        "{} ~ {}   profile: {}\n{:<14} {:<28} {:>8} {:>8} {:>8}\n",
+        acc.id.get(a),
+        acc.id.get(b),
+        ex.profile.as_str(),
+        "signal",
+        "level",
+        "weight",
+        "total",
+        "prob"
+    );
+    let mut total = ex.prior;
+    out += &format!("{:<14} {:<28} {:>+8.2} {:>+8.2} {:>8.4}\n", "prior", "", ex.prior, total, probability(total));
+    for it in &ex.items {
+        total += it.weight;
+        out += &format!(
+            "{:<14} {:<28} {:>+8.2} {:>+8.2} {:>8.4}\n",
+            it.field.as_str(),
+            level_text(it.level),
+            it.weight,
+            total,
+            probability(total)
+        );
+    }
+    out += &format!(
+        "=> match weight {:+.2}, probability {:.4}: {} (link at {:+.2})\n",
+        ex.weight,
+        probability(ex.weight),
+        if ex.weight >= cfg.link_weight() { "LINK" } else { "no link" },
+        cfg.link_weight()
+    );
+    out
+}
+
+fn generate(a: GenerateArgs) -> Result<()> {
+    let stats = crate::synth::generate(&crate::synth::SynthConfig::new(a.accounts, a.seed), &a.out)
+        .with_context(|| format!("generating into {}", a.out.display()))?;
+    eprintln!("wrote {} accounts ({} persons), {} reviews to {}", stats.accounts, stats.persons, stats.reviews, a.out.display());
+    Ok(())
+}
+
+fn evaluate(a: EvaluateArgs) -> Result<()> {
+    let m = crate::evaluate::evaluate_files(&a.truth, &a.clusters)?;
+    let json = serde_json::to_string_pretty(&m)?;
+    let path = a.json.clone().unwrap_or_else(|| a.clusters.with_file_name("evaluation.json"));
+    crate::report::write_atomic(&path, |w| {
+        w.write_all(json.as_bytes())?;
+        w.write_all(b"\n")
+    })?;
+    println!("{json}");
+    Ok(())
+}

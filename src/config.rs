@@ -1,0 +1,303 @@
+//! Validated settings. Every setting has a documented default, so no config file is needed for the input
+//! contract; a `--config` TOML file can map export column names onto the contract and override any number.
+//! Command-line flags are merged on top by `pipeline`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::record::COLUMNS;
+
+/// One comparison level's m (probability among pairs of one person) and u (among other candidate pairs).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MU {
+    pub m: f64,
+    pub u: f64,
+}
+
+impl MU {
+    const fn new(m: f64, u: f64) -> Self {
+        MU { m, u }
+    }
+    /// The level's match weight in bits: log2(m / u).
+    pub fn weight(&self) -> f64 {
+        (self.m / self.u).log2()
+    }
+}
+
+/// m/u of every comparison level (see README, "Algorithm"). u is measured among candidate pairs (accounts
+/// that share at least one blocking key), not among all pairs of the export, which keeps the numbers
+/// independent of the export's size. Levels that say "shared" are also rarity-adjusted by the number of
+/// accounts holding the shared value.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Levels {
+    pub name_exact: MU,
+    pub name_formal: MU,
+    pub name_fuzzy_high: MU,
+    pub name_fuzzy_mid: MU,
+    pub name_partial: MU,
+    pub name_different: MU,
+    pub email_exact: MU,
+    pub email_handle: MU,
+    pub email_different: MU,
+    pub phone_exact: MU,
+    pub phone_different: MU,
+    pub id_document_exact: MU,
+    pub id_document_different: MU,
+    pub dob_exact: MU,
+    pub dob_different: MU,
+    pub payment_shared: MU,
+    pub payment_different: MU,
+    pub device_shared: MU,
+    pub device_different: MU,
+    pub ip_shared: MU,
+    pub ip_prefix_shared: MU,
+    pub ip_different: MU,
+    pub reviewed: MU,
+}
+
+impl Default for Levels {
+    fn default() -> Self {
+        Levels {
+            name_exact: MU::new(0.55, 0.01),
+            name_formal: MU::new(0.10, 0.004),
+            name_fuzzy_high: MU::new(0.12, 0.01),
+            name_fuzzy_mid: MU::new(0.05, 0.03),
+            name_partial: MU::new(0.03, 0.12),
+            name_different: MU::new(0.15, 0.83),
+            email_exact: MU::new(0.35, 0.0002),
+            email_handle: MU::new(0.10, 0.002),
+            email_different: MU::new(0.55, 0.998),
+            phone_exact: MU::new(0.45, 0.002),
+            phone_different: MU::new(0.40, 0.998),
+            id_document_exact: MU::new(0.97, 0.000_01),
+            id_document_different: MU::new(0.03, 0.999_99),
+            dob_exact: MU::new(0.85, 0.002),
+            dob_different: MU::new(0.08, 0.998),
+            payment_shared: MU::new(0.30, 0.002),
+            payment_different: MU::new(0.55, 0.99),
+            device_shared: MU::new(0.45, 0.002),
+            device_different: MU::new(0.45, 0.99),
+            ip_shared: MU::new(0.50, 0.02),
+            ip_prefix_shared: MU::new(0.15, 0.04),
+            ip_different: MU::new(0.35, 0.94),
+            reviewed: MU::new(0.05, 0.0005),
+        }
+    }
+}
+
+/// m of the "different" levels under the concealment profile (a sanctioned account and a newer one, or two
+/// accounts where one reviewed the other): an evader or a sock puppet changes name, email, phone and often
+/// birth date on purpose, so those differences are expected and weigh (almost) nothing. u stays as in `Levels`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConcealmentM {
+    pub name_different: f64,
+    pub name_partial: f64,
+    pub email_different: f64,
+    pub phone_different: f64,
+    pub dob_different: f64,
+}
+
+impl Default for ConcealmentM {
+    fn default() -> Self {
+        ConcealmentM {
+            name_different: 0.83,
+            name_partial: 0.12,
+            email_different: 0.998,
+            phone_different: 0.998,
+            dob_different: 0.7,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Blocking {
+    /// A key held by more accounts than this generates no candidate pairs (it is listed in the summary).
+    pub max_block_size: usize,
+    /// A value held by more accounts than this is junk: it weighs nothing when two accounts share it.
+    pub junk_value_accounts: u32,
+}
+
+impl Default for Blocking {
+    fn default() -> Self {
+        Blocking {
+            max_block_size: 100,
+            junk_value_accounts: 1000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Scoring {
+    /// Prior probability that a candidate pair is one person (before any comparison).
+    pub prior: f64,
+    /// A pair whose match probability is at least this is a link.
+    pub link_probability: f64,
+    /// Pairs within this many bits below the link threshold are reported as near misses.
+    pub near_miss_bits: f64,
+    /// Jaro-Winkler similarity of names for the `name_fuzzy_high` and `name_fuzzy_mid` levels.
+    pub name_jw_high: f64,
+    pub name_jw_mid: f64,
+    pub levels: Levels,
+    pub concealment_m: ConcealmentM,
+}
+
+impl Default for Scoring {
+    fn default() -> Self {
+        Scoring {
+            prior: 0.01,
+            link_probability: 0.5,
+            near_miss_bits: 4.0,
+            name_jw_high: 0.92,
+            name_jw_mid: 0.84,
+            levels: Levels::default(),
+            concealment_m: ConcealmentM::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Clustering {
+    /// Two groups merge only if the mean match probability over all pairs across them is at least this.
+    pub min_mean_probability: f64,
+    /// No cluster grows beyond this many accounts.
+    pub max_cluster_size: usize,
+}
+
+impl Default for Clustering {
+    fn default() -> Self {
+        Clustering {
+            min_mean_probability: 0.5,
+            max_cluster_size: 50,
+        }
+    }
+}
+
+/// All settings of a run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Contract column name → column name in the export, for exports whose names differ.
+    pub columns: BTreeMap<String, String>,
+    pub blocking: Blocking,
+    pub scoring: Scoring,
+    pub clustering: Clustering,
+}
+
+impl Config {
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let cfg: Config = toml::from_str(&text).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        cfg.validate().map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        Ok(cfg)
+    }
+
+    /// The export column that feeds a contract column.
+    pub fn source_column<'a>(&'a self, contract: &'a str) -> &'a str {
+        self.columns.get(contract).map(String::as_str).unwrap_or(contract)
+    }
+
+    /// The match weight (bits) at which a pair becomes a link.
+    pub fn link_weight(&self) -> f64 {
+        let p = self.scoring.link_probability;
+        (p / (1.0 - p)).log2()
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        for k in self.columns.keys() {
+            if !COLUMNS.contains(&k.as_str()) {
+                return Err(Error::Setting(format!(
+                    "[columns] maps unknown contract column `{k}`; contract columns: {}",
+                    COLUMNS.join(", ")
+                )));
+            }
+        }
+        let s = &self.scoring;
+        let open = |name: &str, v: f64| {
+            if v > 0.0 && v < 1.0 {
+                Ok(())
+            } else {
+                Err(Error::Setting(format!("{name} must be strictly between 0 and 1, got {v}")))
+            }
+        };
+        open("scoring.prior", s.prior)?;
+        open("scoring.link_probability", s.link_probability)?;
+        open("clustering.min_mean_probability", self.clustering.min_mean_probability)?;
+        if !(s.name_jw_mid <= s.name_jw_high && s.name_jw_high <= 1.0 && s.name_jw_mid > 0.0) {
+            return Err(Error::Setting("need 0 < scoring.name_jw_mid <= scoring.name_jw_high <= 1".into()));
+        }
+        if s.near_miss_bits < 0.0 {
+            return Err(Error::Setting("scoring.near_miss_bits must be >= 0".into()));
+        }
+        let levels = serde_json::to_value(&s.levels).expect("levels serialize");
+        for (name, mu) in levels.as_object().expect("levels is a table") {
+            let m = mu["m"].as_f64().unwrap_or(f64::NAN);
+            let u = mu["u"].as_f64().unwrap_or(f64::NAN);
+            open(&format!("scoring.levels.{name}.m"), m)?;
+            open(&format!("scoring.levels.{name}.u"), u)?;
+        }
+        let ev = serde_json::to_value(&s.concealment_m).expect("evasion serializes");
+        for (name, m) in ev.as_object().expect("evasion is a table") {
+            open(&format!("scoring.concealment_m.{name}"), m.as_f64().unwrap_or(f64::NAN))?;
+        }
+        if self.blocking.max_block_size < 2 {
+            return Err(Error::Setting("blocking.max_block_size must be at least 2".into()));
+        }
+        if self.clustering.max_cluster_size < 2 {
+            return Err(Error::Setting("clustering.max_cluster_size must be at least 2".into()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_partial_files_merge() {
+        Config::default().validate().unwrap();
+        let cfg: Config = toml::from_str(
+            "[columns]\naccount_id = \"user_id\"\n[blocking]\nmax_block_size = 10\n\
+             [scoring.levels.email_exact]\nm = 0.5\nu = 0.001\n",
+        )
+        .unwrap();
+        cfg.validate().unwrap();
+        assert_eq!(cfg.source_column("account_id"), "user_id");
+        assert_eq!(cfg.source_column("email"), "email");
+        assert_eq!(cfg.blocking.max_block_size, 10);
+        assert_eq!(cfg.blocking.junk_value_accounts, 1000);
+        assert_eq!(cfg.scoring.levels.email_exact, MU { m: 0.5, u: 0.001 });
+        assert_eq!(cfg.scoring.levels.phone_exact, Levels::default().phone_exact);
+        assert!((Config::default().link_weight()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn rejects_bad_settings() {
+        let bad = [
+            "[columns]\nnot_a_column = \"x\"\n",
+            "[scoring]\nprior = 1.5\n",
+            "[scoring.levels.email_exact]\nm = 0.0\nu = 0.1\n",
+            "[blocking]\nmax_block_size = 1\n",
+        ];
+        for text in bad {
+            let cfg: Config = toml::from_str(text).unwrap();
+            assert!(cfg.validate().is_err(), "{text}");
+        }
+        assert!(toml::from_str::<Config>("[blocking]\nmax_blok_size = 3\n").is_err());
+    }
+}

@@ -1,0 +1,105 @@
+//! Typed errors of the library. Every error that comes from input names the file and, where one exists, the
+//! line (CSV) or row (Parquet) and the column, so that a message read at 3 a.m. says where to look.
+
+use std::path::PathBuf;
+
+/// Errors the library returns. Row-level problems in the input are *not* errors: they are quarantined
+/// (see `load`), and only problems that make the whole run meaningless end it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: required column `{column}` is missing; columns found: {found}")]
+    MissingColumn {
+        path: PathBuf,
+        column: String,
+        found: String,
+    },
+    #[error("{path}: line {line}: the header is not valid: {message}")]
+    BadHeader {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+    #[error("{path}: line {line}: CSV cannot be parsed past this point: {message}")]
+    Csv {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+    #[error("{path}: Parquet: {message}")]
+    Parquet { path: PathBuf, message: String },
+    #[error("{path}: column `{column}`: {message}")]
+    BadColumn {
+        path: PathBuf,
+        column: String,
+        message: String,
+    },
+    #[error("{path}: unsupported input format (expected .csv or .parquet)")]
+    UnknownFormat { path: PathBuf },
+    #[error("config {path}: {message}")]
+    Config { path: PathBuf, message: String },
+    #[error("invalid setting: {0}")]
+    Setting(String),
+    #[error("{path}: cannot write: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: line {line}: {message}")]
+    BadRow {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+    #[error("{0}")]
+    NotFound(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+    pub fn write(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Write {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Exit codes of the binary (documented in the README).
+pub mod exit {
+    pub const OK: i32 = 0;
+    /// An unexpected failure (a bug): please report it.
+    pub const INTERNAL: i32 = 1;
+    /// The command line was wrong (clap's own code).
+    pub const USAGE: i32 = 2;
+    /// An input file is missing, unreadable or breaks the contract as a whole.
+    pub const INPUT: i32 = 3;
+    /// The config file or a setting is invalid.
+    pub const CONFIG: i32 = 4;
+    /// An output file could not be written.
+    pub const OUTPUT: i32 = 5;
+}
+
+impl Error {
+    /// The exit code this error ends the process with.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Config { .. } | Error::Setting(_) => exit::CONFIG,
+            Error::Write { .. } => exit::OUTPUT,
+            _ => exit::INPUT,
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! Metrics of a clustering against ground truth: pairwise and B-cubed precision, recall and F1, recall per
+//! scenario and false merges per hard-negative group. Everything is counted from the cluster × person
+//! contingency table (never from pairs), so it is linear in the number of accounts.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// One account of the truth file.
+#[derive(Debug, Clone)]
+pub struct TruthRow {
+    pub account_id: String,
+    pub person_id: String,
+    pub scenario: String,
+    /// Hard-negative group (household, coworking space, agency…), when the truth file has `group_id`.
+    pub group_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Prf {
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+}
+
+impl Prf {
+    fn new(p: f64, r: f64) -> Self {
+        let f1 = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
+        Prf { precision: p, recall: r, f1 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Pairwise {
+    pub true_pairs: u64,
+    pub predicted_pairs: u64,
+    pub correct_pairs: u64,
+    #[serde(flatten)]
+    pub prf: Prf,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ScenarioRecall {
+    pub true_pairs: u64,
+    pub found_pairs: u64,
+    pub recall: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FalseMerges {
+    /// Groups (e.g. households) with accounts of two or more persons.
+    pub groups: u64,
+    /// Groups where accounts of two different persons ended in one cluster.
+    pub groups_merged: u64,
+    pub rate: f64,
+    /// Pairs of different persons of this scenario put in one cluster.
+    pub false_pairs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Metrics {
+    pub accounts: u64,
+    pub accounts_clustered: u64,
+    /// Accounts in clusters.csv that the truth does not know (left out of the metrics).
+    pub clustered_not_in_truth: u64,
+    pub pairwise: Pairwise,
+    pub bcubed: Prf,
+    pub recall_by_scenario: BTreeMap<String, ScenarioRecall>,
+    pub false_merges_by_scenario: BTreeMap<String, FalseMerges>,
+}
+
+fn c2(n: u64) -> u64 {
+    n * n.saturating_sub(1) / 2
+}
+
+/// Computes the metrics; `cluster_of` maps account ids to cluster ids (absent: a singleton).
+pub fn evaluate(truth: &[TruthRow], cluster_of: &HashMap<String, String>) -> Metrics {
+    // Dense ids for persons and clusters; unclustered accounts get their own cluster.
+    let mut person_idx: HashMap<&str, u32> = HashMap::new();
+    let mut cluster_idx: HashMap<&str, u32> = HashMap::new();
+    let mut cells: HashMap<(u32, u32), u64> = HashMap::new();
+    let mut person_size: Vec<u64> = Vec::new();
+    let mut cluster_size: Vec<u64> = Vec::new();
+    let mut person_scenario: Vec<&str> = Vec::new();
+    let mut clustered = 0u64;
+    // For false merges: (scenario, group) → cluster → set of persons.
+    let mut group_clusters: HashMap<(&str, &str), HashMap<u32, Vec<u32>>> = HashMap::new();
+    let mut group_persons: HashMap<(&str, &str), Vec<u32>> = HashMap::new();
+    let mut account_cells: Vec<(u32, u32, &str)> = Vec::with_capacity(truth.len());
+    for t in truth {
+        let np = person_idx.len() as u32;
+        let p = *person_idx.entry(t.person_id.as_str()).or_insert_with(|| {
+            person_size.push(0);
+            person_scenario.push(t.scenario.as_str());
+            np
+        });
+        person_size[p as usize] += 1;
+        let ci = match cluster_of.get(&t.account_id) {
+            Some(cid) => {
+                clustered += 1;
+                let nc = cluster_size.len() as u32;
+                *cluster_idx.entry(cid.as_str()).or_insert_with(|| {
+                    cluster_size.push(0);
+                    nc
+                }) as usize
+            }
+            None => {
+                cluster_size.push(0);
+                cluster_size.len() - 1
+            }
+        };
+        cluster_size[ci] += 1;
+        *cells.entry((ci as u32, p)).or_insert(0) += 1;
+        account_cells.push((ci as u32, p, t.scenario.as_str()));
+        if !t.group_id.is_empty() {
+            let key = (t.scenario.as_str(), t.group_id.as_str());
+            group_clusters.entry(key).or_default().entry(ci as u32).or_default().push(p);
+            group_persons.entry(key).or_default().push(p);
+        }
+    }
+    let known: std::collections::HashSet<&str> = truth.iter().map(|t| t.account_id.as_str()).collect();
+    let not_in_truth = cluster_of.keys().filter(|k| !known.contains(k.as_str())).count() as u64;
+
+    let true_pairs: u64 = person_size.iter().map(|&n| c2(n)).sum();
+    let predicted_pairs: u64 = cluster_size.iter().map(|&n| c2(n)).sum();
+    let correct_pairs: u64 = cells.values().map(|&n| c2(n)).sum();
+    let ratio = |a: u64, b: u64| if b == 0 { 1.0 } else { a as f64 / b as f64 };
+    let pairwise = Pairwise {
+        true_pairs,
+        predicted_pairs,
+        correct_pairs,
+        prf: Prf::new(ratio(correct_pairs, predicted_pairs), ratio(correct_pairs, true_pairs)),
+    };
+    let n = truth.len() as f64;
+    let (mut bp, mut br) = (0.0, 0.0);
+    for (&(c, p), &k) in &cells {
+        let k = k as f64;
+        bp += k * k / cluster_size[c as usize] as f64;
+        br += k * k / person_size[p as usize] as f64;
+    }
+    let bcubed = if truth.is_empty() { Prf::new(1.0, 1.0) } else { Prf::new(bp / n, br / n) };
+
+    let mut recall_by_scenario: BTreeMap<String, ScenarioRecall> = BTreeMap::new();
+    for (p, &size) in person_size.iter().enumerate() {
+        if size >= 2 {
+            let e = recall_by_scenario.entry(person_scenario[p].to_string()).or_insert(ScenarioRecall {
+                true_pairs: 0,
+                found_pairs: 0,
+                recall: 0.0,
+            });
+            e.true_pairs += c2(size);
+        }
+    }
+    for (&(_, p), &k) in &cells {
+        if person_size[p as usize] >= 2
+            && let Some(e) = recall_by_scenario.get_mut(person_scenario[p as usize])
+        {
+            e.found_pairs += c2(k);
+        }
+    }
+    for e in recall_by_scenario.values_mut() {
+        e.recall = ratio(e.found_pairs, e.true_pairs);
+    }
+
+    let mut false_merges: BTreeMap<String, FalseMerges> = BTreeMap::new();
+    for (key, persons) in &group_persons {
+        let mut ps = persons.clone();
+        ps.sort_unstable();
+        ps.dedup();
+        if ps.len() < 2 {
+            continue;
+        }
+        let e = false_merges.entry(key.0.to_string()).or_insert(FalseMerges {
+            groups: 0,
+            groups_merged: 0,
+            rate: 0.0,
+            false_pairs: 0,
+        });
+        e.groups += 1;
+        let mut merged = false;
+        for (&c, members) in &group_clusters[key] {
+            if cluster_size[c as usize] < 2 {
+                continue;
+            }
+            let mut per: HashMap<u32, u64> = HashMap::new();
+            for &p in members {
+                *per.entry(p).or_insert(0) += 1;
+            }
+            let total: u64 = per.values().sum();
+            let same: u64 = per.values().map(|&k| c2(k)).sum();
+            let diff = c2(total) - same;
+            if diff > 0 {
+                merged = true;
+                e.false_pairs += diff;
+            }
+        }
+        if merged {
+            e.groups_merged += 1;
+        }
+    }
+    for e in false_merges.values_mut() {
+        e.rate = ratio(e.groups_merged, e.groups);
+        if e.groups == 0 {
+            e.rate = 0.0;
+        }
+    }
+    Metrics {
+        accounts: truth.len() as u64,
+        accounts_clustered: clustered,
+        clustered_not_in_truth: not_in_truth,
+        pairwise,
+        bcubed,
+        recall_by_scenario,
+        false_merges_by_scenario: false_merges,
+    }
+}
+
+fn open_csv(path: &Path) -> Result<(csv::Reader<std::fs::File>, Vec<String>)> {
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(f);
+    let h = r
+        .headers()
+        .map_err(|e| Error::Csv { path: path.to_path_buf(), line: 1, message: e.to_string() })?
+        .iter()
+        .map(|s| s.trim().to_string())
+        .collect();
+    Ok((r, h))
+}
+
+fn column(path: &Path, names: &[String], want: &str) -> Result<usize> {
+    names.iter().position(|n| n == want).ok_or_else(|| Error::MissingColumn {
+        path: path.to_path_buf(),
+        column: want.into(),
+        found: names.join(", "),
+    })
+}
+
+/// Reads truth.csv and clusters.csv and computes the metrics.
+pub fn evaluate_files(truth_path: &Path, clusters_path: &Path) -> Result<Metrics> {
+    let (mut r, h) = open_csv(truth_path)?;
+    let (ia, ip) = (column(truth_path, &h, "account_id")?, column(truth_path, &h, "person_id")?);
+    let is = h.iter().position(|n| n == "scenario");
+    let ig = h.iter().position(|n| n == "group_id");
+    let mut truth = Vec::new();
+    let mut rec = csv::StringRecord::new();
+    loop {
+        match r.read_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                return Err(Error::Csv {
+                    path: truth_path.to_path_buf(),
+                    line: e.position().map(|p| p.line()).unwrap_or(0),
+                    message: e.to_string(),
+                });
+            }
+        }
+        let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("").trim().to_string();
+        truth.push(TruthRow {
+            account_id: get(Some(ia)),
+            person_id: get(Some(ip)),
+            scenario: get(is),
+            group_id: get(ig),
+        });
+    }
+    let (mut r, h) = open_csv(clusters_path)?;
+    let (ic, ia) = (column(clusters_path, &h, "cluster_id")?, column(clusters_path, &h, "account_id")?);
+    let mut cluster_of = HashMap::new();
+    for rec in r.records() {
+        let rec = rec.map_err(|e| Error::Csv {
+            path: clusters_path.to_path_buf(),
+            line: e.position().map(|p| p.line()).unwrap_or(0),
+            message: e.to_string(),
+        })?;
+        let id = rec.get(ia).unwrap_or("").trim();
+        // Undo the CSV-injection guard of our own writer.
+        let id = id.strip_prefix('\'').filter(|s| s.starts_with(['=', '+', '-', '@', '\t', '\r'])).unwrap_or(id);
+        cluster_of.insert(id.to_string(), rec.get(ic).unwrap_or("").to_string());
+    }
+    Ok(evaluate(&truth, &cluster_of))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(a: &str, p: &str, s: &str, g: &str) -> TruthRow {
+        TruthRow { account_id: a.into(), person_id: p.into(), scenario: s.into(), group_id: g.into() }
+    }
+
+    #[test]
+    fn hand_computed_example() {
+        // Persons: P1 = {a,b,c} (duplicate), P2 = {d}, P3 = {e} (household with P2, group H).
+        // Clusters: X = {a,b}, Y = {c,d,e}.
+        let truth = vec![
+            t("a", "P1", "duplicate", ""),
+            t("b", "P1", "duplicate", ""),
+            t("c", "P1", "duplicate", ""),
+            t("d", "P2", "household", "H"),
+            t("e", "P3", "household", "H"),
+        ];
+        let clusters: HashMap<String, String> =
+            [("a", "X"), ("b", "X"), ("c", "Y"), ("d", "Y"), ("e", "Y")].iter().map(|(a, c)| (a.to_string(), c.to_string())).collect();
+        let m = evaluate(&truth, &clusters);
+        // True pairs: ab, ac, bc = 3. Predicted: ab + cd, ce, de = 4. Correct: ab = 1.
+        assert_eq!((m.pairwise.true_pairs, m.pairwise.predicted_pairs, m.pairwise.correct_pairs), (3, 4, 1));
+        assert!((m.pairwise.prf.precision - 0.25).abs() < 1e-12);
+        assert!((m.pairwise.prf.recall - 1.0 / 3.0).abs() < 1e-12);
+        // B-cubed precision: a,b: 2/2; c,d,e: 1/3 each → (2 + 1) / 5 = 0.6.
+        // B-cubed recall: a,b: 2/3; c: 1/3; d,e: 1/1 → (4/3 + 1/3 + 2) / 5 = 11/15.
+        assert!((m.bcubed.precision - 0.6).abs() < 1e-12);
+        assert!((m.bcubed.recall - 11.0 / 15.0).abs() < 1e-12);
+        let d = &m.recall_by_scenario["duplicate"];
+        assert_eq!((d.true_pairs, d.found_pairs), (3, 1));
+        let h = &m.false_merges_by_scenario["household"];
+        assert_eq!((h.groups, h.groups_merged, h.false_pairs), (1, 1, 1));
+        assert_eq!(m.accounts_clustered, 5);
+    }
+
+    #[test]
+    fn perfect_and_empty() {
+        let truth = vec![t("a", "P", "duplicate", ""), t("b", "P", "duplicate", ""), t("c", "Q", "single", "")];
+        let clusters: HashMap<String, String> = [("a", "X"), ("b", "X")].iter().map(|(a, c)| (a.to_string(), c.to_string())).collect();
+        let m = evaluate(&truth, &clusters);
+        assert_eq!(m.pairwise.prf, Prf { precision: 1.0, recall: 1.0, f1: 1.0 });
+        assert_eq!(m.bcubed, Prf { precision: 1.0, recall: 1.0, f1: 1.0 });
+        let e = evaluate(&[], &HashMap::new());
+        assert_eq!(e.pairwise.prf.f1, 1.0);
+    }
+}

@@ -1,0 +1,324 @@
+//! The only reader of input files. CSV goes through the `csv` crate, which knows each record's line, so a
+//! bad row is quarantined with its line number and the run goes on; Parquet goes through polars. Both give
+//! the same thing: chunks of rows in contract column order, each row either usable or quarantined with a
+//! reason. Column names are mapped through the config.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::{DataType, ParquetReader, SerReader};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::record::COLUMNS;
+
+/// One input row: its line (CSV; 1-based, the header is line 1) or row number (Parquet; 1-based, data
+/// rows), and either its fields in contract order or why it cannot be used.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub line: u64,
+    pub content: Content,
+}
+
+#[derive(Debug, Clone)]
+pub enum Content {
+    /// Fields in contract order; absent optional columns are empty.
+    Fields(Box<[String; 14]>),
+    Quarantined { reason: String, raw: String },
+}
+
+/// What the input's header said.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Header {
+    /// Contract columns not present in the file (they are treated as empty).
+    pub missing_optional: Vec<String>,
+    /// Columns of the file that the contract does not use.
+    pub ignored: Vec<String>,
+}
+
+enum Kind {
+    Csv(csv::Reader<File>, csv::ByteRecord),
+    Parquet { columns: Vec<Option<Vec<Option<String>>>>, next: usize, height: usize },
+    Empty,
+}
+
+/// An open input, read chunk by chunk.
+pub struct Source {
+    path: PathBuf,
+    kind: Kind,
+    /// For each contract column, its index in the file.
+    map: [Option<usize>; 14],
+    width: usize,
+    pub header: Header,
+}
+
+fn resolve(path: &Path, names: &[String], cfg: &Config) -> Result<([Option<usize>; 14], Header)> {
+    let mut map = [None; 14];
+    let mut header = Header::default();
+    for (i, contract) in COLUMNS.iter().enumerate() {
+        let want = cfg.source_column(contract);
+        map[i] = names.iter().position(|n| n == want);
+        if map[i].is_none() {
+            if i == 0 {
+                return Err(Error::MissingColumn {
+                    path: path.to_path_buf(),
+                    column: want.to_string(),
+                    found: if names.is_empty() { "(none)".into() } else { names.join(", ") },
+                });
+            }
+            header.missing_optional.push(contract.to_string());
+        }
+    }
+    for (j, n) in names.iter().enumerate() {
+        if !map.contains(&Some(j)) {
+            header.ignored.push(n.clone());
+        }
+    }
+    Ok((map, header))
+}
+
+/// Renders a raw CSV record back into one line of CSV, for the quarantine file.
+fn raw_line(rec: &csv::ByteRecord) -> String {
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(vec![]);
+    let _ = w.write_byte_record(rec);
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8_lossy(&bytes).trim_end_matches('\n').to_string()
+}
+
+impl Source {
+    pub fn open(path: &Path, cfg: &Config) -> Result<Source> {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        match ext.as_str() {
+            "parquet" | "pq" => Self::open_parquet(path, cfg),
+            "csv" | "txt" | "tsv" | "" => Self::open_csv(path, cfg),
+            _ => Err(Error::UnknownFormat { path: path.to_path_buf() }),
+        }
+    }
+
+    fn open_csv(path: &Path, cfg: &Config) -> Result<Source> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let empty = file.metadata().map(|m| m.len() == 0).unwrap_or(false);
+        let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(file);
+        let head = rdr.byte_headers().map_err(|e| Error::Csv {
+            path: path.to_path_buf(),
+            line: 1,
+            message: e.to_string(),
+        })?;
+        if empty || head.is_empty() {
+            return Ok(Source {
+                path: path.to_path_buf(),
+                kind: Kind::Empty,
+                map: [None; 14],
+                width: 0,
+                header: Header::default(),
+            });
+        }
+        let mut names = Vec::with_capacity(head.len());
+        for (i, f) in head.iter().enumerate() {
+            let s = std::str::from_utf8(f).map_err(|_| Error::BadHeader {
+                path: path.to_path_buf(),
+                line: 1,
+                message: format!("column {} is not valid UTF-8", i + 1),
+            })?;
+            names.push(s.trim().trim_start_matches('\u{feff}').to_string());
+        }
+        let width = names.len();
+        let (map, header) = resolve(path, &names, cfg)?;
+        Ok(Source {
+            path: path.to_path_buf(),
+            kind: Kind::Csv(rdr, csv::ByteRecord::new()),
+            map,
+            width,
+            header,
+        })
+    }
+
+    fn open_parquet(path: &Path, cfg: &Config) -> Result<Source> {
+        let perr = |e: polars::error::PolarsError| Error::Parquet {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let df = ParquetReader::new(file).finish().map_err(perr)?;
+        let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+        let (map, header) = resolve(path, &names, cfg)?;
+        let height = df.height();
+        let mut columns = Vec::with_capacity(names.len());
+        for name in &names {
+            let col = df.column(name).map_err(perr)?;
+            let s = col.cast(&DataType::String).map_err(|e| Error::BadColumn {
+                path: path.to_path_buf(),
+                column: name.clone(),
+                message: format!("cannot be read as text: {e}"),
+            })?;
+            let ca = s.str().map_err(perr)?;
+            columns.push(Some(ca.iter().map(|v| v.map(str::to_string)).collect()));
+        }
+        Ok(Source {
+            path: path.to_path_buf(),
+            kind: Kind::Parquet { columns, next: 0, height },
+            map,
+            width: names.len(),
+            header,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads up to `max` rows; an empty vector means the input is exhausted.
+    pub fn next_chunk(&mut self, max: usize) -> Result<Vec<Row>> {
+        let mut out = Vec::with_capacity(max.min(1 << 16));
+        match &mut self.kind {
+            Kind::Empty => {}
+            Kind::Csv(rdr, rec) => {
+                while out.len() < max {
+                    let more = rdr.read_byte_record(rec).map_err(|e| Error::Csv {
+                        path: self.path.clone(),
+                        line: e.position().map(|p| p.line()).unwrap_or(0),
+                        message: e.to_string(),
+                    })?;
+                    if !more {
+                        break;
+                    }
+                    let line = rec.position().map(|p| p.line()).unwrap_or(0);
+                    // A blank line inside the file is no row at all; csv skips those itself.
+                    if rec.len() != self.width {
+                        out.push(Row {
+                            line,
+                            content: Content::Quarantined {
+                                reason: format!(
+                                    "malformed CSV row: expected {} fields, found {}",
+                                    self.width,
+                                    rec.len()
+                                ),
+                                raw: raw_line(rec),
+                            },
+                        });
+                        continue;
+                    }
+                    let mut fields: Box<[String; 14]> = Box::default();
+                    let mut bad = None;
+                    for (i, slot) in self.map.iter().enumerate() {
+                        if let Some(j) = slot {
+                            match std::str::from_utf8(&rec[*j]) {
+                                Ok(s) => fields[i] = s.to_string(),
+                                Err(_) => {
+                                    bad = Some(format!("invalid UTF-8 in column `{}`", COLUMNS[i]));
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    out.push(Row {
+                        line,
+                        content: match bad {
+                            Some(reason) => Content::Quarantined { reason, raw: raw_line(rec) },
+                            None => Content::Fields(fields),
+                        },
+                    });
+                }
+            }
+            Kind::Parquet { columns, next, height } => {
+                while out.len() < max && *next < *height {
+                    let r = *next;
+                    *next += 1;
+                    let mut fields: Box<[String; 14]> = Box::default();
+                    for (i, slot) in self.map.iter().enumerate() {
+                        if let Some(j) = slot
+                            && let Some(Some(col)) = columns.get_mut(*j)
+                            && let Some(v) = col[r].take()
+                        {
+                            fields[i] = v;
+                        }
+                    }
+                    out.push(Row {
+                        line: r as u64 + 1,
+                        content: Content::Fields(fields),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = dir.join(name);
+        File::create(&p).unwrap().write_all(bytes).unwrap();
+        p
+    }
+
+    fn drain(src: &mut Source) -> Vec<Row> {
+        let mut all = vec![];
+        loop {
+            let c = src.next_chunk(2).unwrap();
+            if c.is_empty() {
+                return all;
+            }
+            all.extend(c);
+        }
+    }
+
+    #[test]
+    fn csv_rows_and_quarantine_with_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes = b"account_id,email,extra\na1,x@y.com,1\n\"a2\nstill a2\",z@y.com,2\nshort\n".to_vec();
+        bytes.extend_from_slice(b"a4,\xff\xfe@y.com,3\na5,,\n");
+        let p = write(dir.path(), "a.csv", &bytes);
+        let mut src = Source::open(&p, &Config::default()).unwrap();
+        assert_eq!(src.header.ignored, vec!["extra".to_string()]);
+        assert!(src.header.missing_optional.contains(&"phone".to_string()));
+        let rows = drain(&mut src);
+        let summary: Vec<(u64, bool)> =
+            rows.iter().map(|r| (r.line, matches!(r.content, Content::Fields(_)))).collect();
+        assert_eq!(summary, vec![(2, true), (3, true), (5, false), (6, false), (7, true)]);
+        match &rows[2].content {
+            Content::Quarantined { reason, raw } => {
+                assert!(reason.contains("expected 3 fields, found 1"), "{reason}");
+                assert_eq!(raw, "short");
+            }
+            _ => unreachable!(),
+        }
+        match &rows[3].content {
+            Content::Quarantined { reason, .. } => assert!(reason.contains("`email`"), "{reason}"),
+            _ => unreachable!(),
+        }
+        match &rows[1].content {
+            Content::Fields(f) => assert_eq!(f[0], "a2\nstill a2"),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn missing_required_column_names_what_was_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "b.csv", b"id,email\n1,a@b.com\n");
+        let err = Source::open(&p, &Config::default()).err().unwrap().to_string();
+        assert!(err.contains("`account_id`") && err.contains("id, email"), "{err}");
+    }
+
+    #[test]
+    fn mapped_columns_and_empty_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "c.csv", b"user,mail\nu1,a@b.com\n");
+        let mut cfg = Config::default();
+        cfg.columns.insert("account_id".into(), "user".into());
+        cfg.columns.insert("email".into(), "mail".into());
+        let mut src = Source::open(&p, &cfg).unwrap();
+        let rows = drain(&mut src);
+        match &rows[0].content {
+            Content::Fields(f) => assert_eq!((f[0].as_str(), f[6].as_str()), ("u1", "a@b.com")),
+            _ => unreachable!(),
+        }
+        let e = write(dir.path(), "e.csv", b"");
+        let mut src = Source::open(&e, &Config::default()).unwrap();
+        assert!(drain(&mut src).is_empty());
+    }
+}

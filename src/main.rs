@@ -1,0 +1,25 @@
+//! The `sybilscan` binary: parses the command line, starts logging, calls the library, maps errors to exit
+//! codes. Everything else lives in the library.
+
+use clap::Parser;
+use sybilscan::cli::Cli;
+use sybilscan::error::exit;
+
+fn main() {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cli.log));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    match sybilscan::commands::dispatch(cli.command) {
+        Ok(()) => std::process::exit(exit::OK),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            let code = err
+                .chain()
+                .find_map(|e| e.downcast_ref::<sybilscan::error::Error>())
+                .map(|e| e.exit_code())
+                .unwrap_or(exit::INTERNAL);
+            std::process::exit(code);
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! Device fingerprints from the `device_ids` column: trimmed and lower-cased; junk values that stand for
+//! "no real id" are dropped here (empty, `unknown`/`null`-like words, ids made only of zeros or of one
+//! repeated character, the Android emulator id `9774d56d682e549c` and other well-known defaults). Values that
+//! are not junk by spelling but are shared by crowds are caught later by frequency (see `block`).
+
+const JUNK: &[&str] = &[
+    "unknown", "null", "nil", "none", "undefined", "n/a", "na", "-", "default", "device", "test", "emulator",
+    "generic", "android", "iphone", "ios", "web", "browser", "9774d56d682e549c", "012345678912345",
+    "358240051111110", "35209900176148", "004999010640000", "unknown_device", "android_id",
+];
+
+/// Normalizes one device id; `None` for an empty or junk value.
+pub fn normalize(raw: &str) -> Option<String> {
+    let s = raw.trim().to_lowercase();
+    if s.is_empty() || JUNK.contains(&s.as_str()) {
+        return None;
+    }
+    let significant: Vec<char> = s.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    if significant.len() < 4 {
+        return None;
+    }
+    // All zeros (00000000-0000-…), all f's, or any one repeated character.
+    if significant.iter().all(|&c| c == significant[0]) {
+        return None;
+    }
+    Some(s)
+}
+
+/// True when a raw value is junk (for counting dropped values).
+pub fn is_junk(raw: &str) -> bool {
+    !raw.trim().is_empty() && normalize(raw).is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices() {
+        let cases = [
+            ("  ABCDEF-1234-5678 ", Some("abcdef-1234-5678")),
+            ("dev_9f8e7d6c", Some("dev_9f8e7d6c")),
+            ("", None),
+            ("   ", None),
+            ("unknown", None),
+            ("NULL", None),
+            ("00000000-0000-0000-0000-000000000000", None),
+            ("ffffffff-ffff-ffff-ffff-ffffffffffff", None),
+            ("9774D56D682E549C", None),
+            ("000000000000000", None),
+            ("ab1", None),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(normalize(raw).as_deref(), want, "{raw:?}");
+        }
+        assert!(is_junk("unknown"));
+        assert!(!is_junk(""));
+        assert!(!is_junk("dev_1234"));
+    }
+}

@@ -1,0 +1,202 @@
+//! Email addresses: trimmed, split on the last `@`, domain lower-cased and converted to ASCII (IDNA), and the
+//! mailbox rules of the large providers applied so that two spellings of one mailbox get one value
+//! (gmail dots and `+tags`, `+tags` at providers with sub-addressing, Proton's ignored punctuation, Yahoo's
+//! `base-keyword` aliases, provider domains that share one namespace). Unknown domains are lower-cased only.
+
+/// What the rules made of one address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    /// The canonical mailbox, `local@domain`.
+    pub canonical: String,
+    /// The canonical local part (kept as a separate, weak key: the same handle at two providers).
+    pub local: String,
+    /// The canonical domain.
+    pub domain: String,
+    /// The domain is a relay (Apple private relay, duck.com, SimpleLogin, Firefox Relay…): the address is
+    /// one person's, but its local part is random and says nothing across domains.
+    pub relay: bool,
+    /// The domain is a known disposable-mail service (a risk attribute).
+    pub disposable: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Invalid {
+    NoAt,
+    EmptyLocal,
+    BadDomain,
+}
+
+impl Invalid {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Invalid::NoAt => "no @",
+            Invalid::EmptyLocal => "empty local part",
+            Invalid::BadDomain => "invalid domain",
+        }
+    }
+}
+
+const RELAY: &[&str] = &[
+    "privaterelay.appleid.com", "duck.com", "simplelogin.com", "simplelogin.co", "simplelogin.fr",
+    "aleeas.com", "slmails.com", "mozmail.com", "anonaddy.me", "anonaddy.com", "addy.io", "relay.firefox.com",
+];
+
+const DISPOSABLE: &[&str] = &[
+    "mailinator.com", "10minutemail.com", "guerrillamail.com", "guerrillamail.net", "sharklasers.com",
+    "yopmail.com", "yopmail.fr", "trashmail.com", "temp-mail.org", "tempmail.com", "tempmail.net",
+    "getnada.com", "dispostable.com", "maildrop.cc", "throwawaymail.com", "fakeinbox.com", "mintemail.com",
+    "mailnesia.com", "spamgourmet.com", "emailondeck.com", "moakt.com", "tempr.email", "discard.email",
+];
+
+/// Providers where everything from `+` on is a tag the mailbox ignores.
+fn plus_tags(domain: &str) -> bool {
+    matches!(
+        domain,
+        "gmail.com"
+            | "outlook.com"
+            | "msn.com"
+            | "icloud.com"
+            | "fastmail.com"
+            | "fastmail.fm"
+            | "proton.me"
+            | "yandex.ru"
+            | "zoho.com"
+            | "gmx.com"
+            | "gmx.net"
+    ) || domain.starts_with("hotmail.")
+        || domain.starts_with("live.")
+        || domain.starts_with("outlook.")
+}
+
+/// Domains that are one mailbox namespace, folded onto one name.
+fn fold_domain(domain: &str) -> &str {
+    match domain {
+        "googlemail.com" => "gmail.com",
+        "me.com" | "mac.com" => "icloud.com",
+        "protonmail.com" | "protonmail.ch" | "pm.me" => "proton.me",
+        "yandex.com" | "yandex.by" | "yandex.kz" | "yandex.ua" | "ya.ru" => "yandex.ru",
+        other => other,
+    }
+}
+
+fn is_yahoo(domain: &str) -> bool {
+    domain.starts_with("yahoo.") || domain.starts_with("ymail.") || domain == "rocketmail.com"
+}
+
+/// Normalizes one address. `Ok(None)` for an empty value, `Err` for one that is not an address.
+pub fn normalize(raw: &str) -> Result<Option<Email>, Invalid> {
+    let s = raw.trim().trim_start_matches("mailto:").trim_matches(|c| c == '<' || c == '>').trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let at = s.rfind('@').ok_or(Invalid::NoAt)?;
+    let (local_raw, domain_raw) = (&s[..at], &s[at + 1..]);
+    let local_raw = local_raw.trim_matches('"');
+    if local_raw.is_empty() || local_raw.chars().any(char::is_whitespace) {
+        return Err(Invalid::EmptyLocal);
+    }
+    let domain_ascii = idna::domain_to_ascii(domain_raw.trim_end_matches('.')).map_err(|_| Invalid::BadDomain)?;
+    if domain_ascii.is_empty() || !domain_ascii.contains('.') || domain_ascii.starts_with('.') {
+        return Err(Invalid::BadDomain);
+    }
+    let domain = fold_domain(&domain_ascii).to_string();
+    let relay = RELAY.contains(&domain.as_str());
+    let disposable = DISPOSABLE.contains(&domain.as_str());
+
+    let mut local = local_raw.to_lowercase();
+    if !relay {
+        if plus_tags(&domain)
+            && let Some(p) = local.find('+')
+        {
+            local.truncate(p);
+        }
+        if domain == "gmail.com" {
+            local.retain(|c| c != '.');
+        } else if domain == "proton.me" {
+            local.retain(|c| !matches!(c, '.' | '_' | '-'));
+        } else if is_yahoo(&domain)
+            && let Some(p) = local.find('-')
+        {
+            local.truncate(p);
+        }
+    }
+    if local.is_empty() {
+        return Err(Invalid::EmptyLocal);
+    }
+    Ok(Some(Email {
+        canonical: format!("{local}@{domain}"),
+        local: if relay {
+            String::new()
+        } else {
+            // Unknown domains keep `+tags` in the mailbox, but the handle key ignores them.
+            match local.find('+') {
+                Some(p) if p > 0 => local[..p].to_string(),
+                _ => local.clone(),
+            }
+        },
+        domain,
+        relay,
+        disposable,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_forms() {
+        let cases: &[(&str, &str)] = &[
+            ("John.Smith+work@Gmail.com", "johnsmith@gmail.com"),
+            ("j.o.h.n.smith@googlemail.com", "johnsmith@gmail.com"),
+            ("  johnsmith@gmail.com  ", "johnsmith@gmail.com"),
+            ("anna+shop@outlook.com", "anna@outlook.com"),
+            ("anna+shop@hotmail.co.uk", "anna@hotmail.co.uk"),
+            ("anna.b+x@live.fr", "anna.b@live.fr"),
+            ("kim+1@me.com", "kim@icloud.com"),
+            ("a.b_c-d+x@protonmail.ch", "abcd@proton.me"),
+            ("ivan@ya.ru", "ivan@yandex.ru"),
+            ("sam-shopping@yahoo.com", "sam@yahoo.com"),
+            ("john.smith@acme.com", "john.smith@acme.com"),
+            ("John.Smith+x@ACME.com", "john.smith+x@acme.com"),
+            ("user@Bücher.de", "user@xn--bcher-kva.de"),
+            ("\"quoted\"@example.org", "quoted@example.org"),
+            ("abc123@privaterelay.appleid.com", "abc123@privaterelay.appleid.com"),
+            ("a+b@duck.com", "a+b@duck.com"),
+            ("weird@user@example.com", "weird@user@example.com"),
+        ];
+        for (raw, want) in cases {
+            let got = normalize(raw).unwrap().unwrap();
+            assert_eq!(&got.canonical, want, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn locals_domains_and_flags() {
+        let e = normalize("Arun.Pandey+x@mail.com").unwrap().unwrap();
+        assert_eq!(e.local, "arun.pandey");
+        assert_eq!(e.domain, "mail.com");
+        assert!(!e.relay && !e.disposable);
+        let r = normalize("xyz@privaterelay.appleid.com").unwrap().unwrap();
+        assert!(r.relay);
+        assert_eq!(r.local, "");
+        assert!(normalize("x@mailinator.com").unwrap().unwrap().disposable);
+    }
+
+    #[test]
+    fn empty_and_invalid() {
+        assert_eq!(normalize(""), Ok(None));
+        assert_eq!(normalize("   "), Ok(None));
+        let bad = [
+            ("no-at-sign", Invalid::NoAt),
+            ("@example.com", Invalid::EmptyLocal),
+            ("a b@example.com", Invalid::EmptyLocal),
+            ("user@localhost", Invalid::BadDomain),
+            ("user@", Invalid::BadDomain),
+            ("+tag@gmail.com", Invalid::EmptyLocal),
+        ];
+        for (raw, want) in bad {
+            assert_eq!(normalize(raw), Err(want), "{raw:?}");
+        }
+    }
+}

@@ -1,0 +1,402 @@
+//! Normalization: turns one raw row into normalized values, signal by signal (one file per signal, pure
+//! functions), hashes identifier values with xxh3 under a fixed seed, and counts values that were present but
+//! unusable. Nothing here looks at other rows.
+
+pub mod device;
+pub mod email;
+pub mod ip;
+pub mod name;
+pub mod payment;
+pub mod phone;
+
+use serde::Serialize;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+use crate::record::{AccountType, Signal, Status, col};
+
+/// The fixed seed of every hash: keys are stable across runs, machines and versions of the data.
+pub const SEED: u64 = 0x5b1c_5ca1_2026_0001;
+
+/// Hash of a normalized value of one signal; never 0 (0 means "no value" in the columns).
+pub fn value_hash(signal: Signal, value: &str) -> u64 {
+    let h = xxh3_64_with_seed(value.as_bytes(), SEED.wrapping_add(signal as u64 + 1));
+    if h == 0 { 1 } else { h }
+}
+
+/// Hash of any text under a tag (for keys that are not signal values, e.g. name + birth date).
+pub fn tagged_hash(tag: u64, value: &[u8]) -> u64 {
+    let h = xxh3_64_with_seed(value, SEED ^ tag.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    if h == 0 { 1 } else { h }
+}
+
+/// Kinds of present-but-unusable values, counted for the summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    AccountType,
+    Status,
+    CreatedAt,
+    Email,
+    Phone,
+    Country,
+    DateOfBirth,
+    Payment,
+    Ip,
+    IpNotPublic,
+    DeviceJunk,
+}
+
+/// Per-kind counts of unusable values.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct ProblemCounts {
+    pub account_type: u64,
+    pub status: u64,
+    pub created_at: u64,
+    pub email: u64,
+    pub phone: u64,
+    pub country: u64,
+    pub date_of_birth: u64,
+    pub payment: u64,
+    pub ip: u64,
+    pub ip_not_public: u64,
+    pub device_junk: u64,
+}
+
+impl ProblemCounts {
+    pub fn add(&mut self, p: Problem) {
+        let c = match p {
+            Problem::AccountType => &mut self.account_type,
+            Problem::Status => &mut self.status,
+            Problem::CreatedAt => &mut self.created_at,
+            Problem::Email => &mut self.email,
+            Problem::Phone => &mut self.phone,
+            Problem::Country => &mut self.country,
+            Problem::DateOfBirth => &mut self.date_of_birth,
+            Problem::Payment => &mut self.payment,
+            Problem::Ip => &mut self.ip,
+            Problem::IpNotPublic => &mut self.ip_not_public,
+            Problem::DeviceJunk => &mut self.device_junk,
+        };
+        *c += 1;
+    }
+}
+
+/// One normalized account, before it joins the columns of `Accounts`.
+#[derive(Debug, Clone, Default)]
+pub struct Normalized {
+    pub account_type: Option<AccountType>,
+    pub status: Option<Status>,
+    pub created: i64,
+    pub name: name::Name,
+    pub business: u64,
+    pub country: [u8; 2],
+    pub dob: u32,
+    pub email_relay: bool,
+    pub email_disposable: bool,
+    pub signals: [Vec<u64>; Signal::COUNT],
+    pub problems: Vec<Problem>,
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+/// Parses `YYYY-MM-DD` (also with `/`) into (year, month, day), checking the calendar.
+pub fn parse_date(s: &str) -> Option<(i64, i64, i64)> {
+    let b = s.as_bytes();
+    if b.len() < 10 || !(b[4] == b'-' || b[4] == b'/') || b[7] != b[4] {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = s.get(r)?;
+        if t.bytes().all(|c| c.is_ascii_digit()) { t.parse().ok() } else { None }
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+        return None;
+    }
+    Some((y, m, d))
+}
+
+/// Parses an ISO-8601 date or date-time into seconds since the epoch (UTC; a given offset is applied).
+pub fn parse_datetime(raw: &str) -> Option<i64> {
+    let s = raw.trim();
+    let (y, m, d) = parse_date(s)?;
+    let mut secs = days_from_civil(y, m, d) * 86_400;
+    let rest = &s[10..];
+    if rest.is_empty() {
+        return Some(secs);
+    }
+    let rest = rest.strip_prefix('T').or_else(|| rest.strip_prefix(' '))?;
+    let b = rest.as_bytes();
+    if b.len() < 5 || b[2] != b':' {
+        return None;
+    }
+    let two = |i: usize| -> Option<i64> {
+        let t = rest.get(i..i + 2)?;
+        if t.bytes().all(|c| c.is_ascii_digit()) { t.parse().ok() } else { None }
+    };
+    let (h, mi) = (two(0)?, two(3)?);
+    let mut idx = 5;
+    let mut sec = 0;
+    if b.len() >= 8 && b[5] == b':' {
+        sec = two(6)?;
+        idx = 8;
+    }
+    if h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    secs += h * 3600 + mi * 60 + sec;
+    // Fractional seconds, then an optional zone.
+    let mut tail = &rest[idx..];
+    if let Some(frac) = tail.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        tail = &frac[n..];
+    }
+    match tail {
+        "" | "Z" | "z" => Some(secs),
+        _ => {
+            let sign = match tail.as_bytes()[0] {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let z = tail[1..].replace(':', "");
+            if z.len() != 4 || !z.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            let off = z[..2].parse::<i64>().ok()? * 3600 + z[2..].parse::<i64>().ok()? * 60;
+            Some(secs - sign * off)
+        }
+    }
+}
+
+/// Normalizes one row given as the contract's 14 fields (absent optional columns are empty strings).
+pub fn account(f: &[&str; 14]) -> Normalized {
+    let mut n = Normalized {
+        created: i64::MIN,
+        ..Default::default()
+    };
+    let problem = |p: Problem, n: &mut Normalized| n.problems.push(p);
+
+    n.account_type = AccountType::parse(f[col::ACCOUNT_TYPE]);
+    if n.account_type.is_none() {
+        problem(Problem::AccountType, &mut n);
+    }
+    n.status = Status::parse(f[col::STATUS]);
+    if n.status.is_none() {
+        problem(Problem::Status, &mut n);
+    }
+    if !f[col::CREATED_AT].trim().is_empty() {
+        match parse_datetime(f[col::CREATED_AT]) {
+            Some(t) => n.created = t,
+            None => problem(Problem::CreatedAt, &mut n),
+        }
+    }
+    let country = f[col::COUNTRY].trim();
+    let region = phone::region(country);
+    if region.is_some() {
+        let c = country.to_ascii_uppercase();
+        n.country = [c.as_bytes()[0], c.as_bytes()[1]];
+    } else if !country.is_empty() {
+        problem(Problem::Country, &mut n);
+    }
+    let dob = f[col::DATE_OF_BIRTH].trim();
+    if !dob.is_empty() {
+        match parse_date(dob) {
+            Some((y, m, d)) if dob.len() == 10 => n.dob = (y * 10_000 + m * 100 + d) as u32,
+            _ => problem(Problem::DateOfBirth, &mut n),
+        }
+    }
+
+    n.name = name::normalize(f[col::FULL_NAME]);
+    if !n.name.sorted.is_empty() {
+        n.signals[Signal::Name as usize].push(value_hash(Signal::Name, &n.name.sorted));
+    }
+    let business = name::normalize_business(f[col::BUSINESS_NAME]);
+    if !business.is_empty() {
+        n.business = tagged_hash(1, business.as_bytes());
+    }
+
+    match email::normalize(f[col::EMAIL]) {
+        Ok(Some(e)) => {
+            n.signals[Signal::Email as usize].push(value_hash(Signal::Email, &e.canonical));
+            // A handle of 4 characters or fewer ("info", "joe") is shared by strangers by construction.
+            if e.local.len() > 4 {
+                n.signals[Signal::EmailHandle as usize].push(value_hash(Signal::EmailHandle, &e.local));
+            }
+            n.email_relay = e.relay;
+            n.email_disposable = e.disposable;
+        }
+        Ok(None) => {}
+        Err(_) => problem(Problem::Email, &mut n),
+    }
+    match phone::normalize(f[col::PHONE], region) {
+        Ok(Some(p)) => n.signals[Signal::Phone as usize].push(value_hash(Signal::Phone, &p)),
+        Ok(None) => {}
+        Err(()) => problem(Problem::Phone, &mut n),
+    }
+    let doc = f[col::ID_DOCUMENT_HASH].trim();
+    if !doc.is_empty() {
+        n.signals[Signal::IdDocument as usize].push(value_hash(Signal::IdDocument, &doc.to_ascii_lowercase()));
+    }
+    for item in payment::normalize(f[col::PAYMENT_METHODS]) {
+        match item {
+            payment::Item::Valid(v) => n.signals[Signal::Payment as usize].push(value_hash(Signal::Payment, &v)),
+            payment::Item::Invalid(_) => problem(Problem::Payment, &mut n),
+        }
+    }
+    for raw in f[col::DEVICE_IDS].split('|') {
+        match device::normalize(raw) {
+            Some(d) => n.signals[Signal::Device as usize].push(value_hash(Signal::Device, &d)),
+            None if device::is_junk(raw) => problem(Problem::DeviceJunk, &mut n),
+            None => {}
+        }
+    }
+    for raw in f[col::IP_ADDRESSES].split('|') {
+        match ip::normalize(raw) {
+            Some(ip::Ip::Public { addr, prefix }) => {
+                n.signals[Signal::Ip as usize].push(value_hash(Signal::Ip, &addr.to_string()));
+                n.signals[Signal::IpPrefix as usize].push(value_hash(Signal::IpPrefix, &prefix.to_string()));
+            }
+            Some(ip::Ip::NotPublic) => problem(Problem::IpNotPublic, &mut n),
+            Some(ip::Ip::Invalid) => problem(Problem::Ip, &mut n),
+            None => {}
+        }
+    }
+    for v in n.signals.iter_mut() {
+        v.sort_unstable();
+        v.dedup();
+    }
+    n
+}
+
+/// Appends one normalized account to the columns. `fields` are the raw contract fields of the row.
+pub fn append(acc: &mut crate::record::Accounts, line: u64, fields: &[String; 14], n: Normalized) {
+    acc.id.push(fields[col::ACCOUNT_ID].trim());
+    acc.line.push(line);
+    acc.account_type.push(n.account_type.unwrap_or(AccountType::Unknown));
+    acc.status.push(n.status.unwrap_or(Status::Unknown));
+    acc.created.push(n.created);
+    acc.created_raw.push(fields[col::CREATED_AT].trim());
+    acc.full_name_raw.push(fields[col::FULL_NAME].trim());
+    acc.email_raw.push(fields[col::EMAIL].trim());
+    acc.name.push(&n.name.full);
+    acc.name_sorted.push(&n.name.sorted);
+    acc.name_formal.push(&n.name.formal);
+    acc.name_phonetic.push(if n.name.phonetic.is_empty() { 0 } else { tagged_hash(7, n.name.phonetic.as_bytes()) });
+    acc.business.push(n.business);
+    acc.country.push(n.country);
+    acc.dob.push(n.dob);
+    acc.email_relay.push(n.email_relay);
+    acc.email_disposable.push(n.email_disposable);
+    for (k, v) in n.signals.iter().enumerate() {
+        acc.signals[k].push(v);
+    }
+}
+
+/// Normalizes a row given as owned fields.
+pub fn account_owned(fields: &[String; 14]) -> Normalized {
+    let f: [&str; 14] = std::array::from_fn(|i| fields[i].as_str());
+    account(&f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datetimes() {
+        let cases: &[(&str, Option<i64>)] = &[
+            ("1970-01-01", Some(0)),
+            ("1970-01-02", Some(86_400)),
+            ("2024-02-29", Some(1_709_164_800)),
+            ("2023-02-29", None),
+            ("2024-13-01", None),
+            ("2024-03-05T10:20:30Z", Some(1_709_634_030)),
+            ("2024-03-05 10:20:30", Some(1_709_634_030)),
+            ("2024-03-05T10:20:30.123+02:00", Some(1_709_634_030 - 7200)),
+            ("2024-03-05T10:20", Some(1_709_634_000)),
+            ("2024/03/05", Some(1_709_596_800)),
+            ("05/03/2024", None),
+            ("2024-03-05Tnoon", None),
+            ("", None),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(parse_datetime(raw), *want, "{raw:?}");
+        }
+    }
+
+    fn row<'a>(pairs: &[(usize, &'a str)]) -> [&'a str; 14] {
+        let mut f = [""; 14];
+        for &(i, v) in pairs {
+            f[i] = v;
+        }
+        f
+    }
+
+    #[test]
+    fn account_counts_problems_and_hashes_values() {
+        let f = row(&[
+            (col::ACCOUNT_ID, "a1"),
+            (col::ACCOUNT_TYPE, "robot"),
+            (col::STATUS, "Active"),
+            (col::EMAIL, "nope"),
+            (col::PHONE, "12"),
+            (col::COUNTRY, "US"),
+            (col::DATE_OF_BIRTH, "1990-02-30"),
+            (col::PAYMENT_METHODS, "card:fp1|iban:XX00"),
+            (col::DEVICE_IDS, "unknown|dev-abc1"),
+            (col::IP_ADDRESSES, "10.0.0.1|81.2.69.160|bogus"),
+        ]);
+        let n = account(&f);
+        assert_eq!(n.account_type, None);
+        assert_eq!(n.status, Some(Status::Active));
+        assert_eq!(n.country, *b"US");
+        assert_eq!(n.dob, 0);
+        let mut probs = n.problems.clone();
+        probs.sort_by_key(|p| *p as u8);
+        assert_eq!(
+            probs,
+            vec![
+                Problem::AccountType,
+                Problem::Email,
+                Problem::Phone,
+                Problem::DateOfBirth,
+                Problem::Payment,
+                Problem::Ip,
+                Problem::IpNotPublic,
+                Problem::DeviceJunk
+            ]
+        );
+        assert_eq!(n.signals[Signal::Payment as usize].len(), 1);
+        assert_eq!(n.signals[Signal::Device as usize].len(), 1);
+        assert_eq!(n.signals[Signal::Ip as usize].len(), 1);
+        assert_eq!(n.signals[Signal::IpPrefix as usize].len(), 1);
+        assert!(n.signals[Signal::Email as usize].is_empty());
+    }
+
+    #[test]
+    fn same_mailbox_same_hash() {
+        let a = account(&row(&[(col::EMAIL, "J.Smith+x@gmail.com")]));
+        let b = account(&row(&[(col::EMAIL, "jsmith@googlemail.com")]));
+        assert_eq!(a.signals[Signal::Email as usize], b.signals[Signal::Email as usize]);
+        assert!(!a.signals[Signal::Email as usize].is_empty());
+        assert_ne!(value_hash(Signal::Email, "x"), value_hash(Signal::Phone, "x"));
+    }
+}

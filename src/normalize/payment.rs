@@ -1,0 +1,103 @@
+//! Payment instruments from the `payment_methods` column: `|`-separated `kind:value` items. Card values are
+//! processor fingerprints (trimmed, case kept: fingerprints are case-sensitive); IBANs lose their spaces, are
+//! upper-cased and must pass the mod-97 check; PayPal values are emails and get the email rules; US bank
+//! values (routing + account) keep their leading zeros and lose spaces and dashes. Each value is prefixed
+//! with its kind, so a card and an IBAN never agree by accident.
+
+use iban::Iban;
+
+use super::email;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    Valid(String),
+    Invalid(&'static str),
+}
+
+/// Normalizes one `kind:value` item.
+pub fn normalize_item(raw: &str) -> Option<Item> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let Some((kind, value)) = s.split_once(':') else {
+        return Some(Item::Invalid("no kind: prefix"));
+    };
+    let kind = kind.trim().to_ascii_lowercase();
+    let value = value.trim();
+    if value.is_empty() {
+        return Some(Item::Invalid("empty value"));
+    }
+    Some(match kind.as_str() {
+        "card" => Item::Valid(format!("card:{value}")),
+        "iban" => {
+            let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+            match compact.parse::<Iban>() {
+                Ok(_) => Item::Valid(format!("iban:{compact}")),
+                Err(_) => Item::Invalid("iban checksum"),
+            }
+        }
+        "paypal" => match email::normalize(value) {
+            Ok(Some(e)) => Item::Valid(format!("paypal:{}", e.canonical)),
+            _ => Item::Invalid("paypal email"),
+        },
+        "bank" => {
+            let compact: String = value.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+            if compact.chars().any(|c| c.is_ascii_digit()) {
+                Item::Valid(format!("bank:{}", compact.to_ascii_uppercase()))
+            } else {
+                Item::Invalid("bank account without digits")
+            }
+        }
+        _ => Item::Invalid("unknown kind"),
+    })
+}
+
+/// Splits and normalizes a `payment_methods` cell.
+pub fn normalize(cell: &str) -> Vec<Item> {
+    cell.split('|').filter_map(normalize_item).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Option<Item> {
+        Some(Item::Valid(s.to_string()))
+    }
+    fn bad(s: &'static str) -> Option<Item> {
+        Some(Item::Invalid(s))
+    }
+
+    #[test]
+    fn items() {
+        let cases = [
+            ("card:fp_AbC123", v("card:fp_AbC123")),
+            (" CARD : fp_AbC123 ", v("card:fp_AbC123")),
+            ("iban:de44 5001 0517 5407 3249 31", v("iban:DE44500105175407324931")),
+            ("iban:DE44500105175407324932", bad("iban checksum")),
+            ("paypal:John.Smith+pp@googlemail.com", v("paypal:johnsmith@gmail.com")),
+            ("paypal:not-an-email", bad("paypal email")),
+            ("bank:021000021-000123456", v("bank:021000021000123456")),
+            ("bank:abc", bad("bank account without digits")),
+            ("bitcoin:1abc", bad("unknown kind")),
+            ("fp_no_kind", bad("no kind: prefix")),
+            ("card:", bad("empty value")),
+            ("", None),
+            ("   ", None),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(normalize_item(raw), want, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn cells() {
+        let got = normalize("card:fp1| |iban:GB82WEST12345698765432|");
+        assert_eq!(
+            got,
+            vec![Item::Valid("card:fp1".into()), Item::Valid("iban:GB82WEST12345698765432".into())]
+        );
+        assert!(normalize("").is_empty());
+    }
+}

@@ -1,0 +1,93 @@
+//! Phone numbers: parsed with the `phonenumber` crate (libphonenumber's metadata), the account's country as the
+//! default region, and written as E.164 (`+14155550123`). A number that cannot be parsed is counted and not
+//! used. A parsed number that the metadata calls invalid for its region is still used: exports and test data
+//! carry numbers from ranges the metadata does not know, and the E.164 form is what identifies them.
+
+use std::str::FromStr;
+
+use phonenumber::country::Id;
+
+/// Parses a country code (ISO 3166-1 alpha-2, any case) into the region type the parser wants.
+pub fn region(country: &str) -> Option<Id> {
+    let c = country.trim();
+    if c.len() != 2 {
+        return None;
+    }
+    Id::from_str(&c.to_ascii_uppercase()).ok()
+}
+
+/// Normalizes one phone number to E.164. `Ok(None)` for an empty value, `Err(())` when it cannot be parsed.
+#[allow(clippy::result_unit_err)]
+pub fn normalize(raw: &str, region: Option<Id>) -> Result<Option<String>, ()> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    if !(6..=17).contains(&digits) {
+        return Err(());
+    }
+    // "00" international prefix is common in Europe; the parser needs a region to know it, so help it.
+    let owned;
+    let s = if let Some(rest) = s.strip_prefix("00") {
+        owned = format!("+{rest}");
+        owned.as_str()
+    } else {
+        s
+    };
+    let parsed = phonenumber::parse(region, s).map_err(|_| ())?;
+    let national = parsed.national();
+    let zeros = "0".repeat(national.zeros() as usize);
+    let e164 = format!("+{}{}{}", parsed.code().value(), zeros, national.value());
+    if e164.len() < 8 {
+        return Err(());
+    }
+    Ok(Some(e164))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn e164_forms() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("(415) 555-0123", "US", "+14155550123"),
+            ("+1 415 555 0123", "US", "+14155550123"),
+            ("415.555.0123", "us", "+14155550123"),
+            ("+1-415-555-0123", "", "+14155550123"),
+            ("020 7946 0958", "GB", "+442079460958"),
+            ("+44 20 7946 0958", "DE", "+442079460958"),
+            ("0044 20 7946 0958", "FR", "+442079460958"),
+            ("030 1234567", "DE", "+49301234567"),
+            ("+7 912 345-67-89", "RU", "+79123456789"),
+            ("8 (912) 345-67-89", "RU", "+79123456789"),
+            ("06 12 34 56 78", "FR", "+33612345678"),
+            ("+39 06 1234 5678", "IT", "+390612345678"),
+            ("98765 43210", "IN", "+919876543210"),
+        ];
+        for (raw, country, want) in cases {
+            let got = normalize(raw, region(country));
+            assert_eq!(got, Ok(Some(want.to_string())), "{raw:?} in {country:?}");
+        }
+    }
+
+    #[test]
+    fn empty_and_unparseable() {
+        assert_eq!(normalize("", region("US")), Ok(None));
+        assert_eq!(normalize("   ", region("US")), Ok(None));
+        for raw in ["abc", "12", "555-01", "+", "1234567890123456789012"] {
+            assert_eq!(normalize(raw, region("US")), Err(()), "{raw:?}");
+        }
+        // A national number without a region cannot be placed.
+        assert_eq!(normalize("415 555 0123", None), Err(()));
+    }
+
+    #[test]
+    fn regions() {
+        assert_eq!(region("us"), Some(Id::US));
+        assert_eq!(region(" GB "), Some(Id::GB));
+        assert_eq!(region(""), None);
+        assert_eq!(region("ZZZ"), None);
+    }
+}

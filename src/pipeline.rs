@@ -1,0 +1,286 @@
+//! The one place that knows the stage order — load and normalize, block, score, cluster, policy, report —
+//! and times each stage. Everything a run did is counted in its `Summary`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use serde::Serialize;
+use tracing::info;
+
+use crate::block::{self, BlockStats};
+use crate::cluster::{self, ClusterStats};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::load::{Content, Header, Source};
+use crate::normalize::{self, ProblemCounts};
+use crate::policy::{self, Verdicts};
+use crate::record::Accounts;
+use crate::report::files;
+use crate::score::{self, Scorer};
+
+/// What `sybilscan run` was asked to do.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub accounts: PathBuf,
+    pub out: PathBuf,
+    pub config: Config,
+    pub threads: Option<usize>,
+    pub reviews: Option<PathBuf>,
+    pub redact: bool,
+}
+
+/// A row that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quarantined {
+    pub line: u64,
+    pub reason: String,
+    pub raw: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RowCounts {
+    pub read: u64,
+    pub used: u64,
+    pub quarantined: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ScoreStats {
+    pub link_weight: f64,
+    pub near_miss_weight: f64,
+    pub pairs_scored: u64,
+    pub links: u64,
+    pub near_misses: u64,
+    pub evasion_profile_links: u64,
+}
+
+/// Everything a run counted; written as `summary.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub version: &'static str,
+    pub input: String,
+    pub reviews_input: Option<String>,
+    pub rows: RowCounts,
+    pub columns: Header,
+    pub invalid_values: ProblemCounts,
+    pub blocking: BlockStats,
+    pub scoring: ScoreStats,
+    pub clustering: ClusterStats,
+    pub clusters: u64,
+    pub accounts_in_clusters: u64,
+    pub clusters_by_size: BTreeMap<usize, u64>,
+    pub verdicts: Verdicts,
+    /// Seconds per stage. With `threads`, the only fields that differ between two runs on the same input.
+    pub timings_seconds: BTreeMap<&'static str, f64>,
+    pub threads: usize,
+    pub config: Config,
+}
+
+fn progress(len: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>10} [{bar:30}] {human_pos}/{human_len} {per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// Reads and normalizes the input: the accounts, the quarantine and the counts.
+pub fn load_accounts(
+    path: &std::path::Path,
+    cfg: &Config,
+) -> Result<(Accounts, Vec<Quarantined>, RowCounts, ProblemCounts, Header)> {
+    let mut src = Source::open(path, cfg)?;
+    let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let bar = progress(bytes, "load");
+    let mut acc = Accounts::default();
+    let mut quarantine = Vec::new();
+    let mut rows = RowCounts::default();
+    let mut problems = ProblemCounts::default();
+    let mut seen: HashMap<u64, u32> = HashMap::new();
+    let mut seen_exact: HashMap<String, u64> = HashMap::new();
+    loop {
+        let chunk = src.next_chunk(64 * 1024)?;
+        if chunk.is_empty() {
+            break;
+        }
+        rows.read += chunk.len() as u64;
+        let normalized: Vec<Option<normalize::Normalized>> = chunk
+            .par_iter()
+            .map(|r| match &r.content {
+                Content::Fields(f) if !f[0].trim().is_empty() => Some(normalize::account_owned(f)),
+                _ => None,
+            })
+            .collect();
+        for (row, n) in chunk.into_iter().zip(normalized) {
+            match (row.content, n) {
+                (Content::Quarantined { reason, raw }, _) => quarantine.push(Quarantined {
+                    line: row.line,
+                    reason,
+                    raw,
+                }),
+                (Content::Fields(f), None) => quarantine.push(Quarantined {
+                    line: row.line,
+                    reason: "empty account_id".into(),
+                    raw: f.join(","),
+                }),
+                (Content::Fields(f), Some(n)) => {
+                    let id = f[0].trim();
+                    let h = normalize::tagged_hash(99, id.as_bytes());
+                    let first = match seen.get(&h) {
+                        Some(&i) if acc.id.get(i as usize) == id => Some(acc.line[i as usize]),
+                        Some(_) => seen_exact.get(id).copied(),
+                        None => None,
+                    };
+                    if let Some(first_line) = first {
+                        quarantine.push(Quarantined {
+                            line: row.line,
+                            reason: format!("duplicate account_id `{id}` (first seen on line {first_line})"),
+                            raw: f.join(","),
+                        });
+                        continue;
+                    }
+                    if seen.contains_key(&h) {
+                        seen_exact.insert(id.to_string(), row.line);
+                    } else {
+                        seen.insert(h, acc.len() as u32);
+                    }
+                    for p in &n.problems {
+                        problems.add(*p);
+                    }
+                    normalize::append(&mut acc, row.line, &f, n);
+                }
+            }
+        }
+        if let Some(pos) = src_position(&src) {
+            bar.set_position(pos.min(bytes));
+        }
+    }
+    bar.finish_and_clear();
+    rows.used = acc.len() as u64;
+    rows.quarantined = quarantine.len() as u64;
+    debug_assert_eq!(rows.read, rows.used + rows.quarantined);
+    Ok((acc, quarantine, rows, problems, src.header))
+}
+
+fn src_position(_src: &Source) -> Option<u64> {
+    None
+}
+
+/// Runs the whole job and writes its outputs.
+pub fn run(opts: &RunOptions) -> Result<Summary> {
+    opts.config.validate()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::Setting(format!("cannot start {:?} threads: {e}", opts.threads)))?;
+    pool.install(|| run_stages(opts, pool.current_num_threads()))
+}
+
+fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
+    let cfg = &opts.config;
+    std::fs::create_dir_all(&opts.out).map_err(|e| Error::write(&opts.out, e))?;
+    let mut timings = BTreeMap::new();
+
+    let t = Instant::now();
+    let (mut acc, quarantine, rows, problems, header) = load_accounts(&opts.accounts, cfg)?;
+    timings.insert("load_normalize", t.elapsed().as_secs_f64());
+    info!(read = rows.read, used = rows.used, quarantined = rows.quarantined, secs = ?t.elapsed(), "loaded");
+
+    let t = Instant::now();
+    let reviews = match &opts.reviews {
+        Some(p) => Some(policy::load_reviews(p, &acc)?),
+        None => None,
+    };
+    let mut cands = block::block(&mut acc, &cfg.blocking);
+    for o in &mut cands.stats.largest_oversized {
+        o.sample_account_ids = o.sample.iter().map(|&i| acc.id.get(i as usize).to_string()).collect();
+    }
+    // Reviewed pairs are candidates too: a review is itself evidence (see `policy`).
+    if let Some(r) = &reviews {
+        let before = cands.pairs.len();
+        cands.pairs.extend(r.pairs.iter().map(|&(a, b)| block::pack(a, b)));
+        cands.pairs.par_sort_unstable();
+        cands.pairs.dedup();
+        cands.stats.candidate_pairs += (cands.pairs.len() - before) as u64;
+    }
+    timings.insert("block", t.elapsed().as_secs_f64());
+    info!(keys = cands.stats.distinct_keys, oversized = cands.stats.oversized_keys,
+          candidates = cands.pairs.len(), secs = ?t.elapsed(), "blocked");
+
+    let t = Instant::now();
+    let scorer = Scorer::new(&acc, cfg, reviews.as_ref().map(|r| &r.set));
+    let bar = progress(cands.pairs.len() as u64, "score");
+    let scored = score::score_all(&scorer, &cands.pairs, &bar);
+    bar.finish_and_clear();
+    let link_weight = cfg.link_weight();
+    let mut sstats = ScoreStats {
+        link_weight,
+        near_miss_weight: link_weight - cfg.scoring.near_miss_bits,
+        pairs_scored: cands.pairs.len() as u64,
+        ..Default::default()
+    };
+    for s in &scored {
+        if s.weight >= link_weight {
+            sstats.links += 1;
+            if scorer.score(s.a as usize, s.b as usize).1 == score::Profile::Concealment {
+                sstats.evasion_profile_links += 1;
+            }
+        } else {
+            sstats.near_misses += 1;
+        }
+    }
+    drop(cands.pairs);
+    timings.insert("score", t.elapsed().as_secs_f64());
+    info!(links = sstats.links, near_misses = sstats.near_misses, secs = ?t.elapsed(), "scored");
+
+    let t = Instant::now();
+    let (clusters, cstats) = cluster::cluster(&scorer, &scored, link_weight, &cfg.clustering);
+    timings.insert("cluster", t.elapsed().as_secs_f64());
+    info!(clusters = clusters.len(), secs = ?t.elapsed(), "clustered");
+
+    let t = Instant::now();
+    let judged = policy::judge(&scorer, clusters, &scored, link_weight, reviews.as_ref());
+    timings.insert("policy", t.elapsed().as_secs_f64());
+
+    let t = Instant::now();
+    let mut by_size = BTreeMap::new();
+    for c in &judged {
+        *by_size.entry(c.cluster.members.len()).or_insert(0u64) += 1;
+    }
+    let report = files::Report {
+        scorer: &scorer,
+        clusters: &judged,
+        scored: &scored,
+        link_weight,
+        redact: opts.redact,
+    };
+    report.write_all(&opts.out, &quarantine)?;
+    timings.insert("report", t.elapsed().as_secs_f64());
+
+    let summary = Summary {
+        version: env!("CARGO_PKG_VERSION"),
+        input: opts.accounts.display().to_string(),
+        reviews_input: opts.reviews.as_ref().map(|p| p.display().to_string()),
+        rows,
+        columns: header,
+        invalid_values: problems,
+        blocking: cands.stats,
+        scoring: sstats,
+        clustering: cstats,
+        clusters: judged.len() as u64,
+        accounts_in_clusters: judged.iter().map(|c| c.cluster.members.len() as u64).sum(),
+        clusters_by_size: by_size,
+        verdicts: policy::count(&judged),
+        timings_seconds: timings,
+        threads,
+        config: cfg.clone(),
+    };
+    files::write_summary(&opts.out.join("summary.json"), &summary)?;
+    Ok(summary)
+}

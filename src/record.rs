@@ -1,0 +1,298 @@
+//! The input contract (column names, account types, statuses) and `Accounts`, the normalized accounts held
+//! column by column: every later stage reads these arrays by account index and never touches raw rows.
+
+use serde::Serialize;
+
+/// The contract's columns, in contract order. Only `account_id` is required.
+pub const COLUMNS: [&str; 14] = [
+    "account_id",
+    "account_type",
+    "status",
+    "created_at",
+    "full_name",
+    "business_name",
+    "email",
+    "phone",
+    "country",
+    "date_of_birth",
+    "id_document_hash",
+    "payment_methods",
+    "device_ids",
+    "ip_addresses",
+];
+
+/// Index of each contract column in [`COLUMNS`].
+pub mod col {
+    pub const ACCOUNT_ID: usize = 0;
+    pub const ACCOUNT_TYPE: usize = 1;
+    pub const STATUS: usize = 2;
+    pub const CREATED_AT: usize = 3;
+    pub const FULL_NAME: usize = 4;
+    pub const BUSINESS_NAME: usize = 5;
+    pub const EMAIL: usize = 6;
+    pub const PHONE: usize = 7;
+    pub const COUNTRY: usize = 8;
+    pub const DATE_OF_BIRTH: usize = 9;
+    pub const ID_DOCUMENT_HASH: usize = 10;
+    pub const PAYMENT_METHODS: usize = 11;
+    pub const DEVICE_IDS: usize = 12;
+    pub const IP_ADDRESSES: usize = 13;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountType {
+    Freelancer,
+    Client,
+    Agency,
+    Unknown,
+}
+
+impl AccountType {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "freelancer" => Some(Self::Freelancer),
+            "client" => Some(Self::Client),
+            "agency" => Some(Self::Agency),
+            "" => Some(Self::Unknown),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Freelancer => "freelancer",
+            Self::Client => "client",
+            Self::Agency => "agency",
+            Self::Unknown => "",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Active,
+    Suspended,
+    Banned,
+    Closed,
+    Unknown,
+}
+
+impl Status {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "active" => Some(Self::Active),
+            "suspended" => Some(Self::Suspended),
+            "banned" => Some(Self::Banned),
+            "closed" => Some(Self::Closed),
+            "" => Some(Self::Unknown),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Suspended => "suspended",
+            Self::Banned => "banned",
+            Self::Closed => "closed",
+            Self::Unknown => "",
+        }
+    }
+    /// Suspended and banned accounts form the watchlist.
+    pub fn is_sanctioned(self) -> bool {
+        matches!(self, Self::Suspended | Self::Banned)
+    }
+}
+
+/// Identifier signals: each account holds zero or more hashed values of each, and each value knows how many
+/// accounts hold it (its frequency, filled in by `block`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Signal {
+    /// Sorted-token name (used for its frequency: common names weigh less).
+    Name,
+    Email,
+    /// The email's local part alone: the same handle at another provider.
+    EmailHandle,
+    Phone,
+    IdDocument,
+    Payment,
+    Device,
+    Ip,
+    IpPrefix,
+}
+
+impl Signal {
+    pub const ALL: [Signal; 9] = [
+        Signal::Name,
+        Signal::Email,
+        Signal::EmailHandle,
+        Signal::Phone,
+        Signal::IdDocument,
+        Signal::Payment,
+        Signal::Device,
+        Signal::Ip,
+        Signal::IpPrefix,
+    ];
+    pub const COUNT: usize = 9;
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Signal::Name => "name",
+            Signal::Email => "email",
+            Signal::EmailHandle => "email_handle",
+            Signal::Phone => "phone",
+            Signal::IdDocument => "id_document",
+            Signal::Payment => "payment",
+            Signal::Device => "device",
+            Signal::Ip => "ip",
+            Signal::IpPrefix => "ip_prefix",
+        }
+    }
+}
+
+/// Strings of all accounts in one buffer: no allocation per account.
+#[derive(Debug, Default, Clone)]
+pub struct StrColumn {
+    offsets: Vec<u64>,
+    data: String,
+}
+
+impl StrColumn {
+    pub fn push(&mut self, s: &str) {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        self.data.push_str(s);
+        self.offsets.push(self.data.len() as u64);
+    }
+    pub fn get(&self, i: usize) -> &str {
+        &self.data[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+    pub fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Zero or more hashed values per account, and the frequency of each value occurrence.
+#[derive(Debug, Default, Clone)]
+pub struct Multi {
+    offsets: Vec<u32>,
+    pub values: Vec<u64>,
+    /// How many accounts hold `values[i]`; 0 until `block` fills it in.
+    pub freq: Vec<u32>,
+}
+
+impl Multi {
+    pub fn push(&mut self, vals: &[u64]) {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        for &v in vals {
+            if !self.values[self.offsets[self.offsets.len() - 1] as usize..].contains(&v) {
+                self.values.push(v);
+            }
+        }
+        self.offsets.push(self.values.len() as u32);
+    }
+    /// Range of account `i`'s values in `values` / `freq`.
+    pub fn range(&self, i: usize) -> std::ops::Range<usize> {
+        self.offsets[i] as usize..self.offsets[i + 1] as usize
+    }
+    pub fn get(&self, i: usize) -> &[u64] {
+        &self.values[self.range(i)]
+    }
+    pub fn freqs(&self, i: usize) -> &[u32] {
+        &self.freq[self.range(i)]
+    }
+    pub fn is_empty_at(&self, i: usize) -> bool {
+        self.offsets[i] == self.offsets[i + 1]
+    }
+}
+
+/// Normalized accounts, column by column, indexed by account index (input order of the used rows).
+#[derive(Debug, Default)]
+pub struct Accounts {
+    pub id: StrColumn,
+    /// Line (CSV) or row number (Parquet, 1-based after the header) the account came from.
+    pub line: Vec<u64>,
+    pub account_type: Vec<AccountType>,
+    pub status: Vec<Status>,
+    /// Seconds since the Unix epoch; `i64::MIN` when missing or unparseable.
+    pub created: Vec<i64>,
+    pub created_raw: StrColumn,
+    pub full_name_raw: StrColumn,
+    pub email_raw: StrColumn,
+    /// Normalized name tokens in typed order.
+    pub name: StrColumn,
+    /// Sorted name tokens.
+    pub name_sorted: StrColumn,
+    /// Sorted name tokens, nicknames folded, initials dropped.
+    pub name_formal: StrColumn,
+    /// Hash of the phonetic code of the name (0 when the name is empty).
+    pub name_phonetic: Vec<u64>,
+    /// Hash of the normalized business name (0 when empty).
+    pub business: Vec<u64>,
+    /// ISO 3166-1 alpha-2, upper-case; `[0, 0]` when missing.
+    pub country: Vec<[u8; 2]>,
+    /// YYYYMMDD; 0 when missing.
+    pub dob: Vec<u32>,
+    pub email_relay: Vec<bool>,
+    pub email_disposable: Vec<bool>,
+    pub signals: [Multi; Signal::COUNT],
+}
+
+impl Accounts {
+    pub fn len(&self) -> usize {
+        self.line.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.line.is_empty()
+    }
+    pub fn signal(&self, s: Signal) -> &Multi {
+        &self.signals[s as usize]
+    }
+    pub fn signal_mut(&mut self, s: Signal) -> &mut Multi {
+        &mut self.signals[s as usize]
+    }
+    pub fn country_str(&self, i: usize) -> &str {
+        let c = &self.country[i];
+        if c[0] == 0 {
+            ""
+        } else {
+            std::str::from_utf8(c).unwrap_or("")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_store_values() {
+        let mut s = StrColumn::default();
+        s.push("a");
+        s.push("");
+        s.push("ccc");
+        assert_eq!((s.get(0), s.get(1), s.get(2), s.len()), ("a", "", "ccc", 3));
+        let mut m = Multi::default();
+        m.push(&[1, 2, 1]);
+        m.push(&[]);
+        m.push(&[3]);
+        assert_eq!(m.get(0), &[1, 2]);
+        assert!(m.is_empty_at(1));
+        assert_eq!(m.get(2), &[3]);
+    }
+
+    #[test]
+    fn parses_enums() {
+        assert_eq!(AccountType::parse(" Freelancer "), Some(AccountType::Freelancer));
+        assert_eq!(AccountType::parse(""), Some(AccountType::Unknown));
+        assert_eq!(AccountType::parse("robot"), None);
+        assert_eq!(Status::parse("BANNED"), Some(Status::Banned));
+        assert!(Status::Suspended.is_sanctioned());
+        assert!(!Status::Closed.is_sanctioned());
+    }
+}

@@ -1,0 +1,208 @@
+//! The review files themselves: column order, row order, evidence text and redaction.
+
+use std::path::Path;
+
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+use super::safe::cell;
+use super::{csv_writer, io_err, write_atomic};
+use crate::error::{Error, Result};
+use crate::pipeline::{Quarantined, Summary};
+use crate::policy::Judged;
+use crate::score::{Scored, Scorer, probability};
+
+pub struct Report<'a> {
+    pub scorer: &'a Scorer<'a>,
+    pub clusters: &'a [Judged],
+    pub scored: &'a [Scored],
+    pub link_weight: f64,
+    pub redact: bool,
+}
+
+/// A short stable stand-in for a personal value (`--redact`).
+pub fn redacted(kind: &str, value: &str) -> String {
+    if value.is_empty() {
+        return String::new();
+    }
+    format!("{kind}#{:08x}", xxh3_64_with_seed(value.as_bytes(), crate::normalize::SEED) as u32)
+}
+
+fn fmt_w(w: f64) -> String {
+    format!("{w:.2}")
+}
+fn fmt_p(p: f64) -> String {
+    format!("{p:.4}")
+}
+
+impl Report<'_> {
+    fn id(&self, i: u32) -> &str {
+        self.scorer.accounts().id.get(i as usize)
+    }
+
+    pub fn write_all(&self, out: &Path, quarantine: &[Quarantined]) -> Result<()> {
+        self.write_clusters(&out.join("clusters.csv"))?;
+        self.write_pairs(&out.join("pairs.csv"))?;
+        self.write_queue(&out.join("review_queue.csv"))?;
+        write_quarantine(&out.join("quarantine.csv"), quarantine)
+    }
+
+    fn write_clusters(&self, path: &Path) -> Result<()> {
+        let acc = self.scorer.accounts();
+        write_atomic(path, |w| {
+            let mut c = csv_writer(w);
+            c.write_record([
+                "cluster_id", "account_id", "account_type", "status", "cluster_size", "cluster_score", "verdicts",
+                "priority", "suspect", "created_at", "full_name", "email", "country", "source_line",
+            ])
+            .map_err(io_err)?;
+            for j in self.clusters {
+                let mut members = j.cluster.members.clone();
+                members.sort_by(|a, b| self.id(*a).cmp(self.id(*b)));
+                let verdicts = j.verdicts.iter().map(|v| v.as_str()).collect::<Vec<_>>().join("|");
+                for m in members {
+                    let i = m as usize;
+                    let email = if self.redact { redacted("email", acc.email_raw.get(i)) } else { acc.email_raw.get(i).to_string() };
+                    let name = if self.redact { redacted("name", acc.full_name_raw.get(i)) } else { acc.full_name_raw.get(i).to_string() };
+                    c.write_record([
+                        j.id.as_str(),
+                        &cell(acc.id.get(i)),
+                        acc.account_type[i].as_str(),
+                        acc.status[i].as_str(),
+                        &j.cluster.members.len().to_string(),
+                        &fmt_p(j.cluster.score),
+                        &verdicts,
+                        &j.priority.map(|p| p.to_string()).unwrap_or_default(),
+                        if j.suspects.contains(&m) { "yes" } else { "" },
+                        &cell(acc.created_raw.get(i)),
+                        &cell(&name),
+                        &cell(&email),
+                        acc.country_str(i),
+                        &acc.line[i].to_string(),
+                    ])
+                    .map_err(io_err)?;
+                }
+            }
+            c.flush()
+        })
+    }
+
+    fn write_pairs(&self, path: &Path) -> Result<()> {
+        let mut cluster_of = std::collections::HashMap::new();
+        for j in self.clusters {
+            for &m in &j.cluster.members {
+                cluster_of.insert(m, j.id.as_str());
+            }
+        }
+        let mut rows: Vec<&Scored> = self.scored.iter().collect();
+        rows.sort_by(|x, y| {
+            y.weight
+                .total_cmp(&x.weight)
+                .then_with(|| self.id(x.a).cmp(self.id(y.a)))
+                .then_with(|| self.id(x.b).cmp(self.id(y.b)))
+        });
+        write_atomic(path, |w| {
+            let mut c = csv_writer(w);
+            c.write_record([
+                "account_id_a", "account_id_b", "match_weight", "match_probability", "kind", "profile", "cluster_id",
+                "evidence",
+            ])
+            .map_err(io_err)?;
+            for s in rows {
+                let (a, b) = if self.id(s.a) <= self.id(s.b) { (s.a, s.b) } else { (s.b, s.a) };
+                let ex = self.scorer.explain(a as usize, b as usize);
+                let same = match (cluster_of.get(&a), cluster_of.get(&b)) {
+                    (Some(x), Some(y)) if x == y => *x,
+                    _ => "",
+                };
+                c.write_record([
+                    &*cell(self.id(a)),
+                    &*cell(self.id(b)),
+                    &fmt_w(s.weight),
+                    &fmt_p(probability(s.weight)),
+                    if s.weight >= self.link_weight { "link" } else { "near_miss" },
+                    ex.profile.as_str(),
+                    same,
+                    &*cell(&ex.evidence()),
+                ])
+                .map_err(io_err)?;
+            }
+            c.flush()
+        })
+    }
+
+    fn write_queue(&self, path: &Path) -> Result<()> {
+        let acc = self.scorer.accounts();
+        write_atomic(path, |w| {
+            let mut c = csv_writer(w);
+            c.write_record([
+                "cluster_id", "verdicts", "priority", "cluster_size", "cluster_score", "account_ids",
+                "suspect_account_ids", "evidence", "reviews",
+            ])
+            .map_err(io_err)?;
+            for j in self.clusters.iter().filter(|j| j.priority.is_some()) {
+                let ids = |v: &[u32]| {
+                    let mut s: Vec<&str> = v.iter().map(|&i| self.id(i)).collect();
+                    s.sort_unstable();
+                    s.join("|")
+                };
+                let (a, b) = j.key_pair;
+                let ex = self.scorer.explain(a as usize, b as usize);
+                let evidence = format!(
+                    "{} ~ {} ({}, p={:.3}): {}",
+                    self.id(a),
+                    self.id(b),
+                    ex.profile.as_str(),
+                    probability(ex.weight),
+                    ex.evidence()
+                );
+                let reviews = j
+                    .reviews
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{} reviewed {} ({}{}{})",
+                            acc.id.get(r.reviewer as usize),
+                            acc.id.get(r.reviewee as usize),
+                            r.rating,
+                            if r.created_at.is_empty() { "" } else { ", " },
+                            r.created_at
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                c.write_record([
+                    j.id.as_str(),
+                    &j.verdicts.iter().map(|v| v.as_str()).collect::<Vec<_>>().join("|"),
+                    &j.priority.map(|p| p.to_string()).unwrap_or_default(),
+                    &j.cluster.members.len().to_string(),
+                    &fmt_p(j.cluster.score),
+                    &*cell(&ids(&j.cluster.members)),
+                    &*cell(&ids(&j.suspects)),
+                    &*cell(&evidence),
+                    &*cell(&reviews),
+                ])
+                .map_err(io_err)?;
+            }
+            c.flush()
+        })
+    }
+}
+
+pub fn write_quarantine(path: &Path, rows: &[Quarantined]) -> Result<()> {
+    write_atomic(path, |w| {
+        let mut c = csv_writer(w);
+        c.write_record(["line", "reason", "raw"]).map_err(io_err)?;
+        for q in rows {
+            c.write_record([&q.line.to_string(), &*cell(&q.reason), &*cell(&q.raw)]).map_err(io_err)?;
+        }
+        c.flush()
+    })
+}
+
+pub fn write_summary(path: &Path, summary: &Summary) -> Result<()> {
+    let text = serde_json::to_string_pretty(summary).map_err(|e| Error::write(path, std::io::Error::other(e)))?;
+    write_atomic(path, |w| {
+        w.write_all(text.as_bytes())?;
+        w.write_all(b"\n")
+    })
+}

@@ -1,0 +1,434 @@
+//! Scoring: compares a candidate pair signal by signal into comparison levels and sums their Fellegi–Sunter
+//! match weights (log2 m/u) onto the prior. Levels on a shared identifier value are rarity-adjusted: a
+//! value held by k accounts generates k(k-1)/2 pairs but at most about k-1 of them can be one person's, so
+//! the level's Bayes factor is divided by k-1 (a device on 2 accounts keeps its full weight, one on 40 loses
+//! 5.3 bits), and a shared value never counts against a pair. Pairs where one account has a reason to hide
+//! who it is (a sanctioned account and a newer one: ban evasion; one reviewed the other: sock puppet) are also
+//! scored under the concealment profile, where changed names, emails and phones are expected; the pair keeps
+//! the higher of the two. Scoring runs in parallel and does not depend on the thread count.
+
+use std::collections::HashSet;
+
+use rayon::prelude::*;
+
+use crate::config::{Config, MU};
+use crate::record::{Accounts, Signal};
+
+/// The outcome of comparing one signal of a pair.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Level {
+    Missing,
+    /// Same value; `freq` accounts hold it.
+    Exact { freq: u32 },
+    /// Names equal after folding nicknames and dropping initials.
+    Formal,
+    FuzzyHigh { jw: f32 },
+    FuzzyMid { jw: f32 },
+    /// Names share one part and differ clearly in the rest (households, common first names).
+    Partial,
+    /// Same email handle at another domain.
+    Handle { freq: u32 },
+    /// Same IP prefix, no shared address.
+    Prefix { freq: u32 },
+    Different,
+}
+
+/// The compared signals, in the order evidence is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    IdDocument,
+    Email,
+    Phone,
+    Payment,
+    Device,
+    Name,
+    DateOfBirth,
+    Ip,
+    Review,
+}
+
+impl Field {
+    pub const ALL: [Field; 9] = [
+        Field::IdDocument,
+        Field::Email,
+        Field::Phone,
+        Field::Payment,
+        Field::Device,
+        Field::Name,
+        Field::DateOfBirth,
+        Field::Ip,
+        Field::Review,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::IdDocument => "id_document",
+            Field::Email => "email",
+            Field::Phone => "phone",
+            Field::Payment => "payment",
+            Field::Device => "device",
+            Field::Name => "name",
+            Field::DateOfBirth => "date_of_birth",
+            Field::Ip => "ip",
+            Field::Review => "review",
+        }
+    }
+}
+
+/// Which model a pair was scored under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    Duplicate,
+    Concealment,
+}
+
+impl Profile {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Duplicate => "duplicate",
+            Profile::Concealment => "concealment",
+        }
+    }
+}
+
+/// Levels of all fields of one pair.
+pub type Levels = [Level; 9];
+
+/// One line of an explanation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub field: Field,
+    pub level: Level,
+    pub weight: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explanation {
+    pub profile: Profile,
+    pub prior: f64,
+    pub items: Vec<Item>,
+    pub weight: f64,
+}
+
+pub fn probability(weight: f64) -> f64 {
+    let odds = weight.exp2();
+    if odds.is_infinite() { 1.0 } else { odds / (1.0 + odds) }
+}
+
+/// Directed review relations (reviewer, reviewee) by account index, for the `review` field.
+pub type Reviews = HashSet<(u32, u32)>;
+
+/// Compares pairs of one set of accounts.
+pub struct Scorer<'a> {
+    acc: &'a Accounts,
+    cfg: &'a Config,
+    reviews: Option<&'a Reviews>,
+    prior: f64,
+}
+
+fn rarity(mu: &MU, freq: u32, junk: u32) -> f64 {
+    if freq > junk {
+        return 0.0;
+    }
+    let k = freq.max(2) as f64;
+    (mu.weight() - (k - 1.0).log2()).max(0.0)
+}
+
+/// Rarest value shared by two sorted-by-construction value lists (lists are tiny: nested loop).
+fn shared(m: &crate::record::Multi, a: usize, b: usize) -> Option<u32> {
+    let (va, fa) = (m.get(a), m.freqs(a));
+    let vb = m.get(b);
+    let mut best: Option<u32> = None;
+    for (x, f) in va.iter().zip(fa) {
+        if vb.contains(x) {
+            best = Some(best.map_or(*f, |bf| bf.min(*f)));
+        }
+    }
+    best
+}
+
+fn jw(a: &str, b: &str) -> f64 {
+    strsim::jaro_winkler(a, b)
+}
+
+impl<'a> Scorer<'a> {
+    pub fn new(acc: &'a Accounts, cfg: &'a Config, reviews: Option<&'a Reviews>) -> Self {
+        let p = cfg.scoring.prior;
+        Scorer {
+            acc,
+            cfg,
+            reviews,
+            prior: (p / (1.0 - p)).log2(),
+        }
+    }
+
+    pub fn accounts(&self) -> &Accounts {
+        self.acc
+    }
+
+    fn identifier(&self, s: Signal, a: usize, b: usize) -> Level {
+        let m = self.acc.signal(s);
+        if m.is_empty_at(a) || m.is_empty_at(b) {
+            return Level::Missing;
+        }
+        match shared(m, a, b) {
+            Some(freq) => Level::Exact { freq },
+            None => Level::Different,
+        }
+    }
+
+    fn name(&self, a: usize, b: usize) -> Level {
+        let acc = self.acc;
+        let (sa, sb) = (acc.name_sorted.get(a), acc.name_sorted.get(b));
+        if sa.is_empty() || sb.is_empty() {
+            return Level::Missing;
+        }
+        if sa == sb {
+            let freq = acc.signal(Signal::Name).freqs(a).first().copied().unwrap_or(2);
+            return Level::Exact { freq };
+        }
+        let (fa, fb) = (acc.name_formal.get(a), acc.name_formal.get(b));
+        if !fa.is_empty() && fa == fb {
+            return Level::Formal;
+        }
+        let ta: Vec<&str> = fa.split(' ').filter(|t| !t.is_empty()).collect();
+        let tb: Vec<&str> = fb.split(' ').filter(|t| !t.is_empty()).collect();
+        if ta.is_empty() || tb.is_empty() {
+            return Level::Different;
+        }
+        let (short, long) = if ta.len() <= tb.len() { (&ta, &tb) } else { (&tb, &ta) };
+        let (mut min, mut sum, mut any_same) = (1.0f64, 0.0f64, false);
+        for t in short.iter() {
+            let best = long.iter().map(|u| jw(t, u)).fold(0.0, f64::max);
+            any_same |= best >= self.cfg.scoring.name_jw_high;
+            min = min.min(best);
+            sum += best;
+        }
+        let whole = jw(acc.name.get(a), acc.name.get(b)).max(jw(sa, sb));
+        let (high, mid) = (self.cfg.scoring.name_jw_high, self.cfg.scoring.name_jw_mid);
+        if min >= high {
+            Level::FuzzyHigh { jw: min.max(whole) as f32 }
+        } else if min >= mid && sum / short.len() as f64 >= mid {
+            Level::FuzzyMid { jw: min as f32 }
+        } else if any_same {
+            Level::Partial
+        } else {
+            Level::Different
+        }
+    }
+
+    fn email(&self, a: usize, b: usize) -> Level {
+        match self.identifier(Signal::Email, a, b) {
+            Level::Different => match shared(self.acc.signal(Signal::EmailHandle), a, b) {
+                Some(freq) => Level::Handle { freq },
+                None => Level::Different,
+            },
+            l => l,
+        }
+    }
+
+    fn ip(&self, a: usize, b: usize) -> Level {
+        match self.identifier(Signal::Ip, a, b) {
+            Level::Different => match shared(self.acc.signal(Signal::IpPrefix), a, b) {
+                Some(freq) => Level::Prefix { freq },
+                None => Level::Different,
+            },
+            l => l,
+        }
+    }
+
+    fn dob(&self, a: usize, b: usize) -> Level {
+        let (x, y) = (self.acc.dob[a], self.acc.dob[b]);
+        if x == 0 || y == 0 {
+            Level::Missing
+        } else if x == y {
+            Level::Exact { freq: 2 }
+        } else {
+            Level::Different
+        }
+    }
+
+    fn review(&self, a: usize, b: usize) -> Level {
+        match self.reviews {
+            Some(r) if r.contains(&(a as u32, b as u32)) || r.contains(&(b as u32, a as u32)) => {
+                Level::Exact { freq: 2 }
+            }
+            _ => Level::Missing,
+        }
+    }
+
+    /// Compares every field of a pair.
+    pub fn levels(&self, a: usize, b: usize) -> Levels {
+        [
+            self.identifier(Signal::IdDocument, a, b),
+            self.email(a, b),
+            self.identifier(Signal::Phone, a, b),
+            self.identifier(Signal::Payment, a, b),
+            self.identifier(Signal::Device, a, b),
+            self.name(a, b),
+            self.dob(a, b),
+            self.ip(a, b),
+            self.review(a, b),
+        ]
+    }
+
+    /// Whether the pair is scored under the concealment profile too: exactly one account is sanctioned and
+    /// the other is not older (possible ban evasion), or one account reviewed the other (possible sock
+    /// puppet). In both cases the other account has a reason to look like someone else.
+    pub fn concealment_applies(&self, a: usize, b: usize) -> bool {
+        if self.review(a, b) != Level::Missing {
+            return true;
+        }
+        self.evasion_direction(a, b).is_some()
+    }
+
+    /// For a possible ban evasion, `(sanctioned, newer)`.
+    pub fn evasion_direction(&self, a: usize, b: usize) -> Option<(usize, usize)> {
+        let acc = self.acc;
+        let (sa, sb) = (acc.status[a].is_sanctioned(), acc.status[b].is_sanctioned());
+        if sa == sb {
+            return None;
+        }
+        let (banned, other) = if sa { (a, b) } else { (b, a) };
+        let (tb, to) = (acc.created[banned], acc.created[other]);
+        (tb == i64::MIN || to == i64::MIN || to >= tb).then_some((banned, other))
+    }
+
+    /// The weight of one field's level under a profile.
+    pub fn field_weight(&self, field: Field, level: Level, profile: Profile) -> f64 {
+        let l = &self.cfg.scoring.levels;
+        let ev = &self.cfg.scoring.concealment_m;
+        let junk = self.cfg.blocking.junk_value_accounts;
+        let evasion = profile == Profile::Concealment;
+        let with_m = |mu: &MU, m: f64| if evasion { (m / mu.u).log2() } else { mu.weight() };
+        match (field, level) {
+            (_, Level::Missing) => 0.0,
+            (Field::IdDocument, Level::Exact { freq }) => rarity(&l.id_document_exact, freq, junk),
+            (Field::IdDocument, _) => l.id_document_different.weight(),
+            (Field::Email, Level::Exact { freq }) => rarity(&l.email_exact, freq, junk),
+            (Field::Email, Level::Handle { freq }) => rarity(&l.email_handle, freq, junk),
+            (Field::Email, _) => with_m(&l.email_different, ev.email_different),
+            (Field::Phone, Level::Exact { freq }) => rarity(&l.phone_exact, freq, junk),
+            (Field::Phone, _) => with_m(&l.phone_different, ev.phone_different),
+            (Field::Payment, Level::Exact { freq }) => rarity(&l.payment_shared, freq, junk),
+            (Field::Payment, _) => l.payment_different.weight(),
+            (Field::Device, Level::Exact { freq }) => rarity(&l.device_shared, freq, junk),
+            (Field::Device, _) => l.device_different.weight(),
+            (Field::Name, Level::Exact { freq }) => rarity(&l.name_exact, freq, junk),
+            (Field::Name, Level::Formal) => l.name_formal.weight(),
+            (Field::Name, Level::FuzzyHigh { .. }) => l.name_fuzzy_high.weight(),
+            (Field::Name, Level::FuzzyMid { .. }) => l.name_fuzzy_mid.weight(),
+            (Field::Name, Level::Partial) => with_m(&l.name_partial, ev.name_partial),
+            (Field::Name, _) => with_m(&l.name_different, ev.name_different),
+            (Field::DateOfBirth, Level::Exact { .. }) => l.dob_exact.weight(),
+            (Field::DateOfBirth, _) => with_m(&l.dob_different, ev.dob_different),
+            (Field::Ip, Level::Exact { freq }) => rarity(&l.ip_shared, freq, junk),
+            (Field::Ip, Level::Prefix { freq }) => rarity(&l.ip_prefix_shared, freq, junk),
+            (Field::Ip, _) => l.ip_different.weight(),
+            (Field::Review, Level::Exact { .. }) => l.reviewed.weight(),
+            (Field::Review, _) => 0.0,
+        }
+    }
+
+    fn total(&self, levels: &Levels, profile: Profile) -> f64 {
+        let mut w = self.prior;
+        for (f, l) in Field::ALL.iter().zip(levels) {
+            w += self.field_weight(*f, *l, profile);
+        }
+        w
+    }
+
+    /// The pair's match weight and the profile that gave it.
+    pub fn score(&self, a: usize, b: usize) -> (f64, Profile) {
+        let levels = self.levels(a, b);
+        let dup = self.total(&levels, Profile::Duplicate);
+        if self.concealment_applies(a, b) {
+            let ev = self.total(&levels, Profile::Concealment);
+            if ev > dup {
+                return (ev, Profile::Concealment);
+            }
+        }
+        (dup, Profile::Duplicate)
+    }
+
+    pub fn weight(&self, a: usize, b: usize) -> f64 {
+        self.score(a, b).0
+    }
+
+    /// Field-by-field weights of a pair, as shown in evidence and by `explain`.
+    pub fn explain(&self, a: usize, b: usize) -> Explanation {
+        let levels = self.levels(a, b);
+        let (weight, profile) = self.score(a, b);
+        let items = Field::ALL
+            .iter()
+            .zip(levels)
+            .map(|(f, level)| Item {
+                field: *f,
+                level,
+                weight: self.field_weight(*f, level, profile),
+            })
+            .collect();
+        Explanation {
+            profile,
+            prior: self.prior,
+            items,
+            weight,
+        }
+    }
+}
+
+/// Text of one level, as reviewers read it.
+pub fn level_text(level: Level) -> String {
+    match level {
+        Level::Missing => "missing".into(),
+        Level::Exact { freq } => format!("shared({freq} accounts)"),
+        Level::Formal => "nickname/initials".into(),
+        Level::FuzzyHigh { jw } => format!("jw {jw:.2}"),
+        Level::FuzzyMid { jw } => format!("jw {jw:.2}"),
+        Level::Partial => "one part shared".into(),
+        Level::Handle { freq } => format!("same handle({freq} accounts)"),
+        Level::Prefix { freq } => format!("same prefix({freq} accounts)"),
+        Level::Different => "different".into(),
+    }
+}
+
+impl Explanation {
+    /// `email=shared(2 accounts) +10.8; name=jw 0.95 +3.6; …`, strongest first, missing fields left out.
+    pub fn evidence(&self) -> String {
+        let mut items: Vec<&Item> = self.items.iter().filter(|i| i.level != Level::Missing).collect();
+        items.sort_by(|x, y| y.weight.total_cmp(&x.weight));
+        items
+            .iter()
+            .map(|i| format!("{}={} {:+.1}", i.field.as_str(), level_text(i.level), i.weight))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// A scored candidate at or above the near-miss threshold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scored {
+    pub a: u32,
+    pub b: u32,
+    pub weight: f64,
+}
+
+/// Scores candidates in parallel; keeps those within `near_miss_bits` of the link threshold or above.
+/// The result is in candidate order whatever the number of threads.
+pub fn score_all(scorer: &Scorer, candidates: &[u64], progress: &indicatif::ProgressBar) -> Vec<Scored> {
+    let floor = scorer.cfg.link_weight() - scorer.cfg.scoring.near_miss_bits;
+    candidates
+        .par_chunks(16 * 1024)
+        .flat_map_iter(|chunk| {
+            let kept: Vec<Scored> = chunk
+                .iter()
+                .filter_map(|&p| {
+                    let (a, b) = crate::block::unpack(p);
+                    let w = scorer.weight(a as usize, b as usize);
+                    (w >= floor).then_some(Scored { a, b, weight: w })
+                })
+                .collect();
+            progress.inc(chunk.len() as u64);
+            kept
+        })
+        .collect()
+}
