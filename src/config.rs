@@ -67,8 +67,8 @@ impl Default for Levels {
             name_formal: MU::new(0.10, 0.004),
             name_fuzzy_high: MU::new(0.12, 0.01),
             name_fuzzy_mid: MU::new(0.05, 0.03),
-            name_partial: MU::new(0.03, 0.12),
-            name_different: MU::new(0.15, 0.83),
+            name_partial: MU::new(0.01, 0.12),
+            name_different: MU::new(0.06, 0.83),
             email_exact: MU::new(0.35, 0.0002),
             email_handle: MU::new(0.10, 0.002),
             email_different: MU::new(0.55, 0.998),
@@ -85,32 +85,7 @@ impl Default for Levels {
             ip_shared: MU::new(0.50, 0.02),
             ip_prefix_shared: MU::new(0.15, 0.04),
             ip_different: MU::new(0.35, 0.94),
-            reviewed: MU::new(0.05, 0.0005),
-        }
-    }
-}
-
-/// m of the "different" levels under the concealment profile (a sanctioned account and a newer one, or two
-/// accounts where one reviewed the other): an evader or a sock puppet changes name, email, phone and often
-/// birth date on purpose, so those differences are expected and weigh (almost) nothing. u stays as in `Levels`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct ConcealmentM {
-    pub name_different: f64,
-    pub name_partial: f64,
-    pub email_different: f64,
-    pub phone_different: f64,
-    pub dob_different: f64,
-}
-
-impl Default for ConcealmentM {
-    fn default() -> Self {
-        ConcealmentM {
-            name_different: 0.83,
-            name_partial: 0.12,
-            email_different: 0.998,
-            phone_different: 0.998,
-            dob_different: 0.7,
+            reviewed: MU::new(0.05, 0.0018),
         }
     }
 }
@@ -142,11 +117,13 @@ pub struct Scoring {
     pub link_probability: f64,
     /// Pairs within this many bits below the link threshold are reported as near misses.
     pub near_miss_bits: f64,
+    /// How many accounts one person plausibly holds: a shared value held by more accounts than this loses
+    /// weight by rarity (see `score::rarity`).
+    pub accounts_per_person: u32,
     /// Jaro-Winkler similarity of names for the `name_fuzzy_high` and `name_fuzzy_mid` levels.
     pub name_jw_high: f64,
     pub name_jw_mid: f64,
     pub levels: Levels,
-    pub concealment_m: ConcealmentM,
 }
 
 impl Default for Scoring {
@@ -155,10 +132,10 @@ impl Default for Scoring {
             prior: 0.01,
             link_probability: 0.5,
             near_miss_bits: 4.0,
+            accounts_per_person: 3,
             name_jw_high: 0.92,
             name_jw_mid: 0.84,
             levels: Levels::default(),
-            concealment_m: ConcealmentM::default(),
         }
     }
 }
@@ -249,10 +226,6 @@ impl Config {
             let u = mu["u"].as_f64().unwrap_or(f64::NAN);
             open(&format!("scoring.levels.{name}.m"), m)?;
             open(&format!("scoring.levels.{name}.u"), u)?;
-        }
-        let ev = serde_json::to_value(&s.concealment_m).expect("evasion serializes");
-        for (name, m) in ev.as_object().expect("evasion is a table") {
-            open(&format!("scoring.concealment_m.{name}"), m.as_f64().unwrap_or(f64::NAN))?;
         }
         if self.blocking.max_block_size < 2 {
             return Err(Error::Setting("blocking.max_block_size must be at least 2".into()));

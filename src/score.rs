@@ -4,8 +4,8 @@
 //! the level's Bayes factor is divided by k-1 (a device on 2 accounts keeps its full weight, one on 40 loses
 //! 5.3 bits), and a shared value never counts against a pair. Pairs where one account has a reason to hide
 //! who it is (a sanctioned account and a newer one: ban evasion; one reviewed the other: sock puppet) are also
-//! scored under the concealment profile, where changed names, emails and phones are expected; the pair keeps
-//! the higher of the two. Scoring runs in parallel and does not depend on the thread count.
+//! scored under the concealment profile, where every difference is expected (m = u, weight 0) and only what
+//! the two accounts share counts; the pair keeps the higher of the two. Scoring runs in parallel and does not depend on the thread count.
 
 use std::collections::HashSet;
 
@@ -20,10 +20,11 @@ pub enum Level {
     Missing,
     /// Same value; `freq` accounts hold it.
     Exact { freq: u32 },
-    /// Names equal after folding nicknames and dropping initials.
-    Formal,
-    FuzzyHigh { jw: f32 },
-    FuzzyMid { jw: f32 },
+    /// Names equal after folding nicknames and dropping initials; `freq`: accounts holding the more common
+    /// of the two names (a near-match to a common name is as weak as the common name).
+    Formal { freq: u32 },
+    FuzzyHigh { jw: f32, freq: u32 },
+    FuzzyMid { jw: f32, freq: u32 },
     /// Names share one part and differ clearly in the rest (households, common first names).
     Partial,
     /// Same email handle at another domain.
@@ -125,12 +126,16 @@ pub struct Scorer<'a> {
     prior: f64,
 }
 
-fn rarity(mu: &MU, freq: u32, junk: u32) -> f64 {
+/// The weight of a shared value held by `freq` accounts. Among k accounts holding a value there are
+/// k(k-1)/2 pairs, but if a person holds at most `free` accounts, at most (free-1)/(k-1) of those pairs can
+/// be one person's: the Bayes factor shrinks by that ratio once k exceeds `free`. Never below zero: sharing
+/// a value is never evidence against a match; past the junk cap it is no evidence at all.
+pub fn rarity(mu: &MU, freq: u32, free: u32, junk: u32) -> f64 {
     if freq > junk {
         return 0.0;
     }
-    let k = freq.max(2) as f64;
-    (mu.weight() - (k - 1.0).log2()).max(0.0)
+    let excess = if freq > free { ((freq - 1) as f64 / (free.max(2) - 1) as f64).log2() } else { 0.0 };
+    (mu.weight() - excess).max(0.0)
 }
 
 /// Rarest value shared by two sorted-by-construction value lists (lists are tiny: nested loop).
@@ -186,9 +191,11 @@ impl<'a> Scorer<'a> {
             let freq = acc.signal(Signal::Name).freqs(a).first().copied().unwrap_or(2);
             return Level::Exact { freq };
         }
+        let name_freq = |i: usize| acc.signal(Signal::Name).freqs(i).first().copied().unwrap_or(1);
+        let freq = name_freq(a).max(name_freq(b));
         let (fa, fb) = (acc.name_formal.get(a), acc.name_formal.get(b));
         if !fa.is_empty() && fa == fb {
-            return Level::Formal;
+            return Level::Formal { freq };
         }
         let ta: Vec<&str> = fa.split(' ').filter(|t| !t.is_empty()).collect();
         let tb: Vec<&str> = fb.split(' ').filter(|t| !t.is_empty()).collect();
@@ -206,9 +213,9 @@ impl<'a> Scorer<'a> {
         let whole = jw(acc.name.get(a), acc.name.get(b)).max(jw(sa, sb));
         let (high, mid) = (self.cfg.scoring.name_jw_high, self.cfg.scoring.name_jw_mid);
         if min >= high {
-            Level::FuzzyHigh { jw: min.max(whole) as f32 }
+            Level::FuzzyHigh { jw: min.max(whole) as f32, freq }
         } else if min >= mid && sum / short.len() as f64 >= mid {
-            Level::FuzzyMid { jw: min as f32 }
+            Level::FuzzyMid { jw: min as f32, freq }
         } else if any_same {
             Level::Partial
         } else {
@@ -296,34 +303,35 @@ impl<'a> Scorer<'a> {
     /// The weight of one field's level under a profile.
     pub fn field_weight(&self, field: Field, level: Level, profile: Profile) -> f64 {
         let l = &self.cfg.scoring.levels;
-        let ev = &self.cfg.scoring.concealment_m;
         let junk = self.cfg.blocking.junk_value_accounts;
-        let evasion = profile == Profile::Concealment;
-        let with_m = |mu: &MU, m: f64| if evasion { (m / mu.u).log2() } else { mu.weight() };
+        let free = self.cfg.scoring.accounts_per_person;
+        let rarity = |mu: &MU, freq: u32| rarity(mu, freq, free, junk);
+        // Under concealment every difference is expected (m = u): it weighs nothing.
+        let with_m = |mu: &MU| if profile == Profile::Concealment { 0.0 } else { mu.weight() };
         match (field, level) {
             (_, Level::Missing) => 0.0,
-            (Field::IdDocument, Level::Exact { freq }) => rarity(&l.id_document_exact, freq, junk),
-            (Field::IdDocument, _) => l.id_document_different.weight(),
-            (Field::Email, Level::Exact { freq }) => rarity(&l.email_exact, freq, junk),
-            (Field::Email, Level::Handle { freq }) => rarity(&l.email_handle, freq, junk),
-            (Field::Email, _) => with_m(&l.email_different, ev.email_different),
-            (Field::Phone, Level::Exact { freq }) => rarity(&l.phone_exact, freq, junk),
-            (Field::Phone, _) => with_m(&l.phone_different, ev.phone_different),
-            (Field::Payment, Level::Exact { freq }) => rarity(&l.payment_shared, freq, junk),
-            (Field::Payment, _) => l.payment_different.weight(),
-            (Field::Device, Level::Exact { freq }) => rarity(&l.device_shared, freq, junk),
-            (Field::Device, _) => l.device_different.weight(),
-            (Field::Name, Level::Exact { freq }) => rarity(&l.name_exact, freq, junk),
-            (Field::Name, Level::Formal) => l.name_formal.weight(),
-            (Field::Name, Level::FuzzyHigh { .. }) => l.name_fuzzy_high.weight(),
-            (Field::Name, Level::FuzzyMid { .. }) => l.name_fuzzy_mid.weight(),
-            (Field::Name, Level::Partial) => with_m(&l.name_partial, ev.name_partial),
-            (Field::Name, _) => with_m(&l.name_different, ev.name_different),
+            (Field::IdDocument, Level::Exact { freq }) => rarity(&l.id_document_exact, freq),
+            (Field::IdDocument, _) => with_m(&l.id_document_different),
+            (Field::Email, Level::Exact { freq }) => rarity(&l.email_exact, freq),
+            (Field::Email, Level::Handle { freq }) => rarity(&l.email_handle, freq),
+            (Field::Email, _) => with_m(&l.email_different),
+            (Field::Phone, Level::Exact { freq }) => rarity(&l.phone_exact, freq),
+            (Field::Phone, _) => with_m(&l.phone_different),
+            (Field::Payment, Level::Exact { freq }) => rarity(&l.payment_shared, freq),
+            (Field::Payment, _) => with_m(&l.payment_different),
+            (Field::Device, Level::Exact { freq }) => rarity(&l.device_shared, freq),
+            (Field::Device, _) => with_m(&l.device_different),
+            (Field::Name, Level::Exact { freq }) => rarity(&l.name_exact, freq),
+            (Field::Name, Level::Formal { freq }) => rarity(&l.name_formal, freq),
+            (Field::Name, Level::FuzzyHigh { freq, .. }) => rarity(&l.name_fuzzy_high, freq),
+            (Field::Name, Level::FuzzyMid { freq, .. }) => rarity(&l.name_fuzzy_mid, freq),
+            (Field::Name, Level::Partial) => with_m(&l.name_partial),
+            (Field::Name, _) => with_m(&l.name_different),
             (Field::DateOfBirth, Level::Exact { .. }) => l.dob_exact.weight(),
-            (Field::DateOfBirth, _) => with_m(&l.dob_different, ev.dob_different),
-            (Field::Ip, Level::Exact { freq }) => rarity(&l.ip_shared, freq, junk),
-            (Field::Ip, Level::Prefix { freq }) => rarity(&l.ip_prefix_shared, freq, junk),
-            (Field::Ip, _) => l.ip_different.weight(),
+            (Field::DateOfBirth, _) => with_m(&l.dob_different),
+            (Field::Ip, Level::Exact { freq }) => rarity(&l.ip_shared, freq),
+            (Field::Ip, Level::Prefix { freq }) => rarity(&l.ip_prefix_shared, freq),
+            (Field::Ip, _) => with_m(&l.ip_different),
             (Field::Review, Level::Exact { .. }) => l.reviewed.weight(),
             (Field::Review, _) => 0.0,
         }
@@ -381,9 +389,9 @@ pub fn level_text(level: Level) -> String {
     match level {
         Level::Missing => "missing".into(),
         Level::Exact { freq } => format!("shared({freq} accounts)"),
-        Level::Formal => "nickname/initials".into(),
-        Level::FuzzyHigh { jw } => format!("jw {jw:.2}"),
-        Level::FuzzyMid { jw } => format!("jw {jw:.2}"),
+        Level::Formal { .. } => "nickname/initials".into(),
+        Level::FuzzyHigh { jw, .. } => format!("jw {jw:.2}"),
+        Level::FuzzyMid { jw, .. } => format!("jw {jw:.2}"),
         Level::Partial => "one part shared".into(),
         Level::Handle { freq } => format!("same handle({freq} accounts)"),
         Level::Prefix { freq } => format!("same prefix({freq} accounts)"),

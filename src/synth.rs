@@ -409,11 +409,13 @@ impl Gen {
         let last = self.surname(r);
         let (_, dob) = self.date(1960, 2004);
         let base = format!("{}.{}", strip_diacritics(&first).to_lowercase(), strip_diacritics(&last).to_lowercase());
+        // Providers keep mailboxes unique: a person's handle carries a tag no one else has.
+        let tag = radix36(self.next_person);
         let handle = match self.rng.random_range(0..4u8) {
-            0 => base,
-            1 => format!("{}{}", base.replace('.', ""), self.rng.random_range(1..999u16)),
-            2 => format!("{}{}", &base[..1], strip_diacritics(&last).to_lowercase()),
-            _ => format!("{}.{}", base, self.rng.random_range(70..99u8)),
+            0 => format!("{base}.{tag}"),
+            1 => format!("{}{}", base.replace('.', ""), tag),
+            2 => format!("{}{}{}", &base[..1], strip_diacritics(&last).to_lowercase(), tag),
+            _ => format!("{base}_{tag}"),
         };
         let intl = self.rng.random_bool(0.4);
         let phone = (r.phone)(&mut self.rng, intl);
@@ -653,54 +655,56 @@ impl Gen {
             }
             // Ban evasion: a sanctioned account and a later one under a new identity.
             830..=859 => {
-                let p = self.person(None);
-                let mut a = self.base_account(&p, "freelancer");
-                a.status = if self.rng.random_bool(0.7) { "banned" } else { "suspended" };
-                let created_a: i64 = a.created[..10].replace('-', "").parse().unwrap_or(20200101);
-                self.write(&a, pid, "ban_evasion", "")?;
-                let mut q = self.person(Some(p.region));
+                let mut p = self.person(None);
                 // Reuse one to three of the old identity's things; an IP prefix never alone.
-                let mut reuse: Vec<u8> = vec![0, 1, 2, 3, 4];
+                let mut pool: Vec<u8> = vec![0, 1, 2, 3, 4];
                 let k = self.rng.random_range(1..=3usize);
                 let mut chosen = Vec::new();
                 while chosen.len() < k {
-                    let i = self.rng.random_range(0..reuse.len());
-                    chosen.push(reuse.remove(i));
+                    let i = self.rng.random_range(0..pool.len());
+                    chosen.push(pool.remove(i));
                 }
                 if chosen == [2] {
                     chosen.push([0u8, 1, 3, 4][self.rng.random_range(0..4usize)]);
                 }
-                let mut b;
-                {
-                    for c in &chosen {
-                        match c {
-                            0 => q.devices = vec![p.devices[0].clone()],
-                            1 => {
-                                q.card = Some(p.card.clone().unwrap_or_else(|| format!("fp_{:012x}", self.rng.random::<u64>() & 0xffff_ffff_ffff)));
-                            }
-                            3 => q.phone = p.phone.clone(),
-                            4 => q.id_doc = Some(p.id_doc.clone().unwrap_or_else(|| format!("{:032x}", self.rng.random::<u128>()))),
-                            _ => {}
-                        }
+                // The old account must hold what the new one reuses.
+                if chosen.contains(&1) && p.card.is_none() {
+                    p.card = Some(format!("fp_{:012x}", self.rng.random::<u64>() & 0xffff_ffff_ffff));
+                }
+                if chosen.contains(&4) && p.id_doc.is_none() {
+                    p.id_doc = Some(format!("{:032x}", self.rng.random::<u128>()));
+                }
+                let mut a = self.base_account(&p, "freelancer");
+                a.status = if self.rng.random_bool(0.7) { "banned" } else { "suspended" };
+                if chosen.contains(&3) && a.phone.is_empty() {
+                    a.phone = p.phone.1.clone();
+                }
+                let created_a: i64 = a.created[..10].replace('-', "").parse().unwrap_or(20200101);
+                let mut q = self.person(Some(p.region));
+                q.id_doc = None;
+                for c in &chosen {
+                    match c {
+                        0 => q.devices = vec![p.devices[0].clone()],
+                        1 => q.card = p.card.clone(),
+                        4 => q.id_doc = p.id_doc.clone(),
+                        _ => {}
                     }
-                    b = self.base_account(&q, "freelancer");
-                    if chosen.contains(&1) && !a.payments.iter().any(|x| Some(x.trim_start_matches("card:")) == q.card.as_deref()) {
-                        a.payments.clear();
-                    }
-                    if chosen.contains(&2) {
-                        let mut parts: Vec<String> = p.ip.split('.').map(String::from).collect();
-                        parts[3] = self.rng.random_range(1..255u16).to_string();
-                        b.ips = vec![parts.join(".")];
-                    }
-                    if chosen.contains(&3) {
-                        b.phone = rewrite_phone(&p.phone.0, &mut self.rng);
-                    }
+                }
+                let mut b = self.base_account(&q, "freelancer");
+                if chosen.contains(&2) {
+                    let mut parts: Vec<String> = p.ip.split('.').map(String::from).collect();
+                    parts[3] = self.rng.random_range(1..255u16).to_string();
+                    b.ips = vec![parts.join(".")];
+                }
+                if chosen.contains(&3) {
+                    b.phone = rewrite_phone(&p.phone.0, &mut self.rng);
                 }
                 b.status = "active";
                 b.created = self.created_after(created_a).1;
                 if self.rng.random_bool(0.5) {
                     b.dob = a.dob.clone();
                 }
+                self.write(&a, pid, "ban_evasion", "")?;
                 self.write(&b, pid, "ban_evasion", "")?;
             }
             // One freelancer and one client account of one person: allowed.
@@ -742,8 +746,14 @@ impl Gen {
                 let head = self.person(None);
                 let n = self.rng.random_range(2..=4u8);
                 let group = format!("hh{pid}");
+                let mut used: Vec<String> = Vec::new();
                 for k in 0..n {
                     let mut m = self.person(Some(head.region));
+                    // Family members have first names of their own.
+                    while used.contains(&m.first) {
+                        m.first = REGIONS[head.region].first.choose(&mut self.rng).unwrap().to_string();
+                    }
+                    used.push(m.first.clone());
                     let pm = if k == 0 { pid } else { self.new_person_id() };
                     if self.rng.random_bool(0.7) {
                         m.last = head.last.clone();
@@ -795,6 +805,18 @@ impl Gen {
         }
         Ok(())
     }
+}
+
+fn radix36(mut n: u64) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(char::from_digit((n % 36) as u32, 36).unwrap_or('0'));
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    s.iter().rev().collect()
 }
 
 /// The same number as typed another way.

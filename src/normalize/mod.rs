@@ -236,9 +236,12 @@ pub fn account(f: &[&str; 14]) -> Normalized {
     match email::normalize(f[col::EMAIL]) {
         Ok(Some(e)) => {
             n.signals[Signal::Email as usize].push(value_hash(Signal::Email, &e.canonical));
-            // A handle of 4 characters or fewer ("info", "joe") is shared by strangers by construction.
-            if e.local.len() > 4 {
-                n.signals[Signal::EmailHandle as usize].push(value_hash(Signal::EmailHandle, &e.local));
+            // The handle is the local part's letters only (anna.b_smith77 → annabsmith): people keep the
+            // handle and change separators and numbers. Short handles ("info", "joe") are shared by
+            // strangers by construction and are not used.
+            let handle: String = e.local.chars().filter(char::is_ascii_alphabetic).collect();
+            if handle.len() >= 5 {
+                n.signals[Signal::EmailHandle as usize].push(value_hash(Signal::EmailHandle, &handle));
             }
             n.email_relay = e.relay;
             n.email_disposable = e.disposable;
