@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use crate::cli::{Command, EvaluateArgs, ExplainArgs, GenerateArgs, RunArgs};
 use crate::config::Config;
 use crate::pipeline::{self, RunOptions};
-use crate::score::{Scorer, level_text, probability};
+use crate::score::{Scorer, field_level_text, probability};
 
 pub fn dispatch(cmd: Command) -> Result<()> {
     match cmd {
@@ -108,7 +108,7 @@ pub fn waterfall(scorer: &Scorer, a: usize, b: usize, cfg: &Config) -> String {
         out += &format!(
             "{:<14} {:<28} {:>+8.2} {:>+8.2} {:>8.4}\n",
             it.field.as_str(),
-            level_text(it.level),
+            field_level_text(it.field, it.level),
             it.weight,
             total,
             probability(total)

@@ -384,6 +384,14 @@ impl<'a> Scorer<'a> {
     }
 }
 
+/// Text of one field's level, as reviewers read it.
+pub fn field_level_text(field: Field, level: Level) -> String {
+    match (field, level) {
+        (Field::Review, Level::Exact { .. }) => "between them".into(),
+        _ => level_text(level),
+    }
+}
+
 /// Text of one level, as reviewers read it.
 pub fn level_text(level: Level) -> String {
     match level {
@@ -402,11 +410,16 @@ pub fn level_text(level: Level) -> String {
 impl Explanation {
     /// `email=shared(2 accounts) +10.8; name=jw 0.95 +3.6; …`, strongest first, missing fields left out.
     pub fn evidence(&self) -> String {
-        let mut items: Vec<&Item> = self.items.iter().filter(|i| i.level != Level::Missing).collect();
+        // Differences that weigh nothing (under the concealment profile) are left out: they say nothing.
+        let mut items: Vec<&Item> = self
+            .items
+            .iter()
+            .filter(|i| i.level != Level::Missing && !(i.level == Level::Different && i.weight == 0.0))
+            .collect();
         items.sort_by(|x, y| y.weight.total_cmp(&x.weight));
         items
             .iter()
-            .map(|i| format!("{}={} {:+.1}", i.field.as_str(), level_text(i.level), i.weight))
+            .map(|i| format!("{}={} {:+.1}", i.field.as_str(), field_level_text(i.field, i.level), i.weight))
             .collect::<Vec<_>>()
             .join("; ")
     }
