@@ -76,7 +76,7 @@ impl Default for Levels {
             phone_different: MU::new(0.40, 0.998),
             id_document_exact: MU::new(0.97, 0.000_01),
             id_document_different: MU::new(0.03, 0.999_99),
-            dob_exact: MU::new(0.85, 0.002),
+            dob_exact: MU::new(0.85, 0.01),
             dob_different: MU::new(0.08, 0.998),
             payment_shared: MU::new(0.30, 0.002),
             payment_different: MU::new(0.55, 0.99),

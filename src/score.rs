@@ -202,19 +202,31 @@ impl<'a> Scorer<'a> {
         if ta.is_empty() || tb.is_empty() {
             return Level::Different;
         }
-        let (short, long) = if ta.len() <= tb.len() { (&ta, &tb) } else { (&tb, &ta) };
-        let (mut min, mut sum, mut any_same) = (1.0f64, 0.0f64, false);
-        for t in short.iter() {
-            let best = long.iter().map(|u| jw(t, u)).fold(0.0, f64::max);
-            any_same |= best >= self.cfg.scoring.name_jw_high;
-            min = min.min(best);
-            sum += best;
-        }
+        // Each token of the shorter name against its best counterpart in the longer one (a dropped middle
+        // name costs nothing); with equally long names both directions count, so the result is symmetric.
+        let align = |short: &[&str], long: &[&str]| {
+            let (mut min, mut sum, mut any_same) = (1.0f64, 0.0f64, false);
+            for t in short {
+                let best = long.iter().map(|u| jw(t, u)).fold(0.0, f64::max);
+                any_same |= best >= self.cfg.scoring.name_jw_high;
+                min = min.min(best);
+                sum += best;
+            }
+            (min, sum / short.len() as f64, any_same)
+        };
+        let (min, mean, any_same) = match ta.len().cmp(&tb.len()) {
+            std::cmp::Ordering::Less => align(&ta, &tb),
+            std::cmp::Ordering::Greater => align(&tb, &ta),
+            std::cmp::Ordering::Equal => {
+                let (x, y) = (align(&ta, &tb), align(&tb, &ta));
+                (x.0.min(y.0), x.1.min(y.1), x.2 || y.2)
+            }
+        };
         let whole = jw(acc.name.get(a), acc.name.get(b)).max(jw(sa, sb));
         let (high, mid) = (self.cfg.scoring.name_jw_high, self.cfg.scoring.name_jw_mid);
         if min >= high {
             Level::FuzzyHigh { jw: min.max(whole) as f32, freq }
-        } else if min >= mid && sum / short.len() as f64 >= mid {
+        } else if min >= mid && mean >= mid {
             Level::FuzzyMid { jw: min as f32, freq }
         } else if any_same {
             Level::Partial
@@ -452,4 +464,99 @@ pub fn score_all(scorer: &Scorer, candidates: &[u64], progress: &indicatif::Prog
             kept
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::{account, append};
+    use crate::record::col;
+
+    /// Accounts from (full_name, email, status, created_at) rows, with frequencies filled in.
+    fn accounts(rows: &[(&str, &str, &str, &str)]) -> Accounts {
+        let mut acc = Accounts::default();
+        for (i, (name, email, status, created)) in rows.iter().enumerate() {
+            let mut f: [String; 14] = Default::default();
+            f[col::ACCOUNT_ID] = format!("a{i}");
+            f[col::FULL_NAME] = name.to_string();
+            f[col::EMAIL] = email.to_string();
+            f[col::STATUS] = status.to_string();
+            f[col::CREATED_AT] = created.to_string();
+            let refs: [&str; 14] = std::array::from_fn(|k| f[k].as_str());
+            append(&mut acc, i as u64 + 2, &f, account(&refs));
+        }
+        crate::block::block(&mut acc, &Config::default().blocking);
+        acc
+    }
+
+    #[test]
+    fn name_levels() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("John Smith", "Smith, John", "exact"),
+            ("Bob Jones", "Robert Jones", "formal"),
+            ("John Q. Smith", "John Smith", "formal"),
+            ("Jon Smith", "John Smith", "high"),
+            ("Dmitrii Ivanov", "Dmitriy Ivanof", "high"),
+            ("Anna Maria Lopez", "Anna Lopez", "high"),
+            ("Maria Lopez", "Carlos Lopez", "partial"),
+            ("Jon Smith", "John Jones", "partial"),
+            ("John Jones", "Jon Smith", "partial"),
+            ("Wei Zhang", "Olga Petrova", "different"),
+            ("", "Olga Petrova", "missing"),
+        ];
+        let cfg = Config::default();
+        for (a, b, want) in cases {
+            let acc = accounts(&[(a, "", "", ""), (b, "", "", "")]);
+            let s = Scorer::new(&acc, &cfg, None);
+            let got = match s.levels(0, 1)[5] {
+                Level::Exact { .. } => "exact",
+                Level::Formal { .. } => "formal",
+                Level::FuzzyHigh { .. } => "high",
+                Level::FuzzyMid { .. } => "mid",
+                Level::Partial => "partial",
+                Level::Different => "different",
+                Level::Missing => "missing",
+                _ => "other",
+            };
+            assert_eq!(got, *want, "{a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
+    fn rarity_keeps_small_shares_and_shrinks_crowds() {
+        let mu = MU { m: 0.5, u: 0.002 };
+        let full = mu.weight();
+        assert_eq!(rarity(&mu, 2, 3, 1000), full);
+        assert_eq!(rarity(&mu, 3, 3, 1000), full);
+        assert!((rarity(&mu, 41, 3, 1000) - (full - 20f64.log2())).abs() < 1e-9);
+        assert_eq!(rarity(&mu, 5000, 3, 1000), 0.0);
+        assert_eq!(rarity(&MU { m: 0.5, u: 0.2 }, 900, 3, 1000), 0.0, "never negative");
+    }
+
+    #[test]
+    fn concealment_profile_applies_to_sanctioned_and_newer_only() {
+        let acc = accounts(&[
+            ("Viktor Orlov", "v@x.com", "banned", "2021-01-01"),
+            ("Sam Porter", "s@y.com", "active", "2022-01-01"),
+            ("Old Timer", "o@z.com", "active", "2020-01-01"),
+        ]);
+        let cfg = Config::default();
+        let s = Scorer::new(&acc, &cfg, None);
+        assert_eq!(s.evasion_direction(0, 1), Some((0, 1)));
+        assert_eq!(s.evasion_direction(1, 0), Some((0, 1)));
+        assert_eq!(s.evasion_direction(0, 2), None, "older accounts are not evaders");
+        assert_eq!(s.evasion_direction(1, 2), None);
+        // Differences weigh nothing under concealment, so the pair scores the prior.
+        let ex = s.explain(0, 1);
+        assert_eq!(ex.profile, Profile::Concealment);
+        assert!((ex.weight - ex.prior).abs() < 1e-9, "{ex:?}");
+    }
+
+    #[test]
+    fn probability_is_logistic_in_bits() {
+        assert!((probability(0.0) - 0.5).abs() < 1e-12);
+        assert!((probability(1.0) - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(probability(5000.0), 1.0);
+        assert!(probability(-5000.0) < 1e-300);
+    }
 }

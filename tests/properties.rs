@@ -1,0 +1,96 @@
+//! Property tests with a simple reference: blocking finds every link that comparing all pairs finds, and
+//! parallel scoring gives what sequential scoring gives.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+
+use proptest::prelude::*;
+use sybilscan::block::{self, unpack};
+use sybilscan::config::Config;
+use sybilscan::pipeline::load_accounts;
+use sybilscan::score::{Scorer, score_all};
+
+/// Small pools so that random accounts collide on every signal.
+fn account() -> impl Strategy<Value = [String; 10]> {
+    let first = prop::sample::select(vec!["John", "Jon", "Maria", "Mariia", "Wei", "Dmitrii", "Dima", "Anna", "Bob", "Robert"]);
+    let last = prop::sample::select(vec!["Smith", "Smyth", "Garcia", "Zhang", "Ivanov", "Kowalska", "Jones"]);
+    (
+        first,
+        last,
+        0..6u8,   // email
+        0..6u8,   // phone
+        0..5u8,   // dob
+        0..5u8,   // card
+        0..5u8,   // device
+        0..6u8,   // ip
+        0..3u8,   // status / type
+        0..3u8,   // country
+    )
+        .prop_map(|(f, l, e, p, d, c, dv, ip, st, co)| {
+            let opt = |k: u8, s: String| if k == 0 { String::new() } else { s };
+            [
+                format!("{f} {l}"),
+                opt(e, format!("user{e}@gmail.com")),
+                opt(p, format!("+1 415 555 01{p}{p}")),
+                opt(d, format!("198{d}-0{d}-1{d}")),
+                opt(c, format!("card:fp_{c}")),
+                opt(dv, format!("dev-{dv}-abcdef")),
+                opt(ip, format!("81.2.{}.{ip}", ip % 2)),
+                ["active", "banned", "active"][st as usize].to_string(),
+                ["freelancer", "client", "freelancer"][st as usize].to_string(),
+                ["US", "GB", "DE"][co as usize].to_string(),
+            ]
+        })
+}
+
+fn write_accounts(rows: &[[String; 10]]) -> tempfile::NamedTempFile {
+    let mut f = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
+    writeln!(f, "account_id,full_name,email,phone,date_of_birth,payment_methods,device_ids,ip_addresses,status,account_type,country,created_at").unwrap();
+    for (i, r) in rows.iter().enumerate() {
+        writeln!(f, "a{i},{},{},{},{},{},{},{},{},{},{},2024-01-{:02}", r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], 1 + i % 28).unwrap();
+    }
+    f.flush().unwrap();
+    f
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+
+    #[test]
+    fn blocking_finds_every_link_brute_force_finds(rows in prop::collection::vec(account(), 2..40)) {
+        let f = write_accounts(&rows);
+        let mut cfg = Config::default();
+        cfg.blocking.max_block_size = 1000; // no purging: the reference compares all pairs
+        let (mut acc, q, ..) = load_accounts(f.path(), &cfg).unwrap();
+        prop_assert!(q.is_empty());
+        let cands = block::block(&mut acc, &cfg.blocking);
+        let scorer = Scorer::new(&acc, &cfg, None);
+        let t = cfg.link_weight();
+        let blocked: BTreeSet<(u32, u32)> = cands.pairs.iter().map(|&p| unpack(p))
+            .filter(|&(a, b)| scorer.weight(a as usize, b as usize) >= t).collect();
+        let mut brute = BTreeSet::new();
+        for a in 0..acc.len() {
+            for b in a + 1..acc.len() {
+                if scorer.weight(a, b) >= t {
+                    brute.insert((a as u32, b as u32));
+                }
+            }
+        }
+        prop_assert_eq!(blocked, brute);
+    }
+
+    #[test]
+    fn parallel_scoring_equals_sequential(rows in prop::collection::vec(account(), 2..60)) {
+        let f = write_accounts(&rows);
+        let cfg = Config::default();
+        let (mut acc, ..) = load_accounts(f.path(), &cfg).unwrap();
+        let cands = block::block(&mut acc, &cfg.blocking);
+        let scorer = Scorer::new(&acc, &cfg, None);
+        let bar = indicatif::ProgressBar::hidden();
+        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let four = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap();
+        let seq = one.install(|| score_all(&scorer, &cands.pairs, &bar));
+        let par = four.install(|| score_all(&scorer, &cands.pairs, &bar));
+        prop_assert_eq!(seq, par);
+    }
+}
