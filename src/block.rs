@@ -15,19 +15,15 @@ use crate::record::{Accounts, Signal};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Derived {
     NameDob = 1,
-    PhoneticCountry = 2,
-    PhoneticDob = 3,
-    FormalName = 4,
+    PhoneticDob = 2,
 }
 
 impl Derived {
-    const ALL: [Derived; 4] = [Derived::NameDob, Derived::PhoneticCountry, Derived::PhoneticDob, Derived::FormalName];
+    const ALL: [Derived; 2] = [Derived::NameDob, Derived::PhoneticDob];
     fn as_str(self) -> &'static str {
         match self {
             Derived::NameDob => "name+date_of_birth",
-            Derived::PhoneticCountry => "phonetic_name+country",
             Derived::PhoneticDob => "phonetic_name+date_of_birth",
-            Derived::FormalName => "formal_name",
         }
     }
 }
@@ -86,6 +82,12 @@ pub fn unpack(p: u64) -> (u32, u32) {
 /// The signals whose values are keys (and get frequencies).
 const KEYED: [Signal; 9] = Signal::ALL;
 
+/// Signals whose values are counted but generate no pairs. A name alone can never make a link (its
+/// weight is below the prior's), so blocking on it would only add pairs that cannot link; the name is
+/// blocked together with the birth date instead (see `derived_keys`), and the property test
+/// `blocking_finds_every_link_brute_force_finds` checks that no link is lost.
+const COUNT_ONLY: [Signal; 1] = [Signal::Name];
+
 fn derived_keys(acc: &Accounts, i: usize, out: &mut Vec<(Derived, u64)>) {
     let sorted = acc.name_sorted.get(i);
     let dob = acc.dob[i];
@@ -95,22 +97,10 @@ fn derived_keys(acc: &Accounts, i: usize, out: &mut Vec<(Derived, u64)>) {
         b.extend_from_slice(&dob.to_le_bytes());
         out.push((Derived::NameDob, tagged_hash(Derived::NameDob as u64, &b)));
     }
-    if ph != 0 {
-        if acc.country[i][0] != 0 {
-            let mut b = ph.to_le_bytes().to_vec();
-            b.extend_from_slice(&acc.country[i]);
-            out.push((Derived::PhoneticCountry, tagged_hash(Derived::PhoneticCountry as u64, &b)));
-        }
-        if dob != 0 {
-            let mut b = ph.to_le_bytes().to_vec();
-            b.extend_from_slice(&dob.to_le_bytes());
-            out.push((Derived::PhoneticDob, tagged_hash(Derived::PhoneticDob as u64, &b)));
-        }
-    }
-    // Nickname-folded name without initials: Bob Smith and Robert J. Smith meet here.
-    let formal = acc.name_formal.get(i);
-    if !formal.is_empty() {
-        out.push((Derived::FormalName, tagged_hash(Derived::FormalName as u64, formal.as_bytes())));
+    if ph != 0 && dob != 0 {
+        let mut b = ph.to_le_bytes().to_vec();
+        b.extend_from_slice(&dob.to_le_bytes());
+        out.push((Derived::PhoneticDob, tagged_hash(Derived::PhoneticDob as u64, &b)));
     }
 }
 
@@ -196,8 +186,12 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
                     sample_account_ids: vec![],
                 });
             } else {
-                stats.blocks += 1;
-                runs.push((start, end));
+                let slot = entries[start].slot;
+                let count_only = slot < NO_SLOT && COUNT_ONLY.contains(&KEYED[base.partition_point(|&b| b <= slot) - 1]);
+                if !count_only {
+                    stats.blocks += 1;
+                    runs.push((start, end));
+                }
             }
         }
         start = end;

@@ -176,6 +176,10 @@ pub fn judge(
         .filter(|s| s.weight >= link_weight)
         .map(|s| (crate::block::pack(s.a, s.b), s.weight))
         .collect();
+    let mut by_reviewer: std::collections::HashMap<u32, Vec<usize>> = std::collections::HashMap::new();
+    for (k, rv) in reviews.map(|r| r.reviews.as_slice()).unwrap_or(&[]).iter().enumerate() {
+        by_reviewer.entry(rv.reviewer).or_default().push(k);
+    }
     let mut out: Vec<Judged> = clusters
         .into_iter()
         .map(|c| {
@@ -209,11 +213,14 @@ pub fn judge(
             // Review manipulation: reviews inside the cluster.
             let mut revs = Vec::new();
             if let Some(r) = reviews {
-                for rv in &r.reviews {
-                    if members.contains(&rv.reviewer) && members.contains(&rv.reviewee) {
-                        revs.push(rv.clone());
+                for m in &c.members {
+                    for &k in by_reviewer.get(m).map(Vec::as_slice).unwrap_or(&[]) {
+                        if members.contains(&r.reviews[k].reviewee) {
+                            revs.push(r.reviews[k].clone());
+                        }
                     }
                 }
+                revs.sort_by(|x, y| (x.reviewer, x.reviewee, &x.created_at).cmp(&(y.reviewer, y.reviewee, &y.created_at)));
             }
             if !revs.is_empty() {
                 verdicts.push(Verdict::ReviewManipulation);
