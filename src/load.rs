@@ -1,7 +1,8 @@
 //! The only reader of input files. CSV goes through the `csv` crate, which knows each record's line, so a
 //! bad row is quarantined with its line number and the run goes on; Parquet goes through polars. Both give
-//! the same thing: chunks of rows in contract column order, each row either usable or quarantined with a
-//! reason. Column names are mapped through the config.
+//! the same thing: chunks of raw records plus a `Layout` that picks the contract's columns out of a record
+//! (checking UTF-8, so that check can run in parallel with the next read). Column names are mapped through
+//! the config.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -22,9 +23,29 @@ pub struct Row {
 
 #[derive(Debug, Clone)]
 pub enum Content {
-    /// Fields in contract order; absent optional columns are empty.
-    Fields(Box<[String; 14]>),
+    /// The record as read; `Layout::fields` picks the contract's columns out of it.
+    Record(csv::ByteRecord),
     Quarantined { reason: String, raw: String },
+}
+
+/// Where each contract column sits in a record.
+#[derive(Debug, Clone, Copy)]
+pub struct Layout {
+    map: [Option<usize>; 14],
+}
+
+impl Layout {
+    /// The contract's 14 fields of a record (absent columns are empty), or why the record is unusable.
+    pub fn fields<'r>(&self, rec: &'r csv::ByteRecord) -> Result<[&'r str; 14], String> {
+        let mut out = [""; 14];
+        for (i, slot) in self.map.iter().enumerate() {
+            if let Some(j) = slot {
+                let bytes = rec.get(*j).unwrap_or(b"");
+                out[i] = std::str::from_utf8(bytes).map_err(|_| format!("invalid UTF-8 in column `{}`", COLUMNS[i]))?;
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// What the input's header said.
@@ -78,7 +99,7 @@ fn resolve(path: &Path, names: &[String], cfg: &Config) -> Result<([Option<usize
 }
 
 /// Renders a raw CSV record back into one line of CSV, for the quarantine file.
-fn raw_line(rec: &csv::ByteRecord) -> String {
+pub fn raw_line(rec: &csv::ByteRecord) -> String {
     let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(vec![]);
     let _ = w.write_byte_record(rec);
     let bytes = w.into_inner().unwrap_or_default();
@@ -167,6 +188,10 @@ impl Source {
         &self.path
     }
 
+    pub fn layout(&self) -> Layout {
+        Layout { map: self.map }
+    }
+
     /// Reads up to `max` rows; an empty vector means the input is exhausted.
     pub fn next_chunk(&mut self, max: usize) -> Result<Vec<Row>> {
         let mut out = Vec::with_capacity(max.min(1 << 16));
@@ -198,25 +223,9 @@ impl Source {
                         });
                         continue;
                     }
-                    let mut fields: Box<[String; 14]> = Box::default();
-                    let mut bad = None;
-                    for (i, slot) in self.map.iter().enumerate() {
-                        if let Some(j) = slot {
-                            match std::str::from_utf8(&rec[*j]) {
-                                Ok(s) => fields[i] = s.to_string(),
-                                Err(_) => {
-                                    bad = Some(format!("invalid UTF-8 in column `{}`", COLUMNS[i]));
-                                    break;
-                                }
-                            }
-                        }
-                    }
                     out.push(Row {
                         line,
-                        content: match bad {
-                            Some(reason) => Content::Quarantined { reason, raw: raw_line(rec) },
-                            None => Content::Fields(fields),
-                        },
+                        content: Content::Record(rec.clone()),
                     });
                 }
             }
@@ -224,18 +233,13 @@ impl Source {
                 while out.len() < max && *next < *height {
                     let r = *next;
                     *next += 1;
-                    let mut fields: Box<[String; 14]> = Box::default();
-                    for (i, slot) in self.map.iter().enumerate() {
-                        if let Some(j) = slot
-                            && let Some(Some(col)) = columns.get_mut(*j)
-                            && let Some(v) = col[r].take()
-                        {
-                            fields[i] = v;
-                        }
+                    let mut rec = csv::ByteRecord::new();
+                    for col in columns.iter() {
+                        rec.push_field(col.as_ref().and_then(|c| c[r].as_deref()).unwrap_or("").as_bytes());
                     }
                     out.push(Row {
                         line: r as u64 + 1,
-                        content: Content::Fields(fields),
+                        content: Content::Record(rec),
                     });
                 }
             }
@@ -276,8 +280,11 @@ mod tests {
         assert_eq!(src.header.ignored, vec!["extra".to_string()]);
         assert!(src.header.missing_optional.contains(&"phone".to_string()));
         let rows = drain(&mut src);
-        let summary: Vec<(u64, bool)> =
-            rows.iter().map(|r| (r.line, matches!(r.content, Content::Fields(_)))).collect();
+        let layout = src.layout();
+        let summary: Vec<(u64, bool)> = rows
+            .iter()
+            .map(|r| (r.line, matches!(&r.content, Content::Record(rec) if layout.fields(rec).is_ok())))
+            .collect();
         assert_eq!(summary, vec![(2, true), (3, true), (5, false), (6, false), (7, true)]);
         match &rows[2].content {
             Content::Quarantined { reason, raw } => {
@@ -287,11 +294,11 @@ mod tests {
             _ => unreachable!(),
         }
         match &rows[3].content {
-            Content::Quarantined { reason, .. } => assert!(reason.contains("`email`"), "{reason}"),
+            Content::Record(rec) => assert!(layout.fields(rec).unwrap_err().contains("`email`")),
             _ => unreachable!(),
         }
         match &rows[1].content {
-            Content::Fields(f) => assert_eq!(f[0], "a2\nstill a2"),
+            Content::Record(rec) => assert_eq!(layout.fields(rec).unwrap()[0], "a2\nstill a2"),
             _ => unreachable!(),
         }
     }
@@ -314,7 +321,10 @@ mod tests {
         let mut src = Source::open(&p, &cfg).unwrap();
         let rows = drain(&mut src);
         match &rows[0].content {
-            Content::Fields(f) => assert_eq!((f[0].as_str(), f[6].as_str()), ("u1", "a@b.com")),
+            Content::Record(rec) => {
+                let f = src.layout().fields(rec).unwrap();
+                assert_eq!((f[0], f[6]), ("u1", "a@b.com"));
+            }
             _ => unreachable!(),
         }
         let e = write(dir.path(), "e.csv", b"");

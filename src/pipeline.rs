@@ -96,80 +96,84 @@ pub fn load_accounts(
     cfg: &Config,
 ) -> Result<(Accounts, Vec<Quarantined>, RowCounts, ProblemCounts, Header)> {
     let mut src = Source::open(path, cfg)?;
-    let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let bar = progress(bytes, "load");
+    let bar = progress(0, "load");
+    bar.set_style(ProgressStyle::with_template("{msg:>10} {human_pos} rows {per_sec}").unwrap_or_else(|_| ProgressStyle::default_bar()));
     let mut acc = Accounts::default();
     let mut quarantine = Vec::new();
     let mut rows = RowCounts::default();
     let mut problems = ProblemCounts::default();
     let mut seen: HashMap<u64, u32> = HashMap::new();
     let mut seen_exact: HashMap<String, u64> = HashMap::new();
-    loop {
-        let chunk = src.next_chunk(64 * 1024)?;
-        if chunk.is_empty() {
-            break;
-        }
+    let layout = src.layout();
+    const CHUNK: usize = 64 * 1024;
+    let mut chunk = src.next_chunk(CHUNK)?;
+    while !chunk.is_empty() {
         rows.read += chunk.len() as u64;
-        let normalized: Vec<Option<normalize::Normalized>> = chunk
-            .par_iter()
-            .map(|r| match &r.content {
-                Content::Fields(f) if !f[0].trim().is_empty() => Some(normalize::account_owned(f)),
-                _ => None,
-            })
-            .collect();
-        for (row, n) in chunk.into_iter().zip(normalized) {
-            match (row.content, n) {
-                (Content::Quarantined { reason, raw }, _) => quarantine.push(Quarantined {
-                    line: row.line,
-                    reason,
-                    raw,
-                }),
-                (Content::Fields(f), None) => quarantine.push(Quarantined {
-                    line: row.line,
-                    reason: "empty account_id".into(),
-                    raw: f.join(","),
-                }),
-                (Content::Fields(f), Some(n)) => {
-                    let id = f[0].trim();
-                    let h = normalize::tagged_hash(99, id.as_bytes());
-                    let first = match seen.get(&h) {
-                        Some(&i) if acc.id.get(i as usize) == id => Some(acc.line[i as usize]),
-                        Some(_) => seen_exact.get(id).copied(),
-                        None => None,
+        // Read the next chunk while this one is checked and normalized in parallel.
+        let (next, normalized) = rayon::join(
+            || src.next_chunk(CHUNK),
+            || {
+                chunk
+                    .par_iter()
+                    .map(|r| match &r.content {
+                        Content::Record(rec) => match layout.fields(rec) {
+                            Ok(f) if f[0].trim().is_empty() => Err("empty account_id".to_string()),
+                            Ok(f) => Ok((normalize::account(&f), f)),
+                            Err(reason) => Err(reason),
+                        },
+                        Content::Quarantined { reason, .. } => Err(reason.clone()),
+                    })
+                    .collect::<Vec<_>>()
+            },
+        );
+        for (row, n) in chunk.iter().zip(normalized) {
+            let (n, f) = match n {
+                Ok(x) => x,
+                Err(reason) => {
+                    let raw = match &row.content {
+                        Content::Record(rec) => crate::load::raw_line(rec),
+                        Content::Quarantined { raw, .. } => raw.clone(),
                     };
-                    if let Some(first_line) = first {
-                        quarantine.push(Quarantined {
-                            line: row.line,
-                            reason: format!("duplicate account_id `{id}` (first seen on line {first_line})"),
-                            raw: f.join(","),
-                        });
-                        continue;
-                    }
-                    if seen.contains_key(&h) {
-                        seen_exact.insert(id.to_string(), row.line);
-                    } else {
-                        seen.insert(h, acc.len() as u32);
-                    }
-                    for p in &n.problems {
-                        problems.add(*p);
-                    }
-                    normalize::append(&mut acc, row.line, &f, n);
+                    quarantine.push(Quarantined { line: row.line, reason, raw });
+                    continue;
                 }
+            };
+            let id = f[0].trim();
+            let h = normalize::tagged_hash(99, id.as_bytes());
+            let first = match seen.get(&h) {
+                Some(&i) if acc.id.get(i as usize) == id => Some(acc.line[i as usize]),
+                Some(_) => seen_exact.get(id).copied(),
+                None => None,
+            };
+            if let Some(first_line) = first {
+                quarantine.push(Quarantined {
+                    line: row.line,
+                    reason: format!("duplicate account_id `{id}` (first seen on line {first_line})"),
+                    raw: match &row.content {
+                        Content::Record(rec) => crate::load::raw_line(rec),
+                        Content::Quarantined { raw, .. } => raw.clone(),
+                    },
+                });
+                continue;
             }
+            if seen.contains_key(&h) {
+                seen_exact.insert(id.to_string(), row.line);
+            } else {
+                seen.insert(h, acc.len() as u32);
+            }
+            for p in &n.problems {
+                problems.add(*p);
+            }
+            normalize::append(&mut acc, row.line, &f, n);
         }
-        if let Some(pos) = src_position(&src) {
-            bar.set_position(pos.min(bytes));
-        }
+        bar.inc(chunk.len() as u64);
+        chunk = next?;
     }
     bar.finish_and_clear();
     rows.used = acc.len() as u64;
     rows.quarantined = quarantine.len() as u64;
     debug_assert_eq!(rows.read, rows.used + rows.quarantined);
     Ok((acc, quarantine, rows, problems, src.header))
-}
-
-fn src_position(_src: &Source) -> Option<u64> {
-    None
 }
 
 /// Runs the whole job and writes its outputs.

@@ -204,28 +204,32 @@ impl<'a> Scorer<'a> {
         }
         // Each token of the shorter name against its best counterpart in the longer one (a dropped middle
         // name costs nothing); with equally long names both directions count, so the result is symmetric.
-        let align = |short: &[&str], long: &[&str]| {
-            let (mut min, mut sum, mut any_same) = (1.0f64, 0.0f64, false);
-            for t in short {
-                let best = long.iter().map(|u| jw(t, u)).fold(0.0, f64::max);
-                any_same |= best >= self.cfg.scoring.name_jw_high;
-                min = min.min(best);
-                sum += best;
+        // Names have a handful of tokens: the similarity matrix lives on the stack.
+        const MAX: usize = 8;
+        let (ta, tb) = (&ta[..ta.len().min(MAX)], &tb[..tb.len().min(MAX)]);
+        let mut row_best = [0.0f64; MAX];
+        let mut col_best = [0.0f64; MAX];
+        for (i, x) in ta.iter().enumerate() {
+            for (j, y) in tb.iter().enumerate() {
+                let s = if x == y { 1.0 } else { jw(x, y) };
+                row_best[i] = row_best[i].max(s);
+                col_best[j] = col_best[j].max(s);
             }
-            (min, sum / short.len() as f64, any_same)
+        }
+        let summarize = |best: &[f64]| {
+            let min = best.iter().copied().fold(1.0, f64::min);
+            (min, best.iter().sum::<f64>() / best.len() as f64)
         };
-        let (min, mean, any_same) = match ta.len().cmp(&tb.len()) {
-            std::cmp::Ordering::Less => align(&ta, &tb),
-            std::cmp::Ordering::Greater => align(&tb, &ta),
-            std::cmp::Ordering::Equal => {
-                let (x, y) = (align(&ta, &tb), align(&tb, &ta));
-                (x.0.min(y.0), x.1.min(y.1), x.2 || y.2)
-            }
+        let (rows, cols) = (summarize(&row_best[..ta.len()]), summarize(&col_best[..tb.len()]));
+        let (min, mean) = match ta.len().cmp(&tb.len()) {
+            std::cmp::Ordering::Less => rows,
+            std::cmp::Ordering::Greater => cols,
+            std::cmp::Ordering::Equal => (rows.0.min(cols.0), rows.1.min(cols.1)),
         };
-        let whole = jw(acc.name.get(a), acc.name.get(b)).max(jw(sa, sb));
+        let any_same = row_best[..ta.len()].iter().any(|&s| s >= self.cfg.scoring.name_jw_high);
         let (high, mid) = (self.cfg.scoring.name_jw_high, self.cfg.scoring.name_jw_mid);
         if min >= high {
-            Level::FuzzyHigh { jw: min.max(whole) as f32, freq }
+            Level::FuzzyHigh { jw: min as f32, freq }
         } else if min >= mid && mean >= mid {
             Level::FuzzyMid { jw: min as f32, freq }
         } else if any_same {
@@ -483,7 +487,7 @@ mod tests {
             f[col::STATUS] = status.to_string();
             f[col::CREATED_AT] = created.to_string();
             let refs: [&str; 14] = std::array::from_fn(|k| f[k].as_str());
-            append(&mut acc, i as u64 + 2, &f, account(&refs));
+            append(&mut acc, i as u64 + 2, &refs, account(&refs));
         }
         crate::block::block(&mut acc, &Config::default().blocking);
         acc

@@ -290,7 +290,7 @@ pub fn account(f: &[&str; 14]) -> Normalized {
 }
 
 /// Appends one normalized account to the columns. `fields` are the raw contract fields of the row.
-pub fn append(acc: &mut crate::record::Accounts, line: u64, fields: &[String; 14], n: Normalized) {
+pub fn append(acc: &mut crate::record::Accounts, line: u64, fields: &[&str; 14], n: Normalized) {
     acc.id.push(fields[col::ACCOUNT_ID].trim());
     acc.line.push(line);
     acc.account_type.push(n.account_type.unwrap_or(AccountType::Unknown));
@@ -311,12 +311,6 @@ pub fn append(acc: &mut crate::record::Accounts, line: u64, fields: &[String; 14
     for (k, v) in n.signals.iter().enumerate() {
         acc.signals[k].push(v);
     }
-}
-
-/// Normalizes a row given as owned fields.
-pub fn account_owned(fields: &[String; 14]) -> Normalized {
-    let f: [&str; 14] = std::array::from_fn(|i| fields[i].as_str());
-    account(&f)
 }
 
 #[cfg(test)]
