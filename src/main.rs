@@ -2,6 +2,11 @@
 //! codes. Everything else lives in the library.
 
 use clap::Parser;
+
+// The pipeline allocates many small strings while normalizing; mimalloc does that several times faster
+// than the system allocator on this workload (see BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use sybilscan::cli::Cli;
 use sybilscan::error::exit;
 

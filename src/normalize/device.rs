@@ -15,12 +15,15 @@ pub fn normalize(raw: &str) -> Option<String> {
     if s.is_empty() || JUNK.contains(&s.as_str()) {
         return None;
     }
-    let significant: Vec<char> = s.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-    if significant.len() < 4 {
-        return None;
+    let mut significant = s.chars().filter(|c| c.is_ascii_alphanumeric());
+    let first = significant.next()?;
+    let (mut count, mut all_same) = (1, true);
+    for c in significant {
+        count += 1;
+        all_same &= c == first;
     }
-    // All zeros (00000000-0000-…), all f's, or any one repeated character.
-    if significant.iter().all(|&c| c == significant[0]) {
+    // Too short to identify anything; or all zeros (00000000-0000-…), all f's, one repeated character.
+    if count < 4 || all_same {
         return None;
     }
     Some(s)

