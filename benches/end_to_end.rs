@@ -19,7 +19,9 @@ fn end_to_end(c: &mut Criterion) {
     let mut g = c.benchmark_group("end_to_end");
     g.sample_size(10);
     g.throughput(Throughput::Elements(stats.accounts));
-    g.bench_function("run_100k_accounts", |b| b.iter(|| run(&opts).unwrap().scoring.links));
+    g.bench_function("run_100k_accounts", |b| {
+        b.iter(|| run(&opts).unwrap().scoring.links)
+    });
     g.finish();
 }
 

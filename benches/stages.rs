@@ -38,7 +38,9 @@ fn stages(c: &mut Criterion) {
             let mut n = 0usize;
             for r in &rows {
                 if let Content::Record(rec) = &r.content {
-                    n += normalize::account(&layout.fields(rec).unwrap()).signals.len();
+                    n += normalize::account(&layout.fields(rec).unwrap())
+                        .signals
+                        .len();
                 }
             }
             n
@@ -66,16 +68,25 @@ fn stages(c: &mut Criterion) {
     let mut g = c.benchmark_group("score");
     g.sample_size(10);
     g.throughput(Throughput::Elements(cands.pairs.len() as u64));
-    g.bench_function("pairs", |b| b.iter(|| score_all(&scorer, &cands.pairs, &bar).len()));
+    g.bench_function("pairs", |b| {
+        b.iter(|| score_all(&scorer, &cands.pairs, &bar).len())
+    });
     g.finish();
 
     let scored = score_all(&scorer, &cands.pairs, &bar);
-    let links = scored.iter().filter(|s| s.weight >= cfg.link_weight()).count();
+    let links = scored
+        .iter()
+        .filter(|s| s.weight >= cfg.link_weight())
+        .count();
     let mut g = c.benchmark_group("cluster");
     g.sample_size(10);
     g.throughput(Throughput::Elements(links as u64));
     g.bench_function("links", |b| {
-        b.iter(|| cluster::cluster(&scorer, &scored, cfg.link_weight(), &cfg.clustering).0.len())
+        b.iter(|| {
+            cluster::cluster(&scorer, &scored, cfg.link_weight(), &cfg.clustering)
+                .0
+                .len()
+        })
     });
     g.finish();
 }

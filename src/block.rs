@@ -100,7 +100,10 @@ fn derived_keys(acc: &Accounts, i: usize, out: &mut Vec<(Derived, u64)>) {
     if ph != 0 && dob != 0 {
         let mut b = ph.to_le_bytes().to_vec();
         b.extend_from_slice(&dob.to_le_bytes());
-        out.push((Derived::PhoneticDob, tagged_hash(Derived::PhoneticDob as u64, &b)));
+        out.push((
+            Derived::PhoneticDob,
+            tagged_hash(Derived::PhoneticDob as u64, &b),
+        ));
     }
 }
 
@@ -150,7 +153,10 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
     // Walk runs: frequencies, block sizes, oversized keys.
     let mut runs: Vec<(usize, usize)> = Vec::new();
     let mut oversized: Vec<Oversized> = Vec::new();
-    let mut freq: Vec<Vec<u32>> = KEYED.iter().map(|s| vec![0; acc.signal(*s).values.len()]).collect();
+    let mut freq: Vec<Vec<u32>> = KEYED
+        .iter()
+        .map(|s| vec![0; acc.signal(*s).values.len()])
+        .collect();
     let mut start = 0;
     while start < entries.len() {
         let key = entries[start].key;
@@ -176,18 +182,27 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
                 let signal = if slot < NO_SLOT {
                     KEYED[base.partition_point(|&b| b <= slot) - 1].as_str()
                 } else {
-                    Derived::ALL.iter().find(|d| NO_SLOT + **d as u32 == slot).map(|d| d.as_str()).unwrap_or("derived")
+                    Derived::ALL
+                        .iter()
+                        .find(|d| NO_SLOT + **d as u32 == slot)
+                        .map(|d| d.as_str())
+                        .unwrap_or("derived")
                 };
                 oversized.push(Oversized {
                     key: format!("{key:016x}"),
                     signal,
                     accounts: len,
-                    sample: entries[start..end].iter().take(3).map(|e| e.account).collect(),
+                    sample: entries[start..end]
+                        .iter()
+                        .take(3)
+                        .map(|e| e.account)
+                        .collect(),
                     sample_account_ids: vec![],
                 });
             } else {
                 let slot = entries[start].slot;
-                let count_only = slot < NO_SLOT && COUNT_ONLY.contains(&KEYED[base.partition_point(|&b| b <= slot) - 1]);
+                let count_only = slot < NO_SLOT
+                    && COUNT_ONLY.contains(&KEYED[base.partition_point(|&b| b <= slot) - 1]);
                 if !count_only {
                     stats.blocks += 1;
                     runs.push((start, end));

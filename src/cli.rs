@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "sybilscan", version, about = "Finds duplicate and ban-evading accounts in a marketplace export.")]
+#[command(
+    name = "sybilscan",
+    version,
+    about = "Finds duplicate and ban-evading accounts in a marketplace export."
+)]
 pub struct Cli {
     /// Log level for stage counts and timings on stderr (error, warn, info, debug); or set RUST_LOG.
     #[arg(long, global = true, default_value = "info")]

@@ -55,9 +55,23 @@ fn find(parent: &mut [u32], mut x: u32) -> u32 {
 }
 
 /// Clusters the links (scored pairs at or above `link_weight`).
-pub fn cluster(scorer: &Scorer, scored: &[Scored], link_weight: f64, cfg: &Clustering) -> (Vec<Cluster>, ClusterStats) {
-    let mut links: Vec<Scored> = scored.iter().copied().filter(|s| s.weight >= link_weight).collect();
-    links.sort_by(|x, y| y.weight.total_cmp(&x.weight).then(x.a.cmp(&y.a)).then(x.b.cmp(&y.b)));
+pub fn cluster(
+    scorer: &Scorer,
+    scored: &[Scored],
+    link_weight: f64,
+    cfg: &Clustering,
+) -> (Vec<Cluster>, ClusterStats) {
+    let mut links: Vec<Scored> = scored
+        .iter()
+        .copied()
+        .filter(|s| s.weight >= link_weight)
+        .collect();
+    links.sort_by(|x, y| {
+        y.weight
+            .total_cmp(&x.weight)
+            .then(x.a.cmp(&y.a))
+            .then(x.b.cmp(&y.b))
+    });
     let weights = PairWeights {
         known: scored.iter().map(|s| (pack(s.a, s.b), s.weight)).collect(),
         scorer,
@@ -82,7 +96,10 @@ pub fn cluster(scorer: &Scorer, scored: &[Scored], link_weight: f64, cfg: &Clust
     let mut members: Vec<Vec<u32>> = global.iter().map(|&g| vec![g]).collect();
     let mut used: Vec<Vec<Scored>> = vec![Vec::new(); n];
     for l in &links {
-        let (ra, rb) = (find(&mut parent, local[&l.a]), find(&mut parent, local[&l.b]));
+        let (ra, rb) = (
+            find(&mut parent, local[&l.a]),
+            find(&mut parent, local[&l.b]),
+        );
         if ra == rb {
             continue;
         }
@@ -104,7 +121,11 @@ pub fn cluster(scorer: &Scorer, scored: &[Scored], link_weight: f64, cfg: &Clust
             }
         }
         // Union by size; keep the larger root.
-        let (big, small) = if ma.len() >= mb.len() { (ra, rb) } else { (rb, ra) };
+        let (big, small) = if ma.len() >= mb.len() {
+            (ra, rb)
+        } else {
+            (rb, ra)
+        };
         parent[small as usize] = big;
         let moved = std::mem::take(&mut members[small as usize]);
         members[big as usize].extend(moved);
@@ -127,7 +148,12 @@ pub fn cluster(scorer: &Scorer, scored: &[Scored], link_weight: f64, cfg: &Clust
                 }
             }
             let mut l = std::mem::take(&mut used[r]);
-            l.sort_by(|x, y| y.weight.total_cmp(&x.weight).then(x.a.cmp(&y.a)).then(x.b.cmp(&y.b)));
+            l.sort_by(|x, y| {
+                y.weight
+                    .total_cmp(&x.weight)
+                    .then(x.a.cmp(&y.a))
+                    .then(x.b.cmp(&y.b))
+            });
             out.push(Cluster {
                 members: m,
                 score: sum / cnt as f64,

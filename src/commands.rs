@@ -38,7 +38,8 @@ fn run(a: RunArgs) -> Result<()> {
         reviews: a.reviews,
         redact: a.redact,
     };
-    let s = pipeline::run(&opts).with_context(|| format!("sybilscan run on {}", opts.accounts.display()))?;
+    let s = pipeline::run(&opts)
+        .with_context(|| format!("sybilscan run on {}", opts.accounts.display()))?;
     eprintln!(
         "{} rows read, {} used, {} quarantined; {} candidate pairs, {} links; {} clusters ({} accounts); \
          queue: {} ban_evasion, {} review_manipulation, {} duplicate_accounts -> {}",
@@ -68,10 +69,14 @@ struct RunRecord {
 
 fn explain(a: ExplainArgs) -> Result<()> {
     let summary_path = a.out.join("summary.json");
-    let text = std::fs::read_to_string(&summary_path)
-        .with_context(|| format!("reading {} (run `sybilscan run` first)", summary_path.display()))?;
-    let rec: RunRecord =
-        serde_json::from_str(&text).with_context(|| format!("{} is not a sybilscan summary", summary_path.display()))?;
+    let text = std::fs::read_to_string(&summary_path).with_context(|| {
+        format!(
+            "reading {} (run `sybilscan run` first)",
+            summary_path.display()
+        )
+    })?;
+    let rec: RunRecord = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a sybilscan summary", summary_path.display()))?;
     let (mut acc, ..) = pipeline::load_accounts(Path::new(&rec.input), &rec.config)?;
     let reviews = match &rec.reviews_input {
         Some(p) => Some(crate::policy::load_reviews(Path::new(p), &acc)?),
@@ -79,8 +84,12 @@ fn explain(a: ExplainArgs) -> Result<()> {
     };
     crate::block::block(&mut acc, &rec.config.blocking);
     let find = |id: &str| (0..acc.len()).find(|&i| acc.id.get(i) == id);
-    let ia = find(&a.account_a).ok_or_else(|| crate::error::Error::NotFound(format!("no account `{}` in {}", a.account_a, rec.input)))?;
-    let ib = find(&a.account_b).ok_or_else(|| crate::error::Error::NotFound(format!("no account `{}` in {}", a.account_b, rec.input)))?;
+    let ia = find(&a.account_a).ok_or_else(|| {
+        crate::error::Error::NotFound(format!("no account `{}` in {}", a.account_a, rec.input))
+    })?;
+    let ib = find(&a.account_b).ok_or_else(|| {
+        crate::error::Error::NotFound(format!("no account `{}` in {}", a.account_b, rec.input))
+    })?;
     let scorer = Scorer::new(&acc, &rec.config, reviews.as_ref().map(|r| &r.set));
     print!("{}", waterfall(&scorer, ia, ib, &rec.config));
     Ok(())
@@ -102,7 +111,14 @@ pub fn waterfall(scorer: &Scorer, a: usize, b: usize, cfg: &Config) -> String {
         "prob"
     );
     let mut total = ex.prior;
-    out += &format!("{:<14} {:<28} {:>+8.2} {:>+8.2} {:>8.4}\n", "prior", "", ex.prior, total, probability(total));
+    out += &format!(
+        "{:<14} {:<28} {:>+8.2} {:>+8.2} {:>8.4}\n",
+        "prior",
+        "",
+        ex.prior,
+        total,
+        probability(total)
+    );
     for it in &ex.items {
         total += it.weight;
         out += &format!(
@@ -118,7 +134,11 @@ pub fn waterfall(scorer: &Scorer, a: usize, b: usize, cfg: &Config) -> String {
         "=> match weight {:+.2}, probability {:.4}: {} (link at {:+.2})\n",
         ex.weight,
         probability(ex.weight),
-        if ex.weight >= cfg.link_weight() { "LINK" } else { "no link" },
+        if ex.weight >= cfg.link_weight() {
+            "LINK"
+        } else {
+            "no link"
+        },
         cfg.link_weight()
     );
     out
@@ -127,14 +147,23 @@ pub fn waterfall(scorer: &Scorer, a: usize, b: usize, cfg: &Config) -> String {
 fn generate(a: GenerateArgs) -> Result<()> {
     let stats = crate::synth::generate(&crate::synth::SynthConfig::new(a.accounts, a.seed), &a.out)
         .with_context(|| format!("generating into {}", a.out.display()))?;
-    eprintln!("wrote {} accounts ({} persons), {} reviews to {}", stats.accounts, stats.persons, stats.reviews, a.out.display());
+    eprintln!(
+        "wrote {} accounts ({} persons), {} reviews to {}",
+        stats.accounts,
+        stats.persons,
+        stats.reviews,
+        a.out.display()
+    );
     Ok(())
 }
 
 fn evaluate(a: EvaluateArgs) -> Result<()> {
     let m = crate::evaluate::evaluate_files(&a.truth, &a.clusters)?;
     let json = serde_json::to_string_pretty(&m)?;
-    let path = a.json.clone().unwrap_or_else(|| a.clusters.with_file_name("evaluation.json"));
+    let path = a
+        .json
+        .clone()
+        .unwrap_or_else(|| a.clusters.with_file_name("evaluation.json"));
     crate::report::write_atomic(&path, |w| {
         w.write_all(json.as_bytes())?;
         w.write_all(b"\n")

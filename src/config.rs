@@ -185,7 +185,10 @@ impl Config {
 
     /// The export column that feeds a contract column.
     pub fn source_column<'a>(&'a self, contract: &'a str) -> &'a str {
-        self.columns.get(contract).map(String::as_str).unwrap_or(contract)
+        self.columns
+            .get(contract)
+            .map(String::as_str)
+            .unwrap_or(contract)
     }
 
     /// The match weight (bits) at which a pair becomes a link.
@@ -208,14 +211,21 @@ impl Config {
             if v > 0.0 && v < 1.0 {
                 Ok(())
             } else {
-                Err(Error::Setting(format!("{name} must be strictly between 0 and 1, got {v}")))
+                Err(Error::Setting(format!(
+                    "{name} must be strictly between 0 and 1, got {v}"
+                )))
             }
         };
         open("scoring.prior", s.prior)?;
         open("scoring.link_probability", s.link_probability)?;
-        open("clustering.min_mean_probability", self.clustering.min_mean_probability)?;
+        open(
+            "clustering.min_mean_probability",
+            self.clustering.min_mean_probability,
+        )?;
         if !(s.name_jw_mid <= s.name_jw_high && s.name_jw_high <= 1.0 && s.name_jw_mid > 0.0) {
-            return Err(Error::Setting("need 0 < scoring.name_jw_mid <= scoring.name_jw_high <= 1".into()));
+            return Err(Error::Setting(
+                "need 0 < scoring.name_jw_mid <= scoring.name_jw_high <= 1".into(),
+            ));
         }
         if s.near_miss_bits < 0.0 {
             return Err(Error::Setting("scoring.near_miss_bits must be >= 0".into()));
@@ -228,10 +238,14 @@ impl Config {
             open(&format!("scoring.levels.{name}.u"), u)?;
         }
         if self.blocking.max_block_size < 2 {
-            return Err(Error::Setting("blocking.max_block_size must be at least 2".into()));
+            return Err(Error::Setting(
+                "blocking.max_block_size must be at least 2".into(),
+            ));
         }
         if self.clustering.max_cluster_size < 2 {
-            return Err(Error::Setting("clustering.max_cluster_size must be at least 2".into()));
+            return Err(Error::Setting(
+                "clustering.max_cluster_size must be at least 2".into(),
+            ));
         }
         Ok(())
     }
@@ -255,7 +269,10 @@ mod tests {
         assert_eq!(cfg.blocking.max_block_size, 10);
         assert_eq!(cfg.blocking.junk_value_accounts, 1000);
         assert_eq!(cfg.scoring.levels.email_exact, MU { m: 0.5, u: 0.001 });
-        assert_eq!(cfg.scoring.levels.phone_exact, Levels::default().phone_exact);
+        assert_eq!(
+            cfg.scoring.levels.phone_exact,
+            Levels::default().phone_exact
+        );
         assert!((Config::default().link_weight()).abs() < 1e-12);
     }
 

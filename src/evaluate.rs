@@ -28,8 +28,16 @@ pub struct Prf {
 
 impl Prf {
     fn new(p: f64, r: f64) -> Self {
-        let f1 = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
-        Prf { precision: p, recall: r, f1 }
+        let f1 = if p + r > 0.0 {
+            2.0 * p * r / (p + r)
+        } else {
+            0.0
+        };
+        Prf {
+            precision: p,
+            recall: r,
+            f1,
+        }
     }
 }
 
@@ -117,12 +125,21 @@ pub fn evaluate(truth: &[TruthRow], cluster_of: &HashMap<String, String>) -> Met
         account_cells.push((ci as u32, p, t.scenario.as_str()));
         if !t.group_id.is_empty() {
             let key = (t.scenario.as_str(), t.group_id.as_str());
-            group_clusters.entry(key).or_default().entry(ci as u32).or_default().push(p);
+            group_clusters
+                .entry(key)
+                .or_default()
+                .entry(ci as u32)
+                .or_default()
+                .push(p);
             group_persons.entry(key).or_default().push(p);
         }
     }
-    let known: std::collections::HashSet<&str> = truth.iter().map(|t| t.account_id.as_str()).collect();
-    let not_in_truth = cluster_of.keys().filter(|k| !known.contains(k.as_str())).count() as u64;
+    let known: std::collections::HashSet<&str> =
+        truth.iter().map(|t| t.account_id.as_str()).collect();
+    let not_in_truth = cluster_of
+        .keys()
+        .filter(|k| !known.contains(k.as_str()))
+        .count() as u64;
 
     let true_pairs: u64 = person_size.iter().map(|&n| c2(n)).sum();
     let predicted_pairs: u64 = cluster_size.iter().map(|&n| c2(n)).sum();
@@ -132,7 +149,10 @@ pub fn evaluate(truth: &[TruthRow], cluster_of: &HashMap<String, String>) -> Met
         true_pairs,
         predicted_pairs,
         correct_pairs,
-        prf: Prf::new(ratio(correct_pairs, predicted_pairs), ratio(correct_pairs, true_pairs)),
+        prf: Prf::new(
+            ratio(correct_pairs, predicted_pairs),
+            ratio(correct_pairs, true_pairs),
+        ),
     };
     let n = truth.len() as f64;
     let (mut bp, mut br) = (0.0, 0.0);
@@ -141,16 +161,22 @@ pub fn evaluate(truth: &[TruthRow], cluster_of: &HashMap<String, String>) -> Met
         bp += k * k / cluster_size[c as usize] as f64;
         br += k * k / person_size[p as usize] as f64;
     }
-    let bcubed = if truth.is_empty() { Prf::new(1.0, 1.0) } else { Prf::new(bp / n, br / n) };
+    let bcubed = if truth.is_empty() {
+        Prf::new(1.0, 1.0)
+    } else {
+        Prf::new(bp / n, br / n)
+    };
 
     let mut recall_by_scenario: BTreeMap<String, ScenarioRecall> = BTreeMap::new();
     for (p, &size) in person_size.iter().enumerate() {
         if size >= 2 {
-            let e = recall_by_scenario.entry(person_scenario[p].to_string()).or_insert(ScenarioRecall {
-                true_pairs: 0,
-                found_pairs: 0,
-                recall: 0.0,
-            });
+            let e = recall_by_scenario
+                .entry(person_scenario[p].to_string())
+                .or_insert(ScenarioRecall {
+                    true_pairs: 0,
+                    found_pairs: 0,
+                    recall: 0.0,
+                });
             e.true_pairs += c2(size);
         }
     }
@@ -173,12 +199,14 @@ pub fn evaluate(truth: &[TruthRow], cluster_of: &HashMap<String, String>) -> Met
         if ps.len() < 2 {
             continue;
         }
-        let e = false_merges.entry(key.0.to_string()).or_insert(FalseMerges {
-            groups: 0,
-            groups_merged: 0,
-            rate: 0.0,
-            false_pairs: 0,
-        });
+        let e = false_merges
+            .entry(key.0.to_string())
+            .or_insert(FalseMerges {
+                groups: 0,
+                groups_merged: 0,
+                rate: 0.0,
+                false_pairs: 0,
+            });
         e.groups += 1;
         let mut merged = false;
         for (&c, members) in &group_clusters[key] {
@@ -223,7 +251,11 @@ fn open_csv(path: &Path) -> Result<(csv::Reader<std::fs::File>, Vec<String>)> {
     let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(f);
     let h = r
         .headers()
-        .map_err(|e| Error::Csv { path: path.to_path_buf(), line: 1, message: e.to_string() })?
+        .map_err(|e| Error::Csv {
+            path: path.to_path_buf(),
+            line: 1,
+            message: e.to_string(),
+        })?
         .iter()
         .map(|s| s.trim().to_string())
         .collect();
@@ -231,17 +263,23 @@ fn open_csv(path: &Path) -> Result<(csv::Reader<std::fs::File>, Vec<String>)> {
 }
 
 fn column(path: &Path, names: &[String], want: &str) -> Result<usize> {
-    names.iter().position(|n| n == want).ok_or_else(|| Error::MissingColumn {
-        path: path.to_path_buf(),
-        column: want.into(),
-        found: names.join(", "),
-    })
+    names
+        .iter()
+        .position(|n| n == want)
+        .ok_or_else(|| Error::MissingColumn {
+            path: path.to_path_buf(),
+            column: want.into(),
+            found: names.join(", "),
+        })
 }
 
 /// Reads truth.csv and clusters.csv and computes the metrics.
 pub fn evaluate_files(truth_path: &Path, clusters_path: &Path) -> Result<Metrics> {
     let (mut r, h) = open_csv(truth_path)?;
-    let (ia, ip) = (column(truth_path, &h, "account_id")?, column(truth_path, &h, "person_id")?);
+    let (ia, ip) = (
+        column(truth_path, &h, "account_id")?,
+        column(truth_path, &h, "person_id")?,
+    );
     let is = h.iter().position(|n| n == "scenario");
     let ig = h.iter().position(|n| n == "group_id");
     let mut truth = Vec::new();
@@ -267,7 +305,10 @@ pub fn evaluate_files(truth_path: &Path, clusters_path: &Path) -> Result<Metrics
         });
     }
     let (mut r, h) = open_csv(clusters_path)?;
-    let (ic, ia) = (column(clusters_path, &h, "cluster_id")?, column(clusters_path, &h, "account_id")?);
+    let (ic, ia) = (
+        column(clusters_path, &h, "cluster_id")?,
+        column(clusters_path, &h, "account_id")?,
+    );
     let mut cluster_of = HashMap::new();
     for rec in r.records() {
         let rec = rec.map_err(|e| Error::Csv {
@@ -277,7 +318,10 @@ pub fn evaluate_files(truth_path: &Path, clusters_path: &Path) -> Result<Metrics
         })?;
         let id = rec.get(ia).unwrap_or("").trim();
         // Undo the CSV-injection guard of our own writer.
-        let id = id.strip_prefix('\'').filter(|s| s.starts_with(['=', '+', '-', '@', '\t', '\r'])).unwrap_or(id);
+        let id = id
+            .strip_prefix('\'')
+            .filter(|s| s.starts_with(['=', '+', '-', '@', '\t', '\r']))
+            .unwrap_or(id);
         cluster_of.insert(id.to_string(), rec.get(ic).unwrap_or("").to_string());
     }
     Ok(evaluate(&truth, &cluster_of))
@@ -288,7 +332,12 @@ mod tests {
     use super::*;
 
     fn t(a: &str, p: &str, s: &str, g: &str) -> TruthRow {
-        TruthRow { account_id: a.into(), person_id: p.into(), scenario: s.into(), group_id: g.into() }
+        TruthRow {
+            account_id: a.into(),
+            person_id: p.into(),
+            scenario: s.into(),
+            group_id: g.into(),
+        }
     }
 
     #[test]
@@ -303,10 +352,20 @@ mod tests {
             t("e", "P3", "household", "H"),
         ];
         let clusters: HashMap<String, String> =
-            [("a", "X"), ("b", "X"), ("c", "Y"), ("d", "Y"), ("e", "Y")].iter().map(|(a, c)| (a.to_string(), c.to_string())).collect();
+            [("a", "X"), ("b", "X"), ("c", "Y"), ("d", "Y"), ("e", "Y")]
+                .iter()
+                .map(|(a, c)| (a.to_string(), c.to_string()))
+                .collect();
         let m = evaluate(&truth, &clusters);
         // True pairs: ab, ac, bc = 3. Predicted: ab + cd, ce, de = 4. Correct: ab = 1.
-        assert_eq!((m.pairwise.true_pairs, m.pairwise.predicted_pairs, m.pairwise.correct_pairs), (3, 4, 1));
+        assert_eq!(
+            (
+                m.pairwise.true_pairs,
+                m.pairwise.predicted_pairs,
+                m.pairwise.correct_pairs
+            ),
+            (3, 4, 1)
+        );
         assert!((m.pairwise.prf.precision - 0.25).abs() < 1e-12);
         assert!((m.pairwise.prf.recall - 1.0 / 3.0).abs() < 1e-12);
         // B-cubed precision: a,b: 2/2; c,d,e: 1/3 each → (2 + 1) / 5 = 0.6.
@@ -322,11 +381,32 @@ mod tests {
 
     #[test]
     fn perfect_and_empty() {
-        let truth = vec![t("a", "P", "duplicate", ""), t("b", "P", "duplicate", ""), t("c", "Q", "single", "")];
-        let clusters: HashMap<String, String> = [("a", "X"), ("b", "X")].iter().map(|(a, c)| (a.to_string(), c.to_string())).collect();
+        let truth = vec![
+            t("a", "P", "duplicate", ""),
+            t("b", "P", "duplicate", ""),
+            t("c", "Q", "single", ""),
+        ];
+        let clusters: HashMap<String, String> = [("a", "X"), ("b", "X")]
+            .iter()
+            .map(|(a, c)| (a.to_string(), c.to_string()))
+            .collect();
         let m = evaluate(&truth, &clusters);
-        assert_eq!(m.pairwise.prf, Prf { precision: 1.0, recall: 1.0, f1: 1.0 });
-        assert_eq!(m.bcubed, Prf { precision: 1.0, recall: 1.0, f1: 1.0 });
+        assert_eq!(
+            m.pairwise.prf,
+            Prf {
+                precision: 1.0,
+                recall: 1.0,
+                f1: 1.0
+            }
+        );
+        assert_eq!(
+            m.bcubed,
+            Prf {
+                precision: 1.0,
+                recall: 1.0,
+                f1: 1.0
+            }
+        );
         let e = evaluate(&[], &HashMap::new());
         assert_eq!(e.pairwise.prf.f1, 1.0);
     }

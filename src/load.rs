@@ -25,7 +25,10 @@ pub struct Row {
 pub enum Content {
     /// The record as read; `Layout::fields` picks the contract's columns out of it.
     Record(csv::ByteRecord),
-    Quarantined { reason: String, raw: String },
+    Quarantined {
+        reason: String,
+        raw: String,
+    },
 }
 
 /// Where each contract column sits in a record.
@@ -41,7 +44,8 @@ impl Layout {
         for (i, slot) in self.map.iter().enumerate() {
             if let Some(j) = slot {
                 let bytes = rec.get(*j).unwrap_or(b"");
-                out[i] = std::str::from_utf8(bytes).map_err(|_| format!("invalid UTF-8 in column `{}`", COLUMNS[i]))?;
+                out[i] = std::str::from_utf8(bytes)
+                    .map_err(|_| format!("invalid UTF-8 in column `{}`", COLUMNS[i]))?;
             }
         }
         Ok(out)
@@ -59,7 +63,11 @@ pub struct Header {
 
 enum Kind {
     Csv(csv::Reader<File>, csv::ByteRecord),
-    Parquet { columns: Vec<Option<Vec<Option<String>>>>, next: usize, height: usize },
+    Parquet {
+        columns: Vec<Option<Vec<Option<String>>>>,
+        next: usize,
+        height: usize,
+    },
     Empty,
 }
 
@@ -84,7 +92,11 @@ fn resolve(path: &Path, names: &[String], cfg: &Config) -> Result<([Option<usize
                 return Err(Error::MissingColumn {
                     path: path.to_path_buf(),
                     column: want.to_string(),
-                    found: if names.is_empty() { "(none)".into() } else { names.join(", ") },
+                    found: if names.is_empty() {
+                        "(none)".into()
+                    } else {
+                        names.join(", ")
+                    },
                 });
             }
             header.missing_optional.push(contract.to_string());
@@ -100,26 +112,39 @@ fn resolve(path: &Path, names: &[String], cfg: &Config) -> Result<([Option<usize
 
 /// Renders a raw CSV record back into one line of CSV, for the quarantine file.
 pub fn raw_line(rec: &csv::ByteRecord) -> String {
-    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(vec![]);
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(vec![]);
     let _ = w.write_byte_record(rec);
     let bytes = w.into_inner().unwrap_or_default();
-    String::from_utf8_lossy(&bytes).trim_end_matches('\n').to_string()
+    String::from_utf8_lossy(&bytes)
+        .trim_end_matches('\n')
+        .to_string()
 }
 
 impl Source {
     pub fn open(path: &Path, cfg: &Config) -> Result<Source> {
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
         match ext.as_str() {
             "parquet" | "pq" => Self::open_parquet(path, cfg),
             "csv" | "txt" | "tsv" | "" => Self::open_csv(path, cfg),
-            _ => Err(Error::UnknownFormat { path: path.to_path_buf() }),
+            _ => Err(Error::UnknownFormat {
+                path: path.to_path_buf(),
+            }),
         }
     }
 
     fn open_csv(path: &Path, cfg: &Config) -> Result<Source> {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         let empty = file.metadata().map(|m| m.len() == 0).unwrap_or(false);
-        let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(file);
+        let mut rdr = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(true)
+            .from_reader(file);
         let head = rdr.byte_headers().map_err(|e| Error::Csv {
             path: path.to_path_buf(),
             line: 1,
@@ -161,7 +186,11 @@ impl Source {
         };
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         let df = ParquetReader::new(file).finish().map_err(perr)?;
-        let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+        let names: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let (map, header) = resolve(path, &names, cfg)?;
         let height = df.height();
         let mut columns = Vec::with_capacity(names.len());
@@ -177,7 +206,11 @@ impl Source {
         }
         Ok(Source {
             path: path.to_path_buf(),
-            kind: Kind::Parquet { columns, next: 0, height },
+            kind: Kind::Parquet {
+                columns,
+                next: 0,
+                height,
+            },
             map,
             width: names.len(),
             header,
@@ -229,13 +262,22 @@ impl Source {
                     });
                 }
             }
-            Kind::Parquet { columns, next, height } => {
+            Kind::Parquet {
+                columns,
+                next,
+                height,
+            } => {
                 while out.len() < max && *next < *height {
                     let r = *next;
                     *next += 1;
                     let mut rec = csv::ByteRecord::new();
                     for col in columns.iter() {
-                        rec.push_field(col.as_ref().and_then(|c| c[r].as_deref()).unwrap_or("").as_bytes());
+                        rec.push_field(
+                            col.as_ref()
+                                .and_then(|c| c[r].as_deref())
+                                .unwrap_or("")
+                                .as_bytes(),
+                        );
                     }
                     out.push(Row {
                         line: r as u64 + 1,
@@ -273,7 +315,8 @@ mod tests {
     #[test]
     fn csv_rows_and_quarantine_with_lines() {
         let dir = tempfile::tempdir().unwrap();
-        let mut bytes = b"account_id,email,extra\na1,x@y.com,1\n\"a2\nstill a2\",z@y.com,2\nshort\n".to_vec();
+        let mut bytes =
+            b"account_id,email,extra\na1,x@y.com,1\n\"a2\nstill a2\",z@y.com,2\nshort\n".to_vec();
         bytes.extend_from_slice(b"a4,\xff\xfe@y.com,3\na5,,\n");
         let p = write(dir.path(), "a.csv", &bytes);
         let mut src = Source::open(&p, &Config::default()).unwrap();
@@ -283,9 +326,17 @@ mod tests {
         let layout = src.layout();
         let summary: Vec<(u64, bool)> = rows
             .iter()
-            .map(|r| (r.line, matches!(&r.content, Content::Record(rec) if layout.fields(rec).is_ok())))
+            .map(|r| {
+                (
+                    r.line,
+                    matches!(&r.content, Content::Record(rec) if layout.fields(rec).is_ok()),
+                )
+            })
             .collect();
-        assert_eq!(summary, vec![(2, true), (3, true), (5, false), (6, false), (7, true)]);
+        assert_eq!(
+            summary,
+            vec![(2, true), (3, true), (5, false), (6, false), (7, true)]
+        );
         match &rows[2].content {
             Content::Quarantined { reason, raw } => {
                 assert!(reason.contains("expected 3 fields, found 1"), "{reason}");
@@ -307,8 +358,14 @@ mod tests {
     fn missing_required_column_names_what_was_found() {
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), "b.csv", b"id,email\n1,a@b.com\n");
-        let err = Source::open(&p, &Config::default()).err().unwrap().to_string();
-        assert!(err.contains("`account_id`") && err.contains("id, email"), "{err}");
+        let err = Source::open(&p, &Config::default())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("`account_id`") && err.contains("id, email"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -82,9 +82,11 @@ pub struct Summary {
 fn progress(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
     bar.set_style(
-        ProgressStyle::with_template("{msg:>10} [{bar:30}] {human_pos}/{human_len} {per_sec} eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{msg:>10} [{bar:30}] {human_pos}/{human_len} {per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     bar.set_message(what.to_string());
     bar
@@ -97,7 +99,10 @@ pub fn load_accounts(
 ) -> Result<(Accounts, Vec<Quarantined>, RowCounts, ProblemCounts, Header)> {
     let mut src = Source::open(path, cfg)?;
     let bar = progress(0, "load");
-    bar.set_style(ProgressStyle::with_template("{msg:>10} {human_pos} rows {per_sec}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>10} {human_pos} rows {per_sec}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
     let mut acc = Accounts::default();
     let mut quarantine = Vec::new();
     let mut rows = RowCounts::default();
@@ -134,7 +139,11 @@ pub fn load_accounts(
                         Content::Record(rec) => crate::load::raw_line(rec),
                         Content::Quarantined { raw, .. } => raw.clone(),
                     };
-                    quarantine.push(Quarantined { line: row.line, reason, raw });
+                    quarantine.push(Quarantined {
+                        line: row.line,
+                        reason,
+                        raw,
+                    });
                     continue;
                 }
             };
@@ -148,7 +157,9 @@ pub fn load_accounts(
             if let Some(first_line) = first {
                 quarantine.push(Quarantined {
                     line: row.line,
-                    reason: format!("duplicate account_id `{id}` (first seen on line {first_line})"),
+                    reason: format!(
+                        "duplicate account_id `{id}` (first seen on line {first_line})"
+                    ),
                     raw: match &row.content {
                         Content::Record(rec) => crate::load::raw_line(rec),
                         Content::Quarantined { raw, .. } => raw.clone(),
@@ -203,12 +214,18 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
     };
     let mut cands = block::block(&mut acc, &cfg.blocking);
     for o in &mut cands.stats.largest_oversized {
-        o.sample_account_ids = o.sample.iter().map(|&i| acc.id.get(i as usize).to_string()).collect();
+        o.sample_account_ids = o
+            .sample
+            .iter()
+            .map(|&i| acc.id.get(i as usize).to_string())
+            .collect();
     }
     // Reviewed pairs are candidates too: a review is itself evidence (see `policy`).
     if let Some(r) = &reviews {
         let before = cands.pairs.len();
-        cands.pairs.extend(r.pairs.iter().map(|&(a, b)| block::pack(a, b)));
+        cands
+            .pairs
+            .extend(r.pairs.iter().map(|&(a, b)| block::pack(a, b)));
         cands.pairs.par_sort_unstable();
         cands.pairs.dedup();
         cands.stats.candidate_pairs += (cands.pairs.len() - before) as u64;

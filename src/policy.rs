@@ -82,14 +82,20 @@ pub fn load_reviews(path: &Path, acc: &crate::record::Accounts) -> Result<Review
     })?;
     let names: Vec<String> = head.iter().map(|h| h.trim().to_string()).collect();
     let find = |c: &str| {
-        names.iter().position(|n| n == c).ok_or_else(|| Error::MissingColumn {
-            path: path.to_path_buf(),
-            column: c.into(),
-            found: names.join(", "),
-        })
+        names
+            .iter()
+            .position(|n| n == c)
+            .ok_or_else(|| Error::MissingColumn {
+                path: path.to_path_buf(),
+                column: c.into(),
+                found: names.join(", "),
+            })
     };
     let (ir, ie) = (find("reviewer_id")?, find("reviewee_id")?);
-    let (ira, ic) = (names.iter().position(|n| n == "rating"), names.iter().position(|n| n == "created_at"));
+    let (ira, ic) = (
+        names.iter().position(|n| n == "rating"),
+        names.iter().position(|n| n == "created_at"),
+    );
     let mut out = ReviewIndex::default();
     let mut pairs = HashSet::new();
     for rec in rdr.records() {
@@ -155,7 +161,11 @@ fn identity_evidence(scorer: &Scorer, a: u32, b: u32) -> bool {
         .explain(a as usize, b as usize)
         .items
         .iter()
-        .any(|i| !matches!(i.field, Field::Ip | Field::Payment | Field::Review) && i.weight > 0.0 && i.level != Level::Missing)
+        .any(|i| {
+            !matches!(i.field, Field::Ip | Field::Payment | Field::Review)
+                && i.weight > 0.0
+                && i.level != Level::Missing
+        })
 }
 
 fn live(s: Status) -> bool {
@@ -176,8 +186,14 @@ pub fn judge(
         .filter(|s| s.weight >= link_weight)
         .map(|s| (crate::block::pack(s.a, s.b), s.weight))
         .collect();
-    let mut by_reviewer: std::collections::HashMap<u32, Vec<usize>> = std::collections::HashMap::new();
-    for (k, rv) in reviews.map(|r| r.reviews.as_slice()).unwrap_or(&[]).iter().enumerate() {
+    let mut by_reviewer: std::collections::HashMap<u32, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (k, rv) in reviews
+        .map(|r| r.reviews.as_slice())
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+    {
         by_reviewer.entry(rv.reviewer).or_default().push(k);
     }
     let mut out: Vec<Judged> = clusters
@@ -186,7 +202,11 @@ pub fn judge(
             let members: HashSet<u32> = c.members.iter().copied().collect();
             let mut verdicts = Vec::new();
             let mut suspects = Vec::new();
-            let strongest = c.links.first().map(|l| (l.a, l.b)).unwrap_or((c.members[0], c.members[1]));
+            let strongest = c
+                .links
+                .first()
+                .map(|l| (l.a, l.b))
+                .unwrap_or((c.members[0], c.members[1]));
             let mut key_pair = None;
 
             // Ban evasion: a direct link from a sanctioned account to a newer one.
@@ -220,21 +240,34 @@ pub fn judge(
                         }
                     }
                 }
-                revs.sort_by(|x, y| (x.reviewer, x.reviewee, &x.created_at).cmp(&(y.reviewer, y.reviewee, &y.created_at)));
+                revs.sort_by(|x, y| {
+                    (x.reviewer, x.reviewee, &x.created_at).cmp(&(
+                        y.reviewer,
+                        y.reviewee,
+                        &y.created_at,
+                    ))
+                });
             }
             if !revs.is_empty() {
                 verdicts.push(Verdict::ReviewManipulation);
                 for rv in &revs {
                     suspects.push(rv.reviewer);
                 }
-                key_pair.get_or_insert((revs[0].reviewer.min(revs[0].reviewee), revs[0].reviewer.max(revs[0].reviewee)));
+                key_pair.get_or_insert((
+                    revs[0].reviewer.min(revs[0].reviewee),
+                    revs[0].reviewer.max(revs[0].reviewee),
+                ));
             }
 
             // Duplicates: two or more live freelancer (or client) accounts, held together by identity evidence.
             let person_links = c.links.iter().any(|l| identity_evidence(scorer, l.a, l.b));
             let of = |t: AccountType| -> Vec<u32> {
-                let mut v: Vec<u32> =
-                    c.members.iter().copied().filter(|&i| acc.account_type[i as usize] == t && live(acc.status[i as usize])).collect();
+                let mut v: Vec<u32> = c
+                    .members
+                    .iter()
+                    .copied()
+                    .filter(|&i| acc.account_type[i as usize] == t && live(acc.status[i as usize]))
+                    .collect();
                 v.sort_by_key(|&i| (acc.created[i as usize], i));
                 v
             };
@@ -247,11 +280,13 @@ pub fn judge(
             }
             if verdicts.is_empty() {
                 let others = c.members.len() - free.len() - client.len();
-                verdicts.push(if free.len() == 1 && client.len() == 1 && others == 0 && person_links {
-                    Verdict::Permitted
-                } else {
-                    Verdict::NoViolation
-                });
+                verdicts.push(
+                    if free.len() == 1 && client.len() == 1 && others == 0 && person_links {
+                        Verdict::Permitted
+                    } else {
+                        Verdict::NoViolation
+                    },
+                );
             }
             suspects.sort_unstable();
             suspects.dedup();
@@ -287,5 +322,9 @@ fn identity_or_device(scorer: &Scorer, a: u32, b: u32) -> bool {
         .explain(a as usize, b as usize)
         .items
         .iter()
-        .any(|i| !matches!(i.field, Field::Ip | Field::Review) && i.weight > 0.0 && i.level != Level::Missing)
+        .any(|i| {
+            !matches!(i.field, Field::Ip | Field::Review)
+                && i.weight > 0.0
+                && i.level != Level::Missing
+        })
 }

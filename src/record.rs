@@ -288,7 +288,10 @@ mod tests {
 
     #[test]
     fn parses_enums() {
-        assert_eq!(AccountType::parse(" Freelancer "), Some(AccountType::Freelancer));
+        assert_eq!(
+            AccountType::parse(" Freelancer "),
+            Some(AccountType::Freelancer)
+        );
         assert_eq!(AccountType::parse(""), Some(AccountType::Unknown));
         assert_eq!(AccountType::parse("robot"), None);
         assert_eq!(Status::parse("BANNED"), Some(Status::Banned));

@@ -19,18 +19,32 @@ use crate::record::{Accounts, Signal};
 pub enum Level {
     Missing,
     /// Same value; `freq` accounts hold it.
-    Exact { freq: u32 },
+    Exact {
+        freq: u32,
+    },
     /// Names equal after folding nicknames and dropping initials; `freq`: accounts holding the more common
     /// of the two names (a near-match to a common name is as weak as the common name).
-    Formal { freq: u32 },
-    FuzzyHigh { jw: f32, freq: u32 },
-    FuzzyMid { jw: f32, freq: u32 },
+    Formal {
+        freq: u32,
+    },
+    FuzzyHigh {
+        jw: f32,
+        freq: u32,
+    },
+    FuzzyMid {
+        jw: f32,
+        freq: u32,
+    },
     /// Names share one part and differ clearly in the rest (households, common first names).
     Partial,
     /// Same email handle at another domain.
-    Handle { freq: u32 },
+    Handle {
+        freq: u32,
+    },
     /// Same IP prefix, no shared address.
-    Prefix { freq: u32 },
+    Prefix {
+        freq: u32,
+    },
     Different,
 }
 
@@ -112,7 +126,11 @@ pub struct Explanation {
 
 pub fn probability(weight: f64) -> f64 {
     let odds = weight.exp2();
-    if odds.is_infinite() { 1.0 } else { odds / (1.0 + odds) }
+    if odds.is_infinite() {
+        1.0
+    } else {
+        odds / (1.0 + odds)
+    }
 }
 
 /// Directed review relations (reviewer, reviewee) by account index, for the `review` field.
@@ -134,7 +152,11 @@ pub fn rarity(mu: &MU, freq: u32, free: u32, junk: u32) -> f64 {
     if freq > junk {
         return 0.0;
     }
-    let excess = if freq > free { ((freq - 1) as f64 / (free.max(2) - 1) as f64).log2() } else { 0.0 };
+    let excess = if freq > free {
+        ((freq - 1) as f64 / (free.max(2) - 1) as f64).log2()
+    } else {
+        0.0
+    };
     (mu.weight() - excess).max(0.0)
 }
 
@@ -188,10 +210,21 @@ impl<'a> Scorer<'a> {
             return Level::Missing;
         }
         if sa == sb {
-            let freq = acc.signal(Signal::Name).freqs(a).first().copied().unwrap_or(2);
+            let freq = acc
+                .signal(Signal::Name)
+                .freqs(a)
+                .first()
+                .copied()
+                .unwrap_or(2);
             return Level::Exact { freq };
         }
-        let name_freq = |i: usize| acc.signal(Signal::Name).freqs(i).first().copied().unwrap_or(1);
+        let name_freq = |i: usize| {
+            acc.signal(Signal::Name)
+                .freqs(i)
+                .first()
+                .copied()
+                .unwrap_or(1)
+        };
         let freq = name_freq(a).max(name_freq(b));
         let (fa, fb) = (acc.name_formal.get(a), acc.name_formal.get(b));
         if !fa.is_empty() && fa == fb {
@@ -220,18 +253,29 @@ impl<'a> Scorer<'a> {
             let min = best.iter().copied().fold(1.0, f64::min);
             (min, best.iter().sum::<f64>() / best.len() as f64)
         };
-        let (rows, cols) = (summarize(&row_best[..ta.len()]), summarize(&col_best[..tb.len()]));
+        let (rows, cols) = (
+            summarize(&row_best[..ta.len()]),
+            summarize(&col_best[..tb.len()]),
+        );
         let (min, mean) = match ta.len().cmp(&tb.len()) {
             std::cmp::Ordering::Less => rows,
             std::cmp::Ordering::Greater => cols,
             std::cmp::Ordering::Equal => (rows.0.min(cols.0), rows.1.min(cols.1)),
         };
-        let any_same = row_best[..ta.len()].iter().any(|&s| s >= self.cfg.scoring.name_jw_high);
+        let any_same = row_best[..ta.len()]
+            .iter()
+            .any(|&s| s >= self.cfg.scoring.name_jw_high);
         let (high, mid) = (self.cfg.scoring.name_jw_high, self.cfg.scoring.name_jw_mid);
         if min >= high {
-            Level::FuzzyHigh { jw: min as f32, freq }
+            Level::FuzzyHigh {
+                jw: min as f32,
+                freq,
+            }
         } else if min >= mid && mean >= mid {
-            Level::FuzzyMid { jw: min as f32, freq }
+            Level::FuzzyMid {
+                jw: min as f32,
+                freq,
+            }
         } else if any_same {
             Level::Partial
         } else {
@@ -323,7 +367,13 @@ impl<'a> Scorer<'a> {
         let free = self.cfg.scoring.accounts_per_person;
         let rarity = |mu: &MU, freq: u32| rarity(mu, freq, free, junk);
         // Under concealment every difference is expected (m = u): it weighs nothing.
-        let with_m = |mu: &MU| if profile == Profile::Concealment { 0.0 } else { mu.weight() };
+        let with_m = |mu: &MU| {
+            if profile == Profile::Concealment {
+                0.0
+            } else {
+                mu.weight()
+            }
+        };
         match (field, level) {
             (_, Level::Missing) => 0.0,
             (Field::IdDocument, Level::Exact { freq }) => rarity(&l.id_document_exact, freq),
@@ -430,12 +480,21 @@ impl Explanation {
         let mut items: Vec<&Item> = self
             .items
             .iter()
-            .filter(|i| i.level != Level::Missing && !(i.level == Level::Different && i.weight == 0.0))
+            .filter(|i| {
+                i.level != Level::Missing && !(i.level == Level::Different && i.weight == 0.0)
+            })
             .collect();
         items.sort_by(|x, y| y.weight.total_cmp(&x.weight));
         items
             .iter()
-            .map(|i| format!("{}={} {:+.1}", i.field.as_str(), field_level_text(i.field, i.level), i.weight))
+            .map(|i| {
+                format!(
+                    "{}={} {:+.1}",
+                    i.field.as_str(),
+                    field_level_text(i.field, i.level),
+                    i.weight
+                )
+            })
             .collect::<Vec<_>>()
             .join("; ")
     }
@@ -451,7 +510,11 @@ pub struct Scored {
 
 /// Scores candidates in parallel; keeps those within `near_miss_bits` of the link threshold or above.
 /// The result is in candidate order whatever the number of threads.
-pub fn score_all(scorer: &Scorer, candidates: &[u64], progress: &indicatif::ProgressBar) -> Vec<Scored> {
+pub fn score_all(
+    scorer: &Scorer,
+    candidates: &[u64],
+    progress: &indicatif::ProgressBar,
+) -> Vec<Scored> {
     let floor = scorer.cfg.link_weight() - scorer.cfg.scoring.near_miss_bits;
     candidates
         .par_chunks(16 * 1024)
@@ -534,7 +597,11 @@ mod tests {
         assert_eq!(rarity(&mu, 3, 3, 1000), full);
         assert!((rarity(&mu, 41, 3, 1000) - (full - 20f64.log2())).abs() < 1e-9);
         assert_eq!(rarity(&mu, 5000, 3, 1000), 0.0);
-        assert_eq!(rarity(&MU { m: 0.5, u: 0.2 }, 900, 3, 1000), 0.0, "never negative");
+        assert_eq!(
+            rarity(&MU { m: 0.5, u: 0.2 }, 900, 3, 1000),
+            0.0,
+            "never negative"
+        );
     }
 
     #[test]
@@ -548,7 +615,11 @@ mod tests {
         let s = Scorer::new(&acc, &cfg, None);
         assert_eq!(s.evasion_direction(0, 1), Some((0, 1)));
         assert_eq!(s.evasion_direction(1, 0), Some((0, 1)));
-        assert_eq!(s.evasion_direction(0, 2), None, "older accounts are not evaders");
+        assert_eq!(
+            s.evasion_direction(0, 2),
+            None,
+            "older accounts are not evaders"
+        );
         assert_eq!(s.evasion_direction(1, 2), None);
         // Differences weigh nothing under concealment, so the pair scores the prior.
         let ex = s.explain(0, 1);

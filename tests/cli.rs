@@ -13,13 +13,22 @@ fn fixtures() -> PathBuf {
 }
 
 fn run(args: &[&str]) -> Output {
-    let out = bin().args(args).arg("--log").arg("warn").output().expect("binary runs");
+    let out = bin()
+        .args(args)
+        .arg("--log")
+        .arg("warn")
+        .output()
+        .expect("binary runs");
     out
 }
 
 fn ok(args: &[&str]) -> Output {
     let out = run(args);
-    assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
 
@@ -27,14 +36,25 @@ fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
     let mut r = csv::Reader::from_path(path).unwrap();
     let h = r.headers().unwrap().clone();
     r.records()
-        .map(|rec| h.iter().zip(rec.unwrap().iter()).map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        .map(|rec| {
+            h.iter()
+                .zip(rec.unwrap().iter())
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        })
         .collect()
 }
 
 fn run_fixture(out: &Path, extra: &[&str]) {
     let acc = fixtures().join("marketplace/accounts.csv");
     let rev = fixtures().join("marketplace/reviews.csv");
-    let mut args = vec!["run", "--accounts", acc.to_str().unwrap(), "--reviews", rev.to_str().unwrap()];
+    let mut args = vec![
+        "run",
+        "--accounts",
+        acc.to_str().unwrap(),
+        "--reviews",
+        rev.to_str().unwrap(),
+    ];
     args.extend(["--out", out.to_str().unwrap()]);
     args.extend(extra);
     ok(&args);
@@ -46,7 +66,9 @@ fn clusters(out: &Path) -> (BTreeSet<BTreeSet<String>>, HashMap<String, String>)
     let mut verdict = HashMap::new();
     for r in read_csv(&out.join("clusters.csv")) {
         let id = r["account_id"].trim_start_matches('\'').to_string();
-        by.entry(r["cluster_id"].clone()).or_default().insert(id.clone());
+        by.entry(r["cluster_id"].clone())
+            .or_default()
+            .insert(id.clone());
         verdict.insert(id, r["verdicts"].clone());
     }
     (by.into_values().collect(), verdict)
@@ -60,27 +82,58 @@ fn fixture_yields_the_hand_checked_clusters_and_verdicts() {
     let expected = read_csv(&fixtures().join("marketplace/expected.csv"));
     let mut want: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for r in &expected {
-        want.entry(r["group"].clone()).or_default().insert(r["account_id"].clone());
-        assert_eq!(verdicts.get(&r["account_id"]), Some(&r["verdicts"]), "verdicts of {}", r["account_id"]);
+        want.entry(r["group"].clone())
+            .or_default()
+            .insert(r["account_id"].clone());
+        assert_eq!(
+            verdicts.get(&r["account_id"]),
+            Some(&r["verdicts"]),
+            "verdicts of {}",
+            r["account_id"]
+        );
     }
     let want: BTreeSet<BTreeSet<String>> = want.into_values().collect();
-    assert_eq!(got, want, "clusters differ from fixtures/marketplace/expected.csv");
+    assert_eq!(
+        got, want,
+        "clusters differ from fixtures/marketplace/expected.csv"
+    );
 
     // The queue: ban evasion first, the new account named as the suspect, evidence in words.
     let queue = read_csv(&dir.path().join("review_queue.csv"));
     assert_eq!(queue[0]["verdicts"], "ban_evasion");
     assert_eq!(queue[0]["suspect_account_ids"], "bn2");
-    assert!(queue[0]["evidence"].contains("device=shared(2 accounts)"), "{}", queue[0]["evidence"]);
+    assert!(
+        queue[0]["evidence"].contains("device=shared(2 accounts)"),
+        "{}",
+        queue[0]["evidence"]
+    );
     assert!(queue[0]["evidence"].contains("payment=shared(2 accounts)"));
-    let ring = queue.iter().find(|q| q["verdicts"].contains("review_manipulation")).unwrap();
-    assert!(ring["reviews"].contains("rr3 reviewed rr1"), "{}", ring["reviews"]);
-    assert!(queue.iter().all(|q| q["verdicts"] != "permitted"), "permitted clusters are not queued");
+    let ring = queue
+        .iter()
+        .find(|q| q["verdicts"].contains("review_manipulation"))
+        .unwrap();
+    assert!(
+        ring["reviews"].contains("rr3 reviewed rr1"),
+        "{}",
+        ring["reviews"]
+    );
+    assert!(
+        queue.iter().all(|q| q["verdicts"] != "permitted"),
+        "permitted clusters are not queued"
+    );
 
     // pairs.csv: links with readable evidence, near misses marked.
     let pairs = read_csv(&dir.path().join("pairs.csv"));
-    let gm = pairs.iter().find(|p| p["account_id_a"] == "gm1" && p["account_id_b"] == "gm2").unwrap();
+    let gm = pairs
+        .iter()
+        .find(|p| p["account_id_a"] == "gm1" && p["account_id_b"] == "gm2")
+        .unwrap();
     assert_eq!(gm["kind"], "link");
-    assert!(gm["evidence"].contains("email=shared(2 accounts)"), "{}", gm["evidence"]);
+    assert!(
+        gm["evidence"].contains("email=shared(2 accounts)"),
+        "{}",
+        gm["evidence"]
+    );
     assert!(pairs.iter().any(|p| p["kind"] == "near_miss"));
     for p in &pairs {
         let w: f64 = p["match_weight"].parse().unwrap();
@@ -88,7 +141,8 @@ fn fixture_yields_the_hand_checked_clusters_and_verdicts() {
     }
 
     // Summary accounts for every row and lists the crowd keys that generated no pairs.
-    let s: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
     assert_eq!(s["rows"]["read"], 125);
     assert_eq!(s["rows"]["used"], 125);
     assert_eq!(s["rows"]["quarantined"], 0);
@@ -102,10 +156,16 @@ fn fixture_yields_the_hand_checked_clusters_and_verdicts() {
 fn crowd_keys_are_capped_and_reported() {
     let dir = tempfile::tempdir().unwrap();
     run_fixture(dir.path(), &["--max-block-size", "30"]);
-    let s: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
     let largest = s["blocking"]["largest_oversized"].as_array().unwrap();
     // The coworking IP (60 accounts) is too big to block on at a cap of 30.
-    assert!(largest.iter().any(|o| o["signal"] == "ip" && o["accounts"] == 60), "{largest:?}");
+    assert!(
+        largest
+            .iter()
+            .any(|o| o["signal"] == "ip" && o["accounts"] == 60),
+        "{largest:?}"
+    );
     assert!(s["blocking"]["pairs_avoided"].as_u64().unwrap() >= 60 * 59 / 2);
     let (got, _) = clusters(dir.path());
     assert!(got.iter().all(|c| !c.iter().any(|a| a.starts_with("cw"))));
@@ -123,7 +183,10 @@ fn spreadsheet_cells_are_neutralised() {
         for r in read_csv(&dir.path().join(file)) {
             for (k, v) in r {
                 if k != "match_weight" {
-                    assert!(!v.starts_with(['=', '+', '-', '@', '\t', '\r']), "{file} {k}={v:?}");
+                    assert!(
+                        !v.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                        "{file} {k}={v:?}"
+                    );
                 }
             }
         }
@@ -137,8 +200,15 @@ fn redact_hides_names_and_emails() {
     let text = std::fs::read_to_string(dir.path().join("clusters.csv")).unwrap();
     assert!(!text.contains("anna.kowalska@gmail.com") && !text.contains("Anna Kowalska"));
     let rows = read_csv(&dir.path().join("clusters.csv"));
-    let gm: Vec<_> = rows.iter().filter(|r| r["account_id"].starts_with("gm")).collect();
-    assert!(gm[0]["email"].starts_with("email#") && gm[0]["email"].len() == 14, "{:?}", gm[0]);
+    let gm: Vec<_> = rows
+        .iter()
+        .filter(|r| r["account_id"].starts_with("gm"))
+        .collect();
+    assert!(
+        gm[0]["email"].starts_with("email#") && gm[0]["email"].len() == 14,
+        "{:?}",
+        gm[0]
+    );
     assert_ne!(gm[0]["email"], gm[1]["email"]);
     let (got, _) = clusters(dir.path());
     assert_eq!(got.len(), 6);
@@ -148,26 +218,52 @@ fn redact_hides_names_and_emails() {
 fn output_is_identical_for_any_thread_count() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    ok(&["generate", "--accounts", "4000", "--seed", "3", "--out", data.to_str().unwrap()]);
+    ok(&[
+        "generate",
+        "--accounts",
+        "4000",
+        "--seed",
+        "3",
+        "--out",
+        data.to_str().unwrap(),
+    ]);
     let mut outs = vec![];
     for t in ["1", "2", "4"] {
         let o = dir.path().join(format!("out{t}"));
         ok(&[
-            "run", "--accounts", data.join("accounts.csv").to_str().unwrap(), "--reviews",
-            data.join("reviews.csv").to_str().unwrap(), "--out", o.to_str().unwrap(), "--threads", t,
+            "run",
+            "--accounts",
+            data.join("accounts.csv").to_str().unwrap(),
+            "--reviews",
+            data.join("reviews.csv").to_str().unwrap(),
+            "--out",
+            o.to_str().unwrap(),
+            "--threads",
+            t,
         ]);
         outs.push(o);
     }
-    for f in ["clusters.csv", "pairs.csv", "review_queue.csv", "quarantine.csv"] {
+    for f in [
+        "clusters.csv",
+        "pairs.csv",
+        "review_queue.csv",
+        "quarantine.csv",
+    ] {
         let first = std::fs::read(outs[0].join(f)).unwrap();
         assert!(first.len() > 100 || f == "quarantine.csv");
         for o in &outs[1..] {
-            assert!(first == std::fs::read(o.join(f)).unwrap(), "{f} differs between thread counts");
+            assert!(
+                first == std::fs::read(o.join(f)).unwrap(),
+                "{f} differs between thread counts"
+            );
         }
     }
     // And the generated data is scored well: the metrics command reads what run wrote.
     let ev = ok(&[
-        "evaluate", "--truth", data.join("truth.csv").to_str().unwrap(), "--clusters",
+        "evaluate",
+        "--truth",
+        data.join("truth.csv").to_str().unwrap(),
+        "--clusters",
         outs[0].join("clusters.csv").to_str().unwrap(),
     ]);
     let m: serde_json::Value = serde_json::from_slice(&ev.stdout).unwrap();
@@ -189,20 +285,41 @@ fn bad_rows_are_quarantined_with_line_numbers() {
     bytes.extend_from_slice(b"a5,Eve,not-an-email\n"); // line 9: used, invalid email counted
     std::fs::write(&p, bytes).unwrap();
     let out = dir.path().join("out");
-    ok(&["run", "--accounts", p.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    ok(&[
+        "run",
+        "--accounts",
+        p.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let q = read_csv(&out.join("quarantine.csv"));
-    let lines: Vec<(&str, &str)> = q.iter().map(|r| (r["line"].as_str(), r["reason"].as_str())).collect();
+    let lines: Vec<(&str, &str)> = q
+        .iter()
+        .map(|r| (r["line"].as_str(), r["reason"].as_str()))
+        .collect();
     assert_eq!(lines.len(), 4, "{lines:?}");
     assert_eq!(lines[0].0, "5");
     assert!(lines[0].1.contains("expected 3 fields, found 4"));
     assert_eq!(lines[1].0, "6");
     assert!(lines[1].1.contains("invalid UTF-8 in column `full_name`"));
     assert_eq!(lines[2].0, "7");
-    assert!(lines[2].1.contains("duplicate account_id `a1` (first seen on line 2)"));
+    assert!(
+        lines[2]
+            .1
+            .contains("duplicate account_id `a1` (first seen on line 2)")
+    );
     assert_eq!(lines[3].0, "8");
     assert_eq!(q[0]["raw"], "a3,too,many,fields");
-    let s: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
-    assert_eq!((s["rows"]["read"].as_u64(), s["rows"]["used"].as_u64(), s["rows"]["quarantined"].as_u64()), (Some(7), Some(3), Some(4)));
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        (
+            s["rows"]["read"].as_u64(),
+            s["rows"]["used"].as_u64(),
+            s["rows"]["quarantined"].as_u64()
+        ),
+        (Some(7), Some(3), Some(4))
+    );
     assert_eq!(s["invalid_values"]["email"], 1);
 }
 
@@ -211,11 +328,27 @@ fn missing_column_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("x.csv");
     std::fs::write(&p, "id,email\n1,a@b.com\n").unwrap();
-    let out = run(&["run", "--accounts", p.to_str().unwrap(), "--out", dir.path().join("o").to_str().unwrap()]);
+    let out = run(&[
+        "run",
+        "--accounts",
+        p.to_str().unwrap(),
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("required column `account_id` is missing") && err.contains("columns found: id, email"), "{err}");
-    let missing = run(&["run", "--accounts", "/nonexistent/a.csv", "--out", dir.path().join("o").to_str().unwrap()]);
+    assert!(
+        err.contains("required column `account_id` is missing")
+            && err.contains("columns found: id, email"),
+        "{err}"
+    );
+    let missing = run(&[
+        "run",
+        "--accounts",
+        "/nonexistent/a.csv",
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+    ]);
     assert_eq!(missing.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/a.csv"));
 }
@@ -227,10 +360,29 @@ fn empty_file_gives_empty_outputs_and_a_summary() {
         let p = dir.path().join(name);
         std::fs::write(&p, content).unwrap();
         let out = dir.path().join(format!("o-{name}"));
-        ok(&["run", "--accounts", p.to_str().unwrap(), "--out", out.to_str().unwrap()]);
-        assert_eq!(std::fs::read_to_string(out.join("clusters.csv")).unwrap().lines().count(), 1);
-        assert_eq!(std::fs::read_to_string(out.join("pairs.csv")).unwrap().lines().count(), 1);
-        let s: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+        ok(&[
+            "run",
+            "--accounts",
+            p.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            std::fs::read_to_string(out.join("clusters.csv"))
+                .unwrap()
+                .lines()
+                .count(),
+            1
+        );
+        assert_eq!(
+            std::fs::read_to_string(out.join("pairs.csv"))
+                .unwrap()
+                .lines()
+                .count(),
+            1
+        );
+        let s: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
         assert_eq!(s["rows"]["read"], 0);
     }
 }
@@ -245,14 +397,47 @@ fn config_maps_columns_and_bad_config_is_refused() {
     )
     .unwrap();
     let cfg = dir.path().join("c.toml");
-    std::fs::write(&cfg, "[columns]\naccount_id = \"user_id\"\nemail = \"mail\"\nfull_name = \"name\"\n").unwrap();
+    std::fs::write(
+        &cfg,
+        "[columns]\naccount_id = \"user_id\"\nemail = \"mail\"\nfull_name = \"name\"\n",
+    )
+    .unwrap();
     let out = dir.path().join("o");
-    ok(&["run", "--accounts", p.to_str().unwrap(), "--out", out.to_str().unwrap(), "--config", cfg.to_str().unwrap()]);
+    ok(&[
+        "run",
+        "--accounts",
+        p.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
     let (got, _) = clusters(&out);
-    assert_eq!(got, [["u1", "u2"].iter().map(|s| s.to_string()).collect::<BTreeSet<_>>()].into_iter().collect());
+    assert_eq!(
+        got,
+        [["u1", "u2"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<BTreeSet<_>>()]
+        .into_iter()
+        .collect()
+    );
     std::fs::write(&cfg, "[scoring]\nprior = 3.0\n").unwrap();
-    let bad = run(&["run", "--accounts", p.to_str().unwrap(), "--out", out.to_str().unwrap(), "--config", cfg.to_str().unwrap()]);
-    assert_eq!(bad.status.code(), Some(4), "{}", String::from_utf8_lossy(&bad.stderr));
+    let bad = run(&[
+        "run",
+        "--accounts",
+        p.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        bad.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
     assert!(String::from_utf8_lossy(&bad.stderr).contains("scoring.prior"));
 }
 
@@ -262,17 +447,42 @@ fn parquet_input_gives_the_same_clusters_as_csv() {
     let dir = tempfile::tempdir().unwrap();
     let csv_path = fixtures().join("marketplace/accounts.csv");
     let rows = read_csv(&csv_path);
-    let header: Vec<String> = csv::Reader::from_path(&csv_path).unwrap().headers().unwrap().iter().map(String::from).collect();
+    let header: Vec<String> = csv::Reader::from_path(&csv_path)
+        .unwrap()
+        .headers()
+        .unwrap()
+        .iter()
+        .map(String::from)
+        .collect();
     let columns: Vec<Column> = header
         .iter()
-        .map(|h| Column::new(h.as_str().into(), rows.iter().map(|r| r[h].clone()).collect::<Vec<String>>()))
+        .map(|h| {
+            Column::new(
+                h.as_str().into(),
+                rows.iter().map(|r| r[h].clone()).collect::<Vec<String>>(),
+            )
+        })
         .collect();
     let mut df = DataFrame::new(rows.len(), columns).unwrap();
     let pq = dir.path().join("accounts.parquet");
-    ParquetWriter::new(std::fs::File::create(&pq).unwrap()).finish(&mut df).unwrap();
+    ParquetWriter::new(std::fs::File::create(&pq).unwrap())
+        .finish(&mut df)
+        .unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-    ok(&["run", "--accounts", csv_path.to_str().unwrap(), "--out", a.to_str().unwrap()]);
-    ok(&["run", "--accounts", pq.to_str().unwrap(), "--out", b.to_str().unwrap()]);
+    ok(&[
+        "run",
+        "--accounts",
+        csv_path.to_str().unwrap(),
+        "--out",
+        a.to_str().unwrap(),
+    ]);
+    ok(&[
+        "run",
+        "--accounts",
+        pq.to_str().unwrap(),
+        "--out",
+        b.to_str().unwrap(),
+    ]);
     assert_eq!(clusters(&a).0, clusters(&b).0);
     assert!(!clusters(&a).0.is_empty());
 }
@@ -281,11 +491,28 @@ fn parquet_input_gives_the_same_clusters_as_csv() {
 fn explain_shows_a_waterfall() {
     let dir = tempfile::tempdir().unwrap();
     run_fixture(dir.path(), &[]);
-    let out = ok(&["explain", "--out", dir.path().to_str().unwrap(), "bn1", "bn2"]);
+    let out = ok(&[
+        "explain",
+        "--out",
+        dir.path().to_str().unwrap(),
+        "bn1",
+        "bn2",
+    ]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("profile: concealment"), "{text}");
-    assert!(text.lines().any(|l| l.starts_with("device") && l.contains("shared(2 accounts)") && l.contains("+7.81")), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("device")
+            && l.contains("shared(2 accounts)")
+            && l.contains("+7.81")),
+        "{text}"
+    );
     assert!(text.contains("LINK"));
-    let none = run(&["explain", "--out", dir.path().to_str().unwrap(), "bn1", "nobody"]);
+    let none = run(&[
+        "explain",
+        "--out",
+        dir.path().to_str().unwrap(),
+        "bn1",
+        "nobody",
+    ]);
     assert_eq!(none.status.code(), Some(3));
 }

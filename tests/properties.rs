@@ -12,19 +12,23 @@ use sybilscan::score::{Scorer, score_all};
 
 /// Small pools so that random accounts collide on every signal.
 fn account() -> impl Strategy<Value = [String; 10]> {
-    let first = prop::sample::select(vec!["John", "Jon", "Maria", "Mariia", "Wei", "Dmitrii", "Dima", "Anna", "Bob", "Robert"]);
-    let last = prop::sample::select(vec!["Smith", "Smyth", "Garcia", "Zhang", "Ivanov", "Kowalska", "Jones"]);
+    let first = prop::sample::select(vec![
+        "John", "Jon", "Maria", "Mariia", "Wei", "Dmitrii", "Dima", "Anna", "Bob", "Robert",
+    ]);
+    let last = prop::sample::select(vec![
+        "Smith", "Smyth", "Garcia", "Zhang", "Ivanov", "Kowalska", "Jones",
+    ]);
     (
         first,
         last,
-        0..6u8,   // email
-        0..6u8,   // phone
-        0..5u8,   // dob
-        0..5u8,   // card
-        0..5u8,   // device
-        0..6u8,   // ip
-        0..3u8,   // status / type
-        0..3u8,   // country
+        0..6u8, // email
+        0..6u8, // phone
+        0..5u8, // dob
+        0..5u8, // card
+        0..5u8, // device
+        0..6u8, // ip
+        0..3u8, // status / type
+        0..3u8, // country
     )
         .prop_map(|(f, l, e, p, d, c, dv, ip, st, co)| {
             let opt = |k: u8, s: String| if k == 0 { String::new() } else { s };
@@ -47,7 +51,22 @@ fn write_accounts(rows: &[[String; 10]]) -> tempfile::NamedTempFile {
     let mut f = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
     writeln!(f, "account_id,full_name,email,phone,date_of_birth,payment_methods,device_ids,ip_addresses,status,account_type,country,created_at").unwrap();
     for (i, r) in rows.iter().enumerate() {
-        writeln!(f, "a{i},{},{},{},{},{},{},{},{},{},{},2024-01-{:02}", r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], 1 + i % 28).unwrap();
+        writeln!(
+            f,
+            "a{i},{},{},{},{},{},{},{},{},{},{},2024-01-{:02}",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            1 + i % 28
+        )
+        .unwrap();
     }
     f.flush().unwrap();
     f

@@ -4,9 +4,31 @@
 //! are not junk by spelling but are shared by crowds are caught later by frequency (see `block`).
 
 const JUNK: &[&str] = &[
-    "unknown", "null", "nil", "none", "undefined", "n/a", "na", "-", "default", "device", "test", "emulator",
-    "generic", "android", "iphone", "ios", "web", "browser", "9774d56d682e549c", "012345678912345",
-    "358240051111110", "35209900176148", "004999010640000", "unknown_device", "android_id",
+    "unknown",
+    "null",
+    "nil",
+    "none",
+    "undefined",
+    "n/a",
+    "na",
+    "-",
+    "default",
+    "device",
+    "test",
+    "emulator",
+    "generic",
+    "android",
+    "iphone",
+    "ios",
+    "web",
+    "browser",
+    "9774d56d682e549c",
+    "012345678912345",
+    "358240051111110",
+    "35209900176148",
+    "004999010640000",
+    "unknown_device",
+    "android_id",
 ];
 
 /// Normalizes one device id; `None` for an empty or junk value.

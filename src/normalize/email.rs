@@ -37,15 +37,44 @@ impl Invalid {
 }
 
 const RELAY: &[&str] = &[
-    "privaterelay.appleid.com", "duck.com", "simplelogin.com", "simplelogin.co", "simplelogin.fr",
-    "aleeas.com", "slmails.com", "mozmail.com", "anonaddy.me", "anonaddy.com", "addy.io", "relay.firefox.com",
+    "privaterelay.appleid.com",
+    "duck.com",
+    "simplelogin.com",
+    "simplelogin.co",
+    "simplelogin.fr",
+    "aleeas.com",
+    "slmails.com",
+    "mozmail.com",
+    "anonaddy.me",
+    "anonaddy.com",
+    "addy.io",
+    "relay.firefox.com",
 ];
 
 const DISPOSABLE: &[&str] = &[
-    "mailinator.com", "10minutemail.com", "guerrillamail.com", "guerrillamail.net", "sharklasers.com",
-    "yopmail.com", "yopmail.fr", "trashmail.com", "temp-mail.org", "tempmail.com", "tempmail.net",
-    "getnada.com", "dispostable.com", "maildrop.cc", "throwawaymail.com", "fakeinbox.com", "mintemail.com",
-    "mailnesia.com", "spamgourmet.com", "emailondeck.com", "moakt.com", "tempr.email", "discard.email",
+    "mailinator.com",
+    "10minutemail.com",
+    "guerrillamail.com",
+    "guerrillamail.net",
+    "sharklasers.com",
+    "yopmail.com",
+    "yopmail.fr",
+    "trashmail.com",
+    "temp-mail.org",
+    "tempmail.com",
+    "tempmail.net",
+    "getnada.com",
+    "dispostable.com",
+    "maildrop.cc",
+    "throwawaymail.com",
+    "fakeinbox.com",
+    "mintemail.com",
+    "mailnesia.com",
+    "spamgourmet.com",
+    "emailondeck.com",
+    "moakt.com",
+    "tempr.email",
+    "discard.email",
 ];
 
 /// Providers where everything from `+` on is a tag the mailbox ignores.
@@ -85,7 +114,11 @@ fn is_yahoo(domain: &str) -> bool {
 
 /// Normalizes one address. `Ok(None)` for an empty value, `Err` for one that is not an address.
 pub fn normalize(raw: &str) -> Result<Option<Email>, Invalid> {
-    let s = raw.trim().trim_start_matches("mailto:").trim_matches(|c| c == '<' || c == '>').trim();
+    let s = raw
+        .trim()
+        .trim_start_matches("mailto:")
+        .trim_matches(|c| c == '<' || c == '>')
+        .trim();
     if s.is_empty() {
         return Ok(None);
     }
@@ -95,7 +128,8 @@ pub fn normalize(raw: &str) -> Result<Option<Email>, Invalid> {
     if local_raw.is_empty() || local_raw.chars().any(char::is_whitespace) {
         return Err(Invalid::EmptyLocal);
     }
-    let domain_ascii = idna::domain_to_ascii(domain_raw.trim_end_matches('.')).map_err(|_| Invalid::BadDomain)?;
+    let domain_ascii =
+        idna::domain_to_ascii(domain_raw.trim_end_matches('.')).map_err(|_| Invalid::BadDomain)?;
     if domain_ascii.is_empty() || !domain_ascii.contains('.') || domain_ascii.starts_with('.') {
         return Err(Invalid::BadDomain);
     }
@@ -161,7 +195,10 @@ mod tests {
             ("John.Smith+x@ACME.com", "john.smith+x@acme.com"),
             ("user@Bücher.de", "user@xn--bcher-kva.de"),
             ("\"quoted\"@example.org", "quoted@example.org"),
-            ("abc123@privaterelay.appleid.com", "abc123@privaterelay.appleid.com"),
+            (
+                "abc123@privaterelay.appleid.com",
+                "abc123@privaterelay.appleid.com",
+            ),
             ("a+b@duck.com", "a+b@duck.com"),
             ("weird@user@example.com", "weird@user@example.com"),
         ];

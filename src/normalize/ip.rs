@@ -61,11 +61,19 @@ pub fn normalize(raw: &str) -> Option<Ip> {
         IpAddr::V6(a) if v6_not_public(a) => Ip::NotPublic,
         IpAddr::V4(a) => Ip::Public {
             addr,
-            prefix: IpNet::V4(Ipv4Net::new(a, 24).expect("24 is a valid IPv4 prefix").trunc()),
+            prefix: IpNet::V4(
+                Ipv4Net::new(a, 24)
+                    .expect("24 is a valid IPv4 prefix")
+                    .trunc(),
+            ),
         },
         IpAddr::V6(a) => Ip::Public {
             addr,
-            prefix: IpNet::V6(Ipv6Net::new(a, 64).expect("64 is a valid IPv6 prefix").trunc()),
+            prefix: IpNet::V6(
+                Ipv6Net::new(a, 64)
+                    .expect("64 is a valid IPv6 prefix")
+                    .trunc(),
+            ),
         },
     })
 }
@@ -87,22 +95,46 @@ mod tests {
             ("81.2.69.160", "81.2.69.160", "81.2.69.0/24"),
             (" 8.8.8.8 ", "8.8.8.8", "8.8.8.0/24"),
             ("::ffff:81.2.69.160", "81.2.69.160", "81.2.69.0/24"),
-            ("2001:4860:4860::8888", "2001:4860:4860::8888", "2001:4860:4860::/64"),
-            ("2001:DB8:0:1:0:0:0:1", "2001:db8:0:1::1", "2001:db8:0:1::/64"),
+            (
+                "2001:4860:4860::8888",
+                "2001:4860:4860::8888",
+                "2001:4860:4860::/64",
+            ),
+            (
+                "2001:DB8:0:1:0:0:0:1",
+                "2001:db8:0:1::1",
+                "2001:db8:0:1::/64",
+            ),
             ("[2a00:1450::1]", "2a00:1450::1", "2a00:1450::/64"),
             ("203.0.113.7", "203.0.113.7", "203.0.113.0/24"),
         ];
         for (raw, addr, prefix) in cases {
-            assert_eq!(public(raw), (addr.to_string(), prefix.to_string()), "{raw:?}");
+            assert_eq!(
+                public(raw),
+                (addr.to_string(), prefix.to_string()),
+                "{raw:?}"
+            );
         }
     }
 
     #[test]
     fn never_evidence() {
         for raw in [
-            "10.1.2.3", "192.168.0.10", "172.16.5.4", "127.0.0.1", "169.254.1.1", "100.64.0.1",
-            "100.127.255.254", "0.0.0.0", "255.255.255.255", "224.0.0.1", "::1", "::", "fe80::1",
-            "fd12:3456::1", "::ffff:192.168.1.1",
+            "10.1.2.3",
+            "192.168.0.10",
+            "172.16.5.4",
+            "127.0.0.1",
+            "169.254.1.1",
+            "100.64.0.1",
+            "100.127.255.254",
+            "0.0.0.0",
+            "255.255.255.255",
+            "224.0.0.1",
+            "::1",
+            "::",
+            "fe80::1",
+            "fd12:3456::1",
+            "::ffff:192.168.1.1",
         ] {
             assert_eq!(normalize(raw), Some(Ip::NotPublic), "{raw:?}");
         }

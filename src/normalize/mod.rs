@@ -129,7 +129,11 @@ pub fn parse_date(s: &str) -> Option<(i64, i64, i64)> {
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
         let t = s.get(r)?;
-        if t.bytes().all(|c| c.is_ascii_digit()) { t.parse().ok() } else { None }
+        if t.bytes().all(|c| c.is_ascii_digit()) {
+            t.parse().ok()
+        } else {
+            None
+        }
     };
     let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
@@ -154,7 +158,11 @@ pub fn parse_datetime(raw: &str) -> Option<i64> {
     }
     let two = |i: usize| -> Option<i64> {
         let t = rest.get(i..i + 2)?;
-        if t.bytes().all(|c| c.is_ascii_digit()) { t.parse().ok() } else { None }
+        if t.bytes().all(|c| c.is_ascii_digit()) {
+            t.parse().ok()
+        } else {
+            None
+        }
     };
     let (h, mi) = (two(0)?, two(3)?);
     let mut idx = 5;
@@ -246,7 +254,8 @@ pub fn account(f: &[&str; 14]) -> Normalized {
             // strangers by construction and are not used.
             let handle: String = e.local.chars().filter(char::is_ascii_alphabetic).collect();
             if handle.len() >= 5 {
-                n.signals[Signal::EmailHandle as usize].push(value_hash(Signal::EmailHandle, &handle));
+                n.signals[Signal::EmailHandle as usize]
+                    .push(value_hash(Signal::EmailHandle, &handle));
             }
             n.email_relay = e.relay;
             n.email_disposable = e.disposable;
@@ -261,11 +270,14 @@ pub fn account(f: &[&str; 14]) -> Normalized {
     }
     let doc = f[col::ID_DOCUMENT_HASH].trim();
     if !doc.is_empty() {
-        n.signals[Signal::IdDocument as usize].push(value_hash(Signal::IdDocument, &doc.to_ascii_lowercase()));
+        n.signals[Signal::IdDocument as usize]
+            .push(value_hash(Signal::IdDocument, &doc.to_ascii_lowercase()));
     }
     for item in payment::normalize(f[col::PAYMENT_METHODS]) {
         match item {
-            payment::Item::Valid(v) => n.signals[Signal::Payment as usize].push(value_hash(Signal::Payment, &v)),
+            payment::Item::Valid(v) => {
+                n.signals[Signal::Payment as usize].push(value_hash(Signal::Payment, &v))
+            }
             payment::Item::Invalid(_) => problem(Problem::Payment, &mut n),
         }
     }
@@ -305,7 +317,8 @@ pub fn account(f: &[&str; 14]) -> Normalized {
 pub fn append(acc: &mut crate::record::Accounts, line: u64, fields: &[&str; 14], n: Normalized) {
     acc.id.push(fields[col::ACCOUNT_ID].trim());
     acc.line.push(line);
-    acc.account_type.push(n.account_type.unwrap_or(AccountType::Unknown));
+    acc.account_type
+        .push(n.account_type.unwrap_or(AccountType::Unknown));
     acc.status.push(n.status.unwrap_or(Status::Unknown));
     acc.created.push(n.created);
     acc.created_raw.push(fields[col::CREATED_AT].trim());
@@ -314,7 +327,11 @@ pub fn append(acc: &mut crate::record::Accounts, line: u64, fields: &[&str; 14],
     acc.name.push(&n.name.full);
     acc.name_sorted.push(&n.name.sorted);
     acc.name_formal.push(&n.name.formal);
-    acc.name_phonetic.push(if n.name.phonetic.is_empty() { 0 } else { tagged_hash(7, n.name.phonetic.as_bytes()) });
+    acc.name_phonetic.push(if n.name.phonetic.is_empty() {
+        0
+    } else {
+        tagged_hash(7, n.name.phonetic.as_bytes())
+    });
     acc.business.push(n.business);
     acc.country.push(n.country);
     acc.dob.push(n.dob);
@@ -404,8 +421,14 @@ mod tests {
     fn same_mailbox_same_hash() {
         let a = account(&row(&[(col::EMAIL, "J.Smith+x@gmail.com")]));
         let b = account(&row(&[(col::EMAIL, "jsmith@googlemail.com")]));
-        assert_eq!(a.signals[Signal::Email as usize], b.signals[Signal::Email as usize]);
+        assert_eq!(
+            a.signals[Signal::Email as usize],
+            b.signals[Signal::Email as usize]
+        );
         assert!(!a.signals[Signal::Email as usize].is_empty());
-        assert_ne!(value_hash(Signal::Email, "x"), value_hash(Signal::Phone, "x"));
+        assert_ne!(
+            value_hash(Signal::Email, "x"),
+            value_hash(Signal::Phone, "x")
+        );
     }
 }

@@ -31,7 +31,11 @@ pub fn normalize_item(raw: &str) -> Option<Item> {
     Some(match kind.as_str() {
         "card" => Item::Valid(format!("card:{value}")),
         "iban" => {
-            let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+            let compact: String = value
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                .to_ascii_uppercase();
             match compact.parse::<Iban>() {
                 Ok(_) => Item::Valid(format!("iban:{compact}")),
                 Err(_) => Item::Invalid("iban checksum"),
@@ -42,7 +46,10 @@ pub fn normalize_item(raw: &str) -> Option<Item> {
             _ => Item::Invalid("paypal email"),
         },
         "bank" => {
-            let compact: String = value.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+            let compact: String = value
+                .chars()
+                .filter(|c| !c.is_whitespace() && *c != '-')
+                .collect();
             if compact.chars().any(|c| c.is_ascii_digit()) {
                 Item::Valid(format!("bank:{}", compact.to_ascii_uppercase()))
             } else {
@@ -74,9 +81,15 @@ mod tests {
         let cases = [
             ("card:fp_AbC123", v("card:fp_AbC123")),
             (" CARD : fp_AbC123 ", v("card:fp_AbC123")),
-            ("iban:de44 5001 0517 5407 3249 31", v("iban:DE44500105175407324931")),
+            (
+                "iban:de44 5001 0517 5407 3249 31",
+                v("iban:DE44500105175407324931"),
+            ),
             ("iban:DE44500105175407324932", bad("iban checksum")),
-            ("paypal:John.Smith+pp@googlemail.com", v("paypal:johnsmith@gmail.com")),
+            (
+                "paypal:John.Smith+pp@googlemail.com",
+                v("paypal:johnsmith@gmail.com"),
+            ),
             ("paypal:not-an-email", bad("paypal email")),
             ("bank:021000021-000123456", v("bank:021000021000123456")),
             ("bank:abc", bad("bank account without digits")),
@@ -96,7 +109,10 @@ mod tests {
         let got = normalize("card:fp1| |iban:GB82WEST12345698765432|");
         assert_eq!(
             got,
-            vec![Item::Valid("card:fp1".into()), Item::Valid("iban:GB82WEST12345698765432".into())]
+            vec![
+                Item::Valid("card:fp1".into()),
+                Item::Valid("iban:GB82WEST12345698765432".into())
+            ]
         );
         assert!(normalize("").is_empty());
     }

@@ -40,7 +40,9 @@ pub fn normalize(raw: &str, region: Option<Id>) -> Result<Option<String>, ()> {
     // parenthesised trunk zero ("+44 (0)20 …") is left to the parser, which drops it.
     if let Some(rest) = s.strip_prefix('+')
         && !rest.contains("(0")
-        && rest.bytes().all(|c| c.is_ascii_digit() || matches!(c, b' ' | b'-' | b'.' | b'(' | b')'))
+        && rest
+            .bytes()
+            .all(|c| c.is_ascii_digit() || matches!(c, b' ' | b'-' | b'.' | b'(' | b')'))
         && !rest.starts_with('0')
     {
         let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
@@ -90,10 +92,23 @@ mod tests {
     /// The fast path and the parser agree on international numbers.
     #[test]
     fn fast_path_agrees_with_the_parser() {
-        for raw in ["+1 415 555 0123", "+44 20 7946 0958", "+7 912 345-67-89", "+39 06 1234 5678", "+91 98765 43210",
-                    "+86 139 1234 5678", "+55 (11) 91234-5678", "+49 151 23456789"] {
+        for raw in [
+            "+1 415 555 0123",
+            "+44 20 7946 0958",
+            "+7 912 345-67-89",
+            "+39 06 1234 5678",
+            "+91 98765 43210",
+            "+86 139 1234 5678",
+            "+55 (11) 91234-5678",
+            "+49 151 23456789",
+        ] {
             let parsed = phonenumber::parse(None, raw).unwrap();
-            let slow = format!("+{}{}{}", parsed.code().value(), "0".repeat(parsed.national().zeros() as usize), parsed.national().value());
+            let slow = format!(
+                "+{}{}{}",
+                parsed.code().value(),
+                "0".repeat(parsed.national().zeros() as usize),
+                parsed.national().value()
+            );
             assert_eq!(normalize(raw, None), Ok(Some(slow)), "{raw:?}");
         }
     }

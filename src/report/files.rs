@@ -24,7 +24,10 @@ pub fn redacted(kind: &str, value: &str) -> String {
     if value.is_empty() {
         return String::new();
     }
-    format!("{kind}#{:08x}", xxh3_64_with_seed(value.as_bytes(), crate::normalize::SEED) as u32)
+    format!(
+        "{kind}#{:08x}",
+        xxh3_64_with_seed(value.as_bytes(), crate::normalize::SEED) as u32
+    )
 }
 
 fn fmt_w(w: f64) -> String {
@@ -51,18 +54,43 @@ impl Report<'_> {
         write_atomic(path, |w| {
             let mut c = csv_writer(w);
             c.write_record([
-                "cluster_id", "account_id", "account_type", "status", "cluster_size", "cluster_score", "verdicts",
-                "priority", "suspect", "created_at", "full_name", "email", "country", "source_line",
+                "cluster_id",
+                "account_id",
+                "account_type",
+                "status",
+                "cluster_size",
+                "cluster_score",
+                "verdicts",
+                "priority",
+                "suspect",
+                "created_at",
+                "full_name",
+                "email",
+                "country",
+                "source_line",
             ])
             .map_err(io_err)?;
             for j in self.clusters {
                 let mut members = j.cluster.members.clone();
                 members.sort_by(|a, b| self.id(*a).cmp(self.id(*b)));
-                let verdicts = j.verdicts.iter().map(|v| v.as_str()).collect::<Vec<_>>().join("|");
+                let verdicts = j
+                    .verdicts
+                    .iter()
+                    .map(|v| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join("|");
                 for m in members {
                     let i = m as usize;
-                    let email = if self.redact { redacted("email", acc.email_raw.get(i)) } else { acc.email_raw.get(i).to_string() };
-                    let name = if self.redact { redacted("name", acc.full_name_raw.get(i)) } else { acc.full_name_raw.get(i).to_string() };
+                    let email = if self.redact {
+                        redacted("email", acc.email_raw.get(i))
+                    } else {
+                        acc.email_raw.get(i).to_string()
+                    };
+                    let name = if self.redact {
+                        redacted("name", acc.full_name_raw.get(i))
+                    } else {
+                        acc.full_name_raw.get(i).to_string()
+                    };
                     c.write_record([
                         j.id.as_str(),
                         &cell(acc.id.get(i)),
@@ -103,12 +131,22 @@ impl Report<'_> {
         write_atomic(path, |w| {
             let mut c = csv_writer(w);
             c.write_record([
-                "account_id_a", "account_id_b", "match_weight", "match_probability", "kind", "profile", "cluster_id",
+                "account_id_a",
+                "account_id_b",
+                "match_weight",
+                "match_probability",
+                "kind",
+                "profile",
+                "cluster_id",
                 "evidence",
             ])
             .map_err(io_err)?;
             for s in rows {
-                let (a, b) = if self.id(s.a) <= self.id(s.b) { (s.a, s.b) } else { (s.b, s.a) };
+                let (a, b) = if self.id(s.a) <= self.id(s.b) {
+                    (s.a, s.b)
+                } else {
+                    (s.b, s.a)
+                };
                 let ex = self.scorer.explain(a as usize, b as usize);
                 let same = match (cluster_of.get(&a), cluster_of.get(&b)) {
                     (Some(x), Some(y)) if x == y => *x,
@@ -119,7 +157,11 @@ impl Report<'_> {
                     &*cell(self.id(b)),
                     &fmt_w(s.weight),
                     &fmt_p(probability(s.weight)),
-                    if s.weight >= self.link_weight { "link" } else { "near_miss" },
+                    if s.weight >= self.link_weight {
+                        "link"
+                    } else {
+                        "near_miss"
+                    },
                     ex.profile.as_str(),
                     same,
                     &*cell(&ex.evidence()),
@@ -135,8 +177,15 @@ impl Report<'_> {
         write_atomic(path, |w| {
             let mut c = csv_writer(w);
             c.write_record([
-                "cluster_id", "verdicts", "priority", "cluster_size", "cluster_score", "account_ids",
-                "suspect_account_ids", "evidence", "reviews",
+                "cluster_id",
+                "verdicts",
+                "priority",
+                "cluster_size",
+                "cluster_score",
+                "account_ids",
+                "suspect_account_ids",
+                "evidence",
+                "reviews",
             ])
             .map_err(io_err)?;
             for j in self.clusters.iter().filter(|j| j.priority.is_some()) {
@@ -172,7 +221,11 @@ impl Report<'_> {
                     .join("; ");
                 c.write_record([
                     j.id.as_str(),
-                    &j.verdicts.iter().map(|v| v.as_str()).collect::<Vec<_>>().join("|"),
+                    &j.verdicts
+                        .iter()
+                        .map(|v| v.as_str())
+                        .collect::<Vec<_>>()
+                        .join("|"),
                     &j.priority.map(|p| p.to_string()).unwrap_or_default(),
                     &j.cluster.members.len().to_string(),
                     &fmt_p(j.cluster.score),
@@ -193,14 +246,16 @@ pub fn write_quarantine(path: &Path, rows: &[Quarantined]) -> Result<()> {
         let mut c = csv_writer(w);
         c.write_record(["line", "reason", "raw"]).map_err(io_err)?;
         for q in rows {
-            c.write_record([&q.line.to_string(), &*cell(&q.reason), &*cell(&q.raw)]).map_err(io_err)?;
+            c.write_record([&q.line.to_string(), &*cell(&q.reason), &*cell(&q.raw)])
+                .map_err(io_err)?;
         }
         c.flush()
     })
 }
 
 pub fn write_summary(path: &Path, summary: &Summary) -> Result<()> {
-    let text = serde_json::to_string_pretty(summary).map_err(|e| Error::write(path, std::io::Error::other(e)))?;
+    let text = serde_json::to_string_pretty(summary)
+        .map_err(|e| Error::write(path, std::io::Error::other(e)))?;
     write_atomic(path, |w| {
         w.write_all(text.as_bytes())?;
         w.write_all(b"\n")
