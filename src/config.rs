@@ -57,6 +57,9 @@ pub struct Levels {
     pub ip_shared: MU,
     pub ip_prefix_shared: MU,
     pub ip_different: MU,
+    /// A shared IP or prefix when a card or device is shared too (u: how often non-matching pairs that share
+    /// a card or device also share a network — households and offices nearly always do).
+    pub ip_with_shared_instrument: MU,
     pub reviewed: MU,
 }
 
@@ -85,6 +88,7 @@ impl Default for Levels {
             ip_shared: MU::new(0.50, 0.02),
             ip_prefix_shared: MU::new(0.15, 0.04),
             ip_different: MU::new(0.35, 0.94),
+            ip_with_shared_instrument: MU::new(0.6, 0.7),
             reviewed: MU::new(0.05, 0.0018),
         }
     }

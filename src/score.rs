@@ -45,6 +45,12 @@ pub enum Level {
     Prefix {
         freq: u32,
     },
+    /// Same IP address or prefix while a card or device is shared too. People who share a card or a
+    /// device share a network whether or not they are one person (households, offices), so given the
+    /// shared instrument the network adds (almost) nothing: IP is weighed conditionally on it.
+    Colocated {
+        freq: u32,
+    },
     Different,
 }
 
@@ -325,7 +331,7 @@ impl<'a> Scorer<'a> {
 
     /// Compares every field of a pair.
     pub fn levels(&self, a: usize, b: usize) -> Levels {
-        [
+        let mut levels = [
             self.identifier(Signal::IdDocument, a, b),
             self.email(a, b),
             self.identifier(Signal::Phone, a, b),
@@ -335,7 +341,12 @@ impl<'a> Scorer<'a> {
             self.dob(a, b),
             self.ip(a, b),
             self.review(a, b),
-        ]
+        ];
+        let instrument = matches!(levels[3], Level::Exact { .. }) || matches!(levels[4], Level::Exact { .. });
+        if instrument && let Level::Exact { freq } | Level::Prefix { freq } = levels[7] {
+            levels[7] = Level::Colocated { freq };
+        }
+        levels
     }
 
     /// Whether the pair is scored under the concealment profile too: exactly one account is sanctioned and
@@ -397,6 +408,7 @@ impl<'a> Scorer<'a> {
             (Field::DateOfBirth, _) => with_m(&l.dob_different),
             (Field::Ip, Level::Exact { freq }) => rarity(&l.ip_shared, freq),
             (Field::Ip, Level::Prefix { freq }) => rarity(&l.ip_prefix_shared, freq),
+            (Field::Ip, Level::Colocated { freq }) => rarity(&l.ip_with_shared_instrument, freq),
             (Field::Ip, _) => with_m(&l.ip_different),
             (Field::Review, Level::Exact { .. }) => l.reviewed.weight(),
             (Field::Review, _) => 0.0,
@@ -469,6 +481,7 @@ pub fn level_text(level: Level) -> String {
         Level::Partial => "one part shared".into(),
         Level::Handle { freq } => format!("same handle({freq} accounts)"),
         Level::Prefix { freq } => format!("same prefix({freq} accounts)"),
+        Level::Colocated { freq } => format!("shared network({freq} accounts), expected with the shared card/device"),
         Level::Different => "different".into(),
     }
 }
