@@ -1,8 +1,9 @@
 //! Clustering: joins linked accounts into clusters, strongest link first (Kruskal order), with a guard
 //! against chaining. Two groups merge only if (a) the merged cluster stays within `max_cluster_size` and
-//! (b) the mean match probability over *all* pairs across the two groups — each pair compared directly,
-//! whether or not blocking paired it — is at least `min_mean_probability`. So A–B and B–C merge A with C
-//! only when A and C also look alike on average; a weak bridge through a third account is refused.
+//! (b) the evidence of *all* pairs across the two groups — each pair compared directly, whether or not
+//! blocking paired it — combined as independent Bayes factors on the prior, gives a probability of at least
+//! `min_merge_probability`. So A–B and B–C merge A with C only if the A–C comparison does not speak clearly
+//! against it: a bridge through a third account is refused when the direct comparison contradicts it.
 
 use std::collections::HashMap;
 
@@ -109,13 +110,16 @@ pub fn cluster(
             continue;
         }
         if ma.len() > 1 || mb.len() > 1 {
-            let mut sum = 0.0;
+            // Every cross pair is evidence about "these two groups are one person": combine their Bayes
+            // factors (each pair's weight minus the prior it already contains) onto the prior once.
+            let prior = scorer.prior();
+            let mut evidence = prior;
             for &x in ma {
                 for &y in mb {
-                    sum += probability(weights.get(x, y));
+                    evidence += weights.get(x, y).clamp(-64.0, 64.0) - prior;
                 }
             }
-            if sum / ((ma.len() * mb.len()) as f64) < cfg.min_mean_probability {
+            if probability(evidence) < cfg.min_merge_probability {
                 stats.refused_weak_bridge += 1;
                 continue;
             }

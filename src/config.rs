@@ -147,8 +147,9 @@ impl Default for Scoring {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Clustering {
-    /// Two groups merge only if the mean match probability over all pairs across them is at least this.
-    pub min_mean_probability: f64,
+    /// Two groups merge only if the evidence of all pairs across them, combined on the prior, gives at
+    /// least this probability that they are one person.
+    pub min_merge_probability: f64,
     /// No cluster grows beyond this many accounts.
     pub max_cluster_size: usize,
 }
@@ -156,7 +157,7 @@ pub struct Clustering {
 impl Default for Clustering {
     fn default() -> Self {
         Clustering {
-            min_mean_probability: 0.5,
+            min_merge_probability: 0.5,
             max_cluster_size: 50,
         }
     }
@@ -223,8 +224,8 @@ impl Config {
         open("scoring.prior", s.prior)?;
         open("scoring.link_probability", s.link_probability)?;
         open(
-            "clustering.min_mean_probability",
-            self.clustering.min_mean_probability,
+            "clustering.min_merge_probability",
+            self.clustering.min_merge_probability,
         )?;
         if !(s.name_jw_mid <= s.name_jw_high && s.name_jw_high <= 1.0 && s.name_jw_mid > 0.0) {
             return Err(Error::Setting(

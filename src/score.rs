@@ -198,6 +198,11 @@ impl<'a> Scorer<'a> {
         self.acc
     }
 
+    /// The prior log-odds (bits) every pair weight starts from.
+    pub fn prior(&self) -> f64 {
+        self.prior
+    }
+
     fn identifier(&self, s: Signal, a: usize, b: usize) -> Level {
         let m = self.acc.signal(s);
         if m.is_empty_at(a) || m.is_empty_at(b) {
