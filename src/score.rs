@@ -347,7 +347,8 @@ impl<'a> Scorer<'a> {
             self.ip(a, b),
             self.review(a, b),
         ];
-        let instrument = matches!(levels[3], Level::Exact { .. }) || matches!(levels[4], Level::Exact { .. });
+        let instrument =
+            matches!(levels[3], Level::Exact { .. }) || matches!(levels[4], Level::Exact { .. });
         if instrument && let Level::Exact { freq } | Level::Prefix { freq } = levels[7] {
             levels[7] = Level::Colocated { freq };
         }
@@ -486,7 +487,9 @@ pub fn level_text(level: Level) -> String {
         Level::Partial => "one part shared".into(),
         Level::Handle { freq } => format!("same handle({freq} accounts)"),
         Level::Prefix { freq } => format!("same prefix({freq} accounts)"),
-        Level::Colocated { freq } => format!("shared network({freq} accounts), expected with the shared card/device"),
+        Level::Colocated { freq } => {
+            format!("shared network({freq} accounts), expected with the shared card/device")
+        }
         Level::Different => "different".into(),
     }
 }

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use super::safe::cell;
@@ -40,6 +41,15 @@ fn fmt_p(p: f64) -> String {
 impl Report<'_> {
     fn id(&self, i: u32) -> &str {
         self.scorer.accounts().id.get(i as usize)
+    }
+
+    /// A pair with the smaller account id first.
+    fn ordered(&self, s: &Scored) -> (u32, u32) {
+        if self.id(s.a) <= self.id(s.b) {
+            (s.a, s.b)
+        } else {
+            (s.b, s.a)
+        }
     }
 
     pub fn write_all(&self, out: &Path, quarantine: &[Quarantined]) -> Result<()> {
@@ -122,7 +132,7 @@ impl Report<'_> {
             }
         }
         let mut rows: Vec<&Scored> = self.scored.iter().collect();
-        rows.sort_by(|x, y| {
+        rows.par_sort_by(|x, y| {
             y.weight
                 .total_cmp(&x.weight)
                 .then_with(|| self.id(x.a).cmp(self.id(y.a)))
@@ -141,32 +151,38 @@ impl Report<'_> {
                 "evidence",
             ])
             .map_err(io_err)?;
-            for s in rows {
-                let (a, b) = if self.id(s.a) <= self.id(s.b) {
-                    (s.a, s.b)
-                } else {
-                    (s.b, s.a)
-                };
-                let ex = self.scorer.explain(a as usize, b as usize);
-                let same = match (cluster_of.get(&a), cluster_of.get(&b)) {
-                    (Some(x), Some(y)) if x == y => *x,
-                    _ => "",
-                };
-                c.write_record([
-                    &*cell(self.id(a)),
-                    &*cell(self.id(b)),
-                    &fmt_w(s.weight),
-                    &fmt_p(probability(s.weight)),
-                    if s.weight >= self.link_weight {
-                        "link"
-                    } else {
-                        "near_miss"
-                    },
-                    ex.profile.as_str(),
-                    same,
-                    &*cell(&ex.evidence()),
-                ])
-                .map_err(io_err)?;
+            // Evidence text is the costly part: build it in parallel, chunk by chunk, and write in order.
+            for chunk in rows.chunks(64 * 1024) {
+                let evidence: Vec<(crate::score::Profile, String)> = chunk
+                    .par_iter()
+                    .map(|s| {
+                        let (a, b) = self.ordered(s);
+                        let ex = self.scorer.explain(a as usize, b as usize);
+                        (ex.profile, ex.evidence())
+                    })
+                    .collect();
+                for (s, (profile, evidence)) in chunk.iter().zip(evidence) {
+                    let (a, b) = self.ordered(s);
+                    let same = match (cluster_of.get(&a), cluster_of.get(&b)) {
+                        (Some(x), Some(y)) if x == y => *x,
+                        _ => "",
+                    };
+                    c.write_record([
+                        &*cell(self.id(a)),
+                        &*cell(self.id(b)),
+                        &fmt_w(s.weight),
+                        &fmt_p(probability(s.weight)),
+                        if s.weight >= self.link_weight {
+                            "link"
+                        } else {
+                            "near_miss"
+                        },
+                        profile.as_str(),
+                        same,
+                        &*cell(&evidence),
+                    ])
+                    .map_err(io_err)?;
+                }
             }
             c.flush()
         })
