@@ -173,6 +173,16 @@ impl StrColumn {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// Appends all strings of `other`.
+    pub fn extend(&mut self, other: StrColumn) {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        let shift = self.data.len() as u64;
+        self.data.push_str(&other.data);
+        self.offsets
+            .extend(other.offsets.iter().skip(1).map(|o| o + shift));
+    }
 }
 
 /// Zero or more hashed values per account, and the frequency of each value occurrence.
@@ -208,6 +218,16 @@ impl Multi {
     }
     pub fn is_empty_at(&self, i: usize) -> bool {
         self.offsets[i] == self.offsets[i + 1]
+    }
+    /// Appends all accounts' values of `other` (frequencies are filled in later by `block`).
+    pub fn extend(&mut self, other: Multi) {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        let shift = self.values.len() as u32;
+        self.values.extend_from_slice(&other.values);
+        self.offsets
+            .extend(other.offsets.iter().skip(1).map(|o| o + shift));
     }
 }
 
@@ -250,6 +270,50 @@ impl Accounts {
     pub fn is_empty(&self) -> bool {
         self.line.is_empty()
     }
+    /// Appends the accounts of `other` after these.
+    pub fn extend(&mut self, other: Accounts) {
+        let Accounts {
+            id,
+            line,
+            account_type,
+            status,
+            created,
+            created_raw,
+            full_name_raw,
+            email_raw,
+            name,
+            name_sorted,
+            name_formal,
+            name_phonetic,
+            business,
+            country,
+            dob,
+            email_relay,
+            email_disposable,
+            signals,
+        } = other;
+        self.id.extend(id);
+        self.line.extend(line);
+        self.account_type.extend(account_type);
+        self.status.extend(status);
+        self.created.extend(created);
+        self.created_raw.extend(created_raw);
+        self.full_name_raw.extend(full_name_raw);
+        self.email_raw.extend(email_raw);
+        self.name.extend(name);
+        self.name_sorted.extend(name_sorted);
+        self.name_formal.extend(name_formal);
+        self.name_phonetic.extend(name_phonetic);
+        self.business.extend(business);
+        self.country.extend(country);
+        self.dob.extend(dob);
+        self.email_relay.extend(email_relay);
+        self.email_disposable.extend(email_disposable);
+        for (mine, theirs) in self.signals.iter_mut().zip(signals) {
+            mine.extend(theirs);
+        }
+    }
+
     pub fn signal(&self, s: Signal) -> &Multi {
         &self.signals[s as usize]
     }
@@ -284,6 +348,14 @@ mod tests {
         assert_eq!(m.get(0), &[1, 2]);
         assert!(m.is_empty_at(1));
         assert_eq!(m.get(2), &[3]);
+        let mut n = Multi::default();
+        n.push(&[9]);
+        m.extend(n);
+        assert_eq!(m.get(3), &[9]);
+        let mut t = StrColumn::default();
+        t.push("dd");
+        s.extend(t);
+        assert_eq!((s.get(2), s.get(3), s.len()), ("ccc", "dd", 4));
     }
 
     #[test]
