@@ -21,6 +21,16 @@ pub struct Row {
     pub content: Content,
 }
 
+impl Row {
+    /// The row as one line of CSV, for the quarantine file.
+    pub fn raw(&self) -> String {
+        match &self.content {
+            Content::Record(rec) => raw_line(rec),
+            Content::Quarantined { raw, .. } => raw.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Content {
     /// The record as read; `Layout::fields` picks the contract's columns out of it.

@@ -172,14 +172,10 @@ pub fn load_accounts(
             let (n, f, h) = match n {
                 Ok(x) => x,
                 Err(reason) => {
-                    let raw = match &row.content {
-                        Content::Record(rec) => crate::load::raw_line(rec),
-                        Content::Quarantined { raw, .. } => raw.clone(),
-                    };
                     quarantine.push(Quarantined {
                         line: row.line,
                         reason,
-                        raw,
+                        raw: row.raw(),
                     });
                     continue;
                 }
@@ -206,10 +202,7 @@ pub fn load_accounts(
                     reason: format!(
                         "duplicate account_id `{id}` (first seen on line {first_line})"
                     ),
-                    raw: match &row.content {
-                        Content::Record(rec) => crate::load::raw_line(rec),
-                        Content::Quarantined { raw, .. } => raw.clone(),
-                    },
+                    raw: row.raw(),
                 });
                 continue;
             }

@@ -153,20 +153,22 @@ pub fn count(judged: &[Judged]) -> Verdicts {
     v
 }
 
-/// Whether a pair's evidence is about the person, not just a shared place or payment: at least one field
-/// other than IP, payment and review speaks for the match. An office IP or a company card alone never makes
-/// two accounts one person.
-fn identity_evidence(scorer: &Scorer, a: u32, b: u32) -> bool {
+/// Whether some field outside `excluded` speaks for the match (has positive weight) in the pair's evidence.
+fn supported_outside(scorer: &Scorer, a: u32, b: u32, excluded: &[Field]) -> bool {
     scorer
         .explain(a as usize, b as usize)
         .items
         .iter()
-        .any(|i| {
-            !matches!(i.field, Field::Ip | Field::Payment | Field::Review)
-                && i.weight > 0.0
-                && i.level != Level::Missing
-        })
+        .any(|i| !excluded.contains(&i.field) && i.weight > 0.0 && i.level != Level::Missing)
 }
+
+/// Evidence about the person, not just a shared place or payment: an office IP or a company card alone
+/// never makes two accounts one person.
+const PLACE_OR_PAYMENT: &[Field] = &[Field::Ip, Field::Payment, Field::Review];
+
+/// Ban-evasion links must rest on something that identifies (a document, contact, card, device, name or
+/// birth date): an IP seen on a banned account is a lead, not proof.
+const PLACE_ONLY: &[Field] = &[Field::Ip, Field::Review];
 
 fn live(s: Status) -> bool {
     !matches!(s, Status::Closed) && !s.is_sanctioned()
@@ -216,7 +218,7 @@ pub fn judge(
                     if x < y
                         && let Some(&w) = direct.get(&crate::block::pack(x, y))
                         && let Some((_, newer)) = scorer.evasion_direction(x as usize, y as usize)
-                        && identity_or_device(scorer, x, y)
+                        && supported_outside(scorer, x, y, PLACE_ONLY)
                     {
                         suspects.push(newer as u32);
                         if best_ev.is_none_or(|(bw, _, _)| w > bw) {
@@ -260,7 +262,10 @@ pub fn judge(
             }
 
             // Duplicates: two or more live freelancer (or client) accounts, held together by identity evidence.
-            let person_links = c.links.iter().any(|l| identity_evidence(scorer, l.a, l.b));
+            let person_links = c
+                .links
+                .iter()
+                .any(|l| supported_outside(scorer, l.a, l.b, PLACE_OR_PAYMENT));
             let of = |t: AccountType| -> Vec<u32> {
                 let mut v: Vec<u32> = c
                     .members
@@ -313,18 +318,4 @@ pub fn judge(
         j.id = format!("C{:06}", i + 1);
     }
     out
-}
-
-/// Ban-evasion links must rest on something that identifies (a document, contact, card, device, name or
-/// birth date): an IP seen on a banned account is a lead, not proof.
-fn identity_or_device(scorer: &Scorer, a: u32, b: u32) -> bool {
-    scorer
-        .explain(a as usize, b as usize)
-        .items
-        .iter()
-        .any(|i| {
-            !matches!(i.field, Field::Ip | Field::Review)
-                && i.weight > 0.0
-                && i.level != Level::Missing
-        })
 }
