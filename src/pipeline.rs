@@ -206,10 +206,14 @@ pub fn load_accounts(
                 });
                 continue;
             }
-            if seen.contains_key(&h) {
-                seen_exact.insert(id.to_string(), row.line);
-            } else {
-                seen.insert(h, (row.line, (base + accepted.len()) as u32));
+            match seen.entry(h) {
+                // Another id with the same hash: remember this one by its text.
+                std::collections::hash_map::Entry::Occupied(_) => {
+                    seen_exact.insert(id.to_string(), row.line);
+                }
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert((row.line, (base + accepted.len()) as u32));
+                }
             }
             for p in &n.problems {
                 problems.add(*p);

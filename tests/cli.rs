@@ -13,13 +13,12 @@ fn fixtures() -> PathBuf {
 }
 
 fn run(args: &[&str]) -> Output {
-    let out = bin()
+    bin()
         .args(args)
         .arg("--log")
         .arg("warn")
         .output()
-        .expect("binary runs");
-    out
+        .expect("binary runs")
 }
 
 fn ok(args: &[&str]) -> Output {

@@ -113,3 +113,28 @@ proptest! {
         prop_assert_eq!(seq, par);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+
+    /// No input value makes a normalizer panic: arbitrary Unicode in every column.
+    #[test]
+    fn normalizers_never_panic(fields in prop::array::uniform14(".{0,40}")) {
+        let f: [&str; 14] = std::array::from_fn(|i| fields[i].as_str());
+        let _ = sybilscan::normalize::account(&f);
+    }
+
+    /// Nor do values shaped like the real thing but mangled.
+    #[test]
+    fn normalizers_never_panic_on_near_valid_values(
+        phone in "[+0-9() .-]{0,24}",
+        email in "[a-zA-Z0-9.+_@-]{0,30}",
+        ip in "[0-9a-fA-F:.\\[\\]|]{0,45}",
+        pay in "(card|iban|paypal|bank|x)?:?[A-Za-z0-9 @.|]{0,30}",
+        date in "[0-9T:+Z/ -]{0,25}",
+        country in "[A-Za-z]{0,3}",
+    ) {
+        let f = ["id", "freelancer", "active", &date, "Ann Lee", "", &email, &phone, &country, &date, "", &pay, "", &ip];
+        let _ = sybilscan::normalize::account(&f);
+    }
+}

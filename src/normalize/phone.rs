@@ -50,7 +50,11 @@ pub fn normalize(raw: &str, region: Option<Id>) -> Result<Option<String>, ()> {
             return Ok(Some(format!("+{digits}")));
         }
     }
-    let parsed = phonenumber::parse(region, s).map_err(|_| ())?;
+    // The parser is a third-party regex machine: a panic on some odd input must not end the run, so it is
+    // contained and the value counted as unparseable.
+    let parsed = std::panic::catch_unwind(|| phonenumber::parse(region, s))
+        .map_err(|_| ())?
+        .map_err(|_| ())?;
     let national = parsed.national();
     let zeros = "0".repeat(national.zeros() as usize);
     let e164 = format!("+{}{}{}", parsed.code().value(), zeros, national.value());
