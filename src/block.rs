@@ -16,14 +16,20 @@ use crate::record::{Accounts, Signal};
 pub enum Derived {
     NameDob = 1,
     PhoneticDob = 2,
+    DobNamePrefix = 3,
 }
 
 impl Derived {
-    const ALL: [Derived; 2] = [Derived::NameDob, Derived::PhoneticDob];
+    const ALL: [Derived; 3] = [
+        Derived::NameDob,
+        Derived::PhoneticDob,
+        Derived::DobNamePrefix,
+    ];
     fn as_str(self) -> &'static str {
         match self {
             Derived::NameDob => "name+date_of_birth",
             Derived::PhoneticDob => "phonetic_name+date_of_birth",
+            Derived::DobNamePrefix => "date_of_birth+name_token_prefix",
         }
     }
 }
@@ -105,6 +111,19 @@ fn derived_keys(acc: &Accounts, i: usize, out: &mut Vec<(Derived, u64)>) {
             tagged_hash(Derived::PhoneticDob as u64, &b),
         ));
     }
+    // Birth date with the first three letters of each name token: a typo later in a name ("laveryy" /
+    // "laverty") or a changed surname still meets its twin through the token that kept its start.
+    if dob != 0 {
+        for tok in acc.name_formal.get(i).split(' ').filter(|t| t.len() >= 2) {
+            let prefix = &tok.as_bytes()[..tok.len().min(3)];
+            let mut b = prefix.to_vec();
+            b.extend_from_slice(&dob.to_le_bytes());
+            out.push((
+                Derived::DobNamePrefix,
+                tagged_hash(Derived::DobNamePrefix as u64, &b),
+            ));
+        }
+    }
 }
 
 /// Builds the candidate pairs and fills in value frequencies on `acc`.
@@ -131,6 +150,8 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
             }
             let mut d = Vec::with_capacity(4);
             derived_keys(acc, i, &mut d);
+            d.sort_unstable_by_key(|x| x.1);
+            d.dedup_by_key(|x| x.1);
             for (kind, key) in d {
                 v.push(Entry {
                     key,

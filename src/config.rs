@@ -48,7 +48,11 @@ pub struct Levels {
     pub phone_different: MU,
     pub id_document_exact: MU,
     pub id_document_different: MU,
+    /// One character off (a typo in a keyed-in number; never happens between two real hashes).
+    pub id_document_near: MU,
     pub dob_exact: MU,
+    /// One digit off, two digits transposed, or day and month swapped.
+    pub dob_near: MU,
     pub dob_different: MU,
     pub payment_shared: MU,
     pub payment_different: MU,
@@ -79,7 +83,9 @@ impl Default for Levels {
             phone_different: MU::new(0.40, 0.998),
             id_document_exact: MU::new(0.97, 0.000_01),
             id_document_different: MU::new(0.03, 0.999_99),
+            id_document_near: MU::new(0.05, 0.0001),
             dob_exact: MU::new(0.85, 0.01),
+            dob_near: MU::new(0.03, 0.015),
             dob_different: MU::new(0.08, 0.998),
             payment_shared: MU::new(0.30, 0.002),
             payment_different: MU::new(0.55, 0.99),

@@ -258,6 +258,8 @@ pub struct Accounts {
     pub country: Vec<[u8; 2]>,
     /// YYYYMMDD; 0 when missing.
     pub dob: Vec<u32>,
+    /// The id document value as compared (trimmed, lower-case); empty when missing.
+    pub id_document: StrColumn,
     pub email_relay: Vec<bool>,
     pub email_disposable: Vec<bool>,
     pub signals: [Multi; Signal::COUNT],
@@ -288,6 +290,7 @@ impl Accounts {
             business,
             country,
             dob,
+            id_document,
             email_relay,
             email_disposable,
             signals,
@@ -307,6 +310,7 @@ impl Accounts {
         self.business.extend(business);
         self.country.extend(country);
         self.dob.extend(dob);
+        self.id_document.extend(id_document);
         self.email_relay.extend(email_relay);
         self.email_disposable.extend(email_disposable);
         for (mine, theirs) in self.signals.iter_mut().zip(signals) {

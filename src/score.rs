@@ -37,6 +37,8 @@ pub enum Level {
     },
     /// Names share one part and differ clearly in the rest (households, common first names).
     Partial,
+    /// One character off (id documents, birth dates): a typo.
+    Near,
     /// Same email handle at another domain.
     Handle {
         freq: u32,
@@ -321,7 +323,27 @@ impl<'a> Scorer<'a> {
         } else if x == y {
             Level::Exact { freq: 2 }
         } else {
-            Level::Different
+            let swapped = (x / 10_000) * 10_000 + (x % 100) * 100 + (x / 100) % 100;
+            let (sx, sy) = (x.to_string(), y.to_string());
+            if swapped == y || strsim::osa_distance(&sx, &sy) <= 1 {
+                Level::Near
+            } else {
+                Level::Different
+            }
+        }
+    }
+
+    fn id_document(&self, a: usize, b: usize) -> Level {
+        match self.identifier(Signal::IdDocument, a, b) {
+            Level::Different => {
+                let (x, y) = (self.acc.id_document.get(a), self.acc.id_document.get(b));
+                if x.len() >= 6 && y.len() >= 6 && strsim::osa_distance(x, y) <= 1 {
+                    Level::Near
+                } else {
+                    Level::Different
+                }
+            }
+            l => l,
         }
     }
 
@@ -337,7 +359,7 @@ impl<'a> Scorer<'a> {
     /// Compares every field of a pair.
     pub fn levels(&self, a: usize, b: usize) -> Levels {
         let mut levels = [
-            self.identifier(Signal::IdDocument, a, b),
+            self.id_document(a, b),
             self.email(a, b),
             self.identifier(Signal::Phone, a, b),
             self.identifier(Signal::Payment, a, b),
@@ -394,6 +416,7 @@ impl<'a> Scorer<'a> {
         match (field, level) {
             (_, Level::Missing) => 0.0,
             (Field::IdDocument, Level::Exact { freq }) => rarity(&l.id_document_exact, freq),
+            (Field::IdDocument, Level::Near) => l.id_document_near.weight(),
             (Field::IdDocument, _) => with_m(&l.id_document_different),
             (Field::Email, Level::Exact { freq }) => rarity(&l.email_exact, freq),
             (Field::Email, Level::Handle { freq }) => rarity(&l.email_handle, freq),
@@ -411,6 +434,7 @@ impl<'a> Scorer<'a> {
             (Field::Name, Level::Partial) => with_m(&l.name_partial),
             (Field::Name, _) => with_m(&l.name_different),
             (Field::DateOfBirth, Level::Exact { .. }) => l.dob_exact.weight(),
+            (Field::DateOfBirth, Level::Near) => l.dob_near.weight(),
             (Field::DateOfBirth, _) => with_m(&l.dob_different),
             (Field::Ip, Level::Exact { freq }) => rarity(&l.ip_shared, freq),
             (Field::Ip, Level::Prefix { freq }) => rarity(&l.ip_prefix_shared, freq),
@@ -485,6 +509,7 @@ pub fn level_text(level: Level) -> String {
         Level::FuzzyHigh { jw, .. } => format!("jw {jw:.2}"),
         Level::FuzzyMid { jw, .. } => format!("jw {jw:.2}"),
         Level::Partial => "one part shared".into(),
+        Level::Near => "one character off".into(),
         Level::Handle { freq } => format!("same handle({freq} accounts)"),
         Level::Prefix { freq } => format!("same prefix({freq} accounts)"),
         Level::Colocated { freq } => {
@@ -646,6 +671,44 @@ mod tests {
         let ex = s.explain(0, 1);
         assert_eq!(ex.profile, Profile::Concealment);
         assert!((ex.weight - ex.prior).abs() < 1e-9, "{ex:?}");
+    }
+
+    #[test]
+    fn typos_in_birth_dates_and_document_numbers_are_near() {
+        let mut acc = Accounts::default();
+        let rows = [
+            ("1963-12-13", "9807797"),
+            ("1963-12-31", "9897797"),
+            ("1963-13-12", "9807797"),
+            ("1963-12-13", "1234567"),
+            ("1971-02-14", "98077"),
+            ("1963-12-13", "98076"),
+        ];
+        for (i, (dob, doc)) in rows.iter().enumerate() {
+            let mut f: [String; 14] = Default::default();
+            f[col::ACCOUNT_ID] = format!("a{i}");
+            f[col::DATE_OF_BIRTH] = dob.to_string();
+            f[col::ID_DOCUMENT_HASH] = doc.to_string();
+            let refs: [&str; 14] = std::array::from_fn(|k| f[k].as_str());
+            append(&mut acc, i as u64 + 2, &refs, account(&refs));
+        }
+        crate::block::block(&mut acc, &Config::default().blocking);
+        let cfg = Config::default();
+        let s = Scorer::new(&acc, &cfg, None);
+        let lv = |a: usize, b: usize| {
+            let l = s.levels(a, b);
+            (l[0], l[6])
+        };
+        // One digit transposed in the document, two digits transposed in the day.
+        assert_eq!(lv(0, 1), (Level::Near, Level::Near));
+        // Row 2's birth date is invalid (month 13) and so missing; the document is equal.
+        assert!(matches!(lv(0, 2), (Level::Exact { .. }, Level::Missing)));
+        assert_eq!(lv(0, 3), (Level::Different, Level::Exact { freq: 2 }));
+        // Short values never count as near; dates far apart are different.
+        assert_eq!(lv(4, 5), (Level::Different, Level::Different));
+        let near = s.field_weight(Field::DateOfBirth, Level::Near, Profile::Duplicate);
+        let diff = s.field_weight(Field::DateOfBirth, Level::Different, Profile::Duplicate);
+        assert!(near > diff);
     }
 
     #[test]

@@ -335,6 +335,8 @@ pub fn append(acc: &mut crate::record::Accounts, line: u64, fields: &[&str; 14],
     acc.business.push(n.business);
     acc.country.push(n.country);
     acc.dob.push(n.dob);
+    acc.id_document
+        .push(&fields[col::ID_DOCUMENT_HASH].trim().to_ascii_lowercase());
     acc.email_relay.push(n.email_relay);
     acc.email_disposable.push(n.email_disposable);
     for (k, v) in n.signals.iter().enumerate() {
