@@ -17,19 +17,22 @@ pub enum Derived {
     NameDob = 1,
     PhoneticDob = 2,
     DobNamePrefix = 3,
+    IdDocumentDeletion = 4,
 }
 
 impl Derived {
-    const ALL: [Derived; 3] = [
+    const ALL: [Derived; 4] = [
         Derived::NameDob,
         Derived::PhoneticDob,
         Derived::DobNamePrefix,
+        Derived::IdDocumentDeletion,
     ];
     fn as_str(self) -> &'static str {
         match self {
             Derived::NameDob => "name+date_of_birth",
             Derived::PhoneticDob => "phonetic_name+date_of_birth",
             Derived::DobNamePrefix => "date_of_birth+name_token_prefix",
+            Derived::IdDocumentDeletion => "id_document_one_deletion",
         }
     }
 }
@@ -94,6 +97,9 @@ const KEYED: [Signal; 9] = Signal::ALL;
 /// `blocking_finds_every_link_brute_force_finds` checks that no link is lost.
 const COUNT_ONLY: [Signal; 1] = [Signal::Name];
 
+/// Document values up to this long get one-deletion keys (see `derived_keys`).
+pub const MAX_KEYED_DOCUMENT: usize = 16;
+
 fn derived_keys(acc: &Accounts, i: usize, out: &mut Vec<(Derived, u64)>) {
     let sorted = acc.name_sorted.get(i);
     let dob = acc.dob[i];
@@ -110,6 +116,20 @@ fn derived_keys(acc: &Accounts, i: usize, out: &mut Vec<(Derived, u64)>) {
             Derived::PhoneticDob,
             tagged_hash(Derived::PhoneticDob as u64, &b),
         ));
+    }
+    // A short document number (a keyed-in id, not a hash) with one character deleted, for each position:
+    // two numbers one substitution or transposition apart share one of these, so the `id_document_near`
+    // level always has a key. Long values are hashes, which have no typos, and get none.
+    let doc = acc.id_document.get(i).as_bytes();
+    if (6..=MAX_KEYED_DOCUMENT).contains(&doc.len()) {
+        for k in 0..doc.len() {
+            let mut b = doc[..k].to_vec();
+            b.extend_from_slice(&doc[k + 1..]);
+            out.push((
+                Derived::IdDocumentDeletion,
+                tagged_hash(Derived::IdDocumentDeletion as u64, &b),
+            ));
+        }
     }
     // Birth date with the first three letters of each name token: a typo later in a name ("laveryy" /
     // "laverty") or a changed surname still meets its twin through the token that kept its start.

@@ -85,7 +85,7 @@ impl Default for Levels {
             id_document_different: MU::new(0.03, 0.999_99),
             id_document_near: MU::new(0.05, 0.0001),
             dob_exact: MU::new(0.85, 0.01),
-            dob_near: MU::new(0.03, 0.015),
+            dob_near: MU::new(0.03, 0.02),
             dob_different: MU::new(0.08, 0.998),
             payment_shared: MU::new(0.30, 0.002),
             payment_different: MU::new(0.55, 0.99),

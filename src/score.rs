@@ -337,7 +337,11 @@ impl<'a> Scorer<'a> {
         match self.identifier(Signal::IdDocument, a, b) {
             Level::Different => {
                 let (x, y) = (self.acc.id_document.get(a), self.acc.id_document.get(b));
-                if x.len() >= 6 && y.len() >= 6 && strsim::osa_distance(x, y) <= 1 {
+                let keyed = 6..=crate::block::MAX_KEYED_DOCUMENT;
+                if keyed.contains(&x.len())
+                    && keyed.contains(&y.len())
+                    && strsim::osa_distance(x, y) <= 1
+                {
                     Level::Near
                 } else {
                     Level::Different

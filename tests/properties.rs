@@ -11,69 +11,76 @@ use sybilscan::pipeline::load_accounts;
 use sybilscan::score::{Scorer, score_all};
 
 /// Small pools so that random accounts collide on every signal.
-fn account() -> impl Strategy<Value = [String; 10]> {
+fn account() -> impl Strategy<Value = [String; 11]> {
     let first = prop::sample::select(vec![
         "John", "Jon", "Maria", "Mariia", "Wei", "Dmitrii", "Dima", "Anna", "Bob", "Robert",
     ]);
     let last = prop::sample::select(vec![
         "Smith", "Smyth", "Garcia", "Zhang", "Ivanov", "Kowalska", "Jones",
     ]);
-    (
-        first,
-        last,
+    let signals = (
         0..6u8, // email
         0..6u8, // phone
-        0..5u8, // dob
+        0..6u8, // dob
         0..5u8, // card
         0..5u8, // device
         0..6u8, // ip
         0..3u8, // status / type
         0..3u8, // country
-    )
-        .prop_map(|(f, l, e, p, d, c, dv, ip, st, co)| {
-            let opt = |k: u8, s: String| if k == 0 { String::new() } else { s };
-            [
-                format!("{f} {l}"),
-                opt(e, format!("user{e}@gmail.com")),
-                opt(p, format!("+1 415 555 01{p}{p}")),
-                opt(d, format!("198{d}-0{d}-1{d}")),
-                opt(c, format!("card:fp_{c}")),
-                opt(dv, format!("dev-{dv}-abcdef")),
-                opt(ip, format!("81.2.{}.{ip}", ip % 2)),
-                ["active", "banned", "active"][st as usize].to_string(),
-                ["freelancer", "client", "freelancer"][st as usize].to_string(),
-                ["US", "GB", "DE"][co as usize].to_string(),
-            ]
-        })
+        0..6u8, // id document
+    );
+    (first, last, signals).prop_map(|(f, l, (e, p, d, c, dv, ip, st, co, doc))| {
+        let opt = |k: u8, s: String| if k == 0 { String::new() } else { s };
+        // Birth dates and document numbers one digit or one transposition apart, and a long hash.
+        let dobs = [
+            "",
+            "1980-01-12",
+            "1980-01-21",
+            "1980-01-13",
+            "1981-01-12",
+            "1990-05-05",
+        ];
+        let docs = [
+            "",
+            "4331979",
+            "4331997",
+            "4331970",
+            "9807797",
+            "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+        ];
+        [
+            format!("{f} {l}"),
+            opt(e, format!("user{e}@gmail.com")),
+            opt(p, format!("+1 415 555 01{p}{p}")),
+            dobs[d as usize].to_string(),
+            opt(c, format!("card:fp_{c}")),
+            opt(dv, format!("dev-{dv}-abcdef")),
+            opt(ip, format!("81.2.{}.{ip}", ip % 2)),
+            ["active", "banned", "active"][st as usize].to_string(),
+            ["freelancer", "client", "freelancer"][st as usize].to_string(),
+            ["US", "GB", "DE"][co as usize].to_string(),
+            docs[doc as usize].to_string(),
+        ]
+    })
 }
 
-fn write_accounts(rows: &[[String; 10]]) -> tempfile::NamedTempFile {
+fn write_accounts(rows: &[[String; 11]]) -> tempfile::NamedTempFile {
     let mut f = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
-    writeln!(f, "account_id,full_name,email,phone,date_of_birth,payment_methods,device_ids,ip_addresses,status,account_type,country,created_at").unwrap();
+    writeln!(
+        f,
+        "account_id,full_name,email,phone,date_of_birth,payment_methods,device_ids,ip_addresses,\
+         status,account_type,country,id_document_hash,created_at"
+    )
+    .unwrap();
     for (i, r) in rows.iter().enumerate() {
-        writeln!(
-            f,
-            "a{i},{},{},{},{},{},{},{},{},{},{},2024-01-{:02}",
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            1 + i % 28
-        )
-        .unwrap();
+        writeln!(f, "a{i},{},2024-01-{:02}", r.join(","), 1 + i % 28).unwrap();
     }
     f.flush().unwrap();
     f
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
 
     #[test]
     fn blocking_finds_every_link_brute_force_finds(rows in prop::collection::vec(account(), 2..40)) {
