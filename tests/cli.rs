@@ -515,3 +515,57 @@ fn explain_shows_a_waterfall() {
     ]);
     assert_eq!(none.status.code(), Some(3));
 }
+
+#[test]
+fn typed_parquet_columns_are_read_as_text() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let micros = |days: i64| days * 86_400_000_000;
+    let columns = vec![
+        Column::new("account_id".into(), vec![1i64, 2, 3]),
+        Column::new("full_name".into(), vec!["Ann Lee", "Ann Lee", "Bob Roe"]),
+        Column::new(
+            "email".into(),
+            vec![Some("ann@x.com"), Some("ann@x.com"), None],
+        ),
+        Column::new("status".into(), vec!["banned", "active", "active"]),
+        Column::new(
+            "created_at".into(),
+            vec![micros(19_723), micros(19_754), micros(19_760)],
+        )
+        .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
+        .unwrap(),
+        Column::new(
+            "date_of_birth".into(),
+            vec![Some(7_306i32), Some(7_306), None],
+        )
+        .cast(&DataType::Date)
+        .unwrap(),
+    ];
+    let mut df = DataFrame::new(3, columns).unwrap();
+    let pq = dir.path().join("typed.parquet");
+    ParquetWriter::new(std::fs::File::create(&pq).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let out = dir.path().join("o");
+    ok(&[
+        "run",
+        "--accounts",
+        pq.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let rows = read_csv(&out.join("clusters.csv"));
+    let ids: Vec<&str> = rows.iter().map(|r| r["account_id"].as_str()).collect();
+    assert_eq!(ids, ["1", "2"]);
+    assert_eq!(rows[0]["verdicts"], "ban_evasion");
+    assert!(
+        rows[1]["created_at"].starts_with("2024-02-01"),
+        "{:?}",
+        rows[1]
+    );
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["invalid_values"]["created_at"], 0);
+    assert_eq!(s["invalid_values"]["date_of_birth"], 0);
+}
