@@ -131,12 +131,16 @@ fn derived_keys(acc: &Accounts, i: usize, out: &mut Vec<(Derived, u64)>) {
             ));
         }
     }
-    // Birth date with the first three letters of each name token: a typo later in a name ("laveryy" /
-    // "laverty") or a changed surname still meets its twin through the token that kept its start.
+    // Birth date with the first three letters of every name token: a typo later in a name ("laveryy" /
+    // "laverty") that changes its phonetic code still meets its twin here.
     if dob != 0 {
-        for tok in acc.name_formal.get(i).split(' ').filter(|t| t.len() >= 2) {
-            let prefix = &tok.as_bytes()[..tok.len().min(3)];
-            let mut b = prefix.to_vec();
+        let formal = acc.name_formal.get(i);
+        if !formal.is_empty() {
+            let mut b: Vec<u8> = Vec::with_capacity(16);
+            for tok in formal.split(' ') {
+                b.extend_from_slice(&tok.as_bytes()[..tok.len().min(3)]);
+                b.push(b' ');
+            }
             b.extend_from_slice(&dob.to_le_bytes());
             out.push((
                 Derived::DobNamePrefix,
