@@ -323,9 +323,7 @@ impl<'a> Scorer<'a> {
         } else if x == y {
             Level::Exact { freq: 2 }
         } else {
-            let swapped = (x / 10_000) * 10_000 + (x % 100) * 100 + (x / 100) % 100;
-            let (sx, sy) = (x.to_string(), y.to_string());
-            if swapped == y || strsim::osa_distance(&sx, &sy) <= 1 {
+            if dob_near(x, y) {
                 Level::Near
             } else {
                 Level::Different
@@ -493,6 +491,29 @@ impl<'a> Scorer<'a> {
             items,
             weight,
         }
+    }
+}
+
+/// Two YYYYMMDD dates one digit apart, with two adjacent digits transposed, or with day and month swapped.
+fn dob_near(x: u32, y: u32) -> bool {
+    let swapped = (x / 10_000) * 10_000 + (x % 100) * 100 + (x / 100) % 100;
+    if swapped == y {
+        return true;
+    }
+    let digits = |mut v: u32| {
+        let mut d = [0u8; 8];
+        for slot in d.iter_mut().rev() {
+            *slot = (v % 10) as u8;
+            v /= 10;
+        }
+        d
+    };
+    let (a, b) = (digits(x), digits(y));
+    let mut diff = (0..8).filter(|&i| a[i] != b[i]);
+    match (diff.next(), diff.next(), diff.next()) {
+        (Some(_), None, None) => true,
+        (Some(i), Some(j), None) => j == i + 1 && a[i] == b[j] && a[j] == b[i],
+        _ => false,
     }
 }
 
@@ -710,6 +731,9 @@ mod tests {
         assert_eq!(lv(0, 3), (Level::Different, Level::Exact { freq: 2 }));
         // Short values never count as near; dates far apart are different.
         assert_eq!(lv(4, 5), (Level::Different, Level::Different));
+        assert!(dob_near(19_631_213, 19_631_231) && dob_near(19_631_213, 19_631_203));
+        assert!(dob_near(19_630_102, 19_630_201), "day and month swapped");
+        assert!(!dob_near(19_631_213, 19_641_214) && !dob_near(19_631_213, 19_900_101));
         let near = s.field_weight(Field::DateOfBirth, Level::Near, Profile::Duplicate);
         let diff = s.field_weight(Field::DateOfBirth, Level::Different, Profile::Duplicate);
         assert!(near > diff);
