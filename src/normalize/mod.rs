@@ -142,9 +142,14 @@ pub fn parse_date(s: &str) -> Option<(i64, i64, i64)> {
     Some((y, m, d))
 }
 
-/// Parses an ISO-8601 date or date-time into seconds since the epoch (UTC; a given offset is applied).
+/// Parses an ISO-8601 date or date-time into seconds since the epoch (UTC; a given offset is applied). Unix
+/// timestamps in seconds (10 digits) or milliseconds (13 digits), as some exports write them, are accepted too.
 pub fn parse_datetime(raw: &str) -> Option<i64> {
     let s = raw.trim();
+    if (s.len() == 10 || s.len() == 13) && s.bytes().all(|c| c.is_ascii_digit()) {
+        let v: i64 = s.parse().ok()?;
+        return Some(if s.len() == 13 { v / 1000 } else { v });
+    }
     let (y, m, d) = parse_date(s)?;
     let mut secs = days_from_civil(y, m, d) * 86_400;
     let rest = &s[10..];
@@ -281,14 +286,15 @@ pub fn account(f: &[&str; 14]) -> Normalized {
             payment::Item::Invalid(_) => problem(Problem::Payment, &mut n),
         }
     }
-    for raw in f[col::DEVICE_IDS].split('|') {
+    // Lists are `|`-separated in the contract; `;` (and, for addresses, `,` or spaces) appear in other exports.
+    for raw in f[col::DEVICE_IDS].split(['|', ';']) {
         match device::normalize(raw) {
             Some(d) => n.signals[Signal::Device as usize].push(value_hash(Signal::Device, &d)),
             None if device::is_junk(raw) => problem(Problem::DeviceJunk, &mut n),
             None => {}
         }
     }
-    for raw in f[col::IP_ADDRESSES].split('|') {
+    for raw in f[col::IP_ADDRESSES].split(['|', ';', ',', ' ']) {
         match ip::normalize(raw) {
             Some(ip::Ip::Public { addr, prefix }) => {
                 // Hash the address bytes (and the prefix's network bytes and length), not their text.
@@ -361,6 +367,9 @@ mod tests {
             ("2024-03-05T10:20:30.123+02:00", Some(1_709_634_030 - 7200)),
             ("2024-03-05T10:20", Some(1_709_634_000)),
             ("2024/03/05", Some(1_709_596_800)),
+            ("1709634030", Some(1_709_634_030)),
+            ("1709634030123", Some(1_709_634_030)),
+            ("170963403", None),
             ("05/03/2024", None),
             ("2024-03-05Tnoon", None),
             ("", None),
@@ -389,8 +398,8 @@ mod tests {
             (col::COUNTRY, "US"),
             (col::DATE_OF_BIRTH, "1990-02-30"),
             (col::PAYMENT_METHODS, "card:fp1|iban:XX00"),
-            (col::DEVICE_IDS, "unknown|dev-abc1"),
-            (col::IP_ADDRESSES, "10.0.0.1|81.2.69.160|bogus"),
+            (col::DEVICE_IDS, "unknown;dev-abc1"),
+            (col::IP_ADDRESSES, "10.0.0.1, 81.2.69.160|bogus"),
         ]);
         let n = account(&f);
         assert_eq!(n.account_type, None);

@@ -2,7 +2,8 @@
 //! processor fingerprints (trimmed, case kept: fingerprints are case-sensitive); IBANs lose their spaces, are
 //! upper-cased and must pass the mod-97 check; PayPal values are emails and get the email rules; US bank
 //! values (routing + account) keep their leading zeros and lose spaces and dashes. Each value is prefixed
-//! with its kind, so a card and an IBAN never agree by accident.
+//! with its kind, so a card and an IBAN never agree by accident. Exports that use other kinds (`crypto:…`) or no
+//! kind at all keep the value as an opaque identifier (`crypto:…`, `other:…`): it can still match exactly.
 
 use iban::Iban;
 
@@ -21,7 +22,7 @@ pub fn normalize_item(raw: &str) -> Option<Item> {
         return None;
     }
     let Some((kind, value)) = s.split_once(':') else {
-        return Some(Item::Invalid("no kind: prefix"));
+        return Some(Item::Valid(format!("other:{s}")));
     };
     let kind = kind.trim().to_ascii_lowercase();
     let value = value.trim();
@@ -56,13 +57,19 @@ pub fn normalize_item(raw: &str) -> Option<Item> {
                 Item::Invalid("bank account without digits")
             }
         }
-        _ => Item::Invalid("unknown kind"),
+        other
+            if other.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !other.is_empty() =>
+        {
+            Item::Valid(format!("{other}:{value}"))
+        }
+        _ => Item::Valid(format!("other:{s}")),
     })
 }
 
-/// Splits and normalizes a `payment_methods` cell.
+/// Splits and normalizes a `payment_methods` cell (items separated by `|`, or `;` in some exports).
 pub fn normalize(cell: &str) -> Vec<Item> {
-    cell.split('|').filter_map(normalize_item).collect()
+    cell.split(['|', ';']).filter_map(normalize_item).collect()
 }
 
 #[cfg(test)]
@@ -93,8 +100,9 @@ mod tests {
             ("paypal:not-an-email", bad("paypal email")),
             ("bank:021000021-000123456", v("bank:021000021000123456")),
             ("bank:abc", bad("bank account without digits")),
-            ("bitcoin:1abc", bad("unknown kind")),
-            ("fp_no_kind", bad("no kind: prefix")),
+            ("bitcoin:1abc", v("bitcoin:1abc")),
+            ("fp_no_kind", v("other:fp_no_kind")),
+            ("visa ending: 4242", v("other:visa ending: 4242")),
             ("card:", bad("empty value")),
             ("", None),
             ("   ", None),
@@ -106,7 +114,7 @@ mod tests {
 
     #[test]
     fn cells() {
-        let got = normalize("card:fp1| |iban:GB82WEST12345698765432|");
+        let got = normalize("card:fp1| ;iban:GB82WEST12345698765432|");
         assert_eq!(
             got,
             vec![
