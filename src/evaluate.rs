@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::load::{open_table, require_column};
 
 /// One account of the truth file.
 #[derive(Debug, Clone)]
@@ -246,39 +247,12 @@ pub fn evaluate(truth: &[TruthRow], cluster_of: &HashMap<String, String>) -> Met
     }
 }
 
-fn open_csv(path: &Path) -> Result<(csv::Reader<std::fs::File>, Vec<String>)> {
-    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(f);
-    let h = r
-        .headers()
-        .map_err(|e| Error::Csv {
-            path: path.to_path_buf(),
-            line: 1,
-            message: e.to_string(),
-        })?
-        .iter()
-        .map(|s| s.trim().to_string())
-        .collect();
-    Ok((r, h))
-}
-
-fn column(path: &Path, names: &[String], want: &str) -> Result<usize> {
-    names
-        .iter()
-        .position(|n| n == want)
-        .ok_or_else(|| Error::MissingColumn {
-            path: path.to_path_buf(),
-            column: want.into(),
-            found: names.join(", "),
-        })
-}
-
 /// Reads truth.csv and clusters.csv and computes the metrics.
 pub fn evaluate_files(truth_path: &Path, clusters_path: &Path) -> Result<Metrics> {
-    let (mut r, h) = open_csv(truth_path)?;
+    let (mut r, h) = open_table(truth_path)?;
     let (ia, ip) = (
-        column(truth_path, &h, "account_id")?,
-        column(truth_path, &h, "person_id")?,
+        require_column(truth_path, &h, "account_id")?,
+        require_column(truth_path, &h, "person_id")?,
     );
     let is = h.iter().position(|n| n == "scenario");
     let ig = h.iter().position(|n| n == "group_id");
@@ -304,10 +278,10 @@ pub fn evaluate_files(truth_path: &Path, clusters_path: &Path) -> Result<Metrics
             group_id: get(ig),
         });
     }
-    let (mut r, h) = open_csv(clusters_path)?;
+    let (mut r, h) = open_table(clusters_path)?;
     let (ic, ia) = (
-        column(clusters_path, &h, "cluster_id")?,
-        column(clusters_path, &h, "account_id")?,
+        require_column(clusters_path, &h, "cluster_id")?,
+        require_column(clusters_path, &h, "account_id")?,
     );
     let mut cluster_of = HashMap::new();
     for rec in r.records() {

@@ -120,6 +120,35 @@ fn resolve(path: &Path, names: &[String], cfg: &Config) -> Result<([Option<usize
     Ok((map, header))
 }
 
+/// Opens a side table (reviews, truth, clusters): a flexible CSV reader and its header names, trimmed.
+pub fn open_table(path: &Path) -> Result<(csv::Reader<File>, Vec<String>)> {
+    let f = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(f);
+    let names = r
+        .headers()
+        .map_err(|e| Error::Csv {
+            path: path.to_path_buf(),
+            line: 1,
+            message: e.to_string(),
+        })?
+        .iter()
+        .map(|s| s.trim().trim_start_matches('\u{feff}').to_string())
+        .collect();
+    Ok((r, names))
+}
+
+/// The index of a required column of a side table, or an error naming the columns found.
+pub fn require_column(path: &Path, names: &[String], want: &str) -> Result<usize> {
+    names
+        .iter()
+        .position(|n| n == want)
+        .ok_or_else(|| Error::MissingColumn {
+            path: path.to_path_buf(),
+            column: want.into(),
+            found: names.join(", "),
+        })
+}
+
 /// Renders a raw CSV record back into one line of CSV, for the quarantine file.
 pub fn raw_line(rec: &csv::ByteRecord) -> String {
     let mut w = csv::WriterBuilder::new()

@@ -73,24 +73,8 @@ pub fn load_reviews(path: &Path, acc: &crate::record::Accounts) -> Result<Review
     for i in 0..acc.len() {
         index_of.insert(acc.id.get(i), i as u32);
     }
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(file);
-    let head = rdr.headers().map_err(|e| Error::Csv {
-        path: path.to_path_buf(),
-        line: 1,
-        message: e.to_string(),
-    })?;
-    let names: Vec<String> = head.iter().map(|h| h.trim().to_string()).collect();
-    let find = |c: &str| {
-        names
-            .iter()
-            .position(|n| n == c)
-            .ok_or_else(|| Error::MissingColumn {
-                path: path.to_path_buf(),
-                column: c.into(),
-                found: names.join(", "),
-            })
-    };
+    let (mut rdr, names) = crate::load::open_table(path)?;
+    let find = |c: &str| crate::load::require_column(path, &names, c);
     let (ir, ie) = (find("reviewer_id")?, find("reviewee_id")?);
     let (ira, ic) = (
         names.iter().position(|n| n == "rating"),
