@@ -1,6 +1,7 @@
 //! Phone numbers: parsed with the `phonenumber` crate (libphonenumber's metadata), the account's country as the
 //! default region, and written as E.164 (`+14155550123`). A number that cannot be parsed is counted and not
-//! used. A parsed number that the metadata calls invalid for its region is still used: exports and test data
+//! used; a national number on an account without a country keeps its digits (`national:…`). A parsed number
+//! that the metadata calls invalid for its region is still used: exports and test data
 //! carry numbers from ranges the metadata does not know, and the E.164 form is what identifies them.
 
 use std::str::FromStr;
@@ -49,6 +50,16 @@ pub fn normalize(raw: &str, region: Option<Id>) -> Result<Option<String>, ()> {
         if (8..=15).contains(&digits.len()) {
             return Ok(Some(format!("+{digits}")));
         }
+    }
+    // A national number on an account without a country cannot be placed in E.164; its digits still identify
+    // it within one export, so they are kept as a value of their own (`national:4155550123`).
+    if region.is_none() && !s.starts_with('+') {
+        let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+        return if digits.len() >= 7 {
+            Ok(Some(format!("national:{digits}")))
+        } else {
+            Err(())
+        };
     }
     // The parser is a third-party regex machine: a panic on some odd input must not end the run, so it is
     // contained and the value counted as unparseable.
@@ -124,8 +135,15 @@ mod tests {
         for raw in ["abc", "12", "555-01", "+", "1234567890123456789012"] {
             assert_eq!(normalize(raw, region("US")), Err(()), "{raw:?}");
         }
-        // A national number without a region cannot be placed.
-        assert_eq!(normalize("415 555 0123", None), Err(()));
+        // A national number without a region cannot be placed: its digits are kept as they are.
+        assert_eq!(
+            normalize("(415) 555-0123", None),
+            Ok(Some("national:4155550123".into()))
+        );
+        assert_eq!(
+            normalize("555-0123", None),
+            Ok(Some("national:5550123".into()))
+        );
     }
 
     #[test]
