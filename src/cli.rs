@@ -8,7 +8,10 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     name = "sybilscan",
     version,
-    about = "Finds duplicate and ban-evading accounts in a marketplace export."
+    about = "Finds duplicate and ban-evading accounts in a marketplace export.",
+    after_help = "Exit codes: 0 success, 1 internal error, 2 usage error, 3 input error (file, required column, \
+                  unreadable CSV/Parquet), 4 config error, 5 output not writable. Bad rows never stop a run: they \
+                  go to quarantine.csv with their line numbers."
 )]
 pub struct Cli {
     /// Log level for stage counts and timings on stderr (error, warn, info, debug); or set RUST_LOG.
@@ -63,7 +66,9 @@ pub struct ExplainArgs {
     /// The output directory of a finished run (its summary.json names the input and config).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// account_id of the first account.
     pub account_a: String,
+    /// account_id of the second account.
     pub account_b: String,
 }
 
