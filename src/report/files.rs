@@ -77,6 +77,7 @@ impl Report<'_> {
                 "full_name",
                 "email",
                 "country",
+                "email_risk",
                 "source_line",
             ])
             .map_err(io_err)?;
@@ -115,6 +116,11 @@ impl Report<'_> {
                         &cell(&name),
                         &cell(&email),
                         acc.country_str(i),
+                        match (acc.email_disposable[i], acc.email_relay[i]) {
+                            (true, _) => "disposable",
+                            (_, true) => "relay",
+                            _ => "",
+                        },
                         &acc.line[i].to_string(),
                     ])
                     .map_err(io_err)?;
