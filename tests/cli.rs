@@ -569,3 +569,30 @@ fn typed_parquet_columns_are_read_as_text() {
     assert_eq!(s["invalid_values"]["created_at"], 0);
     assert_eq!(s["invalid_values"]["date_of_birth"], 0);
 }
+
+#[test]
+fn email_risk_is_reported_as_an_attribute() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.csv");
+    std::fs::write(
+        &p,
+        "account_id,full_name,email\n\
+         d1,Kim Park,kim.park@mailinator.com\nd2,Kim Park,kim.park@mailinator.com\n\
+         r1,Lou Chan,x7y8z9@privaterelay.appleid.com\nr2,Lou Chan,x7y8z9@privaterelay.appleid.com\n",
+    )
+    .unwrap();
+    let out = dir.path().join("o");
+    ok(&[
+        "run",
+        "--accounts",
+        p.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let risk: BTreeMap<String, String> = read_csv(&out.join("clusters.csv"))
+        .into_iter()
+        .map(|r| (r["account_id"].clone(), r["email_risk"].clone()))
+        .collect();
+    assert_eq!(risk.get("d1").map(String::as_str), Some("disposable"));
+    assert_eq!(risk.get("r2").map(String::as_str), Some("relay"));
+}
