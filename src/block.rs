@@ -292,6 +292,50 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
 mod tests {
     use super::*;
 
+    use crate::normalize::{account, append};
+    use crate::record::col;
+
+    fn accounts(rows: &[(&str, &str)]) -> Accounts {
+        let mut acc = Accounts::default();
+        for (i, (email, device)) in rows.iter().enumerate() {
+            let mut f: [String; 14] = Default::default();
+            f[col::ACCOUNT_ID] = format!("a{i}");
+            f[col::EMAIL] = email.to_string();
+            f[col::DEVICE_IDS] = device.to_string();
+            let refs: [&str; 14] = std::array::from_fn(|k| f[k].as_str());
+            append(&mut acc, i as u64 + 2, &refs, account(&refs));
+        }
+        acc
+    }
+
+    #[test]
+    fn frequencies_pairs_and_purging() {
+        let mut acc = accounts(&[
+            ("a@x.com", "dev-crowd-1"),
+            ("a@x.com", "dev-crowd-1"),
+            ("b@x.com", "dev-crowd-1"),
+            ("c@x.com", "dev-pair-22"),
+            ("d@x.com", "dev-pair-22"),
+        ]);
+        let cfg = BlockingCfg {
+            max_block_size: 2,
+            junk_value_accounts: 1000,
+        };
+        let c = block(&mut acc, &cfg);
+        // The crowd device (3 accounts) is over the cap: no pairs from it, and it is reported.
+        assert_eq!(c.stats.oversized_keys, 1);
+        assert_eq!(c.stats.largest_oversized[0].signal, "device");
+        assert_eq!(c.stats.largest_oversized[0].accounts, 3);
+        assert_eq!(c.stats.pairs_avoided, 3);
+        // The shared email and the pair device generate one pair each.
+        let pairs: Vec<(u32, u32)> = c.pairs.iter().map(|&p| unpack(p)).collect();
+        assert_eq!(pairs, vec![(0, 1), (3, 4)]);
+        // Frequencies are written back whatever the cap.
+        assert_eq!(acc.signal(Signal::Device).freqs(0), &[3]);
+        assert_eq!(acc.signal(Signal::Device).freqs(3), &[2]);
+        assert_eq!(acc.signal(Signal::Email).freqs(2), &[1]);
+    }
+
     #[test]
     fn pack_orders_and_roundtrips() {
         assert_eq!(unpack(pack(7, 3)), (3, 7));

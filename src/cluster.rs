@@ -168,3 +168,103 @@ pub fn cluster(
     out.sort_by_key(|c| c.members[0]);
     (out, stats)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::normalize::{account, append};
+    use crate::record::{Accounts, col};
+
+    /// Accounts from (email, phone, full_name, device) rows, with frequencies filled in.
+    fn accounts(rows: &[(&str, &str, &str, &str)]) -> Accounts {
+        let mut acc = Accounts::default();
+        for (i, (email, phone, name, device)) in rows.iter().enumerate() {
+            let mut f: [String; 14] = Default::default();
+            f[col::ACCOUNT_ID] = format!("a{i}");
+            f[col::EMAIL] = email.to_string();
+            f[col::PHONE] = phone.to_string();
+            f[col::FULL_NAME] = name.to_string();
+            f[col::DEVICE_IDS] = device.to_string();
+            f[col::COUNTRY] = "US".into();
+            let refs: [&str; 14] = std::array::from_fn(|k| f[k].as_str());
+            append(&mut acc, i as u64 + 2, &refs, account(&refs));
+        }
+        crate::block::block(&mut acc, &Config::default().blocking);
+        acc
+    }
+
+    fn run(acc: &Accounts, cfg: &Config) -> (Vec<Vec<u32>>, ClusterStats) {
+        let scorer = Scorer::new(acc, cfg, None);
+        let mut scored = vec![];
+        for a in 0..acc.len() as u32 {
+            for b in a + 1..acc.len() as u32 {
+                scored.push(Scored {
+                    a,
+                    b,
+                    weight: scorer.weight(a as usize, b as usize),
+                });
+            }
+        }
+        let (clusters, stats) = cluster(&scorer, &scored, cfg.link_weight(), &cfg.clustering);
+        (clusters.into_iter().map(|c| c.members).collect(), stats)
+    }
+
+    #[test]
+    fn one_person_with_three_accounts_is_one_cluster() {
+        // a0–a1 share an email, a1–a2 a phone; all three carry the same name.
+        let acc = accounts(&[
+            ("kim.lee@gmail.com", "", "Kim Lee", "d-kim-1"),
+            ("kim.lee@gmail.com", "+1 415 555 0100", "Kim Lee", "d-kim-2"),
+            ("kimmy@yahoo.com", "+1 415 555 0100", "Kim Lee", "d-kim-3"),
+        ]);
+        let (clusters, stats) = run(&acc, &Config::default());
+        assert_eq!(clusters, vec![vec![0, 1, 2]]);
+        assert_eq!(stats.refused_weak_bridge, 0);
+    }
+
+    #[test]
+    fn a_bridge_contradicted_by_the_direct_comparison_is_refused() {
+        // a0–a1: one person (email and name). a1–a2: a phone and a device in common, names differ — a link,
+        // but a weak one. a0–a2: nothing in common and everything different. The chain must not pull a2 in.
+        let acc = accounts(&[
+            ("ann.roe@gmail.com", "+1 415 555 0111", "Ann Roe", "d-ann-1"),
+            (
+                "ann.roe@gmail.com",
+                "+1 415 555 0122",
+                "Ann Roe",
+                "d-shared",
+            ),
+            (
+                "zed.quill@outlook.com",
+                "+1 415 555 0122",
+                "Zed Quill",
+                "d-shared",
+            ),
+        ]);
+        let cfg = Config::default();
+        let scorer = Scorer::new(&acc, &cfg, None);
+        let t = cfg.link_weight();
+        assert!(
+            scorer.weight(0, 1) >= t && scorer.weight(1, 2) >= t,
+            "both bridge links are links"
+        );
+        assert!(scorer.weight(0, 2) < t);
+        let (clusters, stats) = run(&acc, &cfg);
+        assert_eq!(clusters, vec![vec![0, 1]]);
+        assert_eq!(stats.refused_weak_bridge, 1);
+    }
+
+    #[test]
+    fn the_size_cap_holds() {
+        let rows: Vec<_> = (0..6)
+            .map(|_| ("same@gmail.com", "", "Sam Same", ""))
+            .collect();
+        let mut cfg = Config::default();
+        cfg.clustering.max_cluster_size = 4;
+        let acc = accounts(&rows);
+        let (clusters, stats) = run(&acc, &cfg);
+        assert!(clusters.iter().all(|c| c.len() <= 4), "{clusters:?}");
+        assert!(stats.refused_size_cap > 0);
+    }
+}
