@@ -596,3 +596,15 @@ fn email_risk_is_reported_as_an_attribute() {
     assert_eq!(risk.get("d1").map(String::as_str), Some("disposable"));
     assert_eq!(risk.get("r2").map(String::as_str), Some("relay"));
 }
+
+/// The configuration block in the README is the default configuration, value for value.
+#[test]
+fn readme_config_block_is_the_default() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme.find("```toml\n").expect("README has a toml block") + "```toml\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let documented: sybilscan::config::Config =
+        toml::from_str(&readme[start..end]).expect("README toml parses");
+    assert_eq!(documented, sybilscan::config::Config::default());
+}
