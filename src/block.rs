@@ -292,20 +292,15 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
 mod tests {
     use super::*;
 
-    use crate::normalize::{account, append};
     use crate::record::col;
 
+    /// Accounts from (email, device) rows; `block` runs again in the test with its own cap.
     fn accounts(rows: &[(&str, &str)]) -> Accounts {
-        let mut acc = Accounts::default();
-        for (i, (email, device)) in rows.iter().enumerate() {
-            let mut f: [String; 14] = Default::default();
-            f[col::ACCOUNT_ID] = format!("a{i}");
-            f[col::EMAIL] = email.to_string();
-            f[col::DEVICE_IDS] = device.to_string();
-            let refs: [&str; 14] = std::array::from_fn(|k| f[k].as_str());
-            append(&mut acc, i as u64 + 2, &refs, account(&refs));
-        }
-        acc
+        let rows: Vec<Vec<(usize, &str)>> = rows
+            .iter()
+            .map(|&(e, d)| vec![(col::EMAIL, e), (col::DEVICE_IDS, d)])
+            .collect();
+        crate::normalize::test_accounts(&rows)
     }
 
     #[test]

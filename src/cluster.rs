@@ -173,25 +173,24 @@ pub fn cluster(
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::normalize::{account, append};
+    use crate::normalize::test_accounts;
     use crate::record::{Accounts, col};
 
-    /// Accounts from (email, phone, full_name, device) rows, with frequencies filled in.
+    /// Accounts from (email, phone, full_name, device) rows, all in the US.
     fn accounts(rows: &[(&str, &str, &str, &str)]) -> Accounts {
-        let mut acc = Accounts::default();
-        for (i, (email, phone, name, device)) in rows.iter().enumerate() {
-            let mut f: [String; 14] = Default::default();
-            f[col::ACCOUNT_ID] = format!("a{i}");
-            f[col::EMAIL] = email.to_string();
-            f[col::PHONE] = phone.to_string();
-            f[col::FULL_NAME] = name.to_string();
-            f[col::DEVICE_IDS] = device.to_string();
-            f[col::COUNTRY] = "US".into();
-            let refs: [&str; 14] = std::array::from_fn(|k| f[k].as_str());
-            append(&mut acc, i as u64 + 2, &refs, account(&refs));
-        }
-        crate::block::block(&mut acc, &Config::default().blocking);
-        acc
+        let rows: Vec<Vec<(usize, &str)>> = rows
+            .iter()
+            .map(|&(e, p, n, d)| {
+                vec![
+                    (col::EMAIL, e),
+                    (col::PHONE, p),
+                    (col::FULL_NAME, n),
+                    (col::DEVICE_IDS, d),
+                    (col::COUNTRY, "US"),
+                ]
+            })
+            .collect();
+        test_accounts(&rows)
     }
 
     fn run(acc: &Accounts, cfg: &Config) -> (Vec<Vec<u32>>, ClusterStats) {

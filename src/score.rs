@@ -607,24 +607,23 @@ pub fn score_all(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::normalize::{account, append};
+    use crate::normalize::test_accounts;
     use crate::record::col;
 
-    /// Accounts from (full_name, email, status, created_at) rows, with frequencies filled in.
+    /// Accounts from (full_name, email, status, created_at) rows.
     fn accounts(rows: &[(&str, &str, &str, &str)]) -> Accounts {
-        let mut acc = Accounts::default();
-        for (i, (name, email, status, created)) in rows.iter().enumerate() {
-            let mut f: [String; 14] = Default::default();
-            f[col::ACCOUNT_ID] = format!("a{i}");
-            f[col::FULL_NAME] = name.to_string();
-            f[col::EMAIL] = email.to_string();
-            f[col::STATUS] = status.to_string();
-            f[col::CREATED_AT] = created.to_string();
-            let refs: [&str; 14] = std::array::from_fn(|k| f[k].as_str());
-            append(&mut acc, i as u64 + 2, &refs, account(&refs));
-        }
-        crate::block::block(&mut acc, &Config::default().blocking);
-        acc
+        let rows: Vec<Vec<(usize, &str)>> = rows
+            .iter()
+            .map(|&(n, e, s, c)| {
+                vec![
+                    (col::FULL_NAME, n),
+                    (col::EMAIL, e),
+                    (col::STATUS, s),
+                    (col::CREATED_AT, c),
+                ]
+            })
+            .collect();
+        test_accounts(&rows)
     }
 
     #[test]
@@ -700,7 +699,6 @@ mod tests {
 
     #[test]
     fn typos_in_birth_dates_and_document_numbers_are_near() {
-        let mut acc = Accounts::default();
         let rows = [
             ("1963-12-13", "9807797"),
             ("1963-12-31", "9897797"),
@@ -709,15 +707,11 @@ mod tests {
             ("1971-02-14", "98077"),
             ("1963-12-13", "98076"),
         ];
-        for (i, (dob, doc)) in rows.iter().enumerate() {
-            let mut f: [String; 14] = Default::default();
-            f[col::ACCOUNT_ID] = format!("a{i}");
-            f[col::DATE_OF_BIRTH] = dob.to_string();
-            f[col::ID_DOCUMENT_HASH] = doc.to_string();
-            let refs: [&str; 14] = std::array::from_fn(|k| f[k].as_str());
-            append(&mut acc, i as u64 + 2, &refs, account(&refs));
-        }
-        crate::block::block(&mut acc, &Config::default().blocking);
+        let rows: Vec<Vec<(usize, &str)>> = rows
+            .iter()
+            .map(|&(d, i)| vec![(col::DATE_OF_BIRTH, d), (col::ID_DOCUMENT_HASH, i)])
+            .collect();
+        let acc = test_accounts(&rows);
         let cfg = Config::default();
         let s = Scorer::new(&acc, &cfg, None);
         let lv = |a: usize, b: usize| {

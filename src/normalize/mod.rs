@@ -350,6 +350,24 @@ pub fn append(acc: &mut crate::record::Accounts, line: u64, fields: &[&str; 14],
     }
 }
 
+/// Accounts built from rows of `(contract column, value)` pairs, ids `a0, a1, …`, with value frequencies filled
+/// in by `block` — the fixture of the stage tests.
+#[cfg(test)]
+pub(crate) fn test_accounts(rows: &[Vec<(usize, &str)>]) -> crate::record::Accounts {
+    let mut acc = crate::record::Accounts::default();
+    for (i, row) in rows.iter().enumerate() {
+        let id = format!("a{i}");
+        let mut f: [&str; 14] = [""; 14];
+        f[col::ACCOUNT_ID] = &id;
+        for &(c, v) in row {
+            f[c] = v;
+        }
+        append(&mut acc, i as u64 + 2, &f, account(&f));
+    }
+    crate::block::block(&mut acc, &crate::config::Config::default().blocking);
+    acc
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
