@@ -31,6 +31,11 @@ fn ok(args: &[&str]) -> Output {
     out
 }
 
+/// The summary.json of a run.
+fn summary(out: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
+}
+
 fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
     let mut r = csv::Reader::from_path(path).unwrap();
     let h = r.headers().unwrap().clone();
@@ -140,8 +145,7 @@ fn fixture_yields_the_hand_checked_clusters_and_verdicts() {
     }
 
     // Summary accounts for every row and lists the crowd keys that generated no pairs.
-    let s: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let s: serde_json::Value = summary(dir.path());
     assert_eq!(s["rows"]["read"], 125);
     assert_eq!(s["rows"]["used"], 125);
     assert_eq!(s["rows"]["quarantined"], 0);
@@ -155,8 +159,7 @@ fn fixture_yields_the_hand_checked_clusters_and_verdicts() {
 fn crowd_keys_are_capped_and_reported() {
     let dir = tempfile::tempdir().unwrap();
     run_fixture(dir.path(), &["--max-block-size", "30"]);
-    let s: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let s: serde_json::Value = summary(dir.path());
     let largest = s["blocking"]["largest_oversized"].as_array().unwrap();
     // The coworking IP (60 accounts) is too big to block on at a cap of 30.
     assert!(
@@ -309,8 +312,7 @@ fn bad_rows_are_quarantined_with_line_numbers() {
     );
     assert_eq!(lines[3].0, "8");
     assert_eq!(q[0]["raw"], "a3,too,many,fields");
-    let s: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let s: serde_json::Value = summary(&out);
     assert_eq!(
         (
             s["rows"]["read"].as_u64(),
@@ -380,8 +382,7 @@ fn empty_file_gives_empty_outputs_and_a_summary() {
                 .count(),
             1
         );
-        let s: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+        let s: serde_json::Value = summary(&out);
         assert_eq!(s["rows"]["read"], 0);
     }
 }
@@ -564,8 +565,7 @@ fn typed_parquet_columns_are_read_as_text() {
         "{:?}",
         rows[1]
     );
-    let s: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let s: serde_json::Value = summary(&out);
     assert_eq!(s["invalid_values"]["created_at"], 0);
     assert_eq!(s["invalid_values"]["date_of_birth"], 0);
 }
