@@ -15,6 +15,7 @@ fn end_to_end(c: &mut Criterion) {
         threads: None,
         reviews: Some(dir.path().join("reviews.csv")),
         redact: false,
+        model: None,
     };
     let mut g = c.benchmark_group("end_to_end");
     g.sample_size(10);

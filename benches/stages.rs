@@ -7,10 +7,11 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sybilscan::block;
 use sybilscan::cluster;
 use sybilscan::config::Config;
+use sybilscan::estimate;
 use sybilscan::load::{Content, Source};
 use sybilscan::normalize;
 use sybilscan::pipeline::load_accounts;
-use sybilscan::score::{Scorer, score_all};
+use sybilscan::score::{Comparer, Scorer, score_all};
 use sybilscan::synth::{SynthConfig, generate};
 
 const ACCOUNTS: u64 = 50_000;
@@ -63,17 +64,49 @@ fn stages(c: &mut Criterion) {
 
     let (mut acc, ..) = load_accounts(&path, &cfg).unwrap();
     let cands = block::block(&mut acc, &cfg.blocking);
-    let scorer = Scorer::new(&acc, &cfg, None);
+    let comparer = Comparer::new(&acc, &cfg, None);
     let bar = indicatif::ProgressBar::hidden();
+    let mut g = c.benchmark_group("compare");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(cands.pairs.len() as u64));
+    g.bench_function("pairs", |b| {
+        b.iter(|| {
+            estimate::patterns(&comparer, &cands.pairs, &bar)
+                .slots
+                .len()
+        })
+    });
+    g.finish();
+
+    let pats = estimate::patterns(&comparer, &cands.pairs, &bar);
+    let sample = estimate::sample(&comparer, cfg.model.sample_pairs);
+    let inputs = estimate::Inputs {
+        patterns: &pats,
+        sample: &sample,
+        value_pairs: &cands.value_pairs,
+        accounts: acc.len() as u64,
+        reviews: false,
+        cfg: &cfg,
+    };
+    let mut g = c.benchmark_group("estimate");
+    g.sample_size(10);
+    g.bench_function("sample", |b| {
+        b.iter(|| estimate::sample(&comparer, cfg.model.sample_pairs).pairs)
+    });
+    g.bench_function("em", |b| b.iter(|| estimate::estimate(&inputs).prior));
+    g.finish();
+
+    let model = estimate::estimate(&inputs);
+    let scorer = Scorer::new(&acc, &cfg, None, &model);
     let mut g = c.benchmark_group("score");
     g.sample_size(10);
     g.throughput(Throughput::Elements(cands.pairs.len() as u64));
     g.bench_function("pairs", |b| {
-        b.iter(|| score_all(&scorer, &cands.pairs, &bar).len())
+        b.iter(|| score_all(&scorer, &cands.pairs, &pats.slots, &pats.of_candidate, &bar).len())
     });
     g.finish();
 
-    let scored = score_all(&scorer, &cands.pairs, &bar);
+    let scored = score_all(&scorer, &cands.pairs, &pats.slots, &pats.of_candidate, &bar);
     let links = scored
         .iter()
         .filter(|s| s.weight >= cfg.link_weight())

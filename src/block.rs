@@ -77,6 +77,7 @@ pub struct BlockStats {
 pub struct Candidates {
     pub pairs: Vec<u64>,
     pub stats: BlockStats,
+    pub value_pairs: ValuePairs,
 }
 
 pub fn pack(a: u32, b: u32) -> u64 {
@@ -89,13 +90,27 @@ pub fn unpack(p: u64) -> (u32, u32) {
 }
 
 /// The signals whose values are keys (and get frequencies).
-const KEYED: [Signal; 9] = Signal::ALL;
+const KEYED: [Signal; Signal::COUNT] = Signal::ALL;
 
-/// Signals whose values are counted but generate no pairs. A name alone can never make a link (its
-/// weight is below the prior's), so blocking on it would only add pairs that cannot link; the name is
-/// blocked together with the birth date instead (see `derived_keys`), and the property test
-/// `blocking_finds_every_link_brute_force_finds` checks that no link is lost.
-const COUNT_ONLY: [Signal; 1] = [Signal::Name];
+/// Signals whose values are counted but generate no pairs: a birth date is shared by about N/20,000
+/// accounts and means little alone; it is blocked together with the name instead (see `derived_keys`), and
+/// the property test `blocking_finds_every_link_brute_force_finds` checks that no link is lost.
+const COUNT_ONLY: [Signal; 1] = [Signal::DateOfBirth];
+
+/// Whether a signal's values generate candidate pairs (up to the block-size cap).
+pub fn is_blocked(s: Signal) -> bool {
+    !COUNT_ONLY.contains(&s)
+}
+
+/// For each signal and frequency class, how many pairs of accounts share a value of that class: Σ k(k−1)/2
+/// over the values held by k accounts. These are all the pairs at an `exact` level, candidates or not
+/// (pairs sharing several values are counted once per value).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ValuePairs {
+    pub pairs: [[f64; crate::model::BUCKETS]; Signal::COUNT],
+    /// Accounts holding at least one value of each signal.
+    pub accounts_with: [u64; Signal::COUNT],
+}
 
 /// Document values up to this long get one-deletion keys (see `derived_keys`).
 pub const MAX_KEYED_DOCUMENT: usize = 16;
@@ -202,6 +217,11 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
         .iter()
         .map(|s| vec![0; acc.signal(*s).values.len()])
         .collect();
+    let mut value_pairs = ValuePairs::default();
+    for (k, s) in KEYED.iter().enumerate() {
+        let m = acc.signal(*s);
+        value_pairs.accounts_with[k] = (0..n).filter(|&i| !m.is_empty_at(i)).count() as u64;
+    }
     let mut start = 0;
     while start < entries.len() {
         let key = entries[start].key;
@@ -213,6 +233,11 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
         // one per account and kind — except a hash collision across kinds, which dedup below absorbs.
         let len = end - start;
         stats.distinct_keys += 1;
+        if entries[start].slot < NO_SLOT && len >= 2 {
+            let k = base.partition_point(|&b| b <= entries[start].slot) - 1;
+            let pairs = len as f64 * (len as f64 - 1.0) / 2.0;
+            value_pairs.pairs[k][crate::model::bucket(len as u32) as usize] += pairs;
+        }
         for e in &entries[start..end] {
             if e.slot < NO_SLOT {
                 let k = base.partition_point(|&b| b <= e.slot) - 1;
@@ -285,7 +310,11 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
     pairs.par_sort_unstable();
     pairs.dedup();
     stats.candidate_pairs = pairs.len() as u64;
-    Candidates { pairs, stats }
+    Candidates {
+        pairs,
+        stats,
+        value_pairs,
+    }
 }
 
 #[cfg(test)]
@@ -312,10 +341,7 @@ mod tests {
             ("c@x.com", "dev-pair-22"),
             ("d@x.com", "dev-pair-22"),
         ]);
-        let cfg = BlockingCfg {
-            max_block_size: 2,
-            junk_value_accounts: 1000,
-        };
+        let cfg = BlockingCfg { max_block_size: 2 };
         let c = block(&mut acc, &cfg);
         // The crowd device (3 accounts) is over the cap: no pairs from it, and it is reported.
         assert_eq!(c.stats.oversized_keys, 1);

@@ -25,6 +25,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the pipeline on an accounts export and write the review files.
     Run(RunArgs),
+    /// Estimate the match model of an export and save it, without scoring (apply it with `run --model`).
+    Train(TrainArgs),
     /// Show the per-signal weights of one pair from a finished run, as a waterfall.
     Explain(ExplainArgs),
     /// Write a synthetic marketplace with ground truth (accounts.csv, reviews.csv, truth.csv).
@@ -59,6 +61,29 @@ pub struct RunArgs {
     /// Override blocking.max_block_size: keys held by more accounts generate no pairs.
     #[arg(long, value_name = "N")]
     pub max_block_size: Option<usize>,
+    /// Apply a saved model (a model.json from an earlier run or from `train`) instead of estimating one
+    /// from this export.
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The accounts export to learn from (as for `run`).
+    #[arg(long, value_name = "PATH")]
+    pub accounts: PathBuf,
+    /// Where to write the model (JSON, as `run` writes model.json).
+    #[arg(long, value_name = "FILE")]
+    pub model_out: PathBuf,
+    /// TOML file: column mapping and settings, as for `run`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Optional reviews file, as for `run`.
+    #[arg(long, value_name = "PATH")]
+    pub reviews: Option<PathBuf>,
+    /// Worker threads (default: one per core). The model does not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 #[derive(Debug, Args)]

@@ -173,6 +173,7 @@ pub fn cluster(
 mod tests {
     use super::*;
     use crate::config::Config;
+    use crate::model::Model;
     use crate::normalize::test_accounts;
     use crate::record::{Accounts, col};
 
@@ -194,7 +195,8 @@ mod tests {
     }
 
     fn run(acc: &Accounts, cfg: &Config) -> (Vec<Vec<u32>>, ClusterStats) {
-        let scorer = Scorer::new(acc, cfg, None);
+        let model = Model::defaults(cfg, "test");
+        let scorer = Scorer::new(acc, cfg, None, &model);
         let mut scored = vec![];
         for a in 0..acc.len() as u32 {
             for b in a + 1..acc.len() as u32 {
@@ -242,7 +244,8 @@ mod tests {
             ),
         ]);
         let cfg = Config::default();
-        let scorer = Scorer::new(&acc, &cfg, None);
+        let model = Model::defaults(&cfg, "test");
+        let scorer = Scorer::new(&acc, &cfg, None, &model);
         let t = cfg.link_weight();
         assert!(
             scorer.weight(0, 1) >= t && scorer.weight(1, 2) >= t,

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::cli::{Command, EvaluateArgs, ExplainArgs, GenerateArgs, RunArgs};
+use crate::cli::{Command, EvaluateArgs, ExplainArgs, GenerateArgs, RunArgs, TrainArgs};
 use crate::config::Config;
 use crate::pipeline::{self, RunOptions};
 use crate::score::{Scorer, field_level_text, probability};
@@ -13,17 +13,45 @@ use crate::score::{Scorer, field_level_text, probability};
 pub fn dispatch(cmd: Command) -> Result<()> {
     match cmd {
         Command::Run(a) => run(a),
+        Command::Train(a) => train(a),
         Command::Explain(a) => explain(a),
         Command::Generate(a) => generate(a),
         Command::Evaluate(a) => evaluate(a),
     }
 }
 
-fn run(a: RunArgs) -> Result<()> {
-    let mut config = match &a.config {
+fn read_config(path: Option<&Path>) -> Result<Config> {
+    Ok(match path {
         Some(p) => Config::from_file(p)?,
         None => Config::default(),
+    })
+}
+
+fn train(a: TrainArgs) -> Result<()> {
+    let opts = RunOptions {
+        accounts: a.accounts,
+        out: std::path::PathBuf::new(),
+        config: read_config(a.config.as_deref())?,
+        threads: a.threads,
+        reviews: a.reviews,
+        redact: false,
+        model: None,
     };
+    let model = pipeline::train(&opts)
+        .with_context(|| format!("sybilscan train on {}", opts.accounts.display()))?;
+    crate::report::files::write_model(&a.model_out, &model)?;
+    eprintln!(
+        "model {} (prior {:.3e}, {} levels) -> {}",
+        model.method,
+        model.prior,
+        model.params.len(),
+        a.model_out.display()
+    );
+    Ok(())
+}
+
+fn run(a: RunArgs) -> Result<()> {
+    let mut config = read_config(a.config.as_deref())?;
     if let Some(p) = a.link_probability {
         config.scoring.link_probability = p;
     }
@@ -37,6 +65,7 @@ fn run(a: RunArgs) -> Result<()> {
         threads: a.threads,
         reviews: a.reviews,
         redact: a.redact,
+        model: a.model,
     };
     let s = pipeline::run(&opts)
         .with_context(|| format!("sybilscan run on {}", opts.accounts.display()))?;
@@ -83,6 +112,7 @@ fn explain(a: ExplainArgs) -> Result<()> {
         None => None,
     };
     crate::block::block(&mut acc, &rec.config.blocking);
+    let model = crate::model::Model::read(&a.out.join("model.json"))?;
     let find = |id: &str| (0..acc.len()).find(|&i| acc.id.get(i) == id);
     let ia = find(&a.account_a).ok_or_else(|| {
         crate::error::Error::NotFound(format!("no account `{}` in {}", a.account_a, rec.input))
@@ -90,7 +120,7 @@ fn explain(a: ExplainArgs) -> Result<()> {
     let ib = find(&a.account_b).ok_or_else(|| {
         crate::error::Error::NotFound(format!("no account `{}` in {}", a.account_b, rec.input))
     })?;
-    let scorer = Scorer::new(&acc, &rec.config, reviews.as_ref().map(|r| &r.set));
+    let scorer = Scorer::new(&acc, &rec.config, reviews.as_ref().map(|r| &r.set), &model);
     print!("{}", waterfall(&scorer, ia, ib, &rec.config));
     Ok(())
 }
@@ -100,10 +130,11 @@ pub fn waterfall(scorer: &Scorer, a: usize, b: usize, cfg: &Config) -> String {
     let acc = scorer.accounts();
     let ex = scorer.explain(a, b);
     let mut out = format!(
-        "{} ~ {}   profile: {}\n{:<14} {:<28} {:>8} {:>8} {:>8}\n",
+        "{} ~ {}   profile: {}   model: {}\n{:<14} {:<28} {:>8} {:>8} {:>8}\n",
         acc.id.get(a),
         acc.id.get(b),
         ex.profile.as_str(),
+        scorer.model().method,
         "signal",
         "level",
         "weight",
@@ -124,7 +155,7 @@ pub fn waterfall(scorer: &Scorer, a: usize, b: usize, cfg: &Config) -> String {
         out += &format!(
             "{:<14} {:<28} {:>+8.2} {:>+8.2} {:>8.4}\n",
             it.field.as_str(),
-            field_level_text(it.field, it.level),
+            field_level_text(it.field, it.level, it.context),
             it.weight,
             total,
             probability(total)

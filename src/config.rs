@@ -28,10 +28,10 @@ impl MU {
     }
 }
 
-/// m/u of every comparison level (see README, "Algorithm"). u is measured among candidate pairs (accounts
-/// that share at least one blocking key), not among all pairs of the export, which keeps the numbers
-/// independent of the export's size. Levels that say "shared" are also rarity-adjusted by the number of
-/// accounts holding the shared value.
+/// Default m/u of every comparison level (see README, "Algorithm"): EM's starting values, and the model used
+/// when an export is too small to estimate one. In the defaults, u is among candidate pairs (accounts that
+/// share at least one blocking key) and the prior is that of a candidate pair; levels on a shared value held
+/// by k accounts have their Bayes factor divided by k−1.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Levels {
@@ -53,6 +53,8 @@ pub struct Levels {
     pub dob_exact: MU,
     /// One digit off, two digits transposed, or day and month swapped.
     pub dob_near: MU,
+    /// Birth years at most one apart (not a typo of each other).
+    pub dob_year_close: MU,
     pub dob_different: MU,
     pub payment_shared: MU,
     pub payment_different: MU,
@@ -86,6 +88,7 @@ impl Default for Levels {
             id_document_near: MU::new(0.05, 0.0001),
             dob_exact: MU::new(0.85, 0.01),
             dob_near: MU::new(0.03, 0.02),
+            dob_year_close: MU::new(0.02, 0.04),
             dob_different: MU::new(0.08, 0.998),
             payment_shared: MU::new(0.30, 0.002),
             payment_different: MU::new(0.55, 0.99),
@@ -105,15 +108,39 @@ impl Default for Levels {
 pub struct Blocking {
     /// A key held by more accounts than this generates no candidate pairs (it is listed in the summary).
     pub max_block_size: usize,
-    /// A value held by more accounts than this is junk: it weighs nothing when two accounts share it.
-    pub junk_value_accounts: u32,
 }
 
 impl Default for Blocking {
     fn default() -> Self {
         Blocking {
             max_block_size: 100,
-            junk_value_accounts: 1000,
+        }
+    }
+}
+
+/// How the match model is estimated from the export (see `estimate`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelCfg {
+    /// Random account pairs compared to estimate u of the levels blocking does not enumerate (fuzzy names,
+    /// differences). When the export has fewer pairs, all of them are compared.
+    pub sample_pairs: u64,
+    /// EM stops after this many iterations if it has not converged.
+    pub max_iterations: u32,
+    /// EM has converged when no parameter moves by more than this (relative).
+    pub tolerance: f64,
+    /// Below this many expected matching pairs among the candidates (under the defaults), the export is too
+    /// small to estimate ~100 parameters: the documented defaults are used, and the summary says so.
+    pub min_expected_matches: f64,
+}
+
+impl Default for ModelCfg {
+    fn default() -> Self {
+        ModelCfg {
+            sample_pairs: 1_000_000,
+            max_iterations: 200,
+            tolerance: 1e-4,
+            min_expected_matches: 50.0,
         }
     }
 }
@@ -127,9 +154,6 @@ pub struct Scoring {
     pub link_probability: f64,
     /// Pairs within this many bits below the link threshold are reported as near misses.
     pub near_miss_bits: f64,
-    /// How many accounts one person plausibly holds: a shared value held by more accounts than this loses
-    /// weight by rarity (see `score::rarity`).
-    pub accounts_per_person: u32,
     /// Jaro-Winkler similarity of names for the `name_fuzzy_high` and `name_fuzzy_mid` levels.
     pub name_jw_high: f64,
     pub name_jw_mid: f64,
@@ -142,7 +166,6 @@ impl Default for Scoring {
             prior: 0.01,
             link_probability: 0.5,
             near_miss_bits: 4.0,
-            accounts_per_person: 3,
             name_jw_high: 0.92,
             name_jw_mid: 0.84,
             levels: Levels::default(),
@@ -178,6 +201,7 @@ pub struct Config {
     pub blocking: Blocking,
     pub scoring: Scoring,
     pub clustering: Clustering,
+    pub model: ModelCfg,
 }
 
 impl Config {
@@ -238,8 +262,31 @@ impl Config {
                 "need 0 < scoring.name_jw_mid <= scoring.name_jw_high <= 1".into(),
             ));
         }
-        if s.near_miss_bits < 0.0 {
-            return Err(Error::Setting("scoring.near_miss_bits must be >= 0".into()));
+        if !(s.near_miss_bits >= 0.0 && s.near_miss_bits <= 64.0) {
+            return Err(Error::Setting(
+                "scoring.near_miss_bits must be between 0 and 64".into(),
+            ));
+        }
+        let m = &self.model;
+        if !(1_000..=100_000_000).contains(&m.sample_pairs) {
+            return Err(Error::Setting(
+                "model.sample_pairs must be between 1000 and 100000000".into(),
+            ));
+        }
+        if !(1..=10_000).contains(&m.max_iterations) {
+            return Err(Error::Setting(
+                "model.max_iterations must be between 1 and 10000".into(),
+            ));
+        }
+        if !(m.tolerance > 0.0 && m.tolerance < 1.0) {
+            return Err(Error::Setting(
+                "model.tolerance must be strictly between 0 and 1".into(),
+            ));
+        }
+        if !(m.min_expected_matches >= 0.0 && m.min_expected_matches.is_finite()) {
+            return Err(Error::Setting(
+                "model.min_expected_matches must be a number >= 0".into(),
+            ));
         }
         let levels = serde_json::to_value(&s.levels).expect("levels serialize");
         for (name, mu) in levels.as_object().expect("levels is a table") {
@@ -278,7 +325,7 @@ mod tests {
         assert_eq!(cfg.source_column("account_id"), "user_id");
         assert_eq!(cfg.source_column("email"), "email");
         assert_eq!(cfg.blocking.max_block_size, 10);
-        assert_eq!(cfg.blocking.junk_value_accounts, 1000);
+        assert_eq!(cfg.model, ModelCfg::default());
         assert_eq!(cfg.scoring.levels.email_exact, MU { m: 0.5, u: 0.001 });
         assert_eq!(
             cfg.scoring.levels.phone_exact,

@@ -1,8 +1,9 @@
 //! sybilscan finds duplicate and ban-evading accounts in a marketplace export. The stages, in the order
 //! `pipeline` runs them: `load` (CSV/Parquet, quarantine) → `normalize` (per signal) → `block` (xxh3 keys,
-//! crowd caps, candidates) → `score` (Fellegi–Sunter weights with rarity adjustment) → `cluster` (guarded
-//! union) → `policy` (verdicts) → `report` (atomic, spreadsheet-safe files). `synth` and `evaluate` generate
-//! data with ground truth and measure results against it.
+//! crowd caps, candidates) → `estimate` (the `model`'s m, u and prior learned from the export by EM) →
+//! `score` (Fellegi–Sunter weights) → `cluster` (guarded union) → `policy` (verdicts) → `report` (atomic,
+//! spreadsheet-safe files). `synth` and `evaluate` generate data with ground truth and measure results
+//! against it.
 
 pub mod block;
 pub mod cli;
@@ -10,8 +11,10 @@ pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod estimate;
 pub mod evaluate;
 pub mod load;
+pub mod model;
 pub mod normalize;
 pub mod pipeline;
 pub mod policy;

@@ -1,5 +1,5 @@
-//! The one place that knows the stage order — load and normalize, block, score, cluster, policy, report —
-//! and times each stage. Everything a run did is counted in its `Summary`.
+//! The one place that knows the stage order — load and normalize, block, estimate (the match model), score,
+//! cluster, policy, report — and times each stage. Everything a run did is counted in its `Summary`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasherDefault;
@@ -15,12 +15,14 @@ use crate::block::{self, BlockStats};
 use crate::cluster::{self, ClusterStats};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::estimate::{self, Patterns};
 use crate::load::{Content, Header, Source};
+use crate::model::Model;
 use crate::normalize::{self, ProblemCounts};
-use crate::policy::{self, Verdicts};
+use crate::policy::{self, ReviewIndex, Verdicts};
 use crate::record::Accounts;
 use crate::report::files;
-use crate::score::{self, Scorer};
+use crate::score::{self, Comparer, Scorer};
 
 /// What `sybilscan run` was asked to do.
 #[derive(Debug, Clone)]
@@ -31,6 +33,8 @@ pub struct RunOptions {
     pub threads: Option<usize>,
     pub reviews: Option<PathBuf>,
     pub redact: bool,
+    /// Apply this saved model instead of estimating one.
+    pub model: Option<PathBuf>,
 }
 
 /// A row that could not be used.
@@ -74,6 +78,8 @@ pub struct Summary {
     pub accounts_in_clusters: u64,
     pub clusters_by_size: BTreeMap<usize, u64>,
     pub verdicts: Verdicts,
+    /// The match model used (also written alone as `model.json`).
+    pub model: Model,
     /// Seconds per stage. With `threads`, the only fields that differ between two runs on the same input.
     pub timings_seconds: BTreeMap<&'static str, f64>,
     pub threads: usize,
@@ -252,14 +258,110 @@ pub fn load_accounts(
     Ok((acc, quarantine, rows, problems, src.header))
 }
 
+/// Runs `f` on a pool of `threads` workers (default: one per core).
+fn in_pool<T: Send>(
+    threads: Option<usize>,
+    f: impl FnOnce(usize) -> Result<T> + Send,
+) -> Result<T> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::Setting(format!("cannot start {threads:?} threads: {e}")))?;
+    pool.install(|| f(pool.current_num_threads()))
+}
+
 /// Runs the whole job and writes its outputs.
 pub fn run(opts: &RunOptions) -> Result<Summary> {
     opts.config.validate()?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads.unwrap_or(0))
-        .build()
-        .map_err(|e| Error::Setting(format!("cannot start {:?} threads: {e}", opts.threads)))?;
-    pool.install(|| run_stages(opts, pool.current_num_threads()))
+    in_pool(opts.threads, |threads| run_stages(opts, threads))
+}
+
+/// Estimates the model of an export without scoring it (`sybilscan train`).
+pub fn train(opts: &RunOptions) -> Result<Model> {
+    opts.config.validate()?;
+    in_pool(opts.threads, |_| {
+        let cfg = &opts.config;
+        let mut timings = BTreeMap::new();
+        let (mut acc, ..) = load_accounts(&opts.accounts, cfg)?;
+        let reviews = load_reviews(opts, &acc)?;
+        let cands = block_stage(&mut acc, reviews.as_ref(), cfg, &mut timings);
+        let comparer = Comparer::new(&acc, cfg, reviews.as_ref().map(|r| &r.set));
+        let (_, model) = model_stage(&comparer, &cands, None, &mut timings)?;
+        Ok(model)
+    })
+}
+
+fn load_reviews(opts: &RunOptions, acc: &Accounts) -> Result<Option<ReviewIndex>> {
+    opts.reviews
+        .as_ref()
+        .map(|p| policy::load_reviews(p, acc))
+        .transpose()
+}
+
+/// Blocks, adds the reviewed pairs, and fills in value frequencies.
+fn block_stage(
+    acc: &mut Accounts,
+    reviews: Option<&ReviewIndex>,
+    cfg: &Config,
+    timings: &mut BTreeMap<&'static str, f64>,
+) -> block::Candidates {
+    let t = Instant::now();
+    let mut cands = block::block(acc, &cfg.blocking);
+    for o in &mut cands.stats.largest_oversized {
+        o.sample_account_ids = o
+            .sample
+            .iter()
+            .map(|&i| acc.id.get(i as usize).to_string())
+            .collect();
+    }
+    // Reviewed pairs are candidates too: a review is itself evidence (see `policy`).
+    if let Some(r) = reviews {
+        let before = cands.pairs.len();
+        cands
+            .pairs
+            .extend(r.pairs.iter().map(|&(a, b)| block::pack(a, b)));
+        cands.pairs.par_sort_unstable();
+        cands.pairs.dedup();
+        cands.stats.candidate_pairs += (cands.pairs.len() - before) as u64;
+    }
+    timings.insert("block", t.elapsed().as_secs_f64());
+    info!(keys = cands.stats.distinct_keys, oversized = cands.stats.oversized_keys,
+          candidates = cands.pairs.len(), secs = ?t.elapsed(), "blocked");
+    cands
+}
+
+/// Compares every candidate once, then estimates the model (or reads the saved one).
+fn model_stage(
+    comparer: &Comparer,
+    cands: &block::Candidates,
+    saved: Option<&std::path::Path>,
+    timings: &mut BTreeMap<&'static str, f64>,
+) -> Result<(Patterns, Model)> {
+    let t = Instant::now();
+    let bar = progress(cands.pairs.len() as u64, "compare");
+    let patterns = estimate::patterns(comparer, &cands.pairs, &bar);
+    bar.finish_and_clear();
+    timings.insert("compare", t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    let cfg = comparer.config();
+    let model = match saved {
+        Some(p) => Model::read(p)?,
+        None => {
+            let sample = estimate::sample(comparer, cfg.model.sample_pairs);
+            estimate::estimate(&estimate::Inputs {
+                patterns: &patterns,
+                sample: &sample,
+                value_pairs: &cands.value_pairs,
+                accounts: comparer.accounts().len() as u64,
+                reviews: comparer.has_reviews(),
+                cfg,
+            })
+        }
+    };
+    timings.insert("estimate", t.elapsed().as_secs_f64());
+    info!(method = %model.method, prior = model.prior, patterns = patterns.slots.len(),
+          secs = ?t.elapsed(), "model");
+    Ok((patterns, model))
 }
 
 fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
@@ -272,59 +374,35 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
     timings.insert("load_normalize", t.elapsed().as_secs_f64());
     info!(read = rows.read, used = rows.used, quarantined = rows.quarantined, secs = ?t.elapsed(), "loaded");
 
-    let t = Instant::now();
-    let reviews = match &opts.reviews {
-        Some(p) => Some(policy::load_reviews(p, &acc)?),
-        None => None,
-    };
-    let mut cands = block::block(&mut acc, &cfg.blocking);
-    for o in &mut cands.stats.largest_oversized {
-        o.sample_account_ids = o
-            .sample
-            .iter()
-            .map(|&i| acc.id.get(i as usize).to_string())
-            .collect();
-    }
-    // Reviewed pairs are candidates too: a review is itself evidence (see `policy`).
-    if let Some(r) = &reviews {
-        let before = cands.pairs.len();
-        cands
-            .pairs
-            .extend(r.pairs.iter().map(|&(a, b)| block::pack(a, b)));
-        cands.pairs.par_sort_unstable();
-        cands.pairs.dedup();
-        cands.stats.candidate_pairs += (cands.pairs.len() - before) as u64;
-    }
-    timings.insert("block", t.elapsed().as_secs_f64());
-    info!(keys = cands.stats.distinct_keys, oversized = cands.stats.oversized_keys,
-          candidates = cands.pairs.len(), secs = ?t.elapsed(), "blocked");
+    let reviews = load_reviews(opts, &acc)?;
+    let mut cands = block_stage(&mut acc, reviews.as_ref(), cfg, &mut timings);
+    let review_set = reviews.as_ref().map(|r| &r.set);
+    let (patterns, model) = model_stage(
+        &Comparer::new(&acc, cfg, review_set),
+        &cands,
+        opts.model.as_deref(),
+        &mut timings,
+    )?;
+    files::write_model(&opts.out.join("model.json"), &model)?;
 
     let t = Instant::now();
-    let scorer = Scorer::new(&acc, cfg, reviews.as_ref().map(|r| &r.set));
+    let scorer = Scorer::new(&acc, cfg, review_set, &model);
     let bar = progress(cands.pairs.len() as u64, "score");
-    let scored = score::score_all(&scorer, &cands.pairs, &bar);
+    let scored = score::score_all(
+        &scorer,
+        &cands.pairs,
+        &patterns.slots,
+        &patterns.of_candidate,
+        &bar,
+    );
     bar.finish_and_clear();
-    let link_weight = cfg.link_weight();
-    let mut sstats = ScoreStats {
-        link_weight,
-        near_miss_weight: link_weight - cfg.scoring.near_miss_bits,
-        pairs_scored: cands.pairs.len() as u64,
-        ..Default::default()
-    };
-    for s in &scored {
-        if s.weight >= link_weight {
-            sstats.links += 1;
-            if scorer.score(s.a as usize, s.b as usize).1 == score::Profile::Concealment {
-                sstats.evasion_profile_links += 1;
-            }
-        } else {
-            sstats.near_misses += 1;
-        }
-    }
-    drop(cands.pairs);
+    drop(patterns);
+    let sstats = score_stats(&scorer, &scored, cands.pairs.len() as u64);
+    cands.pairs = Vec::new();
     timings.insert("score", t.elapsed().as_secs_f64());
     info!(links = sstats.links, near_misses = sstats.near_misses, secs = ?t.elapsed(), "scored");
 
+    let link_weight = cfg.link_weight();
     let t = Instant::now();
     let (clusters, cstats) = cluster::cluster(&scorer, &scored, link_weight, &cfg.clustering);
     timings.insert("cluster", t.elapsed().as_secs_f64());
@@ -363,10 +441,34 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
         accounts_in_clusters: judged.iter().map(|c| c.cluster.members.len() as u64).sum(),
         clusters_by_size: by_size,
         verdicts: policy::count(&judged),
+        model: model.clone(),
         timings_seconds: timings,
         threads,
         config: cfg.clone(),
     };
     files::write_summary(&opts.out.join("summary.json"), &summary)?;
     Ok(summary)
+}
+
+/// Links, near misses and concealment-profile links among the scored pairs.
+fn score_stats(scorer: &Scorer, scored: &[score::Scored], candidates: u64) -> ScoreStats {
+    let cfg = scorer.config();
+    let link_weight = cfg.link_weight();
+    let mut sstats = ScoreStats {
+        link_weight,
+        near_miss_weight: link_weight - cfg.scoring.near_miss_bits,
+        pairs_scored: candidates,
+        ..Default::default()
+    };
+    for s in scored {
+        if s.weight >= link_weight {
+            sstats.links += 1;
+            if scorer.score(s.a as usize, s.b as usize).1 == score::Profile::Concealment {
+                sstats.evasion_profile_links += 1;
+            }
+        } else {
+            sstats.near_misses += 1;
+        }
+    }
+    sstats
 }

@@ -119,10 +119,12 @@ pub enum Signal {
     Device,
     Ip,
     IpPrefix,
+    /// The birth date (counted for its frequency: placeholder dates are shared by crowds; never blocked alone).
+    DateOfBirth,
 }
 
 impl Signal {
-    pub const ALL: [Signal; 9] = [
+    pub const ALL: [Signal; 10] = [
         Signal::Name,
         Signal::Email,
         Signal::EmailHandle,
@@ -132,8 +134,9 @@ impl Signal {
         Signal::Device,
         Signal::Ip,
         Signal::IpPrefix,
+        Signal::DateOfBirth,
     ];
-    pub const COUNT: usize = 9;
+    pub const COUNT: usize = 10;
     pub fn as_str(self) -> &'static str {
         match self {
             Signal::Name => "name",
@@ -145,6 +148,7 @@ impl Signal {
             Signal::Device => "device",
             Signal::Ip => "ip",
             Signal::IpPrefix => "ip_prefix",
+            Signal::DateOfBirth => "date_of_birth",
         }
     }
 }

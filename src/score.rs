@@ -1,17 +1,17 @@
-//! Scoring: compares a candidate pair signal by signal into comparison levels and sums their Fellegi–Sunter
-//! match weights (log2 m/u) onto the prior. Levels on a shared identifier value are rarity-adjusted: a
-//! value held by k accounts generates k(k-1)/2 pairs but at most about k-1 of them can be one person's, so
-//! the level's Bayes factor is divided by k-1 (a device on 2 accounts keeps its full weight, one on 40 loses
-//! 5.3 bits), and a shared value never counts against a pair. Pairs where one account has a reason to hide
-//! who it is (a sanctioned account and a newer one: ban evasion; one reviewed the other: sock puppet) are also
-//! scored under the concealment profile, where every difference is expected (m = u, weight 0) and only what
-//! the two accounts share counts; the pair keeps the higher of the two. Scoring runs in parallel and does not depend on the thread count.
+//! Scoring: compares a pair of accounts signal by signal into comparison levels (`Comparer`), and weighs the
+//! levels with the match model (`Scorer`): a pair's match weight is the model's prior plus the sum of its
+//! levels' weights, log2(m/u) (Fellegi–Sunter). Levels on a shared value carry the value's frequency, which
+//! the model turns into a frequency class. Pairs where one account has a reason to hide who it is (a
+//! sanctioned account and a newer one: ban evasion; one reviewed the other: sock puppet) are also scored
+//! under the concealment profile, where differences weigh nothing and only what the two share counts; the
+//! pair keeps the higher of the two. Scoring runs in parallel and does not depend on the thread count.
 
 use std::collections::HashSet;
 
 use rayon::prelude::*;
 
-use crate::config::{Config, MU};
+use crate::config::Config;
+use crate::model::{self, Context, Model};
 use crate::record::{Accounts, Signal};
 
 /// The outcome of comparing one signal of a pair.
@@ -39,6 +39,8 @@ pub enum Level {
     Partial,
     /// One character off (id documents, birth dates): a typo.
     Near,
+    /// Birth years at most one apart, and not a typo of each other.
+    YearClose,
     /// Same email handle at another domain.
     Handle {
         freq: u32,
@@ -47,17 +49,11 @@ pub enum Level {
     Prefix {
         freq: u32,
     },
-    /// Same IP address or prefix while a card or device is shared too. People who share a card or a
-    /// device share a network whether or not they are one person (households, offices), so given the
-    /// shared instrument the network adds (almost) nothing: IP is weighed conditionally on it.
-    Colocated {
-        freq: u32,
-    },
     Different,
 }
 
 /// The compared signals, in the order evidence is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Field {
     IdDocument,
     Email,
@@ -97,6 +93,36 @@ impl Field {
     }
 }
 
+/// The levels of every signal of one compared pair.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Comparison {
+    pub id_document: Level,
+    pub email: Level,
+    pub phone: Level,
+    pub payment: Level,
+    pub device: Level,
+    pub name: Level,
+    pub date_of_birth: Level,
+    pub ip: Level,
+    pub review: Level,
+}
+
+impl Comparison {
+    pub fn get(&self, f: Field) -> Level {
+        match f {
+            Field::IdDocument => self.id_document,
+            Field::Email => self.email,
+            Field::Phone => self.phone,
+            Field::Payment => self.payment,
+            Field::Device => self.device,
+            Field::Name => self.name,
+            Field::DateOfBirth => self.date_of_birth,
+            Field::Ip => self.ip,
+            Field::Review => self.review,
+        }
+    }
+}
+
 /// Which model a pair was scored under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
@@ -113,14 +139,12 @@ impl Profile {
     }
 }
 
-/// Levels of all fields of one pair.
-pub type Levels = [Level; 9];
-
 /// One line of an explanation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Item {
     pub field: Field,
     pub level: Level,
+    pub context: Context,
     pub weight: f64,
 }
 
@@ -144,28 +168,11 @@ pub fn probability(weight: f64) -> f64 {
 /// Directed review relations (reviewer, reviewee) by account index, for the `review` field.
 pub type Reviews = HashSet<(u32, u32)>;
 
-/// Compares pairs of one set of accounts.
-pub struct Scorer<'a> {
+/// Compares pairs of one set of accounts into comparison levels (no weights: see `Scorer`).
+pub struct Comparer<'a> {
     acc: &'a Accounts,
     cfg: &'a Config,
     reviews: Option<&'a Reviews>,
-    prior: f64,
-}
-
-/// The weight of a shared value held by `freq` accounts. Among k accounts holding a value there are
-/// k(k-1)/2 pairs, but if a person holds at most `free` accounts, at most (free-1)/(k-1) of those pairs can
-/// be one person's: the Bayes factor shrinks by that ratio once k exceeds `free`. Never below zero: sharing
-/// a value is never evidence against a match; past the junk cap it is no evidence at all.
-pub fn rarity(mu: &MU, freq: u32, free: u32, junk: u32) -> f64 {
-    if freq > junk {
-        return 0.0;
-    }
-    let excess = if freq > free {
-        ((freq - 1) as f64 / (free.max(2) - 1) as f64).log2()
-    } else {
-        0.0
-    };
-    (mu.weight() - excess).max(0.0)
 }
 
 /// Rarest value shared by two sorted-by-construction value lists (lists are tiny: nested loop).
@@ -185,24 +192,22 @@ fn jw(a: &str, b: &str) -> f64 {
     strsim::jaro_winkler(a, b)
 }
 
-impl<'a> Scorer<'a> {
+impl<'a> Comparer<'a> {
     pub fn new(acc: &'a Accounts, cfg: &'a Config, reviews: Option<&'a Reviews>) -> Self {
-        let p = cfg.scoring.prior;
-        Scorer {
-            acc,
-            cfg,
-            reviews,
-            prior: (p / (1.0 - p)).log2(),
-        }
+        Comparer { acc, cfg, reviews }
     }
 
-    pub fn accounts(&self) -> &Accounts {
+    pub fn accounts(&self) -> &'a Accounts {
         self.acc
     }
 
-    /// The prior log-odds (bits) every pair weight starts from.
-    pub fn prior(&self) -> f64 {
-        self.prior
+    pub fn config(&self) -> &'a Config {
+        self.cfg
+    }
+
+    /// Whether a reviews file was given (the review signal is compared).
+    pub fn has_reviews(&self) -> bool {
+        self.reviews.is_some()
     }
 
     fn identifier(&self, s: Signal, a: usize, b: usize) -> Level {
@@ -222,15 +227,6 @@ impl<'a> Scorer<'a> {
         if sa.is_empty() || sb.is_empty() {
             return Level::Missing;
         }
-        if sa == sb {
-            let freq = acc
-                .signal(Signal::Name)
-                .freqs(a)
-                .first()
-                .copied()
-                .unwrap_or(2);
-            return Level::Exact { freq };
-        }
         let name_freq = |i: usize| {
             acc.signal(Signal::Name)
                 .freqs(i)
@@ -238,6 +234,11 @@ impl<'a> Scorer<'a> {
                 .copied()
                 .unwrap_or(1)
         };
+        if sa == sb {
+            return Level::Exact {
+                freq: name_freq(a).max(2),
+            };
+        }
         let freq = name_freq(a).max(name_freq(b));
         let (fa, fb) = (acc.name_formal.get(a), acc.name_formal.get(b));
         if !fa.is_empty() && fa == fb {
@@ -321,13 +322,13 @@ impl<'a> Scorer<'a> {
         if x == 0 || y == 0 {
             Level::Missing
         } else if x == y {
-            Level::Exact { freq: 2 }
+            self.identifier(Signal::DateOfBirth, a, b)
+        } else if dob_near(x, y) {
+            Level::Near
+        } else if (x / 10_000).abs_diff(y / 10_000) <= 1 {
+            Level::YearClose
         } else {
-            if dob_near(x, y) {
-                Level::Near
-            } else {
-                Level::Different
-            }
+            Level::Different
         }
     }
 
@@ -349,41 +350,38 @@ impl<'a> Scorer<'a> {
         }
     }
 
+    /// With a reviews file, a pair either has a review between them or not; without one, the signal is
+    /// missing.
     fn review(&self, a: usize, b: usize) -> Level {
         match self.reviews {
             Some(r) if r.contains(&(a as u32, b as u32)) || r.contains(&(b as u32, a as u32)) => {
                 Level::Exact { freq: 2 }
             }
-            _ => Level::Missing,
+            Some(_) => Level::Different,
+            None => Level::Missing,
         }
     }
 
-    /// Compares every field of a pair.
-    pub fn levels(&self, a: usize, b: usize) -> Levels {
-        let mut levels = [
-            self.id_document(a, b),
-            self.email(a, b),
-            self.identifier(Signal::Phone, a, b),
-            self.identifier(Signal::Payment, a, b),
-            self.identifier(Signal::Device, a, b),
-            self.name(a, b),
-            self.dob(a, b),
-            self.ip(a, b),
-            self.review(a, b),
-        ];
-        let instrument =
-            matches!(levels[3], Level::Exact { .. }) || matches!(levels[4], Level::Exact { .. });
-        if instrument && let Level::Exact { freq } | Level::Prefix { freq } = levels[7] {
-            levels[7] = Level::Colocated { freq };
+    /// Compares every signal of a pair.
+    pub fn compare(&self, a: usize, b: usize) -> Comparison {
+        Comparison {
+            id_document: self.id_document(a, b),
+            email: self.email(a, b),
+            phone: self.identifier(Signal::Phone, a, b),
+            payment: self.identifier(Signal::Payment, a, b),
+            device: self.identifier(Signal::Device, a, b),
+            name: self.name(a, b),
+            date_of_birth: self.dob(a, b),
+            ip: self.ip(a, b),
+            review: self.review(a, b),
         }
-        levels
     }
 
     /// Whether the pair is scored under the concealment profile too: exactly one account is sanctioned and
     /// the other is not older (possible ban evasion), or one account reviewed the other (possible sock
     /// puppet). In both cases the other account has a reason to look like someone else.
     pub fn concealment_applies(&self, a: usize, b: usize) -> bool {
-        if self.review(a, b) != Level::Missing {
+        if matches!(self.review(a, b), Level::Exact { .. }) {
             return true;
         }
         self.evasion_direction(a, b).is_some()
@@ -400,72 +398,79 @@ impl<'a> Scorer<'a> {
         let (tb, to) = (acc.created[banned], acc.created[other]);
         (tb == i64::MIN || to == i64::MIN || to >= tb).then_some((banned, other))
     }
+}
 
-    /// The weight of one field's level under a profile.
-    pub fn field_weight(&self, field: Field, level: Level, profile: Profile) -> f64 {
-        let l = &self.cfg.scoring.levels;
-        let junk = self.cfg.blocking.junk_value_accounts;
-        let free = self.cfg.scoring.accounts_per_person;
-        let rarity = |mu: &MU, freq: u32| rarity(mu, freq, free, junk);
-        // Under concealment every difference is expected (m = u): it weighs nothing.
-        let with_m = |mu: &MU| {
-            if profile == Profile::Concealment {
-                0.0
-            } else {
-                mu.weight()
-            }
-        };
-        match (field, level) {
-            (_, Level::Missing) => 0.0,
-            (Field::IdDocument, Level::Exact { freq }) => rarity(&l.id_document_exact, freq),
-            (Field::IdDocument, Level::Near) => l.id_document_near.weight(),
-            (Field::IdDocument, _) => with_m(&l.id_document_different),
-            (Field::Email, Level::Exact { freq }) => rarity(&l.email_exact, freq),
-            (Field::Email, Level::Handle { freq }) => rarity(&l.email_handle, freq),
-            (Field::Email, _) => with_m(&l.email_different),
-            (Field::Phone, Level::Exact { freq }) => rarity(&l.phone_exact, freq),
-            (Field::Phone, _) => with_m(&l.phone_different),
-            (Field::Payment, Level::Exact { freq }) => rarity(&l.payment_shared, freq),
-            (Field::Payment, _) => with_m(&l.payment_different),
-            (Field::Device, Level::Exact { freq }) => rarity(&l.device_shared, freq),
-            (Field::Device, _) => with_m(&l.device_different),
-            (Field::Name, Level::Exact { freq }) => rarity(&l.name_exact, freq),
-            (Field::Name, Level::Formal { freq }) => rarity(&l.name_formal, freq),
-            (Field::Name, Level::FuzzyHigh { freq, .. }) => rarity(&l.name_fuzzy_high, freq),
-            (Field::Name, Level::FuzzyMid { freq, .. }) => rarity(&l.name_fuzzy_mid, freq),
-            (Field::Name, Level::Partial) => with_m(&l.name_partial),
-            (Field::Name, _) => with_m(&l.name_different),
-            (Field::DateOfBirth, Level::Exact { .. }) => l.dob_exact.weight(),
-            (Field::DateOfBirth, Level::Near) => l.dob_near.weight(),
-            (Field::DateOfBirth, _) => with_m(&l.dob_different),
-            (Field::Ip, Level::Exact { freq }) => rarity(&l.ip_shared, freq),
-            (Field::Ip, Level::Prefix { freq }) => rarity(&l.ip_prefix_shared, freq),
-            (Field::Ip, Level::Colocated { freq }) => rarity(&l.ip_with_shared_instrument, freq),
-            (Field::Ip, _) => with_m(&l.ip_different),
-            (Field::Review, Level::Exact { .. }) => l.reviewed.weight(),
-            (Field::Review, _) => 0.0,
+/// Model slots of a compared pair's signals (`None`: missing), in `Field::ALL` order.
+pub type Slots = [Option<u16>; 9];
+
+/// Weighs compared pairs with a match model.
+pub struct Scorer<'a> {
+    cmp: Comparer<'a>,
+    model: &'a Model,
+}
+
+impl<'a> std::ops::Deref for Scorer<'a> {
+    type Target = Comparer<'a>;
+    fn deref(&self) -> &Comparer<'a> {
+        &self.cmp
+    }
+}
+
+/// A slot's weight under a profile: under concealment, differences are expected and weigh nothing.
+fn profiled(w: f64, profile: Profile) -> f64 {
+    match profile {
+        Profile::Concealment => w.max(0.0),
+        Profile::Duplicate => w,
+    }
+}
+
+impl<'a> Scorer<'a> {
+    pub fn new(
+        acc: &'a Accounts,
+        cfg: &'a Config,
+        reviews: Option<&'a Reviews>,
+        model: &'a Model,
+    ) -> Self {
+        Scorer {
+            cmp: Comparer::new(acc, cfg, reviews),
+            model,
         }
     }
 
-    fn total(&self, levels: &Levels, profile: Profile) -> f64 {
-        let mut w = self.prior;
-        for (f, l) in Field::ALL.iter().zip(levels) {
-            w += self.field_weight(*f, *l, profile);
+    pub fn model(&self) -> &'a Model {
+        self.model
+    }
+
+    /// The prior log-odds (bits) every pair weight starts from.
+    pub fn prior(&self) -> f64 {
+        self.model.prior_bits
+    }
+
+    /// The weight of a pair given its slots: the prior plus every signal's weight, in `Field::ALL` order (the
+    /// one summation used everywhere, so that a pattern's weight and a pair's explanation agree exactly).
+    pub fn total(&self, slots: &Slots, profile: Profile) -> f64 {
+        let mut w = self.model.prior_bits;
+        for s in slots.iter().flatten() {
+            w += profiled(self.model.weight(*s as usize), profile);
         }
         w
     }
 
-    /// The pair's match weight and the profile that gave it.
-    pub fn score(&self, a: usize, b: usize) -> (f64, Profile) {
-        let levels = self.levels(a, b);
-        let dup = self.total(&levels, Profile::Duplicate);
+    /// The pair's match weight and the profile that gave it, from its slots.
+    pub fn score_slots(&self, a: usize, b: usize, slots: &Slots) -> (f64, Profile) {
+        let dup = self.total(slots, Profile::Duplicate);
         if self.concealment_applies(a, b) {
-            let ev = self.total(&levels, Profile::Concealment);
+            let ev = self.total(slots, Profile::Concealment);
             if ev > dup {
                 return (ev, Profile::Concealment);
             }
         }
         (dup, Profile::Duplicate)
+    }
+
+    /// The pair's match weight and the profile that gave it.
+    pub fn score(&self, a: usize, b: usize) -> (f64, Profile) {
+        self.score_slots(a, b, &model::slots(&self.compare(a, b)))
     }
 
     pub fn weight(&self, a: usize, b: usize) -> f64 {
@@ -474,20 +479,24 @@ impl<'a> Scorer<'a> {
 
     /// Field-by-field weights of a pair, as shown in evidence and by `explain`.
     pub fn explain(&self, a: usize, b: usize) -> Explanation {
-        let levels = self.levels(a, b);
+        let c = self.compare(a, b);
         let (weight, profile) = self.score(a, b);
         let items = Field::ALL
             .iter()
-            .zip(levels)
-            .map(|(f, level)| Item {
-                field: *f,
-                level,
-                weight: self.field_weight(*f, level, profile),
+            .map(|&f| {
+                let ctx = model::context_of(f, &c);
+                let level = c.get(f);
+                Item {
+                    field: f,
+                    level,
+                    context: ctx,
+                    weight: profiled(self.model.level_weight(f, ctx, level), profile),
+                }
             })
             .collect();
         Explanation {
             profile,
-            prior: self.prior,
+            prior: self.model.prior_bits,
             items,
             weight,
         }
@@ -517,10 +526,17 @@ fn dob_near(x: u32, y: u32) -> bool {
     }
 }
 
-/// Text of one field's level, as reviewers read it.
-pub fn field_level_text(field: Field, level: Level) -> String {
-    match (field, level) {
-        (Field::Review, Level::Exact { .. }) => "between them".into(),
+/// Text of one signal's level, as reviewers read it.
+pub fn field_level_text(field: Field, level: Level, context: Context) -> String {
+    match (field, level, context) {
+        (Field::Review, Level::Exact { .. }, _) => "between them".into(),
+        (Field::Review, Level::Different, _) => "none between them".into(),
+        (Field::Ip, Level::Exact { freq } | Level::Prefix { freq }, Context::Given) => {
+            format!("shared network({freq} accounts), expected with the shared card/device")
+        }
+        (Field::Email, Level::Handle { freq }, Context::Given) => {
+            format!("same handle({freq} accounts), as expected with the same name")
+        }
         _ => level_text(level),
     }
 }
@@ -535,11 +551,9 @@ pub fn level_text(level: Level) -> String {
         Level::FuzzyMid { jw, .. } => format!("jw {jw:.2}"),
         Level::Partial => "one part shared".into(),
         Level::Near => "one character off".into(),
+        Level::YearClose => "birth years within one".into(),
         Level::Handle { freq } => format!("same handle({freq} accounts)"),
         Level::Prefix { freq } => format!("same prefix({freq} accounts)"),
-        Level::Colocated { freq } => {
-            format!("shared network({freq} accounts), expected with the shared card/device")
-        }
         Level::Different => "different".into(),
     }
 }
@@ -552,7 +566,8 @@ impl Explanation {
             .items
             .iter()
             .filter(|i| {
-                i.level != Level::Missing && !(i.level == Level::Different && i.weight == 0.0)
+                i.level != Level::Missing
+                    && !(matches!(i.level, Level::Different) && i.weight.abs() < 0.05)
             })
             .collect();
         items.sort_by(|x, y| y.weight.total_cmp(&x.weight));
@@ -562,7 +577,7 @@ impl Explanation {
                 format!(
                     "{}={} {:+.1}",
                     i.field.as_str(),
-                    field_level_text(i.field, i.level),
+                    field_level_text(i.field, i.level, i.context),
                     i.weight
                 )
             })
@@ -579,22 +594,37 @@ pub struct Scored {
     pub weight: f64,
 }
 
-/// Scores candidates in parallel; keeps those within `near_miss_bits` of the link threshold or above.
-/// The result is in candidate order whatever the number of threads.
+/// Scores candidates in parallel from their comparison patterns (`of_candidate[i]` indexes `patterns`, the
+/// slots of candidate `i`); keeps those within `near_miss_bits` of the link threshold or above. The result
+/// is in candidate order whatever the number of threads.
 pub fn score_all(
     scorer: &Scorer,
     candidates: &[u64],
+    patterns: &[Slots],
+    of_candidate: &[u32],
     progress: &indicatif::ProgressBar,
 ) -> Vec<Scored> {
-    let floor = scorer.cfg.link_weight() - scorer.cfg.scoring.near_miss_bits;
+    let cfg = scorer.config();
+    let floor = cfg.link_weight() - cfg.scoring.near_miss_bits;
+    let dup: Vec<f64> = patterns
+        .iter()
+        .map(|s| scorer.total(s, Profile::Duplicate))
+        .collect();
     candidates
         .par_chunks(16 * 1024)
-        .flat_map_iter(|chunk| {
+        .zip(of_candidate.par_chunks(16 * 1024))
+        .flat_map_iter(|(chunk, idx)| {
             let kept: Vec<Scored> = chunk
                 .iter()
-                .filter_map(|&p| {
+                .zip(idx)
+                .filter_map(|(&p, &k)| {
                     let (a, b) = crate::block::unpack(p);
-                    let w = scorer.weight(a as usize, b as usize);
+                    let mut w = dup[k as usize];
+                    if scorer.concealment_applies(a as usize, b as usize) {
+                        w = scorer
+                            .score_slots(a as usize, b as usize, &patterns[k as usize])
+                            .0;
+                    }
                     (w >= floor).then_some(Scored { a, b, weight: w })
                 })
                 .collect();
@@ -644,8 +674,8 @@ mod tests {
         let cfg = Config::default();
         for (a, b, want) in cases {
             let acc = accounts(&[(a, "", "", ""), (b, "", "", "")]);
-            let s = Scorer::new(&acc, &cfg, None);
-            let got = match s.levels(0, 1)[5] {
+            let s = Comparer::new(&acc, &cfg, None);
+            let got = match s.compare(0, 1).name {
                 Level::Exact { .. } => "exact",
                 Level::Formal { .. } => "formal",
                 Level::FuzzyHigh { .. } => "high",
@@ -660,21 +690,6 @@ mod tests {
     }
 
     #[test]
-    fn rarity_keeps_small_shares_and_shrinks_crowds() {
-        let mu = MU { m: 0.5, u: 0.002 };
-        let full = mu.weight();
-        assert_eq!(rarity(&mu, 2, 3, 1000), full);
-        assert_eq!(rarity(&mu, 3, 3, 1000), full);
-        assert!((rarity(&mu, 41, 3, 1000) - (full - 20f64.log2())).abs() < 1e-9);
-        assert_eq!(rarity(&mu, 5000, 3, 1000), 0.0);
-        assert_eq!(
-            rarity(&MU { m: 0.5, u: 0.2 }, 900, 3, 1000),
-            0.0,
-            "never negative"
-        );
-    }
-
-    #[test]
     fn concealment_profile_applies_to_sanctioned_and_newer_only() {
         let acc = accounts(&[
             ("Viktor Orlov", "v@x.com", "banned", "2021-01-01"),
@@ -682,7 +697,8 @@ mod tests {
             ("Old Timer", "o@z.com", "active", "2020-01-01"),
         ]);
         let cfg = Config::default();
-        let s = Scorer::new(&acc, &cfg, None);
+        let model = Model::defaults(&cfg, "test");
+        let s = Scorer::new(&acc, &cfg, None, &model);
         assert_eq!(s.evasion_direction(0, 1), Some((0, 1)));
         assert_eq!(s.evasion_direction(1, 0), Some((0, 1)));
         assert_eq!(
@@ -706,6 +722,7 @@ mod tests {
             ("1963-12-13", "1234567"),
             ("1971-02-14", "98077"),
             ("1963-12-13", "98076"),
+            ("1964-07-30", ""),
         ];
         let rows: Vec<Vec<(usize, &str)>> = rows
             .iter()
@@ -713,24 +730,26 @@ mod tests {
             .collect();
         let acc = test_accounts(&rows);
         let cfg = Config::default();
-        let s = Scorer::new(&acc, &cfg, None);
+        let s = Comparer::new(&acc, &cfg, None);
         let lv = |a: usize, b: usize| {
-            let l = s.levels(a, b);
-            (l[0], l[6])
+            let c = s.compare(a, b);
+            (c.id_document, c.date_of_birth)
         };
         // One digit transposed in the document, two digits transposed in the day.
         assert_eq!(lv(0, 1), (Level::Near, Level::Near));
         // Row 2's birth date is invalid (month 13) and so missing; the document is equal.
         assert!(matches!(lv(0, 2), (Level::Exact { .. }, Level::Missing)));
-        assert_eq!(lv(0, 3), (Level::Different, Level::Exact { freq: 2 }));
-        // Short values never count as near; dates far apart are different.
+        assert_eq!(lv(0, 3), (Level::Different, Level::Exact { freq: 3 }));
+        // Short values never count as near; dates far apart are different, a year apart close.
         assert_eq!(lv(4, 5), (Level::Different, Level::Different));
+        assert_eq!(lv(0, 6), (Level::Missing, Level::YearClose));
         assert!(dob_near(19_631_213, 19_631_231) && dob_near(19_631_213, 19_631_203));
         assert!(dob_near(19_630_102, 19_630_201), "day and month swapped");
         assert!(!dob_near(19_631_213, 19_641_214) && !dob_near(19_631_213, 19_900_101));
-        let near = s.field_weight(Field::DateOfBirth, Level::Near, Profile::Duplicate);
-        let diff = s.field_weight(Field::DateOfBirth, Level::Different, Profile::Duplicate);
-        assert!(near > diff);
+        let model = Model::defaults(&cfg, "test");
+        let w = |l| model.level_weight(Field::DateOfBirth, Context::Plain, l);
+        assert!(w(Level::Near) > w(Level::Different));
+        assert!(w(Level::YearClose) > w(Level::Different));
     }
 
     #[test]

@@ -7,8 +7,10 @@ use std::io::Write;
 use proptest::prelude::*;
 use sybilscan::block::{self, unpack};
 use sybilscan::config::Config;
+use sybilscan::estimate;
+use sybilscan::model::Model;
 use sybilscan::pipeline::load_accounts;
-use sybilscan::score::{Scorer, score_all};
+use sybilscan::score::{Comparer, Scorer, score_all};
 
 /// Small pools so that random accounts collide on every signal.
 fn account() -> impl Strategy<Value = [String; 11]> {
@@ -90,7 +92,8 @@ proptest! {
         let (mut acc, q, ..) = load_accounts(f.path(), &cfg).unwrap();
         prop_assert!(q.is_empty());
         let cands = block::block(&mut acc, &cfg.blocking);
-        let scorer = Scorer::new(&acc, &cfg, None);
+        let model = Model::defaults(&cfg, "test");
+        let scorer = Scorer::new(&acc, &cfg, None, &model);
         let t = cfg.link_weight();
         let blocked: BTreeSet<(u32, u32)> = cands.pairs.iter().map(|&p| unpack(p))
             .filter(|&(a, b)| scorer.weight(a as usize, b as usize) >= t).collect();
@@ -111,12 +114,16 @@ proptest! {
         let cfg = Config::default();
         let (mut acc, ..) = load_accounts(f.path(), &cfg).unwrap();
         let cands = block::block(&mut acc, &cfg.blocking);
-        let scorer = Scorer::new(&acc, &cfg, None);
+        let model = Model::defaults(&cfg, "test");
+        let scorer = Scorer::new(&acc, &cfg, None, &model);
         let bar = indicatif::ProgressBar::hidden();
         let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
         let four = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap();
-        let seq = one.install(|| score_all(&scorer, &cands.pairs, &bar));
-        let par = four.install(|| score_all(&scorer, &cands.pairs, &bar));
+        let run = |pool: &rayon::ThreadPool| pool.install(|| {
+            let pats = estimate::patterns(&Comparer::new(&acc, &cfg, None), &cands.pairs, &bar);
+            score_all(&scorer, &cands.pairs, &pats.slots, &pats.of_candidate, &bar)
+        });
+        let (seq, par) = (run(&one), run(&four));
         prop_assert_eq!(seq, par);
     }
 }

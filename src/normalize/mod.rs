@@ -237,7 +237,11 @@ pub fn account(f: &[&str; 14]) -> Normalized {
     let dob = f[col::DATE_OF_BIRTH].trim();
     if !dob.is_empty() {
         match parse_date(dob) {
-            Some((y, m, d)) if dob.len() == 10 => n.dob = (y * 10_000 + m * 100 + d) as u32,
+            Some((y, m, d)) if dob.len() == 10 => {
+                n.dob = (y * 10_000 + m * 100 + d) as u32;
+                n.signals[Signal::DateOfBirth as usize]
+                    .push(bytes_hash(Signal::DateOfBirth, &n.dob.to_le_bytes()));
+            }
             _ => problem(Problem::DateOfBirth, &mut n),
         }
     }

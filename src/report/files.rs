@@ -275,6 +275,16 @@ pub fn write_quarantine(path: &Path, rows: &[Quarantined]) -> Result<()> {
     })
 }
 
+/// Writes the match model as JSON (`model.json`, readable by `run --model`).
+pub fn write_model(path: &Path, model: &crate::model::Model) -> Result<()> {
+    let text = serde_json::to_string_pretty(model)
+        .map_err(|e| Error::write(path, std::io::Error::other(e)))?;
+    write_atomic(path, |w| {
+        w.write_all(text.as_bytes())?;
+        w.write_all(b"\n")
+    })
+}
+
 pub fn write_summary(path: &Path, summary: &Summary) -> Result<()> {
     let text = serde_json::to_string_pretty(summary)
         .map_err(|e| Error::write(path, std::io::Error::other(e)))?;

@@ -1,0 +1,715 @@
+//! Estimation: learns the match model from the export being scanned (Fellegi–Sunter, fitted by EM), so that
+//! the weights describe this export and not the data the defaults were written for.
+//!
+//! - **Patterns.** Every candidate pair is compared once; pairs with the same levels in every signal (and
+//!   found by the same blocking families) form one pattern, and EM runs over the patterns with their counts.
+//! - **λ and m by EM.** The E-step gives each pattern its match probability under the current model; λ is
+//!   the expected number of matches among the candidates over all N(N−1)/2 pairs (all matches worth finding
+//!   share some blocking key). A signal's m is estimated from the pairs that some *other* blocking family
+//!   found (a pair found through its email always agrees on the email, so those pairs would make an email
+//!   match look certain), as Splink does per blocking rule; with too few such pairs, from all candidates.
+//! - **u of shared-value levels** (exact email, device, card, name, birth date…, split by frequency class):
+//!   the pairs sharing a value of a class are counted from the value frequencies (Σ k(k−1)/2); the E-step's
+//!   expected matches among them are taken away, and the rest are the pairs of different people. This is
+//!   term-frequency u with the pairs of one person's own accounts removed: a value held by exactly two accounts
+//!   is, in most exports, one person's, and counting it as a chance collision (k/N) would make every shared
+//!   identifier worthless at scale.
+//! - **u of the other levels** (fuzzy names, keying errors, differences): from a deterministic random sample
+//!   of account pairs (nearly all pairs of different people), its expected matches taken away.
+//! - **Dependence.** The email is modelled given whether the names are equal, and the IP given whether a card
+//!   or device is shared (see `model`): u of a handle among same-name strangers is counted among same-name
+//!   pairs, so a name-built handle adds little once the name agrees.
+//!
+//! Everything is deterministic: counts are integers summed in any order, and EM runs sequentially over
+//! patterns in sorted order.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use tracing::{debug, info};
+
+use crate::block::{ValuePairs, is_blocked, unpack};
+use crate::model::{
+    self, BUCKET_UPPER, BUCKETS, Context, EmInfo, KEYS, Key, Model, SLOTS, Table, contexts_of,
+    keys_of, slot,
+};
+use crate::record::Signal;
+use crate::score::{Comparer, Comparison, Field, Level, Slots};
+
+/// Blocking families: the groups of keys a candidate can be found by, and the signals each involves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    IdDocument = 0,
+    Email,
+    Phone,
+    Payment,
+    Device,
+    Ip,
+    Name,
+    NameAndBirthDate,
+    Review,
+}
+
+impl Family {
+    const ALL: [Family; 9] = [
+        Family::IdDocument,
+        Family::Email,
+        Family::Phone,
+        Family::Payment,
+        Family::Device,
+        Family::Ip,
+        Family::Name,
+        Family::NameAndBirthDate,
+        Family::Review,
+    ];
+    fn involves(self, f: Field) -> bool {
+        match self {
+            Family::IdDocument => f == Field::IdDocument,
+            Family::Email => f == Field::Email,
+            Family::Phone => f == Field::Phone,
+            Family::Payment => f == Field::Payment,
+            Family::Device => f == Field::Device,
+            Family::Ip => f == Field::Ip,
+            Family::Name => f == Field::Name,
+            Family::NameAndBirthDate => f == Field::Name || f == Field::DateOfBirth,
+            Family::Review => f == Field::Review,
+        }
+    }
+    fn bit(self) -> u16 {
+        1 << self as u16
+    }
+}
+
+/// The blocking families whose keys a compared pair shares (`cap`: the block-size cap).
+fn families_of(c: &Comparison, cap: usize) -> u16 {
+    let keyed = |l: Level| match l {
+        Level::Exact { freq } | Level::Handle { freq } | Level::Prefix { freq } => {
+            freq as usize <= cap
+        }
+        _ => false,
+    };
+    let name_close = matches!(
+        c.name,
+        Level::Exact { .. }
+            | Level::Formal { .. }
+            | Level::FuzzyHigh { .. }
+            | Level::FuzzyMid { .. }
+    );
+    let found = [
+        (
+            Family::IdDocument,
+            keyed(c.id_document) || c.id_document == Level::Near,
+        ),
+        (Family::Email, keyed(c.email)),
+        (Family::Phone, keyed(c.phone)),
+        (Family::Payment, keyed(c.payment)),
+        (Family::Device, keyed(c.device)),
+        (Family::Ip, keyed(c.ip)),
+        (Family::Name, keyed(c.name)),
+        (
+            Family::NameAndBirthDate,
+            name_close && matches!(c.date_of_birth, Level::Exact { .. }),
+        ),
+        (Family::Review, matches!(c.review, Level::Exact { .. })),
+    ];
+    found
+        .iter()
+        .filter(|(_, yes)| *yes)
+        .fold(0, |m, (f, _)| m | f.bit())
+}
+
+/// The distinct comparison patterns of the candidates, with counts, and each candidate's pattern.
+pub struct Patterns {
+    pub slots: Vec<Slots>,
+    pub families: Vec<u16>,
+    /// Pairs scored under the concealment profile too (sanctioned and newer, or reviewed).
+    pub concealed: Vec<bool>,
+    pub counts: Vec<u64>,
+    /// `of_candidate[i]`: the pattern of candidate `i`.
+    pub of_candidate: Vec<u32>,
+}
+
+const NONE: u128 = 1023;
+
+fn encode(s: &Slots, families: u16, concealed: bool) -> u128 {
+    let mut k = (families as u128) << 90 | (concealed as u128) << 106;
+    for (i, x) in s.iter().enumerate() {
+        k |= x.map_or(NONE, |v| v as u128) << (10 * i);
+    }
+    k
+}
+
+fn decode(k: u128) -> (Slots, u16, bool) {
+    let mut s: Slots = [None; 9];
+    for (i, x) in s.iter_mut().enumerate() {
+        let v = (k >> (10 * i)) & NONE;
+        *x = (v != NONE).then_some(v as u16);
+    }
+    (s, (k >> 90) as u16, (k >> 106) & 1 == 1)
+}
+
+/// A hasher for pattern keys (already well mixed in their low bits by construction? no: mix them here).
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u128(&mut self, n: u128) {
+        let x = (n as u64) ^ ((n >> 64) as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+        self.0 = (x ^ (x >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type KeyMap<V> = HashMap<u128, V, BuildHasherDefault<KeyHasher>>;
+
+/// Compares every candidate once and groups them into patterns.
+pub fn patterns(cmp: &Comparer, pairs: &[u64], progress: &indicatif::ProgressBar) -> Patterns {
+    let cap = cmp.config().blocking.max_block_size;
+    let keys: Vec<u128> = pairs
+        .par_chunks(16 * 1024)
+        .flat_map_iter(|chunk| {
+            let v: Vec<u128> = chunk
+                .iter()
+                .map(|&p| {
+                    let (a, b) = unpack(p);
+                    let c = cmp.compare(a as usize, b as usize);
+                    let hides = cmp.concealment_applies(a as usize, b as usize);
+                    encode(&model::slots(&c), families_of(&c, cap), hides)
+                })
+                .collect();
+            progress.inc(chunk.len() as u64);
+            v
+        })
+        .collect();
+    let counted: KeyMap<u64> = keys
+        .par_iter()
+        .fold(KeyMap::default, |mut m, k| {
+            *m.entry(*k).or_insert(0) += 1;
+            m
+        })
+        .reduce(KeyMap::default, |mut a, b| {
+            for (k, c) in b {
+                *a.entry(k).or_insert(0) += c;
+            }
+            a
+        });
+    let mut distinct: Vec<(u128, u64)> = counted.into_iter().collect();
+    distinct.sort_unstable();
+    let index: KeyMap<u32> = distinct
+        .iter()
+        .enumerate()
+        .map(|(i, (k, _))| (*k, i as u32))
+        .collect();
+    let of_candidate = keys.par_iter().map(|k| index[k]).collect();
+    let (mut slots, mut families, mut concealed) = (vec![], vec![], vec![]);
+    for (k, _) in &distinct {
+        let (s, f, c) = decode(*k);
+        slots.push(s);
+        families.push(f);
+        concealed.push(c);
+    }
+    Patterns {
+        slots,
+        families,
+        concealed,
+        counts: distinct.iter().map(|(_, c)| *c).collect(),
+        of_candidate,
+    }
+}
+
+/// Counts of levels among random pairs (context ignored: counted at the plain context's slot).
+#[derive(Debug, Clone)]
+pub struct Sample {
+    pub pairs: u64,
+    pub counts: Vec<u64>,
+    /// Pairs where each signal is present on both accounts.
+    pub present: [u64; 9],
+}
+
+/// The fixed seed of the random pair sample: the same export gives the same sample.
+const SAMPLE_SEED: u64 = 0x5b1c_5ca1_0000_5a3e;
+
+/// Compares a deterministic random sample of `size` account pairs (all pairs when there are fewer).
+pub fn sample(cmp: &Comparer, size: u64) -> Sample {
+    let n = cmp.accounts().len() as u64;
+    let all = n * n.saturating_sub(1) / 2;
+    let pairs: Vec<(u32, u32)> = if all <= size {
+        (0..n as u32)
+            .flat_map(|a| (a + 1..n as u32).map(move |b| (a, b)))
+            .collect()
+    } else {
+        let mut rng = ChaCha8Rng::seed_from_u64(SAMPLE_SEED);
+        (0..size)
+            .map(|_| {
+                let a = rng.random_range(0..n as u32);
+                let mut b = rng.random_range(0..n as u32 - 1);
+                if b >= a {
+                    b += 1;
+                }
+                (a.min(b), a.max(b))
+            })
+            .collect()
+    };
+    let empty = || (vec![0u64; SLOTS], [0u64; 9]);
+    let (counts, present) = pairs
+        .par_chunks(8 * 1024)
+        .fold(empty, |(mut counts, mut present), chunk| {
+            for &(a, b) in chunk {
+                let c = cmp.compare(a as usize, b as usize);
+                for (k, f) in Field::ALL.iter().enumerate() {
+                    if let Some(key) = model::key_of(c.get(*f)) {
+                        counts[slot(*f, Context::Plain, key)] += 1;
+                        present[k] += 1;
+                    }
+                }
+            }
+            (counts, present)
+        })
+        .reduce(empty, |(mut c1, mut p1), (c2, p2)| {
+            c1.iter_mut().zip(c2).for_each(|(x, y)| *x += y);
+            p1.iter_mut().zip(p2).for_each(|(x, y)| *x += y);
+            (c1, p1)
+        });
+    Sample {
+        pairs: pairs.len() as u64,
+        counts,
+        present,
+    }
+}
+
+/// How the pairs of a level are all known.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Enumeration {
+    /// Counted from the frequencies of this signal's values.
+    Values(Signal),
+    /// All such pairs are candidates (keys exist for them and are never crowded).
+    Candidates,
+    /// Only a sample sees them.
+    Sampled,
+}
+
+fn enumeration(field: Field, ctx: Context, key: Key) -> Enumeration {
+    use Enumeration::*;
+    if ctx == Context::Given && matches!(field, Field::Name | Field::Ip | Field::Device) {
+        // Co-located pairs, and pairs sharing a card or device, are all candidates.
+        return Candidates;
+    }
+    match (field, key) {
+        (Field::IdDocument, Key::Exact(_)) => Values(Signal::IdDocument),
+        (Field::IdDocument, Key::Near) | (Field::Review, Key::Exact(_)) => Candidates,
+        (Field::Email, Key::Exact(_)) => Values(Signal::Email),
+        (Field::Email, Key::Handle(_)) => Values(Signal::EmailHandle),
+        (Field::Phone, Key::Exact(_)) => Values(Signal::Phone),
+        (Field::Payment, Key::Exact(_)) => Values(Signal::Payment),
+        (Field::Device, Key::Exact(_)) => Values(Signal::Device),
+        (Field::Name, Key::Exact(_)) => Values(Signal::Name),
+        (Field::DateOfBirth, Key::Exact(_)) => Values(Signal::DateOfBirth),
+        (Field::Ip, Key::Exact(_)) => Values(Signal::Ip),
+        (Field::Ip, Key::Prefix(_)) => Values(Signal::IpPrefix),
+        _ => Sampled,
+    }
+}
+
+/// The signal whose presence decides whether a field is compared.
+fn presence_signal(field: Field) -> Option<Signal> {
+    Some(match field {
+        Field::IdDocument => Signal::IdDocument,
+        Field::Email => Signal::Email,
+        Field::Phone => Signal::Phone,
+        Field::Payment => Signal::Payment,
+        Field::Device => Signal::Device,
+        Field::Name => Signal::Name,
+        Field::DateOfBirth => Signal::DateOfBirth,
+        Field::Ip => Signal::Ip,
+        Field::Review => return None,
+    })
+}
+
+/// What EM reads.
+pub struct Inputs<'a> {
+    pub patterns: &'a Patterns,
+    pub sample: &'a Sample,
+    pub value_pairs: &'a ValuePairs,
+    pub accounts: u64,
+    pub reviews: bool,
+    pub cfg: &'a crate::config::Config,
+}
+
+fn c2(n: f64) -> f64 {
+    n * (n - 1.0) / 2.0
+}
+
+/// Fewest expected matches found through other blocking families for a signal's m to be estimated from
+/// those pairs alone; below it, m comes from all candidates (and model.json says so).
+const MIN_OTHER_FAMILY_MATCHES: f64 = 10.0;
+
+/// EM state and the fixed quantities it needs.
+struct Em<'a> {
+    inp: &'a Inputs<'a>,
+    counts: Vec<f64>,
+    total_pairs: f64,
+    /// Per field: use only pairs found by other families for m.
+    other_family_only: [bool; 9],
+    /// Default m of each slot, normalized per (field, context): EM's pseudo-count prior.
+    m0: Vec<f64>,
+    /// Pairs at each (field, key) among candidates, any context.
+    cand_count: Vec<f64>,
+}
+
+impl Em<'_> {
+    fn field_of(s: usize) -> (usize, Context, Key) {
+        let f = s / (2 * KEYS);
+        let c = if (s / KEYS) % 2 == 1 {
+            Context::Given
+        } else {
+            Context::Plain
+        };
+        (f, c, Key::from_index(s % KEYS))
+    }
+
+    fn posteriors(&self, t: &Table, prior: f64) -> Vec<f64> {
+        let base = (prior / (1.0 - prior)).ln();
+        let lw: Vec<f64> = (0..SLOTS)
+            .map(|s| {
+                if t.u[s] > 0.0 && t.m[s] > 0.0 {
+                    (t.m[s] / t.u[s]).ln()
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        // A pair with a reason to hide is judged as it is scored: under the concealment profile, where
+        // differences weigh nothing.
+        let pats = self.inp.patterns;
+        pats.slots
+            .iter()
+            .zip(&pats.concealed)
+            .map(|(p, &hides)| {
+                let w = |s: &u16| {
+                    let x = lw[*s as usize];
+                    if hides { x.max(0.0) } else { x }
+                };
+                let odds = base + p.iter().flatten().map(w).sum::<f64>();
+                1.0 / (1.0 + (-odds).exp())
+            })
+            .collect()
+    }
+
+    /// Pairs of value-counted levels that are not candidates (their values were too common to block on,
+    /// or the signal is never blocked alone): all taken as pairs of different people.
+    fn remainder(&self, field: Field, key: Key) -> f64 {
+        let cap = self.inp.cfg.blocking.max_block_size;
+        match (enumeration(field, Context::Plain, key), key.bucket()) {
+            (Enumeration::Values(s), Some(b)) => {
+                let complete = is_blocked(s) && (BUCKET_UPPER[b as usize] as usize) <= cap;
+                if complete {
+                    0.0
+                } else {
+                    let all = self.inp.value_pairs.pairs[s as usize][b as usize];
+                    (all - self.cand_count[slot(field, Context::Plain, key)]).max(0.0)
+                }
+            }
+            _ => 0.0,
+        }
+    }
+
+    fn present_pairs(&self, f: Field) -> f64 {
+        match presence_signal(f) {
+            Some(s) => c2(self.inp.value_pairs.accounts_with[s as usize] as f64),
+            None if self.inp.reviews => self.total_pairs,
+            None => 0.0,
+        }
+    }
+
+    /// One M-step: new λ, m and u from the posteriors.
+    fn m_step(&self, post: &[f64], t: &Table) -> (Table, f64) {
+        let pats = self.inp.patterns;
+        let mut num = vec![0.0; SLOTS];
+        let mut e_nm = vec![0.0; SLOTS];
+        let mut den = [[0.0f64; 2]; 9];
+        let mut den_nm = [[0.0f64; 2]; 9];
+        let mut matches_present = [0.0f64; 9];
+        let mut matches = 0.0;
+        for (k, p) in pats.slots.iter().enumerate() {
+            let (c, q) = (self.counts[k], post[k]);
+            matches += c * q;
+            let fam = pats.families[k];
+            for (fi, s) in p.iter().enumerate() {
+                let Some(s) = s else { continue };
+                let s = *s as usize;
+                e_nm[s] += c * (1.0 - q);
+                den_nm[fi][Self::field_of(s).1 as usize] += c * (1.0 - q);
+                matches_present[fi] += c * q;
+                let field = Field::ALL[fi];
+                let other = Family::ALL
+                    .iter()
+                    .any(|f| fam & f.bit() != 0 && !f.involves(field));
+                // m describes a person's accounts that do not hide who they are: pairs with a reason to
+                // hide have their own profile and stay out of it.
+                if !pats.concealed[k] && (other || !self.other_family_only[fi]) {
+                    num[s] += c * q;
+                    den[fi][Self::field_of(s).1 as usize] += c * q;
+                }
+            }
+        }
+        let prior = (matches / self.total_pairs).clamp(1e-15, 0.5);
+        let mut next = t.clone();
+        let n_all = self.total_pairs;
+        // Different people among the pairs where the context holds. Co-located pairs and pairs sharing a
+        // card or device are all candidates (their values are below the block cap); same-name pairs are not
+        // (common names are too common to block on), so those are counted from the name frequencies.
+        let given = |f: Field| -> f64 {
+            match f {
+                Field::Email => {
+                    let share = self.present_pairs(f) / n_all;
+                    let same_name: f64 = (0..BUCKETS as u8)
+                        .map(|b| {
+                            let k = Key::Exact(b);
+                            e_nm[slot(Field::Name, Context::Plain, k)]
+                                + e_nm[slot(Field::Name, Context::Given, k)]
+                                + self.remainder(Field::Name, k)
+                        })
+                        .sum();
+                    same_name * share
+                }
+                _ => den_nm[f as usize][Context::Given as usize],
+            }
+        };
+        for (fi, f) in Field::ALL.iter().enumerate() {
+            let f = *f;
+            let nm_present = (self.present_pairs(f) - matches_present[fi]).max(1.0);
+            let nm_given = given(f).min(nm_present * 0.5);
+            for &ctx in contexts_of(f) {
+                let keys = keys_of(f);
+                // m: EM with one pseudo-match spread as the defaults say.
+                let d = den[fi][ctx as usize];
+                for &k in &keys {
+                    let s = slot(f, ctx, k);
+                    next.m[s] = (num[s] + self.m0[s]) / (d + 1.0);
+                    next.m_from[s] = if self.other_family_only[fi] {
+                        "em: pairs found by other signals"
+                    } else {
+                        "em: all candidates"
+                    };
+                }
+                // u: counted levels first, then the sample shares the rest.
+                let nm = match ctx {
+                    Context::Given => nm_given.max(1.0),
+                    Context::Plain => (nm_present - nm_given).max(1.0),
+                };
+                let mut counted = 0.0;
+                for &k in &keys {
+                    let how = enumeration(f, ctx, k);
+                    if how == Enumeration::Sampled {
+                        continue;
+                    }
+                    let s = slot(f, ctx, k);
+                    let rem = if ctx == Context::Plain {
+                        self.remainder(f, k)
+                    } else {
+                        0.0
+                    };
+                    // A value-counted level is a coincidence among different people (never the rule);
+                    // a level among enumerated candidates may be the rule there (a family's surname).
+                    let most = if matches!(how, Enumeration::Values(_)) {
+                        0.5
+                    } else {
+                        1.0
+                    };
+                    next.u[s] = ((e_nm[s] + rem).max(0.5) / nm).min(most);
+                    next.u_from[s] = match how {
+                        Enumeration::Values(_) => "value frequencies less em matches",
+                        _ => "candidates less em matches",
+                    };
+                    counted += next.u[s];
+                }
+                let rest = (1.0 - counted).max(1e-6);
+                let sampled: Vec<Key> = keys
+                    .iter()
+                    .copied()
+                    .filter(|k| enumeration(f, ctx, *k) == Enumeration::Sampled)
+                    .collect();
+                let smp = self.inp.sample;
+                let matches_in_sample = smp.present[fi] as f64 * prior;
+                let nm_count = |k: Key| {
+                    let s = slot(f, Context::Plain, k);
+                    (smp.counts[s] as f64 - matches_in_sample * next.m[slot(f, ctx, k)]).max(0.0)
+                };
+                let total: f64 = sampled.iter().map(|&k| nm_count(k)).sum();
+                for &k in &sampled {
+                    let s = slot(f, ctx, k);
+                    next.u[s] = rest * (nm_count(k) + 0.5) / (total + 0.5 * sampled.len() as f64);
+                    next.u_from[s] = "random sample less em matches";
+                }
+            }
+        }
+        (next, prior)
+    }
+
+    fn log_likelihood(&self, t: &Table, prior: f64) -> f64 {
+        let ln = |x: f64| x.max(1e-300).ln();
+        self.inp
+            .patterns
+            .slots
+            .iter()
+            .zip(&self.counts)
+            .map(|(p, &c)| {
+                let lm = ln(prior)
+                    + p.iter()
+                        .flatten()
+                        .map(|&s| ln(t.m[s as usize]))
+                        .sum::<f64>();
+                let lu = ln(1.0 - prior)
+                    + p.iter()
+                        .flatten()
+                        .map(|&s| ln(t.u[s as usize]))
+                        .sum::<f64>();
+                let hi = lm.max(lu);
+                c * (hi + ((lm - hi).exp() + (lu - hi).exp()).ln())
+            })
+            .sum()
+    }
+}
+
+/// Largest relative change between two tables (over the slots in use) and priors.
+fn change(a: &Table, b: &Table, pa: f64, pb: f64) -> f64 {
+    let rel = |x: f64, y: f64| (x - y).abs() / x.abs().max(y.abs()).max(1e-300);
+    let mut worst = rel(pa, pb);
+    for (f, c, k) in model::all_slots() {
+        let s = slot(f, c, k);
+        worst = worst.max(rel(a.m[s], b.m[s])).max(rel(a.u[s], b.u[s]));
+    }
+    worst
+}
+
+/// Estimates the model, or returns the defaults (with the reason) when the export is too small.
+pub fn estimate(inp: &Inputs) -> Model {
+    let cfg = inp.cfg;
+    let defaults = Model::defaults(cfg, "");
+    let pats = inp.patterns;
+    let n = inp.accounts as f64;
+    let counts: Vec<f64> = pats.counts.iter().map(|&c| c as f64).collect();
+    let mut cand_count = vec![0.0; SLOTS];
+    for (p, &c) in pats.slots.iter().zip(&counts) {
+        for s in p.iter().flatten() {
+            let (f, _, k) = Em::field_of(*s as usize);
+            cand_count[slot(Field::ALL[f], Context::Plain, k)] += c;
+        }
+    }
+    let mut m0 = vec![0.0; SLOTS];
+    for f in Field::ALL {
+        for &ctx in contexts_of(f) {
+            let keys = keys_of(f);
+            let total: f64 = keys
+                .iter()
+                .map(|&k| model::default_mu(cfg, f, ctx, k).m)
+                .sum();
+            for k in keys {
+                m0[slot(f, ctx, k)] = model::default_mu(cfg, f, ctx, k).m / total;
+            }
+        }
+    }
+    let mut em = Em {
+        inp,
+        counts,
+        total_pairs: c2(n).max(1.0),
+        other_family_only: [false; 9],
+        m0,
+        cand_count,
+    };
+    // Start from the defaults' posteriors (their prior is that of a candidate pair).
+    let mut t = Table::new();
+    for (f, c, k) in model::all_slots() {
+        let s = slot(f, c, k);
+        (t.m[s], t.u[s]) = (2f64.powf(defaults.weight(s)).min(1e12) * 1e-3, 1e-3);
+    }
+    let mut post = em.posteriors(&t, inp.cfg.scoring.prior);
+    let expected: f64 = post.iter().zip(&em.counts).map(|(q, c)| q * c).sum();
+    let too_few = |why: String| {
+        info!("model: {why}; using the documented defaults");
+        let mut m = Model::defaults(cfg, &why);
+        m.accounts = inp.accounts;
+        m.candidate_pairs = em.counts.iter().sum::<f64>() as u64;
+        m
+    };
+    if expected < cfg.model.min_expected_matches {
+        return too_few(format!(
+            "too few likely matches to estimate from ({expected:.1} expected among {} candidate pairs, \
+             model.min_expected_matches = {})",
+            em.counts.iter().sum::<f64>(),
+            cfg.model.min_expected_matches
+        ));
+    }
+    for (fi, f) in Field::ALL.iter().enumerate() {
+        let mass: f64 = (0..pats.slots.len())
+            .filter(|&k| {
+                !pats.concealed[k]
+                    && pats.slots[k][fi].is_some()
+                    && Family::ALL
+                        .iter()
+                        .any(|x| pats.families[k] & x.bit() != 0 && !x.involves(*f))
+            })
+            .map(|k| post[k] * em.counts[k])
+            .sum();
+        em.other_family_only[fi] = mass >= MIN_OTHER_FAMILY_MATCHES;
+    }
+    let (mut table, mut prior) = em.m_step(&post, &t);
+    let mut info_ = EmInfo {
+        iterations: 1,
+        converged: false,
+        last_change: f64::INFINITY,
+        patterns: pats.slots.len() as u64,
+        expected_matches: 0.0,
+        log_likelihood: 0.0,
+    };
+    while info_.iterations < cfg.model.max_iterations {
+        post = em.posteriors(&table, prior);
+        let (next, next_prior) = em.m_step(&post, &table);
+        let delta = change(&table, &next, prior, next_prior);
+        (table, prior) = (next, next_prior);
+        info_.iterations += 1;
+        info_.last_change = delta;
+        debug!(
+            iteration = info_.iterations,
+            change = delta,
+            prior,
+            "model: EM iteration"
+        );
+        if delta < cfg.model.tolerance {
+            info_.converged = true;
+            break;
+        }
+    }
+    post = em.posteriors(&table, prior);
+    info_.expected_matches = post.iter().zip(&em.counts).map(|(q, c)| q * c).sum();
+    info_.log_likelihood = em.log_likelihood(&table, prior);
+    info!(
+        iterations = info_.iterations,
+        converged = info_.converged,
+        prior,
+        expected_matches = info_.expected_matches,
+        "model: estimated by EM"
+    );
+    let note = format!(
+        "EM over {} candidate pairs ({} patterns); u of shared values from value frequencies, of other \
+         levels from {} random pairs",
+        em.counts.iter().sum::<f64>(),
+        pats.slots.len(),
+        inp.sample.pairs
+    );
+    let mut model = Model::from_table(&table, prior, "estimated", &note, Some(info_));
+    model.accounts = inp.accounts;
+    model.candidate_pairs = em.counts.iter().sum::<f64>() as u64;
+    model.sample_pairs = inp.sample.pairs;
+    model
+}

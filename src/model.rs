@@ -1,0 +1,618 @@
+//! The match model: for every signal, comparison context and comparison level, m (the probability of that
+//! level among pairs of one person), u (among pairs of two different people) and the match weight
+//! log2(m/u), plus the prior λ (the probability that two accounts drawn at random are one person). A model is
+//! either estimated from the export being scanned (see `estimate`) or, when the data are too few, made from the
+//! documented defaults. It is saved as `model.json` and can be applied to another run (`run --model`).
+//!
+//! Levels on a shared value are split by the value's frequency class (`Key::Exact(bucket)`): a value held by
+//! 2 accounts and one held by 500 are different levels with their own m and u, which is how term frequencies
+//! enter the model. Two signals are modelled given another, because they are not independent: the email
+//! (its handle is often built from the name) given whether the names are equal, and the IP address given
+//! whether a card or device is shared (people who share a card share a network).
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, MU};
+use crate::error::{Error, Result};
+use crate::score::{Comparison, Field, Level};
+
+/// Upper bounds of the frequency classes of a shared value (accounts holding it).
+pub const BUCKET_UPPER: [u32; 8] = [2, 3, 5, 10, 30, 100, 1000, u32::MAX];
+pub const BUCKETS: usize = BUCKET_UPPER.len();
+
+/// The frequency class of a value held by `freq` accounts.
+pub fn bucket(freq: u32) -> u8 {
+    BUCKET_UPPER
+        .iter()
+        .position(|&u| freq <= u)
+        .unwrap_or(BUCKETS - 1) as u8
+}
+
+/// The smallest frequency of a class.
+pub fn bucket_lower(b: u8) -> u32 {
+    if b == 0 {
+        2
+    } else {
+        BUCKET_UPPER[b as usize - 1] + 1
+    }
+}
+
+fn bucket_text(b: u8) -> String {
+    let (lo, hi) = (bucket_lower(b), BUCKET_UPPER[b as usize]);
+    if hi == u32::MAX {
+        format!("k>{}", lo - 1)
+    } else if lo == hi {
+        format!("k={lo}")
+    } else {
+        format!("k={lo}-{hi}")
+    }
+}
+
+/// A comparison level as the model knows it: the level without its display details, the frequency folded
+/// into a class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// The same value, held by accounts in this frequency class.
+    Exact(u8),
+    /// Names equal after folding nicknames and dropping initials; `common` when either name is held by more
+    /// than two accounts.
+    Formal {
+        common: bool,
+    },
+    FuzzyHigh {
+        common: bool,
+    },
+    FuzzyMid,
+    Partial,
+    /// A keying error: one character or digit off, two transposed, day and month swapped.
+    Near,
+    /// Birth years at most one apart (and not a keying error).
+    YearClose,
+    Handle(u8),
+    Prefix(u8),
+    Different,
+}
+
+/// Number of distinct key indices.
+pub const KEYS: usize = 33;
+
+impl Key {
+    pub fn index(self) -> usize {
+        match self {
+            Key::Exact(b) => b as usize,
+            Key::Formal { common } => 8 + common as usize,
+            Key::FuzzyHigh { common } => 10 + common as usize,
+            Key::FuzzyMid => 12,
+            Key::Partial => 13,
+            Key::Near => 14,
+            Key::YearClose => 15,
+            Key::Handle(b) => 16 + b as usize,
+            Key::Prefix(b) => 24 + b as usize,
+            Key::Different => 32,
+        }
+    }
+
+    pub fn from_index(i: usize) -> Key {
+        match i {
+            0..=7 => Key::Exact(i as u8),
+            8 | 9 => Key::Formal { common: i == 9 },
+            10 | 11 => Key::FuzzyHigh { common: i == 11 },
+            12 => Key::FuzzyMid,
+            13 => Key::Partial,
+            14 => Key::Near,
+            15 => Key::YearClose,
+            16..=23 => Key::Handle((i - 16) as u8),
+            24..=31 => Key::Prefix((i - 24) as u8),
+            _ => Key::Different,
+        }
+    }
+
+    pub fn name(self) -> String {
+        let common = |c: bool| if c { "common" } else { "rare" };
+        match self {
+            Key::Exact(b) => format!("exact[{}]", bucket_text(b)),
+            Key::Formal { common: c } => format!("nickname_or_initials[{}]", common(c)),
+            Key::FuzzyHigh { common: c } => format!("fuzzy_high[{}]", common(c)),
+            Key::FuzzyMid => "fuzzy_mid".into(),
+            Key::Partial => "one_part_shared".into(),
+            Key::Near => "keying_error".into(),
+            Key::YearClose => "year_within_one".into(),
+            Key::Handle(b) => format!("same_handle[{}]", bucket_text(b)),
+            Key::Prefix(b) => format!("same_prefix[{}]", bucket_text(b)),
+            Key::Different => "different".into(),
+        }
+    }
+
+    /// The frequency class of a shared-value level.
+    pub fn bucket(self) -> Option<u8> {
+        match self {
+            Key::Exact(b) | Key::Handle(b) | Key::Prefix(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// Sharing a value is never evidence against a match.
+    pub fn is_shared_value(self) -> bool {
+        self.bucket().is_some()
+    }
+
+    /// Every level but `Different` says the two values agree to some degree.
+    pub fn is_agreement(self) -> bool {
+        !matches!(self, Key::Different | Key::Partial | Key::FuzzyMid)
+    }
+}
+
+/// Whether a signal is compared on its own or given another signal's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Context {
+    Plain = 0,
+    /// Email: the names are exactly equal. IP: a card or a device is shared.
+    Given = 1,
+}
+
+impl Context {
+    pub fn name(self, field: Field) -> &'static str {
+        match (field, self) {
+            (_, Context::Plain) => "-",
+            (Field::Email, Context::Given) => "given_name_exact",
+            (Field::Ip, Context::Given) => "given_card_or_device_shared",
+            (Field::Name, Context::Given) => "given_colocated",
+            (Field::Device, Context::Given) => "given_card_shared",
+            (_, Context::Given) => "given",
+        }
+    }
+}
+
+/// The levels a signal can take (missing is not a level: it weighs nothing).
+pub fn keys_of(field: Field) -> Vec<Key> {
+    let exact = (0..BUCKETS as u8).map(Key::Exact);
+    let mut v: Vec<Key> = match field {
+        Field::Review => vec![Key::Exact(0)],
+        _ => exact.collect(),
+    };
+    match field {
+        Field::IdDocument => v.push(Key::Near),
+        Field::Email => v.extend((0..BUCKETS as u8).map(Key::Handle)),
+        Field::Name => v.extend([
+            Key::Formal { common: false },
+            Key::Formal { common: true },
+            Key::FuzzyHigh { common: false },
+            Key::FuzzyHigh { common: true },
+            Key::FuzzyMid,
+            Key::Partial,
+        ]),
+        Field::DateOfBirth => v.extend([Key::Near, Key::YearClose]),
+        Field::Ip => v.extend((0..BUCKETS as u8).map(Key::Prefix)),
+        _ => {}
+    }
+    v.push(Key::Different);
+    v
+}
+
+/// The contexts a signal is modelled in.
+pub fn contexts_of(field: Field) -> &'static [Context] {
+    match field {
+        Field::Email | Field::Ip | Field::Name | Field::Device => &[Context::Plain, Context::Given],
+        _ => &[Context::Plain],
+    }
+}
+
+/// A name's commonness for the fuzzy levels: held by more accounts than the two being compared.
+fn common(freq: u32) -> bool {
+    freq > 2
+}
+
+/// The model's key of a level; `None` when the signal is missing on either account.
+pub fn key_of(level: Level) -> Option<Key> {
+    Some(match level {
+        Level::Missing => return None,
+        Level::Exact { freq } => Key::Exact(bucket(freq)),
+        Level::Formal { freq } => Key::Formal {
+            common: common(freq),
+        },
+        Level::FuzzyHigh { freq, .. } => Key::FuzzyHigh {
+            common: common(freq),
+        },
+        Level::FuzzyMid { .. } => Key::FuzzyMid,
+        Level::Partial => Key::Partial,
+        Level::Near => Key::Near,
+        Level::YearClose => Key::YearClose,
+        Level::Handle { freq } => Key::Handle(bucket(freq)),
+        Level::Prefix { freq } => Key::Prefix(bucket(freq)),
+        Level::Different => Key::Different,
+    })
+}
+
+/// A card, device or IP address held by at most this many accounts places two accounts together (a home,
+/// an office); one held by more is a crowd (carrier NAT, a VPN exit, a public terminal).
+pub const COLOCATED_MAX: u32 = 100;
+
+/// Whether two accounts share a card, a device or an IP address that is not a crowd's.
+pub fn colocated(c: &Comparison) -> bool {
+    [c.payment, c.device, c.ip]
+        .iter()
+        .any(|l| matches!(l, Level::Exact { freq } if *freq <= COLOCATED_MAX))
+}
+
+/// The context a signal of a compared pair is in.
+pub fn context_of(field: Field, c: &Comparison) -> Context {
+    match field {
+        Field::Name if colocated(c) => Context::Given,
+        Field::Device if matches!(c.payment, Level::Exact { freq } if freq <= COLOCATED_MAX) => {
+            Context::Given
+        }
+        Field::Email if matches!(c.name, Level::Exact { .. }) => Context::Given,
+        Field::Ip
+            if matches!(c.payment, Level::Exact { .. })
+                || matches!(c.device, Level::Exact { .. }) =>
+        {
+            Context::Given
+        }
+        _ => Context::Plain,
+    }
+}
+
+/// Index of a (signal, context, level) in the dense weight table.
+pub fn slot(field: Field, ctx: Context, key: Key) -> usize {
+    (field as usize * 2 + ctx as usize) * KEYS + key.index()
+}
+
+pub const SLOTS: usize = Field::ALL.len() * 2 * KEYS;
+
+/// The slot of each signal of a compared pair (`None`: missing).
+pub fn slots(c: &Comparison) -> [Option<u16>; Field::ALL.len()] {
+    let mut out = [None; Field::ALL.len()];
+    for (k, f) in Field::ALL.iter().enumerate() {
+        out[k] = key_of(c.get(*f)).map(|key| slot(*f, context_of(*f, c), key) as u16);
+    }
+    out
+}
+
+/// One row of the model: a level of a signal in a context.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Param {
+    pub signal: String,
+    pub context: String,
+    pub level: String,
+    pub m: f64,
+    pub u: f64,
+    /// The weight used: log2(m/u) after the guards (see README).
+    pub weight: f64,
+    /// How m and u were obtained.
+    pub m_from: String,
+    pub u_from: String,
+}
+
+/// What the EM run did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmInfo {
+    pub iterations: u32,
+    pub converged: bool,
+    /// Largest parameter change in the last iteration.
+    pub last_change: f64,
+    /// Distinct comparison patterns among the candidates (EM runs over these, with counts).
+    pub patterns: u64,
+    /// Expected number of matching pairs among the candidates.
+    pub expected_matches: f64,
+    pub log_likelihood: f64,
+}
+
+/// A fitted (or default) model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    /// `estimated` (EM on this export), `defaults` (documented values) or `loaded` (from `--model`).
+    pub method: String,
+    /// Why this method: the reason defaults were used, or how the estimate was made.
+    pub note: String,
+    pub accounts: u64,
+    pub candidate_pairs: u64,
+    /// Pairs the random sample for u compared.
+    pub sample_pairs: u64,
+    /// λ: for an estimated model, the probability that two random accounts are one person; for the defaults,
+    /// that a candidate pair is.
+    pub prior: f64,
+    /// log2(λ / (1 − λ)): where every pair's weight starts.
+    pub prior_bits: f64,
+    pub em: Option<EmInfo>,
+    pub params: Vec<Param>,
+    #[serde(skip)]
+    weights: Vec<f64>,
+}
+
+/// Parameters by slot while a model is built.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub m: Vec<f64>,
+    pub u: Vec<f64>,
+    pub m_from: Vec<&'static str>,
+    pub u_from: Vec<&'static str>,
+}
+
+impl Table {
+    pub fn new() -> Self {
+        Table {
+            m: vec![0.0; SLOTS],
+            u: vec![0.0; SLOTS],
+            m_from: vec![""; SLOTS],
+            u_from: vec![""; SLOTS],
+        }
+    }
+}
+
+impl Default for Table {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Every (signal, context, level) the model has, in display order.
+pub fn all_slots() -> impl Iterator<Item = (Field, Context, Key)> {
+    Field::ALL.into_iter().flat_map(|f| {
+        contexts_of(f)
+            .iter()
+            .flat_map(move |&c| keys_of(f).into_iter().map(move |k| (f, c, k)))
+    })
+}
+
+/// The documented default m/u of a level (also EM's starting point). Frequency classes divide the
+/// level's Bayes factor by k−1 for the class's smallest k (of the k(k−1)/2 pairs holding a value, about k−1
+/// involve any one account); a value shared by a crowd never counts against a match.
+pub fn default_mu(cfg: &Config, field: Field, ctx: Context, key: Key) -> MU {
+    let l = &cfg.scoring.levels;
+    let base = match (field, key) {
+        (Field::IdDocument, Key::Near) => l.id_document_near,
+        (Field::IdDocument, Key::Different) => l.id_document_different,
+        (Field::IdDocument, _) => l.id_document_exact,
+        (Field::Email, Key::Handle(_)) => l.email_handle,
+        (Field::Email, Key::Different) => l.email_different,
+        (Field::Email, _) => l.email_exact,
+        (Field::Phone, Key::Different) => l.phone_different,
+        (Field::Phone, _) => l.phone_exact,
+        (Field::Payment, Key::Different) => l.payment_different,
+        (Field::Payment, _) => l.payment_shared,
+        (Field::Device, Key::Different) => l.device_different,
+        (Field::Device, _) => l.device_shared,
+        (Field::Name, Key::Exact(_)) => l.name_exact,
+        (Field::Name, Key::Formal { .. }) => l.name_formal,
+        (Field::Name, Key::FuzzyHigh { .. }) => l.name_fuzzy_high,
+        (Field::Name, Key::FuzzyMid) => l.name_fuzzy_mid,
+        (Field::Name, Key::Partial) => l.name_partial,
+        (Field::Name, _) => l.name_different,
+        (Field::DateOfBirth, Key::Near) => l.dob_near,
+        (Field::DateOfBirth, Key::YearClose) => l.dob_year_close,
+        (Field::DateOfBirth, Key::Different) => l.dob_different,
+        (Field::DateOfBirth, _) => l.dob_exact,
+        (Field::Ip, Key::Different) => l.ip_different,
+        (Field::Ip, _) if ctx == Context::Given => l.ip_with_shared_instrument,
+        (Field::Ip, Key::Prefix(_)) => l.ip_prefix_shared,
+        (Field::Ip, _) => l.ip_shared,
+        (Field::Review, Key::Different) => MU {
+            m: 1.0 - l.reviewed.m,
+            u: 1.0 - l.reviewed.u,
+        },
+        (Field::Review, _) => l.reviewed,
+    };
+    let discount = match key {
+        Key::Exact(b) | Key::Handle(b) | Key::Prefix(b) => (bucket_lower(b) - 1) as f64,
+        Key::Formal { common: true } | Key::FuzzyHigh { common: true } => 2.0,
+        _ => 1.0,
+    };
+    MU {
+        m: base.m,
+        u: (base.u * discount).min(base.m.max(base.u)),
+    }
+}
+
+impl Model {
+    /// The documented defaults; `note` says why they are used.
+    pub fn defaults(cfg: &Config, note: &str) -> Model {
+        let mut t = Table::new();
+        for (f, c, k) in all_slots() {
+            let mu = default_mu(cfg, f, c, k);
+            let s = slot(f, c, k);
+            (t.m[s], t.u[s]) = (mu.m, mu.u);
+            (t.m_from[s], t.u_from[s]) = ("default", "default");
+        }
+        let p = cfg.scoring.prior;
+        Model::from_table(&t, p, "defaults", note, None)
+    }
+
+    /// A model from its parameters; weights get the guards (see `guarded_weights`).
+    pub fn from_table(
+        t: &Table,
+        prior: f64,
+        method: &str,
+        note: &str,
+        em: Option<EmInfo>,
+    ) -> Model {
+        let weights = guarded_weights(t);
+        let params = all_slots()
+            .map(|(f, c, k)| {
+                let s = slot(f, c, k);
+                Param {
+                    signal: f.as_str().to_string(),
+                    context: c.name(f).to_string(),
+                    level: k.name(),
+                    m: t.m[s],
+                    u: t.u[s],
+                    weight: weights[s],
+                    m_from: t.m_from[s].to_string(),
+                    u_from: t.u_from[s].to_string(),
+                }
+            })
+            .collect();
+        Model {
+            method: method.to_string(),
+            note: note.to_string(),
+            accounts: 0,
+            candidate_pairs: 0,
+            sample_pairs: 0,
+            prior,
+            prior_bits: (prior / (1.0 - prior)).log2(),
+            em,
+            params,
+            weights,
+        }
+    }
+
+    /// The weight of a slot.
+    pub fn weight(&self, slot: usize) -> f64 {
+        self.weights[slot]
+    }
+
+    /// The weight of one signal's level in its context.
+    pub fn level_weight(&self, field: Field, ctx: Context, level: Level) -> f64 {
+        match key_of(level) {
+            Some(k) => self.weights[slot(field, ctx, k)],
+            None => 0.0,
+        }
+    }
+
+    /// Reads a saved model; every level must be known and every weight finite.
+    pub fn read(path: &std::path::Path) -> Result<Model> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let bad = |message: String| Error::Config {
+            path: path.to_path_buf(),
+            message,
+        };
+        let mut model: Model = serde_json::from_str(&text)
+            .map_err(|e| bad(format!("not a sybilscan model.json: {e}")))?;
+        let mut weights = vec![0.0; SLOTS];
+        let mut seen = vec![false; SLOTS];
+        let names: Vec<(Field, Context, Key, String, &'static str)> = all_slots()
+            .map(|(f, c, k)| (f, c, k, k.name(), c.name(f)))
+            .collect();
+        for p in &model.params {
+            let Some((f, c, k, ..)) = names.iter().find(|(f, _, _, name, ctx)| {
+                f.as_str() == p.signal && *name == p.level && *ctx == p.context
+            }) else {
+                return Err(bad(format!(
+                    "unknown level {} / {} / {}",
+                    p.signal, p.context, p.level
+                )));
+            };
+            if !p.weight.is_finite() {
+                return Err(bad(format!(
+                    "weight of {} / {} is not a number",
+                    p.signal, p.level
+                )));
+            }
+            let s = slot(*f, *c, *k);
+            weights[s] = p.weight;
+            seen[s] = true;
+        }
+        if let Some((f, c, k, ..)) = names.iter().find(|(f, c, k, ..)| !seen[slot(*f, *c, *k)]) {
+            return Err(bad(format!(
+                "model has no weight for {} / {} / {}",
+                f.as_str(),
+                c.name(*f),
+                k.name()
+            )));
+        }
+        if !(model.prior > 0.0 && model.prior < 1.0) || !model.prior_bits.is_finite() {
+            return Err(bad("prior must be strictly between 0 and 1".into()));
+        }
+        model.weights = weights;
+        Ok(model)
+    }
+}
+
+/// Weights from m and u, with guards that hold for any export: a level never weighs less than its signal's
+/// `different` level when it says the values agree; sharing a value never counts against a match; and within
+/// a shared-value level, a more common value never weighs more than a rarer one (frequency classes are
+/// estimated separately and a sparse class can come out noisy).
+fn guarded_weights(t: &Table) -> Vec<f64> {
+    let mut w = vec![0.0; SLOTS];
+    for f in Field::ALL {
+        for &c in contexts_of(f) {
+            let keys = keys_of(f);
+            let raw = |k: Key| {
+                let s = slot(f, c, k);
+                (t.m[s].max(1e-300) / t.u[s].max(1e-300)).log2()
+            };
+            let diff = raw(Key::Different);
+            for &k in &keys {
+                let mut x = raw(k);
+                if k.is_agreement() && k != Key::Different {
+                    x = x.max(diff);
+                }
+                if k.is_shared_value() {
+                    x = x.max(0.0);
+                }
+                w[slot(f, c, k)] = x;
+            }
+            for family in [Key::Exact, Key::Handle, Key::Prefix] {
+                let mut cap = f64::INFINITY;
+                for b in 0..BUCKETS as u8 {
+                    let s = slot(f, c, family(b));
+                    if keys.contains(&family(b)) {
+                        w[s] = w[s].min(cap);
+                        cap = w[s];
+                    }
+                }
+            }
+        }
+    }
+    w
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_and_keys_round_trip() {
+        let cases = [
+            (2, 0),
+            (3, 1),
+            (4, 2),
+            (5, 2),
+            (6, 3),
+            (100, 5),
+            (101, 6),
+            (5000, 7),
+        ];
+        for (freq, b) in cases {
+            assert_eq!(bucket(freq), b, "{freq}");
+            assert!(bucket_lower(b) <= freq);
+        }
+        for i in 0..KEYS {
+            assert_eq!(Key::from_index(i).index(), i);
+        }
+        assert_eq!(Key::Exact(0).name(), "exact[k=2]");
+        assert_eq!(Key::Handle(7).name(), "same_handle[k>1000]");
+        assert_eq!(Key::Prefix(2).name(), "same_prefix[k=4-5]");
+    }
+
+    #[test]
+    fn guards_order_weights() {
+        let mut t = Table::new();
+        let f = Field::Device;
+        let set = |t: &mut Table, k: Key, m: f64, u: f64| {
+            let s = slot(f, Context::Plain, k);
+            (t.m[s], t.u[s]) = (m, u);
+        };
+        set(&mut t, Key::Different, 0.5, 0.99);
+        set(&mut t, Key::Exact(0), 0.4, 0.001);
+        set(&mut t, Key::Exact(1), 0.05, 0.00001); // noisy: would weigh more than k=2
+        set(&mut t, Key::Exact(2), 0.001, 0.1); // a crowd: would count against
+        let w = guarded_weights(&t);
+        let at = |k| w[slot(f, Context::Plain, k)];
+        assert!((at(Key::Exact(0)) - (0.4f64 / 0.001).log2()).abs() < 1e-12);
+        assert_eq!(at(Key::Exact(1)), at(Key::Exact(0)));
+        assert_eq!(at(Key::Exact(2)), 0.0);
+        assert!(at(Key::Different) < 0.0);
+    }
+
+    #[test]
+    fn defaults_cover_every_level() {
+        let m = Model::defaults(&Config::default(), "test");
+        assert_eq!(m.params.len(), all_slots().count());
+        assert!(m.params.iter().all(|p| p.weight.is_finite()));
+        assert!(m.level_weight(Field::Email, Context::Plain, Level::Exact { freq: 2 }) > 5.0);
+        assert_eq!(
+            m.level_weight(Field::Name, Context::Plain, Level::Missing),
+            0.0
+        );
+    }
+}
