@@ -18,14 +18,16 @@ pub enum Derived {
     PhoneticDob = 2,
     DobNamePrefix = 3,
     IdDocumentDeletion = 4,
+    DobNamePart = 5,
 }
 
 impl Derived {
-    const ALL: [Derived; 4] = [
+    const ALL: [Derived; 5] = [
         Derived::NameDob,
         Derived::PhoneticDob,
         Derived::DobNamePrefix,
         Derived::IdDocumentDeletion,
+        Derived::DobNamePart,
     ];
     fn as_str(self) -> &'static str {
         match self {
@@ -33,6 +35,7 @@ impl Derived {
             Derived::PhoneticDob => "phonetic_name+date_of_birth",
             Derived::DobNamePrefix => "date_of_birth+name_token_prefix",
             Derived::IdDocumentDeletion => "id_document_one_deletion",
+            Derived::DobNamePart => "date_of_birth+name_part",
         }
     }
 }
@@ -143,6 +146,18 @@ fn derived_keys(acc: &Accounts, i: usize, out: &mut Vec<(Derived, u64)>) {
             out.push((
                 Derived::IdDocumentDeletion,
                 tagged_hash(Derived::IdDocumentDeletion as u64, &b),
+            ));
+        }
+    }
+    // Birth date with each part of the name alone: a typo anywhere in the other parts (even in their first
+    // letters, which changes both the phonetic code and the prefixes) still meets its twin here.
+    if dob != 0 {
+        for tok in acc.name_formal.get(i).split(' ').filter(|t| t.len() >= 2) {
+            let mut b = tok.as_bytes().to_vec();
+            b.extend_from_slice(&dob.to_le_bytes());
+            out.push((
+                Derived::DobNamePart,
+                tagged_hash(Derived::DobNamePart as u64, &b),
             ));
         }
     }

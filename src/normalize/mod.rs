@@ -48,6 +48,9 @@ pub enum Problem {
     Ip,
     IpNotPublic,
     DeviceJunk,
+    /// A well-formed birth date that no calendar has (month 13, day 71): kept as a keying error of a real
+    /// date, so that it can still meet its twin one digit off.
+    DateOfBirthImpossible,
 }
 
 /// Per-kind counts of unusable values.
@@ -64,6 +67,8 @@ pub struct ProblemCounts {
     pub ip: u64,
     pub ip_not_public: u64,
     pub device_junk: u64,
+    /// Impossible birth dates kept for typo comparison (not counted in `date_of_birth`).
+    pub date_of_birth_impossible: u64,
 }
 
 impl ProblemCounts {
@@ -80,6 +85,7 @@ impl ProblemCounts {
             Problem::Ip => &mut self.ip,
             Problem::IpNotPublic => &mut self.ip_not_public,
             Problem::DeviceJunk => &mut self.device_junk,
+            Problem::DateOfBirthImpossible => &mut self.date_of_birth_impossible,
         };
         *c += 1;
     }
@@ -140,6 +146,19 @@ pub fn parse_date(s: &str) -> Option<(i64, i64, i64)> {
         return None;
     }
     Some((y, m, d))
+}
+
+/// The digits of a `YYYY-MM-DD` date that is well-formed but impossible (month 00 or 13, day 00 or 71…), as
+/// YYYYMMDD: typed dates with a wrong digit, still comparable with their twin.
+fn impossible_date(s: &str) -> Option<u32> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    let shaped = b.len() == 10 && matches!(b[4], b'-' | b'/') && b[7] == b[4];
+    if !(shaped && digits(0..4) && digits(5..7) && digits(8..10)) {
+        return None;
+    }
+    let v: String = s.chars().filter(char::is_ascii_digit).collect();
+    v.parse().ok().filter(|&x: &u32| x >= 10_000_000)
 }
 
 /// Parses an ISO-8601 date or date-time into seconds since the epoch (UTC; a given offset is applied). Unix
@@ -236,13 +255,17 @@ pub fn account(f: &[&str; 14]) -> Normalized {
     }
     let dob = f[col::DATE_OF_BIRTH].trim();
     if !dob.is_empty() {
-        match parse_date(dob) {
-            Some((y, m, d)) if dob.len() == 10 => {
-                n.dob = (y * 10_000 + m * 100 + d) as u32;
+        let ymd = match parse_date(dob) {
+            Some((y, m, d)) if dob.len() == 10 => Some((y * 10_000 + m * 100 + d) as u32),
+            _ => impossible_date(dob).inspect(|_| problem(Problem::DateOfBirthImpossible, &mut n)),
+        };
+        match ymd {
+            Some(v) => {
+                n.dob = v;
                 n.signals[Signal::DateOfBirth as usize]
-                    .push(bytes_hash(Signal::DateOfBirth, &n.dob.to_le_bytes()));
+                    .push(bytes_hash(Signal::DateOfBirth, &v.to_le_bytes()));
             }
-            _ => problem(Problem::DateOfBirth, &mut n),
+            None => problem(Problem::DateOfBirth, &mut n),
         }
     }
 
@@ -418,7 +441,7 @@ mod tests {
             (col::EMAIL, "nope"),
             (col::PHONE, "12"),
             (col::COUNTRY, "US"),
-            (col::DATE_OF_BIRTH, "1990-02-30"),
+            (col::DATE_OF_BIRTH, "1990-02-3x"),
             (col::PAYMENT_METHODS, "card:fp1|iban:XX00"),
             (col::DEVICE_IDS, "unknown;dev-abc1"),
             (col::IP_ADDRESSES, "10.0.0.1, 81.2.69.160|bogus"),
