@@ -73,6 +73,10 @@ pub struct BlockStats {
     pub pairs_avoided: u64,
     pub candidate_pairs_before_dedup: u64,
     pub candidate_pairs: u64,
+    /// Pairs in blocks of common names, checked one by one after estimation (see `NAME_EXPAND_MAX`).
+    pub common_name_pairs: u64,
+    /// Pairs each kind of key generated (before pairs found by several keys are merged).
+    pub pairs_by_key: std::collections::BTreeMap<&'static str, u64>,
     pub largest_oversized: Vec<Oversized>,
 }
 
@@ -81,6 +85,10 @@ pub struct Candidates {
     pub pairs: Vec<u64>,
     pub stats: BlockStats,
     pub value_pairs: ValuePairs,
+    pub deferred: Deferred,
+    /// Per account, a bit per signal (`1 << Signal as u16`) in which it holds a value too common to block
+    /// on: the only values two accounts can share without being a candidate pair.
+    pub crowd: Vec<u16>,
 }
 
 pub fn pack(a: u32, b: u32) -> u64 {
@@ -99,6 +107,31 @@ const KEYED: [Signal; Signal::COUNT] = Signal::ALL;
 /// accounts and means little alone; it is blocked together with the name instead (see `derived_keys`), and
 /// the property test `blocking_finds_every_link_brute_force_finds` checks that no link is lost.
 const COUNT_ONLY: [Signal; 1] = [Signal::DateOfBirth];
+
+/// A name held by more accounts than this is common: its block is not expanded into candidates before the
+/// model is estimated, but pair by pair afterwards, and only where the pair's best possible weight reaches
+/// the near-miss line (`score::Scorer::common_name_bound`). Nearly all name pairs are in such blocks (9.4M of
+/// 9.5M at 1M generated accounts) and nearly all of them are strangers; no link is lost by deferring, because
+/// the bound is exact for what such a pair can share.
+pub const NAME_EXPAND_MAX: u32 = 30;
+
+/// Blocks of common names, to expand after estimation.
+#[derive(Debug, Clone, Default)]
+pub struct Deferred {
+    /// Account indices of all deferred blocks, block after block.
+    pub accounts: Vec<u32>,
+    /// Each block's range in `accounts`.
+    pub blocks: Vec<std::ops::Range<usize>>,
+}
+
+impl Deferred {
+    pub fn pairs(&self) -> u64 {
+        self.blocks
+            .iter()
+            .map(|r| (r.len() as u64) * (r.len() as u64).saturating_sub(1) / 2)
+            .sum()
+    }
+}
 
 /// Whether a signal's values generate candidate pairs (up to the block-size cap).
 pub fn is_blocked(s: Signal) -> bool {
@@ -180,6 +213,20 @@ fn derived_keys(acc: &Accounts, i: usize, out: &mut Vec<(Derived, u64)>) {
     }
 }
 
+/// Per account, the signals in which it holds a value held by more than `cap` accounts.
+fn crowd_signals(acc: &Accounts, cap: usize) -> Vec<u16> {
+    (0..acc.len())
+        .into_par_iter()
+        .map(|i| {
+            KEYED
+                .iter()
+                .filter(|s| is_blocked(**s))
+                .filter(|s| acc.signal(**s).freqs(i).iter().any(|&f| f as usize > cap))
+                .fold(0u16, |m, s| m | 1 << *s as u16)
+        })
+        .collect()
+}
+
 /// Builds the candidate pairs and fills in value frequencies on `acc`.
 pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
     let n = acc.len();
@@ -233,6 +280,7 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
         .map(|s| vec![0; acc.signal(*s).values.len()])
         .collect();
     let mut value_pairs = ValuePairs::default();
+    let mut deferred = Deferred::default();
     for (k, s) in KEYED.iter().enumerate() {
         let m = acc.signal(*s);
         value_pairs.accounts_with[k] = (0..n).filter(|&i| !m.is_empty_at(i)).count() as u64;
@@ -260,19 +308,19 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
             }
         }
         if len >= 2 {
+            let slot = entries[start].slot;
+            let signal = if slot < NO_SLOT {
+                KEYED[base.partition_point(|&b| b <= slot) - 1].as_str()
+            } else {
+                Derived::ALL
+                    .iter()
+                    .find(|d| NO_SLOT + **d as u32 == slot)
+                    .map(|d| d.as_str())
+                    .unwrap_or("derived")
+            };
             if len > cfg.max_block_size {
                 stats.oversized_keys += 1;
                 stats.pairs_avoided += (len as u64) * (len as u64 - 1) / 2;
-                let slot = entries[start].slot;
-                let signal = if slot < NO_SLOT {
-                    KEYED[base.partition_point(|&b| b <= slot) - 1].as_str()
-                } else {
-                    Derived::ALL
-                        .iter()
-                        .find(|d| NO_SLOT + **d as u32 == slot)
-                        .map(|d| d.as_str())
-                        .unwrap_or("derived")
-                };
                 oversized.push(Oversized {
                     key: format!("{key:016x}"),
                     signal,
@@ -285,11 +333,21 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
                     sample_account_ids: vec![],
                 });
             } else {
-                let slot = entries[start].slot;
                 let count_only = slot < NO_SLOT
                     && COUNT_ONLY.contains(&KEYED[base.partition_point(|&b| b <= slot) - 1]);
-                if !count_only {
+                let common_name = slot < NO_SLOT
+                    && KEYED[base.partition_point(|&b| b <= slot) - 1] == Signal::Name
+                    && len as u32 > NAME_EXPAND_MAX;
+                if common_name {
+                    let from = deferred.accounts.len();
+                    deferred
+                        .accounts
+                        .extend(entries[start..end].iter().map(|e| e.account));
+                    deferred.blocks.push(from..deferred.accounts.len());
+                } else if !count_only {
                     stats.blocks += 1;
+                    *stats.pairs_by_key.entry(signal).or_insert(0) +=
+                        (len as u64) * (len as u64 - 1) / 2;
                     runs.push((start, end));
                 }
             }
@@ -299,6 +357,8 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
     for (k, s) in KEYED.iter().enumerate() {
         acc.signal_mut(*s).freq = std::mem::take(&mut freq[k]);
     }
+    stats.common_name_pairs = deferred.pairs();
+    let crowd = crowd_signals(acc, cfg.max_block_size);
     oversized.sort_by(|a, b| b.accounts.cmp(&a.accounts).then(a.key.cmp(&b.key)));
     oversized.truncate(20);
     stats.largest_oversized = oversized;
@@ -329,6 +389,8 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
         pairs,
         stats,
         value_pairs,
+        deferred,
+        crowd,
     }
 }
 

@@ -319,7 +319,10 @@ impl Em<'_> {
         let cap = self.inp.cfg.blocking.max_block_size;
         match (enumeration(field, Context::Plain, key), key.bucket()) {
             (Enumeration::Values(s), Some(b)) => {
-                let complete = is_blocked(s) && (BUCKET_UPPER[b as usize] as usize) <= cap;
+                let upper = BUCKET_UPPER[b as usize];
+                let complete = is_blocked(s)
+                    && (upper as usize) <= cap
+                    && (s != Signal::Name || upper <= crate::block::NAME_EXPAND_MAX);
                 if complete {
                     0.0
                 } else {
@@ -329,6 +332,12 @@ impl Em<'_> {
             }
             _ => 0.0,
         }
+    }
+
+    /// No two accounts share a value of this frequency class.
+    fn empty_class(&self, s: Signal, key: Key) -> bool {
+        key.bucket()
+            .is_some_and(|b| self.inp.value_pairs.pairs[s as usize][b as usize] == 0.0)
     }
 
     fn present_pairs(&self, f: Field) -> f64 {
@@ -346,11 +355,22 @@ impl Em<'_> {
         let mut e_nm = vec![0.0; SLOTS];
         let mut den = [[0.0f64; 2]; 9];
         let mut den_nm = [[0.0f64; 2]; 9];
+        // Different people who are co-located but not namesakes, among pairs with an email each.
+        let mut nm_email_colocated = 0.0;
         let mut matches_present = [0.0f64; 9];
         let mut matches = 0.0;
         for (k, p) in pats.slots.iter().enumerate() {
             let (c, q) = (self.counts[k], post[k]);
             matches += c * q;
+            let namesakes = p[Field::Name as usize].is_some_and(|s| {
+                matches!(
+                    Self::field_of(s as usize).2,
+                    Key::Exact(_) | Key::Formal { .. } | Key::FuzzyHigh { .. }
+                )
+            });
+            if p[Field::Email as usize].is_some() && !namesakes && pattern_colocated(p) {
+                nm_email_colocated += c * (1.0 - q);
+            }
             for (fi, s) in p.iter().enumerate() {
                 let Some(s) = s else { continue };
                 let s = *s as usize;
@@ -370,7 +390,8 @@ impl Em<'_> {
         let n_all = self.total_pairs;
         // Different people among the pairs where the context holds. Co-located pairs and pairs sharing a
         // card or device are all candidates (their values are below the block cap); same-name pairs are not
-        // (common names are too common to block on), so those are counted from the name frequencies.
+        // (common names are too common to block on), so those are counted from the name frequencies (the
+        // email's context: namesakes, plus co-located pairs that are not namesakes).
         let given = |f: Field| -> f64 {
             match f {
                 Field::Email => {
@@ -383,7 +404,17 @@ impl Em<'_> {
                                 + self.remainder(Field::Name, k)
                         })
                         .sum();
-                    same_name * share
+                    // Namesakes that are not exactly equal (nicknames, a typo) are never all candidates:
+                    // their share among different people comes from the sample (the current u).
+                    let similar: f64 = keys_of(Field::Name)
+                        .into_iter()
+                        .filter(|k| matches!(k, Key::Formal { .. } | Key::FuzzyHigh { .. }))
+                        .map(|k| t.u[slot(Field::Name, Context::Plain, k)])
+                        .sum();
+                    let name_idx = Field::Name as usize;
+                    let similar_pairs =
+                        similar * (self.present_pairs(Field::Name) - matches_present[name_idx]);
+                    (same_name + similar_pairs) * share + nm_email_colocated
                 }
                 _ => den_nm[f as usize][Context::Given as usize],
             }
@@ -394,12 +425,17 @@ impl Em<'_> {
             let nm_given = given(f).min(nm_present * 0.5);
             for &ctx in contexts_of(f) {
                 let keys = keys_of(f);
-                // m: EM with one pseudo-match spread as the defaults say.
-                let d = den[fi][ctx as usize];
+                // m: EM with one pseudo-match spread as the defaults say. m is one distribution for all
+                // contexts: a person's two accounts agree on a name or a network alike whether or not they
+                // share a card; what depends on the context is u, the behaviour of different people (a
+                // family shares a surname and a network). Tying m keeps EM from relabelling a context's
+                // pairs (calling every family a person and every person's second card a stranger).
+                let d: f64 = den[fi].iter().sum();
                 for &k in &keys {
                     let s = slot(f, ctx, k);
-                    next.m[s] = (num[s] + self.m0[s]) / (d + 1.0);
-                    next.m_from[s] = "em over the candidates";
+                    let pooled: f64 = contexts_of(f).iter().map(|&c| num[slot(f, c, k)]).sum();
+                    next.m[s] = (pooled + self.m0[s]) / (d + 1.0);
+                    next.m_from[s] = "em over the candidates (one distribution for all contexts)";
                 }
                 // u: counted levels first, then the sample shares the rest.
                 let nm = match ctx {
@@ -427,6 +463,7 @@ impl Em<'_> {
                     };
                     next.u[s] = ((e_nm[s] + rem).max(0.5) / nm).min(most);
                     next.u_from[s] = match how {
+                        Enumeration::Values(sig) if self.empty_class(sig, k) => model::EXTRAPOLATED,
                         Enumeration::Values(_) => "value frequencies less em matches",
                         _ => "candidates less em matches",
                     };
@@ -478,6 +515,16 @@ impl Em<'_> {
             })
             .sum()
     }
+}
+
+/// Whether a pattern's pair shares a card, device or IP address held by at most `COLOCATED_MAX` accounts
+/// (`model::colocated`, read back from the slots).
+fn pattern_colocated(p: &Slots) -> bool {
+    let limit = model::bucket(model::COLOCATED_MAX);
+    [Field::Payment, Field::Device, Field::Ip].iter().any(|f| {
+        p[*f as usize]
+            .is_some_and(|s| matches!(Em::field_of(s as usize).2, Key::Exact(b) if b <= limit))
+    })
 }
 
 /// Largest relative change between two tables (over the slots in use) and priors.

@@ -154,7 +154,7 @@ impl Context {
     pub fn name(self, field: Field) -> &'static str {
         match (field, self) {
             (_, Context::Plain) => "-",
-            (Field::Email, Context::Given) => "given_name_exact",
+            (Field::Email, Context::Given) => "given_names_agree_or_colocated",
             (Field::Ip, Context::Given) => "given_card_or_device_shared",
             (Field::Name, Context::Given) => "given_colocated",
             (Field::Device, Context::Given) => "given_card_shared",
@@ -234,6 +234,14 @@ pub fn colocated(c: &Comparison) -> bool {
         .any(|l| matches!(l, Level::Exact { freq } if *freq <= COLOCATED_MAX))
 }
 
+/// Names equal, equal after nicknames and initials, or one typo apart: the names a handle is built from.
+pub fn names_agree(l: Level) -> bool {
+    matches!(
+        l,
+        Level::Exact { .. } | Level::Formal { .. } | Level::FuzzyHigh { .. }
+    )
+}
+
 /// The context a signal of a compared pair is in.
 pub fn context_of(field: Field, c: &Comparison) -> Context {
     match field {
@@ -241,7 +249,7 @@ pub fn context_of(field: Field, c: &Comparison) -> Context {
         Field::Device if matches!(c.payment, Level::Exact { freq } if freq <= COLOCATED_MAX) => {
             Context::Given
         }
-        Field::Email if matches!(c.name, Level::Exact { .. }) => Context::Given,
+        Field::Email if names_agree(c.name) || colocated(c) => Context::Given,
         Field::Ip
             if matches!(c.payment, Level::Exact { .. })
                 || matches!(c.device, Level::Exact { .. }) =>
@@ -517,10 +525,14 @@ impl Model {
     }
 }
 
+/// How the estimate marks a frequency class that no pair of the export falls in.
+pub const EXTRAPOLATED: &str =
+    "no pairs in this frequency class: extrapolated from the rarer class";
+
 /// Weights from m and u, with guards that hold for any export: a level never weighs less than its signal's
 /// `different` level when it says the values agree; sharing a value never counts against a match; and within
 /// a shared-value level, a more common value never weighs more than a rarer one (frequency classes are
-/// estimated separately and a sparse class can come out noisy).
+/// estimated separately and a sparse class can come out noisy); a class without any pair is extrapolated.
 fn guarded_weights(t: &Table) -> Vec<f64> {
     let mut w = vec![0.0; SLOTS];
     for f in Field::ALL {
@@ -533,7 +545,10 @@ fn guarded_weights(t: &Table) -> Vec<f64> {
             let diff = raw(Key::Different);
             for &k in &keys {
                 let mut x = raw(k);
-                if k.is_agreement() && k != Key::Different {
+                // In a context the levels describe what people who share a card or a name do (families
+                // share networks, namesakes build handles from their names): there, agreeing can be less
+                // telling than differing, and the estimate says so.
+                if c == Context::Plain && k.is_agreement() && k != Key::Different {
                     x = x.max(diff);
                 }
                 if k.is_shared_value() {
@@ -545,10 +560,18 @@ fn guarded_weights(t: &Table) -> Vec<f64> {
                 let mut cap = f64::INFINITY;
                 for b in 0..BUCKETS as u8 {
                     let s = slot(f, c, family(b));
-                    if keys.contains(&family(b)) {
-                        w[s] = w[s].min(cap);
-                        cap = w[s];
+                    if !keys.contains(&family(b)) {
+                        continue;
                     }
+                    if t.u_from[s] == EXTRAPOLATED && b > 0 {
+                        // No pair holds a value of this class: the rarer class's Bayes factor, divided by
+                        // the ratio of the classes' frequencies (strangers meet on a value about k−1 times as
+                        // often as on one held by 2 accounts).
+                        let ratio = (bucket_lower(b) - 1) as f64 / (bucket_lower(b - 1) - 1) as f64;
+                        w[s] = (cap - ratio.log2()).max(0.0);
+                    }
+                    w[s] = w[s].min(cap);
+                    cap = w[s];
                 }
             }
         }

@@ -60,6 +60,8 @@ pub struct ScoreStats {
     pub links: u64,
     pub near_misses: u64,
     pub evasion_profile_links: u64,
+    /// Pairs of common-name blocks: how many there were, how many could reach the near-miss line.
+    pub common_names: score::CommonNameStats,
 }
 
 /// Everything a run counted; written as `summary.json`.
@@ -388,7 +390,7 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
     let t = Instant::now();
     let scorer = Scorer::new(&acc, cfg, review_set, &model);
     let bar = progress(cands.pairs.len() as u64, "score");
-    let scored = score::score_all(
+    let mut scored = score::score_all(
         &scorer,
         &cands.pairs,
         &patterns.slots,
@@ -397,7 +399,12 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
     );
     bar.finish_and_clear();
     drop(patterns);
-    let sstats = score_stats(&scorer, &scored, cands.pairs.len() as u64);
+    let (common, common_stats) =
+        score::score_common_names(&scorer, &cands.deferred, &cands.pairs, &cands.crowd);
+    scored.extend(common);
+    let mut sstats = score_stats(&scorer, &scored, cands.pairs.len() as u64);
+    sstats.pairs_scored += common_stats.scored;
+    sstats.common_names = common_stats;
     cands.pairs = Vec::new();
     timings.insert("score", t.elapsed().as_secs_f64());
     info!(links = sstats.links, near_misses = sstats.near_misses, secs = ?t.elapsed(), "scored");

@@ -317,7 +317,7 @@ impl<'a> Comparer<'a> {
         }
     }
 
-    fn dob(&self, a: usize, b: usize) -> Level {
+    pub(crate) fn dob(&self, a: usize, b: usize) -> Level {
         let (x, y) = (self.acc.dob[a], self.acc.dob[b]);
         if x == 0 || y == 0 {
             Level::Missing
@@ -501,6 +501,180 @@ impl<'a> Scorer<'a> {
             weight,
         }
     }
+}
+
+/// The best weight a pair can reach when its only blocking key is a common name (see
+/// `block::NAME_EXPAND_MAX`): not a candidate, so it shares no value that blocking keys on — only values too
+/// common to block on (`crowd`), which the bound credits with their best weight. The name is exact, the birth
+/// date is compared, every other signal counts at its best level among those left. An upper bound of the
+/// pair's weight under either profile.
+pub struct CommonNameBound {
+    /// Per profile (duplicate, concealment), signal and context: the signal's best level when the pair
+    /// shares none of its values.
+    plain: [[[f64; 2]; 9]; 2],
+    /// The same when both accounts hold crowd values of the signal: how much more it can add.
+    crowd_extra: [[[f64; 2]; 9]; 2],
+    /// Per signal: the crowd bits (`1 << Signal`) that count for it.
+    crowd_bits: [u16; 9],
+    /// Whether a crowd value can co-locate two accounts (it is held by at most `COLOCATED_MAX`).
+    crowd_colocates: bool,
+}
+
+const PROFILES: [Profile; 2] = [Profile::Duplicate, Profile::Concealment];
+const CONTEXTS: [Context; 2] = [Context::Plain, Context::Given];
+
+impl CommonNameBound {
+    pub fn new(scorer: &Scorer) -> Self {
+        let m = scorer.model;
+        let cap = scorer.config().blocking.max_block_size;
+        let crowd_levels = |f: Field| -> Vec<(Signal, Level)> {
+            let classes = (0..model::BUCKETS as u8)
+                .map(model::bucket_lower)
+                .filter(|&lo| model::BUCKET_UPPER[model::bucket(lo) as usize] as usize > cap);
+            let mk = |s: Signal, l: fn(u32) -> Level| classes.clone().map(move |k| (s, l(k)));
+            let exact = |k| Level::Exact { freq: k };
+            match f {
+                Field::IdDocument => mk(Signal::IdDocument, exact).collect(),
+                Field::Email => mk(Signal::Email, exact)
+                    .chain(mk(Signal::EmailHandle, |k| Level::Handle { freq: k }))
+                    .collect(),
+                Field::Phone => mk(Signal::Phone, exact).collect(),
+                Field::Payment => mk(Signal::Payment, exact).collect(),
+                Field::Device => mk(Signal::Device, exact).collect(),
+                Field::Ip => mk(Signal::Ip, exact)
+                    .chain(mk(Signal::IpPrefix, |k| Level::Prefix { freq: k }))
+                    .collect(),
+                _ => vec![],
+            }
+        };
+        let mut out = CommonNameBound {
+            plain: [[[0.0; 2]; 9]; 2],
+            crowd_extra: [[[0.0; 2]; 9]; 2],
+            crowd_bits: [0; 9],
+            crowd_colocates: (cap as u32) < model::COLOCATED_MAX,
+        };
+        for (pi, p) in PROFILES.into_iter().enumerate() {
+            for (fi, f) in Field::ALL.iter().enumerate() {
+                if matches!(f, Field::Name | Field::DateOfBirth) {
+                    continue;
+                }
+                for (ci, c) in CONTEXTS.into_iter().enumerate() {
+                    let w = |l: Level| profiled(m.level_weight(*f, c, l), p);
+                    let plain = w(Level::Different).max(0.0);
+                    out.plain[pi][fi][ci] = plain;
+                    for (sig, level) in crowd_levels(*f) {
+                        out.crowd_bits[fi] |= 1 << sig as u16;
+                        let extra = (w(level) - plain).max(0.0);
+                        out.crowd_extra[pi][fi][ci] = out.crowd_extra[pi][fi][ci].max(extra);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The bound for accounts `a` and `b` of a common-name block of `name_freq` accounts.
+    pub fn bound(&self, scorer: &Scorer, a: usize, b: usize, name_freq: u32, crowd: &[u16]) -> f64 {
+        let p = if scorer.evasion_direction(a, b).is_some() {
+            Profile::Concealment
+        } else {
+            Profile::Duplicate
+        };
+        let pi = p as usize;
+        let m = scorer.model;
+        let shared = crowd[a] & crowd[b];
+        let has = |s: Signal| shared & (1 << s as u16) != 0;
+        // The contexts the pair can be in (see `model::context_of`): the names are equal; anything else
+        // that conditions a signal must be a shared crowd value.
+        let given = |yes: bool| if yes { 1 } else { 0 };
+        let card_or_device = has(Signal::Payment) || has(Signal::Device);
+        let colocated = self.crowd_colocates && (card_or_device || has(Signal::Ip));
+        let ctx_of = |f: Field| match f {
+            Field::Email => 1,
+            Field::Ip => given(card_or_device),
+            Field::Device => given(self.crowd_colocates && has(Signal::Payment)),
+            _ => 0,
+        };
+        let name_ctx = if colocated {
+            Context::Given
+        } else {
+            Context::Plain
+        };
+        let mut w = m.prior_bits;
+        w += profiled(
+            m.level_weight(Field::Name, name_ctx, Level::Exact { freq: name_freq }),
+            p,
+        );
+        w += profiled(
+            m.level_weight(Field::DateOfBirth, Context::Plain, scorer.dob(a, b)),
+            p,
+        );
+        for (fi, f) in Field::ALL.iter().enumerate() {
+            let ci = ctx_of(*f);
+            w += self.plain[pi][fi][ci];
+            if shared & self.crowd_bits[fi] != 0 {
+                w += self.crowd_extra[pi][fi][ci];
+            }
+        }
+        w
+    }
+}
+
+/// What expanding the common-name blocks did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct CommonNameStats {
+    /// Pairs in common-name blocks.
+    pub pairs: u64,
+    /// Of those, pairs whose bound reached the near-miss line and that were not candidates already: scored.
+    pub scored: u64,
+}
+
+/// Scores the pairs of common-name blocks that are not candidates (`candidates` is sorted) and whose bound
+/// reaches the near-miss line; keeps those at or above it. Deterministic for any thread count.
+pub fn score_common_names(
+    scorer: &Scorer,
+    deferred: &crate::block::Deferred,
+    candidates: &[u64],
+    crowd: &[u16],
+) -> (Vec<Scored>, CommonNameStats) {
+    let cfg = scorer.config();
+    let floor = cfg.link_weight() - cfg.scoring.near_miss_bits;
+    let bound = CommonNameBound::new(scorer);
+    let parts: Vec<(Vec<Scored>, u64)> = deferred
+        .blocks
+        .par_iter()
+        .map(|r| {
+            let block = &deferred.accounts[r.clone()];
+            let freq = block.len() as u32;
+            let (mut kept, mut scored) = (Vec::new(), 0u64);
+            for (x, &i) in block.iter().enumerate() {
+                for &j in &block[x + 1..] {
+                    let (a, b) = (i.min(j), i.max(j));
+                    if bound.bound(scorer, a as usize, b as usize, freq, crowd) < floor
+                        || candidates.binary_search(&crate::block::pack(a, b)).is_ok()
+                    {
+                        continue;
+                    }
+                    scored += 1;
+                    let w = scorer.weight(a as usize, b as usize);
+                    if w >= floor {
+                        kept.push(Scored { a, b, weight: w });
+                    }
+                }
+            }
+            (kept, scored)
+        })
+        .collect();
+    let mut stats = CommonNameStats {
+        pairs: deferred.pairs(),
+        scored: 0,
+    };
+    let mut out = Vec::new();
+    for (kept, scored) in parts {
+        out.extend(kept);
+        stats.scored += scored;
+    }
+    (out, stats)
 }
 
 /// Two YYYYMMDD dates one digit apart, with two adjacent digits transposed, or with day and month swapped.
