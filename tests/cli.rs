@@ -245,11 +245,14 @@ fn output_is_identical_for_any_thread_count() {
         ]);
         outs.push(o);
     }
+    // The model is estimated (not the defaults), and identical for any thread count too.
+    assert_eq!(summary(&outs[0])["model"]["method"], "estimated");
     for f in [
         "clusters.csv",
         "pairs.csv",
         "review_queue.csv",
         "quarantine.csv",
+        "model.json",
     ] {
         let first = std::fs::read(outs[0].join(f)).unwrap();
         assert!(first.len() > 100 || f == "quarantine.csv");
@@ -485,6 +488,92 @@ fn parquet_input_gives_the_same_clusters_as_csv() {
     ]);
     assert_eq!(clusters(&a).0, clusters(&b).0);
     assert!(!clusters(&a).0.is_empty());
+}
+
+/// `train` writes the model `run` estimates; `run --model` applies it without estimating and writes the
+/// same files, byte for byte; a model file that is not one is a config error.
+#[test]
+fn a_saved_model_reproduces_the_run_that_trained_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(&[
+        "generate",
+        "--accounts",
+        "3000",
+        "--seed",
+        "5",
+        "--out",
+        data.to_str().unwrap(),
+    ]);
+    let accounts = data.join("accounts.csv");
+    let reviews = data.join("reviews.csv");
+    let (first, second) = (dir.path().join("first"), dir.path().join("second"));
+    let run_with = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "--accounts",
+            accounts.to_str().unwrap(),
+            "--reviews",
+            reviews.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        ok(&args);
+    };
+    run_with(&first, &[]);
+    let trained = dir.path().join("trained.json");
+    ok(&[
+        "train",
+        "--accounts",
+        accounts.to_str().unwrap(),
+        "--reviews",
+        reviews.to_str().unwrap(),
+        "--model-out",
+        trained.to_str().unwrap(),
+    ]);
+    let model = std::fs::read(first.join("model.json")).unwrap();
+    assert_eq!(
+        model,
+        std::fs::read(&trained).unwrap(),
+        "train writes run's model"
+    );
+    run_with(&second, &["--model", trained.to_str().unwrap()]);
+    for f in [
+        "clusters.csv",
+        "pairs.csv",
+        "review_queue.csv",
+        "model.json",
+    ] {
+        assert!(
+            std::fs::read(first.join(f)).unwrap() == std::fs::read(second.join(f)).unwrap(),
+            "{f} differs with the saved model"
+        );
+    }
+    assert_eq!(summary(&first)["model"]["method"], "estimated");
+    assert!(
+        summary(&second)["timings_seconds"]["estimate"]
+            .as_f64()
+            .unwrap()
+            < 1.0
+    );
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"prior\": 2}").unwrap();
+    let out = run(&[
+        "run",
+        "--accounts",
+        accounts.to_str().unwrap(),
+        "--out",
+        dir.path().join("third").to_str().unwrap(),
+        "--model",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

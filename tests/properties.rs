@@ -152,3 +152,91 @@ proptest! {
         let _ = sybilscan::normalize::account(&f);
     }
 }
+
+/// Accounts crowded onto two common names (each held by more than `block::NAME_EXPAND_MAX` accounts), with a
+/// crowd device and a crowd IP (held by more than the block cap), birth dates one typo apart, and banned
+/// accounts: the pairs that only a common name brings together.
+fn crowded_account() -> impl Strategy<Value = [String; 11]> {
+    let name = prop::sample::select(vec!["Wei Zhang", "Maria Garcia"]);
+    (name, 0..8u8, 0..6u8, 0..10u8, 0..10u8, 0..4u8, 0..4u8).prop_map(
+        |(n, e, d, dev, ip, st, card)| {
+            let dobs = [
+                "",
+                "1980-01-12",
+                "1980-01-21",
+                "1981-01-12",
+                "1990-05-05",
+                "1980-01-13",
+            ];
+            [
+                n.to_string(),
+                if e < 6 {
+                    format!("u{e}@mail.com")
+                } else {
+                    String::new()
+                },
+                String::new(),
+                dobs[d as usize].to_string(),
+                if card == 0 {
+                    "card:fp_family".into()
+                } else {
+                    String::new()
+                },
+                if dev < 9 {
+                    "dev-crowd-000".into()
+                } else {
+                    format!("dev-{dev}-own")
+                },
+                if ip < 9 {
+                    "81.2.69.160".into()
+                } else {
+                    "81.2.70.1".into()
+                },
+                ["active", "banned", "active", "suspended"][st as usize].to_string(),
+                "freelancer".into(),
+                "US".into(),
+                String::new(),
+            ]
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+
+    /// Deferring common-name blocks and expanding them under the bound loses no link or near miss that
+    /// comparing all same-name pairs finds — with a model in which a common name is close to the line.
+    #[test]
+    fn common_name_blocks_lose_no_link(rows in prop::collection::vec(crowded_account(), 70..90)) {
+        let f = write_accounts(&rows);
+        let mut cfg = Config::default();
+        cfg.blocking.max_block_size = 60;
+        // A common name (31-100 accounts) weighs +4 bits here: with the prior alone just above the
+        // near-miss line, so a birth date or a shared crowd value decides each pair.
+        cfg.scoring.levels.name_exact = sybilscan::config::MU { m: 0.9, u: 0.9 / (16.0 * 30.0) };
+        let (mut acc, ..) = load_accounts(f.path(), &cfg).unwrap();
+        let cands = block::block(&mut acc, &cfg.blocking);
+        prop_assert!(!cands.deferred.blocks.is_empty(), "the test needs common-name blocks");
+        let model = Model::defaults(&cfg, "test");
+        let scorer = Scorer::new(&acc, &cfg, None, &model);
+        // Everything expansion promises to keep: links and near misses.
+        let t = cfg.link_weight() - cfg.scoring.near_miss_bits;
+        let (common, _) = sybilscan::score::score_common_names(&scorer, &cands.deferred, &cands.pairs, &cands.crowd);
+        // Deferral only concerns accounts with the same name: the reference is every such pair.
+        let same_name = |a: usize, b: usize| acc.name_sorted.get(a) == acc.name_sorted.get(b);
+        let mut found: BTreeSet<(u32, u32)> = cands.pairs.iter().map(|&p| unpack(p))
+            .filter(|&(a, b)| same_name(a as usize, b as usize))
+            .filter(|&(a, b)| scorer.weight(a as usize, b as usize) >= t).collect();
+        found.extend(common.iter().filter(|s| s.weight >= t).map(|s| (s.a, s.b)));
+        let mut brute = BTreeSet::new();
+        for a in 0..acc.len() {
+            for b in a + 1..acc.len() {
+                if same_name(a, b) && scorer.weight(a, b) >= t {
+                    brute.insert((a as u32, b as u32));
+                }
+            }
+        }
+        prop_assert!(brute.len() > found.len() / 4 && !brute.is_empty());
+        prop_assert_eq!(found, brute);
+    }
+}
