@@ -252,8 +252,10 @@ pub struct Accounts {
     pub name: StrColumn,
     /// Sorted name tokens.
     pub name_sorted: StrColumn,
-    /// Sorted name tokens, nicknames folded, initials dropped.
+    /// Sorted name tokens, initials dropped.
     pub name_formal: StrColumn,
+    /// Double Metaphone code of each token of `name_formal`, in order.
+    pub name_codes: StrColumn,
     /// Hash of the phonetic code of the name (0 when the name is empty).
     pub name_phonetic: Vec<u64>,
     /// Hash of the normalized business name (0 when empty).
@@ -290,6 +292,7 @@ impl Accounts {
             name,
             name_sorted,
             name_formal,
+            name_codes,
             name_phonetic,
             business,
             country,
@@ -310,6 +313,7 @@ impl Accounts {
         self.name.extend(name);
         self.name_sorted.extend(name_sorted);
         self.name_formal.extend(name_formal);
+        self.name_codes.extend(name_codes);
         self.name_phonetic.extend(name_phonetic);
         self.business.extend(business);
         self.country.extend(country);

@@ -241,7 +241,9 @@ impl<'a> Comparer<'a> {
         }
         let freq = name_freq(a).max(name_freq(b));
         let (fa, fb) = (acc.name_formal.get(a), acc.name_formal.get(b));
-        if !fa.is_empty() && fa == fb {
+        let (ca, cb) = (acc.name_codes.get(a), acc.name_codes.get(b));
+        let close = self.cfg.scoring.name_jw_mid;
+        if crate::normalize::name::same_name_variant(fa, ca, fb, cb, close) {
             return Level::Formal { freq };
         }
         let ta: Vec<&str> = fa.split(' ').filter(|t| !t.is_empty()).collect();
@@ -720,7 +722,7 @@ pub fn level_text(level: Level) -> String {
     match level {
         Level::Missing => "missing".into(),
         Level::Exact { freq } => format!("shared({freq} accounts)"),
-        Level::Formal { .. } => "nickname/initials".into(),
+        Level::Formal { .. } => "nickname, spelling variant or initials".into(),
         Level::FuzzyHigh { jw, .. } => format!("jw {jw:.2}"),
         Level::FuzzyMid { jw, .. } => format!("jw {jw:.2}"),
         Level::Partial => "one part shared".into(),
@@ -836,8 +838,9 @@ mod tests {
             ("John Smith", "Smith, John", "exact"),
             ("Bob Jones", "Robert Jones", "formal"),
             ("John Q. Smith", "John Smith", "formal"),
-            ("Jon Smith", "John Smith", "high"),
-            ("Dmitrii Ivanov", "Dmitriy Ivanof", "high"),
+            ("Jon Smith", "John Smith", "formal"),
+            ("Bartholomew Smith", "Bartholonew Smith", "high"),
+            ("Dmitrii Ivanov", "Dmitriy Ivanof", "formal"),
             ("Anna Maria Lopez", "Anna Lopez", "high"),
             ("Maria Lopez", "Carlos Lopez", "partial"),
             ("Jon Smith", "John Jones", "partial"),

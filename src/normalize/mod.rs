@@ -360,6 +360,7 @@ pub fn append(acc: &mut crate::record::Accounts, line: u64, fields: &[&str; 14],
     acc.name.push(&n.name.full);
     acc.name_sorted.push(&n.name.sorted);
     acc.name_formal.push(&n.name.formal);
+    acc.name_codes.push(&n.name.codes);
     acc.name_phonetic.push(if n.name.phonetic.is_empty() {
         0
     } else {

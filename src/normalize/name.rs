@@ -1,7 +1,8 @@
 //! Person and business names: Unicode NFKC, transliteration to ASCII (deunicode also strips diacritics:
 //! Łukasz → lukasz, Дмитрий → dmitrii), case-folding, punctuation and honorifics removed. Produces the
-//! token form used for fuzzy comparison, a sorted-token form (token order does not matter), a nickname-folded
-//! form (Bob → robert) and Double Metaphone codes for blocking.
+//! token form used for fuzzy comparison, a sorted-token form (token order does not matter), the significant
+//! tokens with their Double Metaphone codes (for nickname and spelling variants: Bob/Robert from a public
+//! nickname list, Dmitriy/Dmitrii by sound) and phonetic codes for blocking.
 
 use std::sync::OnceLock;
 
@@ -14,156 +15,71 @@ const HONORIFICS: &[&str] = &[
     "sr", "sra", "srta", "jr", "snr", "jnr", "ii", "iii", "iv", "phd", "md", "esq",
 ];
 
-/// Common given-name diminutives and their formal form. Domain knowledge, not tuning: people who open a
-/// second account often switch between the two (Bob/Robert, Dima/Dmitrii). Both sides are folded to the
-/// formal form before comparison, so the table works in either direction.
-const NICKNAMES: &[(&str, &str)] = &[
-    ("bob", "robert"),
-    ("bobby", "robert"),
-    ("rob", "robert"),
-    ("robbie", "robert"),
-    ("bert", "robert"),
-    ("bill", "william"),
-    ("billy", "william"),
-    ("will", "william"),
-    ("willy", "william"),
-    ("liam", "william"),
-    ("jim", "james"),
-    ("jimmy", "james"),
-    ("jamie", "james"),
-    ("mike", "michael"),
-    ("mikey", "michael"),
-    ("mick", "michael"),
-    ("dick", "richard"),
-    ("rick", "richard"),
-    ("ricky", "richard"),
-    ("rich", "richard"),
-    ("tom", "thomas"),
-    ("tommy", "thomas"),
-    ("joe", "joseph"),
-    ("joey", "joseph"),
-    ("dave", "david"),
-    ("davy", "david"),
-    ("dan", "daniel"),
-    ("danny", "daniel"),
-    ("chris", "christopher"),
-    ("kit", "christopher"),
-    ("matt", "matthew"),
-    ("tony", "anthony"),
-    ("andy", "andrew"),
-    ("drew", "andrew"),
-    ("steve", "stephen"),
-    ("steven", "stephen"),
-    ("nick", "nicholas"),
-    ("ben", "benjamin"),
-    ("sam", "samuel"),
-    ("alex", "alexander"),
-    ("sasha", "alexander"),
-    ("sandy", "alexander"),
-    ("ed", "edward"),
-    ("eddie", "edward"),
-    ("ted", "edward"),
-    ("ned", "edward"),
-    ("greg", "gregory"),
-    ("jeff", "jeffrey"),
-    ("johnny", "john"),
-    ("jack", "john"),
-    ("larry", "lawrence"),
-    ("pat", "patrick"),
-    ("pete", "peter"),
-    ("ron", "ronald"),
-    ("tim", "timothy"),
-    ("charlie", "charles"),
-    ("chuck", "charles"),
-    ("frank", "francis"),
-    ("fred", "frederick"),
-    ("harry", "henry"),
-    ("hank", "henry"),
-    ("ken", "kenneth"),
-    ("kenny", "kenneth"),
-    ("len", "leonard"),
-    ("liz", "elizabeth"),
-    ("beth", "elizabeth"),
-    ("betty", "elizabeth"),
-    ("lizzie", "elizabeth"),
-    ("eliza", "elizabeth"),
-    ("kate", "katherine"),
-    ("katie", "katherine"),
-    ("kathy", "katherine"),
-    ("catherine", "katherine"),
-    ("cathy", "katherine"),
-    ("jen", "jennifer"),
-    ("jenny", "jennifer"),
-    ("sue", "susan"),
-    ("suzy", "susan"),
-    ("maggie", "margaret"),
-    ("peggy", "margaret"),
-    ("meg", "margaret"),
-    ("abby", "abigail"),
-    ("becky", "rebecca"),
-    ("debbie", "deborah"),
-    ("deb", "deborah"),
-    ("vicky", "victoria"),
-    ("tori", "victoria"),
-    ("mandy", "amanda"),
-    ("jess", "jessica"),
-    ("annie", "anna"),
-    ("ann", "anna"),
-    ("anne", "anna"),
-    ("nancy", "anna"),
-    ("dima", "dmitrii"),
-    ("dmitriy", "dmitrii"),
-    ("dmitry", "dmitrii"),
-    ("dmitrij", "dmitrii"),
-    ("misha", "mikhail"),
-    ("vova", "vladimir"),
-    ("volodya", "vladimir"),
-    ("kolya", "nikolai"),
-    ("nikolay", "nikolai"),
-    ("sergey", "sergei"),
-    ("seryozha", "sergei"),
-    ("andrey", "andrei"),
-    ("alexey", "aleksei"),
-    ("alexei", "aleksei"),
-    ("aleksey", "aleksei"),
-    ("lesha", "aleksei"),
-    ("yuri", "iurii"),
-    ("yuriy", "iurii"),
-    ("natasha", "natalia"),
-    ("natalya", "natalia"),
-    ("tanya", "tatiana"),
-    ("tatyana", "tatiana"),
-    ("olya", "olga"),
-    ("katya", "ekaterina"),
-    ("yekaterina", "ekaterina"),
-    ("masha", "mariia"),
-    ("maria", "mariia"),
-    ("mariya", "mariia"),
-    ("pepe", "jose"),
-    ("paco", "francisco"),
-    ("pancho", "francisco"),
-    ("lupe", "guadalupe"),
-    ("memo", "guillermo"),
-    ("nacho", "ignacio"),
-    ("chema", "josemaria"),
-    ("mohammed", "muhammad"),
-    ("mohammad", "muhammad"),
-    ("mohamed", "muhammad"),
-    ("muhammed", "muhammad"),
-    ("mohamad", "muhammad"),
-    ("ahmad", "ahmed"),
-    ("yusuf", "yousef"),
-    ("youssef", "yousef"),
-];
+/// The public nickname list (carltonnorthern/nicknames, Apache-2.0; see `nicknames/SOURCE.md`):
+/// `name1,has_nickname,name2` lines, many-to-many.
+const NICKNAME_LIST: &str = include_str!("nicknames/names.csv");
 
-fn nickname_table() -> &'static std::collections::HashMap<&'static str, &'static str> {
-    static TABLE: OnceLock<std::collections::HashMap<&'static str, &'static str>> = OnceLock::new();
-    TABLE.get_or_init(|| NICKNAMES.iter().copied().collect())
+/// Pairs of tokens the list relates, both directions.
+fn nickname_pairs() -> &'static std::collections::HashSet<(&'static str, &'static str)> {
+    static PAIRS: OnceLock<std::collections::HashSet<(&'static str, &'static str)>> =
+        OnceLock::new();
+    PAIRS.get_or_init(|| {
+        let mut set = std::collections::HashSet::new();
+        for line in NICKNAME_LIST.lines().skip(1) {
+            let mut parts = line.split(',').map(str::trim);
+            if let (Some(a), Some("has_nickname"), Some(b)) =
+                (parts.next(), parts.next(), parts.next())
+                && !a.is_empty()
+                && !b.is_empty()
+            {
+                set.insert((a, b));
+                set.insert((b, a));
+            }
+        }
+        set
+    })
 }
 
-/// Folds a token to its formal form if it is a known diminutive or spelling variant.
-pub fn formal(token: &str) -> &str {
-    nickname_table().get(token).copied().unwrap_or(token)
+/// Whether the nickname list relates two (lower-case) name tokens: Bob and Robert, Bill and William.
+pub fn are_nicknames(a: &str, b: &str) -> bool {
+    nickname_pairs().contains(&(a, b))
+}
+
+/// Whether two names, as their significant tokens (`Name::formal`) and those tokens' Double Metaphone codes
+/// (`Name::codes`, in the same order), are the same name told differently: as many tokens, each matched to a
+/// distinct token of the other that is equal, related by the nickname list, or spelled a little differently
+/// with the same sound (transliterations: Dmitriy and Dmitrii, Mohammed and Muhammad; `close`: the least
+/// Jaro-Winkler similarity for that, since sound alone joins short names such as Ava and Ivy).
+pub fn same_name_variant(
+    formal_a: &str,
+    codes_a: &str,
+    formal_b: &str,
+    codes_b: &str,
+    close: f64,
+) -> bool {
+    const MAX: usize = 8;
+    let ta: Vec<&str> = formal_a.split(' ').filter(|t| !t.is_empty()).collect();
+    let tb: Vec<&str> = formal_b.split(' ').filter(|t| !t.is_empty()).collect();
+    if ta.is_empty() || ta.len() != tb.len() || ta.len() > MAX {
+        return false;
+    }
+    let ca: Vec<&str> = codes_a.split(' ').collect();
+    let cb: Vec<&str> = codes_b.split(' ').collect();
+    fn code<'a>(c: &[&'a str], i: usize) -> Option<&'a str> {
+        c.get(i).copied().filter(|x| !x.is_empty())
+    }
+    let mut used = [false; MAX];
+    ta.iter().enumerate().all(|(i, x)| {
+        let hit = tb.iter().enumerate().position(|(j, y)| {
+            !used[j]
+                && (x == y
+                    || are_nicknames(x, y)
+                    || (code(&ca, i).is_some()
+                        && code(&ca, i) == code(&cb, j)
+                        && strsim::jaro_winkler(x, y) >= close))
+        });
+        hit.inspect(|&j| used[j] = true).is_some()
+    })
 }
 
 /// Text normalized to lower-case ASCII tokens: NFKC, transliterated, diacritics and punctuation removed.
@@ -202,8 +118,10 @@ pub struct Name {
     pub full: String,
     /// The same tokens sorted: "smith john" and "john smith" agree here.
     pub sorted: String,
-    /// Sorted tokens after folding nicknames and dropping one-letter initials.
+    /// Sorted tokens without one-letter initials (the tokens nickname and spelling variants are matched on).
     pub formal: String,
+    /// Double Metaphone primary code of each token of `formal`, in the same order, joined by a space.
+    pub codes: String,
     /// Double Metaphone primary codes of the first and last non-initial tokens, sorted, joined by a space.
     pub phonetic: String,
 }
@@ -235,21 +153,26 @@ pub fn normalize(raw: &str) -> Name {
     let mut formal_toks: Vec<&str> = toks
         .iter()
         .filter(|t| t.len() > 1)
-        .map(|t| self::formal(t))
+        .map(String::as_str)
         .collect();
     formal_toks.sort_unstable();
     let formal_joined = formal_toks.join(" ");
+    let codes = formal_toks
+        .iter()
+        .map(|t| metaphone().double_metaphone(t).primary())
+        .collect::<Vec<_>>()
+        .join(" ");
     let significant: Vec<&String> = toks
         .iter()
         .filter(|t| t.len() > 1 && t.chars().any(|c| c.is_ascii_alphabetic()))
         .collect();
     let phonetic = match significant.as_slice() {
         [] => String::new(),
-        [only] => metaphone().double_metaphone(self::formal(only)).primary(),
+        [only] => metaphone().double_metaphone(only).primary(),
         [first, .., last] => {
             let mut codes = [
-                metaphone().double_metaphone(self::formal(first)).primary(),
-                metaphone().double_metaphone(self::formal(last)).primary(),
+                metaphone().double_metaphone(first).primary(),
+                metaphone().double_metaphone(last).primary(),
             ];
             codes.sort_unstable();
             codes.join(" ")
@@ -259,6 +182,7 @@ pub fn normalize(raw: &str) -> Name {
         full,
         sorted,
         formal: formal_joined,
+        codes,
         phonetic,
     }
 }
@@ -333,7 +257,7 @@ mod tests {
                 "alvarez jose",
                 "alvarez jose",
             ),
-            ("Bob Smith Jr.", "bob smith", "bob smith", "robert smith"),
+            ("Bob Smith Jr.", "bob smith", "bob smith", "bob smith"),
             ("Straße", "strasse", "strasse", "strasse"),
             ("Ｊｏｈｎ", "john", "john", "john"),
             ("Seán O'Brien", "sean obrien", "obrien sean", "obrien sean"),
@@ -365,10 +289,34 @@ mod tests {
         assert_eq!(a.phonetic, c.phonetic);
         assert_eq!(a.phonetic, d.phonetic);
         assert_ne!(a.phonetic, normalize("Maria Garcia").phonetic);
-        assert_eq!(
-            normalize("Bob Jones").phonetic,
-            normalize("Robert Jones").phonetic
-        );
+    }
+
+    #[test]
+    fn nickname_and_spelling_variants() {
+        // (a, b, same name told differently)
+        let cases = [
+            ("Bob Jones", "Robert Jones", true),
+            ("Jones, Bill", "William Jones", true),
+            ("Peggy Olson", "Margaret Olson", true),
+            ("Dmitriy Ivanov", "Dmitrii Ivanov", true),
+            ("Mohammed Ali", "Muhammad Ali", true),
+            ("John Q. Smith", "John Smith", true),
+            ("Robert Jones", "Robert Smith", false),
+            ("Bob Jones", "Robert Jones Smith", false),
+            ("Maria Lopez", "Carlos Lopez", false),
+            ("Ava Brook", "Ivy Brook", false),
+            ("", "Ann Lee", false),
+        ];
+        for (a, b, want) in cases {
+            let (x, y) = (normalize(a), normalize(b));
+            assert_eq!(
+                same_name_variant(&x.formal, &x.codes, &y.formal, &y.codes, 0.84),
+                want,
+                "{a:?} vs {b:?}"
+            );
+        }
+        assert!(are_nicknames("bob", "robert") && are_nicknames("robert", "bob"));
+        assert!(!are_nicknames("bob", "william"));
     }
 
     #[test]
