@@ -223,6 +223,17 @@ pub fn parse_datetime(raw: &str) -> Option<i64> {
     }
 }
 
+/// The email and handle values of a mailbox. The handle is the local part's letters only
+/// (anna.b_smith77 → annabsmith): people keep the handle and change separators and numbers. Short handles
+/// ("info", "joe") are shared by strangers by construction and are not used.
+fn push_mailbox(n: &mut Normalized, e: &email::Email) {
+    n.signals[Signal::Email as usize].push(value_hash(Signal::Email, &e.canonical));
+    let handle: String = e.local.chars().filter(char::is_ascii_alphabetic).collect();
+    if handle.len() >= 5 {
+        n.signals[Signal::EmailHandle as usize].push(value_hash(Signal::EmailHandle, &handle));
+    }
+}
+
 /// Normalizes one row given as the contract's 14 fields (absent optional columns are empty strings).
 pub fn account(f: &[&str; 14]) -> Normalized {
     let mut n = Normalized {
@@ -280,15 +291,7 @@ pub fn account(f: &[&str; 14]) -> Normalized {
 
     match email::normalize(f[col::EMAIL]) {
         Ok(Some(e)) => {
-            n.signals[Signal::Email as usize].push(value_hash(Signal::Email, &e.canonical));
-            // The handle is the local part's letters only (anna.b_smith77 → annabsmith): people keep the
-            // handle and change separators and numbers. Short handles ("info", "joe") are shared by
-            // strangers by construction and are not used.
-            let handle: String = e.local.chars().filter(char::is_ascii_alphabetic).collect();
-            if handle.len() >= 5 {
-                n.signals[Signal::EmailHandle as usize]
-                    .push(value_hash(Signal::EmailHandle, &handle));
-            }
+            push_mailbox(&mut n, &e);
             n.email_relay = e.relay;
             n.email_disposable = e.disposable;
         }
@@ -308,6 +311,11 @@ pub fn account(f: &[&str; 14]) -> Normalized {
     for item in payment::normalize(f[col::PAYMENT_METHODS]) {
         match item {
             payment::Item::Valid(v) => {
+                // A PayPal address is a mailbox its holder controls: it meets the other account's email
+                // and handle too (a banned `leon.lorenz@` back with `paypal:leon.lorenz78@`).
+                if let Some(Ok(Some(e))) = v.strip_prefix("paypal:").map(email::normalize) {
+                    push_mailbox(&mut n, &e);
+                }
                 n.signals[Signal::Payment as usize].push(value_hash(Signal::Payment, &v))
             }
             payment::Item::Invalid(_) => problem(Problem::Payment, &mut n),
@@ -472,6 +480,25 @@ mod tests {
         assert_eq!(n.signals[Signal::Ip as usize].len(), 1);
         assert_eq!(n.signals[Signal::IpPrefix as usize].len(), 1);
         assert!(n.signals[Signal::Email as usize].is_empty());
+    }
+
+    #[test]
+    fn a_paypal_address_is_a_mailbox_too() {
+        let banned = account(&row(&[(col::EMAIL, "leon.lorenz@web.de")]));
+        let back = account(&row(&[
+            (col::EMAIL, "kai.berg@gmail.com"),
+            (
+                col::PAYMENT_METHODS,
+                "paypal:Leon.Lorenz78@web.de|card:fp_9",
+            ),
+        ]));
+        let handles = |n: &Normalized| n.signals[Signal::EmailHandle as usize].clone();
+        assert!(handles(&back).contains(&handles(&banned)[0]), "same handle");
+        let spouse = account(&row(&[(col::EMAIL, "leon.lorenz78@web.de")]));
+        let emails = |n: &Normalized| n.signals[Signal::Email as usize].clone();
+        assert!(emails(&back).contains(&emails(&spouse)[0]), "same mailbox");
+        assert_eq!(emails(&back).len(), 2);
+        assert_eq!(back.signals[Signal::Payment as usize].len(), 2);
     }
 
     #[test]
