@@ -71,14 +71,14 @@ fn stages(c: &mut Criterion) {
     g.throughput(Throughput::Elements(cands.pairs.len() as u64));
     g.bench_function("pairs", |b| {
         b.iter(|| {
-            estimate::patterns(&comparer, &cands.pairs, &bar)
+            estimate::patterns(&comparer, &cands.pairs, &cands.learn, &bar)
                 .slots
                 .len()
         })
     });
     g.finish();
 
-    let pats = estimate::patterns(&comparer, &cands.pairs, &bar);
+    let pats = estimate::patterns(&comparer, &cands.pairs, &cands.learn, &bar);
     let sample = estimate::sample(&comparer, cfg.model.sample_pairs);
     let inputs = estimate::Inputs {
         patterns: &pats,

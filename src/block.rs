@@ -83,12 +83,40 @@ pub struct BlockStats {
 /// Candidate pairs (`a << 32 | b`, a < b), sorted and unique, with the statistics of blocking.
 pub struct Candidates {
     pub pairs: Vec<u64>,
+    /// Per pair: some value held by at most `NAME_EXPAND_MAX` accounts found it. The model is learnt from
+    /// these pairs only: a block of more accounts is a crowd of mostly strangers (a name-built handle, an
+    /// office network), and a two-class mixture fitted to it finds that crowd, not a person.
+    pub learn: Vec<bool>,
     pub stats: BlockStats,
     pub value_pairs: ValuePairs,
     pub deferred: Deferred,
     /// Per account, a bit per signal (`1 << Signal as u16`) in which it holds a value too common to block
     /// on: the only values two accounts can share without being a candidate pair.
     pub crowd: Vec<u16>,
+}
+
+impl Candidates {
+    /// Adds pairs (sorted, unique) to learn from, such as reviewed pairs.
+    pub fn add_learnt(&mut self, extra: &[u64]) {
+        let learnt: Vec<u64> = self
+            .pairs
+            .iter()
+            .zip(&self.learn)
+            .filter(|(_, l)| **l)
+            .map(|(p, _)| *p)
+            .chain(extra.iter().copied())
+            .collect::<std::collections::BTreeSet<u64>>()
+            .into_iter()
+            .collect();
+        let rest: Vec<u64> = self
+            .pairs
+            .iter()
+            .zip(&self.learn)
+            .filter(|(p, l)| !**l && extra.binary_search(p).is_err())
+            .map(|(p, _)| *p)
+            .collect();
+        (self.pairs, self.learn) = merge_marked(&learnt, &rest);
+    }
 }
 
 pub fn pack(a: u32, b: u32) -> u64 {
@@ -182,16 +210,31 @@ fn derived_keys(acc: &Accounts, i: usize, out: &mut Vec<(Derived, u64)>) {
             ));
         }
     }
-    // Birth date with each part of the name alone: a typo anywhere in the other parts (even in their first
-    // letters, which changes both the phonetic code and the prefixes) still meets its twin here.
+    // Birth date with each part of the name alone, with each of its nickname relatives and with its sound:
+    // a typo anywhere in the other parts (even in their first letters, which changes both the phonetic code
+    // and the prefixes), a nickname (Bob / Robert) or a spelling variant (Smyth / Smith) still meets its
+    // twin here — every pair at the name's `nickname, spelling variant` level with equal birth dates.
     if dob != 0 {
-        for tok in acc.name_formal.get(i).split(' ').filter(|t| t.len() >= 2) {
-            let mut b = tok.as_bytes().to_vec();
+        let codes: Vec<&str> = acc.name_codes.get(i).split(' ').collect();
+        let mut part = |text: &[u8]| {
+            let mut b = text.to_vec();
             b.extend_from_slice(&dob.to_le_bytes());
             out.push((
                 Derived::DobNamePart,
                 tagged_hash(Derived::DobNamePart as u64, &b),
             ));
+        };
+        for (k, tok) in acc.name_formal.get(i).split(' ').enumerate() {
+            if tok.len() < 2 {
+                continue;
+            }
+            part(tok.as_bytes());
+            for r in crate::normalize::name::nickname_relatives(tok) {
+                part(r.as_bytes());
+            }
+            if let Some(code) = codes.get(k).filter(|c| !c.is_empty()) {
+                part(format!("~{code}").as_bytes());
+            }
         }
     }
     // Birth date with the first three letters of every name token: a typo later in a name ("laveryy" /
@@ -211,6 +254,29 @@ fn derived_keys(acc: &Accounts, i: usize, out: &mut Vec<(Derived, u64)>) {
             ));
         }
     }
+}
+
+/// The union of two sorted, deduplicated pair lists, with a mark on the pairs of the first.
+fn merge_marked(first: &[u64], second: &[u64]) -> (Vec<u64>, Vec<bool>) {
+    let mut out = Vec::with_capacity(first.len() + second.len());
+    let mut mark = Vec::with_capacity(first.len() + second.len());
+    let (mut i, mut j) = (0, 0);
+    while i < first.len() || j < second.len() {
+        let take_first = j == second.len() || (i < first.len() && first[i] <= second[j]);
+        if take_first {
+            if j < second.len() && second[j] == first[i] {
+                j += 1;
+            }
+            out.push(first[i]);
+            mark.push(true);
+            i += 1;
+        } else {
+            out.push(second[j]);
+            mark.push(false);
+            j += 1;
+        }
+    }
+    (out, mark)
 }
 
 /// Per account, the signals in which it holds a value held by more than `cap` accounts.
@@ -363,30 +429,40 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
     oversized.truncate(20);
     stats.largest_oversized = oversized;
 
-    let mut pairs: Vec<u64> = runs
-        .par_iter()
-        .fold(Vec::new, |mut v, &(s, e)| {
-            let run = &entries[s..e];
-            for x in 0..run.len() {
-                for y in x + 1..run.len() {
-                    if run[x].account != run[y].account {
-                        v.push(pack(run[x].account, run[y].account));
+    // Pairs of small blocks (values held by at most `NAME_EXPAND_MAX` accounts) and of crowded ones,
+    // apart: the model is learnt from the pairs some small block found (see `Candidates::learn`).
+    let expand = |small: bool| -> Vec<u64> {
+        let mut v: Vec<u64> = runs
+            .par_iter()
+            .filter(|&&(s, e)| ((e - s) as u32 <= NAME_EXPAND_MAX) == small)
+            .fold(Vec::new, |mut v, &(s, e)| {
+                let run = &entries[s..e];
+                for x in 0..run.len() {
+                    for y in x + 1..run.len() {
+                        if run[x].account != run[y].account {
+                            v.push(pack(run[x].account, run[y].account));
+                        }
                     }
                 }
-            }
-            v
-        })
-        .reduce(Vec::new, |mut a, mut b| {
-            a.append(&mut b);
-            a
-        });
+                v
+            })
+            .reduce(Vec::new, |mut a, mut b| {
+                a.append(&mut b);
+                a
+            });
+        v.par_sort_unstable();
+        v
+    };
+    let (mut small, mut crowded) = (expand(true), expand(false));
     drop(entries);
-    stats.candidate_pairs_before_dedup = pairs.len() as u64;
-    pairs.par_sort_unstable();
-    pairs.dedup();
+    stats.candidate_pairs_before_dedup = (small.len() + crowded.len()) as u64;
+    small.dedup();
+    crowded.dedup();
+    let (pairs, learn) = merge_marked(&small, &crowded);
     stats.candidate_pairs = pairs.len() as u64;
     Candidates {
         pairs,
+        learn,
         stats,
         value_pairs,
         deferred,
@@ -432,6 +508,13 @@ mod tests {
         assert_eq!(acc.signal(Signal::Device).freqs(0), &[3]);
         assert_eq!(acc.signal(Signal::Device).freqs(3), &[2]);
         assert_eq!(acc.signal(Signal::Email).freqs(2), &[1]);
+    }
+
+    #[test]
+    fn merge_marks_the_first_list() {
+        let (all, mark) = merge_marked(&[1, 4, 6], &[2, 4, 7]);
+        assert_eq!(all, vec![1, 2, 4, 6, 7]);
+        assert_eq!(mark, vec![true, false, true, true, false]);
     }
 
     #[test]

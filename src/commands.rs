@@ -176,7 +176,12 @@ pub fn waterfall(scorer: &Scorer, a: usize, b: usize, cfg: &Config) -> String {
 }
 
 fn generate(a: GenerateArgs) -> Result<()> {
-    let stats = crate::synth::generate(&crate::synth::SynthConfig::new(a.accounts, a.seed), &a.out)
+    let cfg = crate::synth::SynthConfig {
+        accounts: a.accounts,
+        seed: a.seed,
+        profile: crate::synth::Profile::by_name(&a.profile, a.seed)?,
+    };
+    let stats = crate::synth::generate(&cfg, &a.out)
         .with_context(|| format!("generating into {}", a.out.display()))?;
     eprintln!(
         "wrote {} accounts ({} persons), {} reviews to {}",

@@ -71,10 +71,12 @@ pub enum Key {
     Handle(u8),
     Prefix(u8),
     Different,
+    /// A shared handle made of both accounts' own names: it repeats the names, and weighs nothing.
+    NameHandle,
 }
 
 /// Number of distinct key indices.
-pub const KEYS: usize = 33;
+pub const KEYS: usize = 34;
 
 impl Key {
     pub fn index(self) -> usize {
@@ -89,6 +91,7 @@ impl Key {
             Key::Handle(b) => 16 + b as usize,
             Key::Prefix(b) => 24 + b as usize,
             Key::Different => 32,
+            Key::NameHandle => 33,
         }
     }
 
@@ -103,6 +106,7 @@ impl Key {
             15 => Key::YearClose,
             16..=23 => Key::Handle((i - 16) as u8),
             24..=31 => Key::Prefix((i - 24) as u8),
+            33 => Key::NameHandle,
             _ => Key::Different,
         }
     }
@@ -120,6 +124,7 @@ impl Key {
             Key::Handle(b) => format!("same_handle[{}]", bucket_text(b)),
             Key::Prefix(b) => format!("same_prefix[{}]", bucket_text(b)),
             Key::Different => "different".into(),
+            Key::NameHandle => "same_handle_made_of_both_names".into(),
         }
     }
 
@@ -138,7 +143,10 @@ impl Key {
 
     /// Every level but `Different` says the two values agree to some degree.
     pub fn is_agreement(self) -> bool {
-        !matches!(self, Key::Different | Key::Partial | Key::FuzzyMid)
+        !matches!(
+            self,
+            Key::Different | Key::Partial | Key::FuzzyMid | Key::NameHandle
+        )
     }
 }
 
@@ -146,19 +154,27 @@ impl Key {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Context {
     Plain = 0,
-    /// Email: the names are exactly equal. IP: a card or a device is shared.
+    /// Email: the names are equal. Name: the accounts are co-located. Device: a card is shared. IP: a card or
+    /// a device is shared.
     Given = 1,
+    /// Email only: the names resemble without being equal, or the accounts are co-located.
+    Related = 2,
 }
+
+/// Contexts a signal can have at most.
+pub const CONTEXTS: usize = 3;
 
 impl Context {
     pub fn name(self, field: Field) -> &'static str {
         match (field, self) {
             (_, Context::Plain) => "-",
-            (Field::Email, Context::Given) => "given_names_agree_or_colocated",
+            (Field::Email, Context::Given) => "given_same_name",
+            (Field::Email, Context::Related) => "given_similar_names_or_colocated",
             (Field::Ip, Context::Given) => "given_card_or_device_shared",
             (Field::Name, Context::Given) => "given_colocated",
             (Field::Device, Context::Given) => "given_card_shared",
             (_, Context::Given) => "given",
+            (_, Context::Related) => "related",
         }
     }
 }
@@ -172,7 +188,10 @@ pub fn keys_of(field: Field) -> Vec<Key> {
     };
     match field {
         Field::IdDocument => v.push(Key::Near),
-        Field::Email => v.extend((0..BUCKETS as u8).map(Key::Handle)),
+        Field::Email => {
+            v.extend((0..BUCKETS as u8).map(Key::Handle));
+            v.push(Key::NameHandle);
+        }
         Field::Name => v.extend([
             Key::Formal { common: false },
             Key::Formal { common: true },
@@ -192,7 +211,8 @@ pub fn keys_of(field: Field) -> Vec<Key> {
 /// The contexts a signal is modelled in.
 pub fn contexts_of(field: Field) -> &'static [Context] {
     match field {
-        Field::Email | Field::Ip | Field::Name | Field::Device => &[Context::Plain, Context::Given],
+        Field::Email => &[Context::Plain, Context::Given, Context::Related],
+        Field::Ip | Field::Name | Field::Device => &[Context::Plain, Context::Given],
         _ => &[Context::Plain],
     }
 }
@@ -217,7 +237,10 @@ pub fn key_of(level: Level) -> Option<Key> {
         Level::Partial => Key::Partial,
         Level::Near => Key::Near,
         Level::YearClose => Key::YearClose,
-        Level::Handle { freq } => Key::Handle(bucket(freq)),
+        Level::Handle {
+            from_names: true, ..
+        } => Key::NameHandle,
+        Level::Handle { freq, .. } => Key::Handle(bucket(freq)),
         Level::Prefix { freq } => Key::Prefix(bucket(freq)),
         Level::Different => Key::Different,
     })
@@ -234,12 +257,11 @@ pub fn colocated(c: &Comparison) -> bool {
         .any(|l| matches!(l, Level::Exact { freq } if *freq <= COLOCATED_MAX))
 }
 
-/// Names equal, equal after nicknames and initials, or one typo apart: the names a handle is built from.
-pub fn names_agree(l: Level) -> bool {
-    matches!(
-        l,
-        Level::Exact { .. } | Level::Formal { .. } | Level::FuzzyHigh { .. }
-    )
+/// Names that resemble each other at all (equal, nickname or spelling variant, fuzzy, one part shared): a
+/// handle is built from the name, so namesakes and relatives share handles by construction (`jsmith` for
+/// John and Jane Smith).
+pub fn names_resemble(l: Level) -> bool {
+    !matches!(l, Level::Different | Level::Missing)
 }
 
 /// The context a signal of a compared pair is in.
@@ -249,7 +271,8 @@ pub fn context_of(field: Field, c: &Comparison) -> Context {
         Field::Device if matches!(c.payment, Level::Exact { freq } if freq <= COLOCATED_MAX) => {
             Context::Given
         }
-        Field::Email if names_agree(c.name) || colocated(c) => Context::Given,
+        Field::Email if matches!(c.name, Level::Exact { .. }) => Context::Given,
+        Field::Email if names_resemble(c.name) || colocated(c) => Context::Related,
         Field::Ip
             if matches!(c.payment, Level::Exact { .. })
                 || matches!(c.device, Level::Exact { .. }) =>
@@ -262,10 +285,10 @@ pub fn context_of(field: Field, c: &Comparison) -> Context {
 
 /// Index of a (signal, context, level) in the dense weight table.
 pub fn slot(field: Field, ctx: Context, key: Key) -> usize {
-    (field as usize * 2 + ctx as usize) * KEYS + key.index()
+    (field as usize * CONTEXTS + ctx as usize) * KEYS + key.index()
 }
 
-pub const SLOTS: usize = Field::ALL.len() * 2 * KEYS;
+pub const SLOTS: usize = Field::ALL.len() * CONTEXTS * KEYS;
 
 /// The slot of each signal of a compared pair (`None`: missing).
 pub fn slots(c: &Comparison) -> [Option<u16>; Field::ALL.len()] {
@@ -371,6 +394,7 @@ pub fn default_mu(cfg: &Config, field: Field, ctx: Context, key: Key) -> MU {
         (Field::IdDocument, Key::Near) => l.id_document_near,
         (Field::IdDocument, Key::Different) => l.id_document_different,
         (Field::IdDocument, _) => l.id_document_exact,
+        (Field::Email, Key::NameHandle) => MU { m: 0.5, u: 0.5 },
         (Field::Email, Key::Handle(_)) => l.email_handle,
         (Field::Email, Key::Different) => l.email_different,
         (Field::Email, _) => l.email_exact,
@@ -545,6 +569,11 @@ fn guarded_weights(t: &Table) -> Vec<f64> {
             let diff = raw(Key::Different);
             for &k in &keys {
                 let mut x = raw(k);
+                if k == Key::NameHandle {
+                    // The names are already counted: a handle made of them adds nothing.
+                    w[slot(f, c, k)] = 0.0;
+                    continue;
+                }
                 // In a context the levels describe what people who share a card or a name do (families
                 // share networks, namesakes build handles from their names): there, agreeing can be less
                 // telling than differing, and the estimate says so.

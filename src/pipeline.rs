@@ -319,11 +319,10 @@ fn block_stage(
     // Reviewed pairs are candidates too: a review is itself evidence (see `policy`).
     if let Some(r) = reviews {
         let before = cands.pairs.len();
-        cands
-            .pairs
-            .extend(r.pairs.iter().map(|&(a, b)| block::pack(a, b)));
-        cands.pairs.par_sort_unstable();
-        cands.pairs.dedup();
+        let mut reviewed: Vec<u64> = r.pairs.iter().map(|&(a, b)| block::pack(a, b)).collect();
+        reviewed.sort_unstable();
+        reviewed.dedup();
+        cands.add_learnt(&reviewed);
         cands.stats.candidate_pairs += (cands.pairs.len() - before) as u64;
     }
     timings.insert("block", t.elapsed().as_secs_f64());
@@ -341,7 +340,7 @@ fn model_stage(
 ) -> Result<(Patterns, Model)> {
     let t = Instant::now();
     let bar = progress(cands.pairs.len() as u64, "compare");
-    let patterns = estimate::patterns(comparer, &cands.pairs, &bar);
+    let patterns = estimate::patterns(comparer, &cands.pairs, &cands.learn, &bar);
     bar.finish_and_clear();
     timings.insert("compare", t.elapsed().as_secs_f64());
     let t = Instant::now();

@@ -266,6 +266,9 @@ pub struct Accounts {
     pub dob: Vec<u32>,
     /// The id document value as compared (trimmed, lower-case); empty when missing.
     pub id_document: StrColumn,
+    /// The account's email handles (letters of the local parts, of the email and of PayPal addresses),
+    /// space-separated: to tell a handle built from the names (`johnsmith`) from one that is not.
+    pub handles: StrColumn,
     pub email_relay: Vec<bool>,
     pub email_disposable: Vec<bool>,
     pub signals: [Multi; Signal::COUNT],
@@ -298,6 +301,7 @@ impl Accounts {
             country,
             dob,
             id_document,
+            handles,
             email_relay,
             email_disposable,
             signals,
@@ -319,6 +323,7 @@ impl Accounts {
         self.country.extend(country);
         self.dob.extend(dob);
         self.id_document.extend(id_document);
+        self.handles.extend(handles);
         self.email_relay.extend(email_relay);
         self.email_disposable.extend(email_disposable);
         for (mine, theirs) in self.signals.iter_mut().zip(signals) {

@@ -41,9 +41,10 @@ pub enum Level {
     Near,
     /// Birth years at most one apart, and not a typo of each other.
     YearClose,
-    /// Same email handle at another domain.
+    /// Same email handle at another domain; `from_names`: the handle is made of each account's own name.
     Handle {
         freq: u32,
+        from_names: bool,
     },
     /// Same IP prefix, no shared address.
     Prefix {
@@ -302,11 +303,25 @@ impl<'a> Comparer<'a> {
     fn email(&self, a: usize, b: usize) -> Level {
         match self.identifier(Signal::Email, a, b) {
             Level::Different => match shared(self.acc.signal(Signal::EmailHandle), a, b) {
-                Some(freq) => Level::Handle { freq },
+                Some(freq) => Level::Handle {
+                    freq,
+                    from_names: self.handle_from_both_names(a, b),
+                },
                 None => Level::Different,
             },
             l => l,
         }
+    }
+
+    /// Whether a handle the two accounts share is made of each one's own name (then it repeats the names).
+    fn handle_from_both_names(&self, a: usize, b: usize) -> bool {
+        use crate::normalize::name::handle_from_name;
+        let acc = self.acc;
+        let (na, nb) = (acc.name.get(a), acc.name.get(b));
+        let theirs = acc.handles.get(b);
+        acc.handles.get(a).split(' ').any(|h| {
+            theirs.split(' ').any(|x| x == h) && handle_from_name(h, na) && handle_from_name(h, nb)
+        })
     }
 
     fn ip(&self, a: usize, b: usize) -> Level {
@@ -513,9 +528,9 @@ impl<'a> Scorer<'a> {
 pub struct CommonNameBound {
     /// Per profile (duplicate, concealment), signal and context: the signal's best level when the pair
     /// shares none of its values.
-    plain: [[[f64; 2]; 9]; 2],
+    plain: [[[f64; model::CONTEXTS]; 9]; 2],
     /// The same when both accounts hold crowd values of the signal: how much more it can add.
-    crowd_extra: [[[f64; 2]; 9]; 2],
+    crowd_extra: [[[f64; model::CONTEXTS]; 9]; 2],
     /// Per signal: the crowd bits (`1 << Signal`) that count for it.
     crowd_bits: [u16; 9],
     /// Whether a crowd value can co-locate two accounts (it is held by at most `COLOCATED_MAX`).
@@ -523,7 +538,7 @@ pub struct CommonNameBound {
 }
 
 const PROFILES: [Profile; 2] = [Profile::Duplicate, Profile::Concealment];
-const CONTEXTS: [Context; 2] = [Context::Plain, Context::Given];
+const CONTEXTS: [Context; model::CONTEXTS] = [Context::Plain, Context::Given, Context::Related];
 
 impl CommonNameBound {
     pub fn new(scorer: &Scorer) -> Self {
@@ -538,7 +553,10 @@ impl CommonNameBound {
             match f {
                 Field::IdDocument => mk(Signal::IdDocument, exact).collect(),
                 Field::Email => mk(Signal::Email, exact)
-                    .chain(mk(Signal::EmailHandle, |k| Level::Handle { freq: k }))
+                    .chain(mk(Signal::EmailHandle, |k| Level::Handle {
+                        freq: k,
+                        from_names: false,
+                    }))
                     .collect(),
                 Field::Phone => mk(Signal::Phone, exact).collect(),
                 Field::Payment => mk(Signal::Payment, exact).collect(),
@@ -550,8 +568,8 @@ impl CommonNameBound {
             }
         };
         let mut out = CommonNameBound {
-            plain: [[[0.0; 2]; 9]; 2],
-            crowd_extra: [[[0.0; 2]; 9]; 2],
+            plain: [[[0.0; model::CONTEXTS]; 9]; 2],
+            crowd_extra: [[[0.0; model::CONTEXTS]; 9]; 2],
             crowd_bits: [0; 9],
             crowd_colocates: (cap as u32) < model::COLOCATED_MAX,
         };
@@ -710,8 +728,15 @@ pub fn field_level_text(field: Field, level: Level, context: Context) -> String 
         (Field::Ip, Level::Exact { freq } | Level::Prefix { freq }, Context::Given) => {
             format!("shared network({freq} accounts), expected with the shared card/device")
         }
-        (Field::Email, Level::Handle { freq }, Context::Given) => {
-            format!("same handle({freq} accounts), as expected with the same name")
+        (
+            Field::Email,
+            Level::Handle {
+                freq,
+                from_names: true,
+            },
+            _,
+        ) => {
+            format!("same handle({freq} accounts), made of both names: counted with the names")
         }
         _ => level_text(level),
     }
@@ -728,7 +753,7 @@ pub fn level_text(level: Level) -> String {
         Level::Partial => "one part shared".into(),
         Level::Near => "one character off".into(),
         Level::YearClose => "birth years within one".into(),
-        Level::Handle { freq } => format!("same handle({freq} accounts)"),
+        Level::Handle { freq, .. } => format!("same handle({freq} accounts)"),
         Level::Prefix { freq } => format!("same prefix({freq} accounts)"),
         Level::Different => "different".into(),
     }

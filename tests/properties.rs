@@ -120,7 +120,7 @@ proptest! {
         let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
         let four = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap();
         let run = |pool: &rayon::ThreadPool| pool.install(|| {
-            let pats = estimate::patterns(&Comparer::new(&acc, &cfg, None), &cands.pairs, &bar);
+            let pats = estimate::patterns(&Comparer::new(&acc, &cfg, None), &cands.pairs, &cands.learn, &bar);
             score_all(&scorer, &cands.pairs, &pats.slots, &pats.of_candidate, &bar)
         });
         let (seq, par) = (run(&one), run(&four));

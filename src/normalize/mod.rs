@@ -103,6 +103,8 @@ pub struct Normalized {
     pub dob: u32,
     pub email_relay: bool,
     pub email_disposable: bool,
+    /// Handles (letters of local parts), space-separated.
+    pub handles: String,
     pub signals: [Vec<u64>; Signal::COUNT],
     pub problems: Vec<Problem>,
 }
@@ -231,6 +233,10 @@ fn push_mailbox(n: &mut Normalized, e: &email::Email) {
     let handle: String = e.local.chars().filter(char::is_ascii_alphabetic).collect();
     if handle.len() >= 5 {
         n.signals[Signal::EmailHandle as usize].push(value_hash(Signal::EmailHandle, &handle));
+        if !n.handles.is_empty() {
+            n.handles.push(' ');
+        }
+        n.handles.push_str(&handle.to_ascii_lowercase());
     }
 }
 
@@ -379,6 +385,7 @@ pub fn append(acc: &mut crate::record::Accounts, line: u64, fields: &[&str; 14],
     acc.dob.push(n.dob);
     acc.id_document
         .push(&fields[col::ID_DOCUMENT_HASH].trim().to_ascii_lowercase());
+    acc.handles.push(&n.handles);
     acc.email_relay.push(n.email_relay);
     acc.email_disposable.push(n.email_disposable);
     for (k, v) in n.signals.iter().enumerate() {

@@ -45,6 +45,24 @@ pub fn are_nicknames(a: &str, b: &str) -> bool {
     nickname_pairs().contains(&(a, b))
 }
 
+/// The tokens the nickname list relates to a token (Bob: Robert, Rob, Bobby…), for blocking.
+pub fn nickname_relatives(token: &str) -> &'static [&'static str] {
+    static MAP: OnceLock<std::collections::HashMap<&'static str, Vec<&'static str>>> =
+        OnceLock::new();
+    let map = MAP.get_or_init(|| {
+        let mut m: std::collections::HashMap<&'static str, Vec<&'static str>> =
+            std::collections::HashMap::new();
+        for &(a, b) in nickname_pairs() {
+            m.entry(a).or_default().push(b);
+        }
+        for v in m.values_mut() {
+            v.sort_unstable();
+        }
+        m
+    });
+    map.get(token).map(Vec::as_slice).unwrap_or(&[])
+}
+
 /// Whether two names, as their significant tokens (`Name::formal`) and those tokens' Double Metaphone codes
 /// (`Name::codes`, in the same order), are the same name told differently: as many tokens, each matched to a
 /// distinct token of the other that is equal, related by the nickname list, or spelled a little differently
@@ -80,6 +98,30 @@ pub fn same_name_variant(
         });
         hit.inspect(|&j| used[j] = true).is_some()
     })
+}
+
+/// Whether an email handle (lower-case letters) is made of a name's tokens (`full`, typed order): the
+/// concatenation, in any order, of some of its tokens, each whole or as its initial, with at least one whole
+/// token of two letters or more (`johnsmith`, `jsmith`, `smithj`, `smith`, `jqsmith`).
+pub fn handle_from_name(handle: &str, full: &str) -> bool {
+    fn rest(h: &[u8], toks: &[&[u8]], used: u32, whole: bool) -> bool {
+        if h.is_empty() {
+            return whole;
+        }
+        toks.iter().enumerate().any(|(i, t)| {
+            let free = used & (1 << i) == 0;
+            free && ((h.starts_with(t)
+                && rest(&h[t.len()..], toks, used | 1 << i, whole || t.len() >= 2))
+                || (!t.is_empty() && h[0] == t[0] && rest(&h[1..], toks, used | 1 << i, whole)))
+        })
+    }
+    let toks: Vec<&[u8]> = full
+        .split(' ')
+        .filter(|t| !t.is_empty())
+        .take(6)
+        .map(str::as_bytes)
+        .collect();
+    !handle.is_empty() && rest(handle.as_bytes(), &toks, 0, false)
 }
 
 /// Text normalized to lower-case ASCII tokens: NFKC, transliterated, diacritics and punctuation removed.
@@ -317,6 +359,24 @@ mod tests {
         }
         assert!(are_nicknames("bob", "robert") && are_nicknames("robert", "bob"));
         assert!(!are_nicknames("bob", "william"));
+    }
+
+    #[test]
+    fn handles_made_of_the_name() {
+        let cases = [
+            ("johnsmith", "john smith", true),
+            ("jsmith", "john smith", true),
+            ("smithjohn", "john smith", true),
+            ("smith", "john smith", true),
+            ("jqsmith", "john q smith", true),
+            ("js", "john smith", false),
+            ("shadowfox", "john smith", false),
+            ("johnsmithx", "john smith", false),
+            ("leonlorenz", "kai berg", false),
+        ];
+        for (h, name, want) in cases {
+            assert_eq!(handle_from_name(h, name), want, "{h} / {name}");
+        }
     }
 
     #[test]

@@ -1,0 +1,425 @@
+//! Generator profiles: the scenario mix and every corruption, sharing and missingness rate of a synthetic
+//! marketplace. `default` is fixed (the benchmarks use it); `random` draws every rate from a wide range per
+//! seed, so that five seeds are five different marketplaces and nothing is tuned to one mix. One table
+//! (`RATES`) holds each rate's default, range and meaning; the README's table is written from it.
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// The rates of a profile, by name (an index into `RATES`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum R {
+    MixSingle,
+    MixDuplicate,
+    MixBanEvasion,
+    MixPermitted,
+    MixReviewRing,
+    MixHousehold,
+    MixAgency,
+    MixNamesakes,
+    NameBuiltHandle,
+    DobPresent,
+    PhonePresent,
+    EmailPresent,
+    SecondIp,
+    Ipv6,
+    Card,
+    IdDocument,
+    SingleCommonName,
+    SingleCoworking,
+    SingleCarrierNat,
+    SingleJunkDevice,
+    PlaceholderValue,
+    DeviceModelString,
+    MaskedCard,
+    DupNewEmail,
+    DupNewDevice,
+    DupNewCard,
+    DupNickname,
+    DupTransliteration,
+    DupTypo,
+    DupSwappedOrder,
+    DupDobMissing,
+    HouseholdCard,
+    HouseholdDevice,
+    HouseholdSurname,
+    HouseholdJunior,
+    HouseholdTwins,
+    SanctionedInGroup,
+    EvasionPaypal,
+    EvasionMarried,
+    EvasionOneSignal,
+    ReviewRingWeak,
+}
+
+/// One rate: its name, default, the range `random` draws it from, and what it means.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Rate {
+    pub rate: &'static str,
+    pub default: f64,
+    pub low: f64,
+    pub high: f64,
+    pub meaning: &'static str,
+}
+
+const fn rate(
+    rate: &'static str,
+    default: f64,
+    low: f64,
+    high: f64,
+    meaning: &'static str,
+) -> Rate {
+    Rate {
+        rate,
+        default,
+        low,
+        high,
+        meaning,
+    }
+}
+
+/// Every rate, in the order of `R`.
+pub const RATES: [Rate; 41] = [
+    rate(
+        "mix_single",
+        780.0,
+        600.0,
+        850.0,
+        "weight of single-account people",
+    ),
+    rate(
+        "mix_duplicate",
+        50.0,
+        20.0,
+        100.0,
+        "weight of people with 2-3 freelancer accounts",
+    ),
+    rate(
+        "mix_ban_evasion",
+        30.0,
+        10.0,
+        60.0,
+        "weight of sanctioned people back under a new identity",
+    ),
+    rate(
+        "mix_permitted",
+        40.0,
+        10.0,
+        80.0,
+        "weight of one freelancer + one client account of one person",
+    ),
+    rate(
+        "mix_review_ring",
+        15.0,
+        5.0,
+        40.0,
+        "weight of sock puppets reviewing their own account",
+    ),
+    rate(
+        "mix_household",
+        50.0,
+        20.0,
+        120.0,
+        "weight of households of 2-4 different people",
+    ),
+    rate(
+        "mix_agency",
+        35.0,
+        10.0,
+        60.0,
+        "weight of agencies with 3-8 member freelancers",
+    ),
+    rate(
+        "mix_namesakes",
+        20.0,
+        5.0,
+        60.0,
+        "weight of 2-4 strangers with one common name and name-built handles",
+    ),
+    rate(
+        "name_built_handle",
+        0.5,
+        0.2,
+        0.8,
+        "people whose email handle is their name (first.last, firstlast85, f.last) with no tag of their own",
+    ),
+    rate("dob_present", 0.7, 0.3, 0.95, "accounts with a birth date"),
+    rate("phone_present", 0.85, 0.4, 0.95, "accounts with a phone"),
+    rate("email_present", 0.97, 0.85, 1.0, "accounts with an email"),
+    rate(
+        "second_ip",
+        0.3,
+        0.1,
+        0.6,
+        "accounts with a second login address",
+    ),
+    rate(
+        "ipv6",
+        0.2,
+        0.0,
+        0.6,
+        "people on IPv6 (privacy addresses: new interface ids in one /64)",
+    ),
+    rate("card", 0.7, 0.3, 0.9, "people with a card"),
+    rate(
+        "id_document",
+        0.3,
+        0.0,
+        0.6,
+        "people with a verified id document",
+    ),
+    rate(
+        "single_common_name",
+        0.04,
+        0.01,
+        0.1,
+        "singles with a very common name",
+    ),
+    rate(
+        "single_coworking",
+        0.04,
+        0.01,
+        0.08,
+        "singles in a coworking space (one IP per ~100 accounts)",
+    ),
+    rate(
+        "single_carrier_nat",
+        0.08,
+        0.02,
+        0.2,
+        "singles behind mobile-carrier NAT",
+    ),
+    rate(
+        "single_junk_device",
+        0.03,
+        0.01,
+        0.08,
+        "singles with a junk device id",
+    ),
+    rate(
+        "placeholder_value",
+        0.02,
+        0.0,
+        0.08,
+        "accounts with a placeholder (1900-01-01, 0000000, test@test.com, N/A)",
+    ),
+    rate(
+        "device_model_string",
+        0.05,
+        0.0,
+        0.25,
+        "accounts whose device cell is a model or user-agent string",
+    ),
+    rate(
+        "masked_card",
+        0.05,
+        0.0,
+        0.3,
+        "cards exported masked (BIN + last 4, or last 4 only)",
+    ),
+    rate(
+        "dup_new_email",
+        0.2,
+        0.05,
+        0.5,
+        "duplicates with an email not made from the old handle",
+    ),
+    rate(
+        "dup_new_device",
+        0.5,
+        0.2,
+        0.8,
+        "duplicates on a new device",
+    ),
+    rate(
+        "dup_new_card",
+        0.5,
+        0.2,
+        0.8,
+        "duplicates that drop or change the card",
+    ),
+    rate(
+        "dup_nickname",
+        0.15,
+        0.05,
+        0.3,
+        "duplicates under a nickname (the generator's own rules and customs)",
+    ),
+    rate(
+        "dup_transliteration",
+        0.1,
+        0.0,
+        0.3,
+        "duplicates of native-script names under another romanization",
+    ),
+    rate(
+        "dup_typo",
+        0.15,
+        0.05,
+        0.3,
+        "duplicates with a typo in the name",
+    ),
+    rate(
+        "dup_swapped_order",
+        0.1,
+        0.02,
+        0.25,
+        "duplicates with family name first",
+    ),
+    rate(
+        "dup_dob_missing",
+        0.3,
+        0.1,
+        0.6,
+        "duplicates without the birth date",
+    ),
+    rate(
+        "household_card",
+        0.8,
+        0.4,
+        0.95,
+        "household members on the family card",
+    ),
+    rate(
+        "household_device",
+        0.1,
+        0.02,
+        0.4,
+        "household members on the family tablet or laptop",
+    ),
+    rate(
+        "household_surname",
+        0.7,
+        0.4,
+        0.9,
+        "household members with the family surname",
+    ),
+    rate(
+        "household_junior",
+        0.05,
+        0.02,
+        0.2,
+        "households with a junior of the same name, 25-35 years younger",
+    ),
+    rate(
+        "household_twins",
+        0.03,
+        0.01,
+        0.1,
+        "households with twins (same birth date)",
+    ),
+    rate(
+        "sanctioned_in_group",
+        0.1,
+        0.02,
+        0.3,
+        "households, agencies and coworking spaces with a banned or suspended member",
+    ),
+    rate(
+        "evasion_paypal",
+        0.15,
+        0.05,
+        0.3,
+        "evaders paying with a PayPal address made of their old handle",
+    ),
+    rate(
+        "evasion_married",
+        0.1,
+        0.02,
+        0.2,
+        "evaders back under a married surname, same first name, birth date and device",
+    ),
+    rate(
+        "evasion_one_signal",
+        0.2,
+        0.1,
+        0.4,
+        "evaders who reuse only a device or only a phone",
+    ),
+    rate(
+        "review_ring_weak",
+        0.3,
+        0.1,
+        0.6,
+        "sock puppets sharing only an IP prefix and a device model with their account",
+    ),
+];
+
+/// A profile: a name and a value for every rate.
+#[derive(Debug, Clone, Serialize)]
+pub struct Profile {
+    pub name: String,
+    pub seed: u64,
+    values: Vec<f64>,
+}
+
+impl Profile {
+    /// The fixed profile the benchmarks use.
+    pub fn fixed() -> Profile {
+        Profile {
+            name: "default".into(),
+            seed: 0,
+            values: RATES.iter().map(|r| r.default).collect(),
+        }
+    }
+
+    /// Every rate drawn uniformly from its range, from the seed.
+    pub fn random(seed: u64) -> Profile {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15);
+        Profile {
+            name: "random".into(),
+            seed,
+            values: RATES
+                .iter()
+                .map(|r| r.low + (r.high - r.low) * rng.random::<f64>())
+                .collect(),
+        }
+    }
+
+    pub fn by_name(name: &str, seed: u64) -> Result<Profile> {
+        match name {
+            "default" => Ok(Profile::fixed()),
+            "random" => Ok(Profile::random(seed)),
+            other => Err(Error::Setting(format!(
+                "unknown generator profile `{other}` (default, random)"
+            ))),
+        }
+    }
+
+    pub fn get(&self, r: R) -> f64 {
+        self.values[r as usize]
+    }
+
+    /// Name and value of every rate, for `profile.json`.
+    pub fn values(&self) -> Vec<(&'static str, f64)> {
+        RATES
+            .iter()
+            .zip(&self.values)
+            .map(|(r, v)| (r.rate, *v))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_are_in_order_and_in_range() {
+        assert_eq!(RATES.len(), R::ReviewRingWeak as usize + 1);
+        assert_eq!(RATES[R::NameBuiltHandle as usize].rate, "name_built_handle");
+        assert_eq!(RATES[R::ReviewRingWeak as usize].rate, "review_ring_weak");
+        for r in RATES {
+            assert!(r.low <= r.default && r.default <= r.high, "{}", r.rate);
+        }
+        let (a, b) = (Profile::random(1), Profile::random(2));
+        assert_ne!(a.values, b.values);
+        assert_eq!(a.values, Profile::random(1).values);
+        for (v, r) in a.values.iter().zip(RATES) {
+            assert!(*v >= r.low && *v <= r.high);
+        }
+    }
+}
