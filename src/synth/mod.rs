@@ -293,6 +293,8 @@ struct Gen {
     coworking: Vec<(String, u32)>,
     nat: Vec<Vec<String>>,
     profile: Profile,
+    /// Mailboxes already given to a person: a provider never gives one twice.
+    mailboxes: std::collections::HashSet<u64>,
 }
 
 fn public_ipv4(rng: &mut ChaCha8Rng) -> String {
@@ -443,6 +445,19 @@ impl Gen {
         }
     }
 
+    /// The handle, or the handle with digits added until the mailbox is free (as people do when theirs is
+    /// taken); registers it.
+    fn free_mailbox(&mut self, handle: String, provider: &str) -> String {
+        let key = |h: &str| {
+            xxhash_rust::xxh3::xxh3_64(format!("{}@{provider}", h.to_lowercase()).as_bytes())
+        };
+        let mut h = handle;
+        while !self.mailboxes.insert(key(&h)) {
+            h = format!("{h}{}", self.rng.random_range(0..10u8));
+        }
+        h
+    }
+
     fn person(&mut self, region: Option<usize>) -> Person {
         let region = region.unwrap_or_else(|| self.pick_region());
         let r = &REGIONS[region];
@@ -475,6 +490,8 @@ impl Gen {
             .chance(R::IdDocument)
             .then(|| format!("{:032x}", self.rng.random::<u128>()));
         let ipv6 = self.chance(R::Ipv6).then(|| self.ipv6_prefix());
+        let provider = *PROVIDERS.choose(&mut self.rng).unwrap();
+        let handle = self.free_mailbox(handle, provider);
         Person {
             region,
             first,
@@ -485,7 +502,7 @@ impl Gen {
                 .then(|| char::from(b'A' + self.rng.random_range(0..26u8))),
             dob,
             handle,
-            provider: PROVIDERS.choose(&mut self.rng).unwrap(),
+            provider,
             phone,
             devices,
             ip: public_ipv4(&mut self.rng),
@@ -727,13 +744,21 @@ impl Gen {
             {
                 format!("{local}+alt@{}", p.provider)
             }
-            3..=4 => format!("{}@{}", local, PROVIDERS.choose(&mut self.rng).unwrap()),
-            _ => format!(
-                "{}{}@{}",
-                local.replace('.', "_"),
-                self.rng.random_range(1..99u8),
-                PROVIDERS.choose(&mut self.rng).unwrap()
-            ),
+            3..=4 => {
+                let provider = *PROVIDERS.choose(&mut self.rng).unwrap();
+                let h = self.free_mailbox(local, provider);
+                format!("{h}@{provider}")
+            }
+            _ => {
+                let provider = *PROVIDERS.choose(&mut self.rng).unwrap();
+                let h = format!(
+                    "{}{}",
+                    local.replace('.', "_"),
+                    self.rng.random_range(1..99u8)
+                );
+                let h = self.free_mailbox(h, provider);
+                format!("{h}@{provider}")
+            }
         }
     }
 
@@ -933,7 +958,8 @@ impl Gen {
                 let region = REGIONS.iter().position(|r| r.country == cc).unwrap_or(0);
                 p = self.person(Some(region));
                 (p.first, p.last) = (f.to_string(), l.to_string());
-                p.handle = self.handle(f, l, &p.dob.clone());
+                let h = self.handle(f, l, &p.dob.clone());
+                p.handle = self.free_mailbox(h, p.provider);
                 (scenario, group) = ("common_name", format!("{f} {l}"));
             }
             Some(R::SingleCoworking) => {
@@ -1136,7 +1162,8 @@ impl Gen {
                 (m.first, m.last) = (head.first.clone(), head.last.clone());
                 let y: i64 = head.dob[..4].parse().unwrap_or(1960) + self.rng.random_range(25..=35);
                 m.dob = format!("{y:04}{}", &head.dob[4..]);
-                m.handle = self.handle(&m.first, &m.last, &m.dob);
+                let h = self.handle(&m.first, &m.last, &m.dob);
+                m.handle = self.free_mailbox(h, m.provider);
                 scenario = "household_namesake";
             } else if k == 1 && twins {
                 m.dob = head.dob.clone();
@@ -1225,12 +1252,13 @@ impl Gen {
             let mut m = self.person(Some(region));
             (m.first, m.last) = (f.to_string(), l.to_string());
             let base = format!("{}.{}", f.to_lowercase(), l.to_lowercase());
-            m.handle = match self.rng.random_range(0..4u8) {
+            let h = match self.rng.random_range(0..4u8) {
                 0 => base.clone(),
                 1 => base.replace('.', "_"),
                 2 => format!("{base}{:02}", self.rng.random_range(0..100u8)),
                 _ => base.to_uppercase(),
             };
+            m.handle = self.free_mailbox(h, m.provider);
             let t = if self.rng.random_bool(0.7) {
                 "freelancer"
             } else {
@@ -1327,6 +1355,7 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthStats> {
         coworking,
         nat,
         profile: cfg.profile.clone(),
+        mailboxes: std::collections::HashSet::new(),
     };
     let io = |p: &str| {
         let p = out.join(p);

@@ -407,6 +407,24 @@ impl Profile {
 mod tests {
     use super::*;
 
+    /// The README's table of rates is this table, value for value.
+    #[test]
+    fn readme_documents_every_rate() {
+        let readme = include_str!("../../README.md");
+        let f = |x: f64| format!("{x}");
+        for r in RATES {
+            let row = format!(
+                "| `{}` | {} | {}–{} | {} |",
+                r.rate,
+                f(r.default),
+                f(r.low),
+                f(r.high),
+                r.meaning
+            );
+            assert!(readme.contains(&row), "README lacks the row {row}");
+        }
+    }
+
     #[test]
     fn rates_are_in_order_and_in_range() {
         assert_eq!(RATES.len(), R::ReviewRingWeak as usize + 1);
