@@ -103,14 +103,15 @@ for s in neg:
         r = load(d)[0]["false_merges_by_scenario"].get(s)
         row.append(f"{r['false_link_rate']*100:.2f}% ({r['groups_merged']}/{r['groups']} groups)" if r else "")
     print(f"| {s} | " + " | ".join(row) + " |")
-print("\n### Wrongly named ban-evasion suspects, by where they come from\n")
-print("| profile | " + " | ".join(["suspects", "wrong", "by scenario"]) + " |")
-print("|---|---:|---:|---|")
+print("\n### Wrongly named ban-evasion suspects, and associates (`associated_with_sanctioned`)\n")
+print("| profile | suspects | wrong | wrong suspects by scenario | associates | associates that are the banned person | associates by scenario |")
+print("|---|---:|---:|---|---:|---:|---|")
 for name, d in gens:
     v = load(d)[0]["verdicts"]
     wrong = v["wrong_ban_evasion_suspects_by_scenario"]
-    print(f"| {name} | {v['ban_evasion_suspects']} | {sum(wrong.values())} | "
-          + ", ".join(f"{k or 'single'} {n}" for k, n in sorted(wrong.items(), key=lambda x: -x[1])) + " |")
+    fmt = lambda m: ", ".join(f"{k or 'single'} {n}" for k, n in sorted(m.items(), key=lambda x: -x[1]))
+    print(f"| {name} | {v['ban_evasion_suspects']} | {sum(wrong.values())} | {fmt(wrong)} | "
+          f"{v.get('associates', 0)} | {v.get('associates_same_person', 0)} | {fmt(v.get('associates_by_scenario', {}))} |")
 print("\nThe random profiles' rates are in each generated directory's `profile.json`.")
 PY
 echo "wrote ACCURACY.md" >&2

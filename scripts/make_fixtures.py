@@ -52,10 +52,11 @@ for k, (dob, st) in enumerate([("1970-01-05","CA"),("1982-07-19","TX"),("1990-11
         country="US", dob=dob, dev=f"d-js-{k}", ip=f"73.{20 + k}.{k}.9")
 
 # 7. Banned account and a new account sharing a card and a device: ban_evasion, new account is the suspect.
+# The new account leaves the birth date blank (one years apart would say "another person": an associate).
 acc("bn1", s="banned", c="2021-06-01", name="Viktor Orlov", email="v.orlov@proton.me", phone="+49 151 2345 6789",
     country="DE", dob="1979-04-04", pay="card:fp_banned_card", dev="d-viktor-pc", ip="91.64.1.1")
 acc("bn2", c="2024-02-10", name="Sam Porter", email="sam.porter.dev@gmail.com", phone="+49 160 9876 5432",
-    country="DE", dob="1988-08-08", pay="card:fp_banned_card", dev="d-viktor-pc", ip="84.128.9.9")
+    country="DE", pay="card:fp_banned_card", dev="d-viktor-pc", ip="84.128.9.9")
 expected += [("bn1","G3","ban_evasion"),("bn2","G3","ban_evasion")]
 
 # 8. One freelancer and one client account of one person: permitted.
@@ -92,6 +93,17 @@ expected += [("hx1","G6","duplicate_accounts"),("hx2","G6","duplicate_accounts")
 acc("st1", t="client", name="Nora Blake", email="nora.blake@icloud.com", country="AU", dev="d-nora", ip="1.120.1.1")
 acc("st2", name="Ilya Petrenko", email="ilya.p@ukr.net", country="UA", dev="d-ilya", ip="46.211.2.2")
 reviews += [("st1","st2","4","2024-02-02")]
+
+# 13. A banned person, their spouse on the same card and tablet, and their own new account under a new name
+# on the same device and PayPal: the new account is a ban evader; the spouse is an associate, not the evader.
+acc("bf1", s="banned", c="2021-03-01", name="Greta Lindqvist", email="greta.lindqvist@gmx.de", phone="+49 170 1112233",
+    country="DE", dob="1979-05-14", pay="card:fp_family_lindqvist|paypal:greta.l79@gmx.de", dev="d-lindqvist-tablet",
+    ip="84.150.20.7")
+acc("bf2", c="2023-08-20", name="Jonas Lindqvist", email="jonas.lindqvist@web.de", phone="+49 171 4445566",
+    country="DE", dob="1976-11-02", pay="card:fp_family_lindqvist", dev="d-lindqvist-tablet", ip="84.150.20.7")
+acc("bf3", c="2024-02-11", name="Rita Sommer", email="rita.sommer.design@outlook.com", phone="+49 152 7778899",
+    country="DE", pay="paypal:greta.l79@gmx.de", dev="d-lindqvist-tablet", ip="91.64.3.200")
+expected += [("bf1","G7","ban_evasion"),("bf3","G7","ban_evasion")]
 
 out = os.path.join(os.path.dirname(__file__), "..", "fixtures", "marketplace")
 os.makedirs(out, exist_ok=True)

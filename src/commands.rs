@@ -161,6 +161,13 @@ pub fn waterfall(scorer: &Scorer, a: usize, b: usize, cfg: &Config) -> String {
             probability(total)
         );
     }
+    let hidden = scorer.concealed_signals(&ex);
+    if !hidden.is_empty() {
+        out += &format!(
+            "concealment: differences in {} not counted (changed at will by who hides; other differences count)\n",
+            hidden.join(", ")
+        );
+    }
     out += &format!(
         "=> match weight {:+.2}, probability {:.4}: {} (link at {:+.2})\n",
         ex.weight,

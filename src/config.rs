@@ -157,6 +157,10 @@ pub struct Scoring {
     /// Jaro-Winkler similarity of names for the `name_fuzzy_high` and `name_fuzzy_mid` levels.
     pub name_jw_high: f64,
     pub name_jw_mid: f64,
+    /// Signals an account hiding who it is changes at will (ban evasion, sock puppets): under the concealment
+    /// profile their differences weigh nothing. Differences in the others — a birth date years apart, another
+    /// id document, another device — still say "two people".
+    pub concealable: Vec<String>,
     pub levels: Levels,
 }
 
@@ -168,6 +172,7 @@ impl Default for Scoring {
             near_miss_bits: 4.0,
             name_jw_high: 0.92,
             name_jw_mid: 0.84,
+            concealable: vec!["name".into(), "email".into(), "phone".into()],
             levels: Levels::default(),
         }
     }
@@ -261,6 +266,27 @@ impl Config {
             return Err(Error::Setting(
                 "need 0 < scoring.name_jw_mid <= scoring.name_jw_high <= 1".into(),
             ));
+        }
+        const SIGNALS: [&str; 9] = [
+            "id_document",
+            "email",
+            "phone",
+            "payment",
+            "device",
+            "name",
+            "date_of_birth",
+            "ip",
+            "review",
+        ];
+        if let Some(x) = s
+            .concealable
+            .iter()
+            .find(|x| !SIGNALS.contains(&x.as_str()))
+        {
+            return Err(Error::Setting(format!(
+                "scoring.concealable names unknown signal `{x}`; signals: {}",
+                SIGNALS.join(", ")
+            )));
         }
         if !(s.near_miss_bits >= 0.0 && s.near_miss_bits <= 64.0) {
             return Err(Error::Setting(

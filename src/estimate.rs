@@ -318,13 +318,18 @@ impl Em<'_> {
         // A pair with a reason to hide is judged as it is scored: under the concealment profile, where
         // differences weigh nothing.
         let pats = self.inp.patterns;
+        let concealable = model::concealable_slots(self.inp.cfg);
         pats.slots
             .iter()
             .zip(&pats.concealed)
             .map(|(p, &hides)| {
                 let w = |s: &u16| {
                     let x = lw[*s as usize];
-                    if hides { x.max(0.0) } else { x }
+                    if hides && concealable[*s as usize] {
+                        x.max(0.0)
+                    } else {
+                        x
+                    }
                 };
                 let odds = base + p.iter().flatten().map(w).sum::<f64>();
                 1.0 / (1.0 + (-odds).exp())

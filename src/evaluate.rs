@@ -90,6 +90,11 @@ pub struct Verdicts {
     pub ban_evasion_recall: f64,
     /// Wrongly named ban-evasion suspects, by the scenario they come from.
     pub wrong_ban_evasion_suspects_by_scenario: BTreeMap<String, u64>,
+    /// `associated_with_sanctioned` accounts (associates.csv beside clusters.csv), by scenario.
+    pub associates: u64,
+    pub associates_by_scenario: BTreeMap<String, u64>,
+    /// Associates that are in truth the sanctioned person (evaders the model let go as a relative).
+    pub associates_same_person: u64,
 }
 
 /// One row of clusters.csv, as the verdict metrics read it.
@@ -441,7 +446,42 @@ pub fn evaluate_files(truth_path: &Path, clusters_path: &Path) -> Result<Metrics
     }
     let mut m = evaluate(&truth, &cluster_of);
     m.verdicts = verdict_metrics(&truth, &rows);
+    let associates = clusters_path.with_file_name("associates.csv");
+    if associates.exists() {
+        count_associates(&truth, &associates, &mut m.verdicts)?;
+    }
     Ok(m)
+}
+
+/// Counts associates by the scenario of the associated account, and those that are the sanctioned person.
+fn count_associates(truth: &[TruthRow], path: &Path, v: &mut Verdicts) -> Result<()> {
+    let person: HashMap<&str, &TruthRow> =
+        truth.iter().map(|t| (t.account_id.as_str(), t)).collect();
+    let (mut r, h) = open_table(path)?;
+    let (is, ia) = (
+        require_column(path, &h, "sanctioned_account_id")?,
+        require_column(path, &h, "account_id")?,
+    );
+    for rec in r.records() {
+        let rec = rec.map_err(|e| Error::Csv {
+            path: path.to_path_buf(),
+            line: e.position().map(|p| p.line()).unwrap_or(0),
+            message: e.to_string(),
+        })?;
+        let (s, a) = (rec.get(is).unwrap_or(""), rec.get(ia).unwrap_or(""));
+        v.associates += 1;
+        let (ts, ta) = (person.get(s), person.get(a));
+        let scenario = ta.map(|t| t.scenario.as_str()).unwrap_or("");
+        *v.associates_by_scenario
+            .entry(scenario.to_string())
+            .or_insert(0) += 1;
+        if let (Some(x), Some(y)) = (ts, ta)
+            && x.person_id == y.person_id
+        {
+            v.associates_same_person += 1;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -264,6 +264,20 @@ pub fn names_resemble(l: Level) -> bool {
     !matches!(l, Level::Different | Level::Missing)
 }
 
+/// A network held by at most this many accounts is a home or a small office; a coworking space, a campus or a
+/// carrier holds more.
+pub const HOUSEHOLD_NETWORK_MAX: u32 = 10;
+
+/// Whether two accounts share a home or an office: a card or a device (not a crowd's), or a network held by
+/// at most `HOUSEHOLD_NETWORK_MAX` accounts. Who shares that with a sanctioned account is an associate unless
+/// the model calls them the same person.
+pub fn share_a_home(c: &Comparison) -> bool {
+    let small = |l: &Level, max: u32| matches!(l, Level::Exact { freq } if *freq <= max);
+    small(&c.payment, COLOCATED_MAX)
+        || small(&c.device, COLOCATED_MAX)
+        || small(&c.ip, HOUSEHOLD_NETWORK_MAX)
+}
+
 /// The context a signal of a compared pair is in.
 pub fn context_of(field: Field, c: &Comparison) -> Context {
     match field {
@@ -281,6 +295,24 @@ pub fn context_of(field: Field, c: &Comparison) -> Context {
         }
         _ => Context::Plain,
     }
+}
+
+/// Whether a level of a signal loses its weight under the concealment profile: a difference (different,
+/// one part shared, a weak fuzzy match) in a signal the config calls concealable — except a name that shares
+/// one part between co-located accounts, which is the household pattern (a relative), not a disguise.
+pub fn concealable(cfg: &Config, field: Field, ctx: Context, key: Key) -> bool {
+    let difference = matches!(key, Key::Different | Key::Partial | Key::FuzzyMid);
+    let household = field == Field::Name && ctx == Context::Given && key == Key::Partial;
+    difference && !household && cfg.scoring.concealable.iter().any(|s| s == field.as_str())
+}
+
+/// Per slot, whether it is concealable (`concealable`).
+pub fn concealable_slots(cfg: &Config) -> Vec<bool> {
+    let mut out = vec![false; SLOTS];
+    for (f, c, k) in all_slots() {
+        out[slot(f, c, k)] = concealable(cfg, f, c, k);
+    }
+    out
 }
 
 /// Index of a (signal, context, level) in the dense weight table.
@@ -389,8 +421,29 @@ pub fn all_slots() -> impl Iterator<Item = (Field, Context, Key)> {
 /// level's Bayes factor by k−1 for the class's smallest k (of the k(k−1)/2 pairs holding a value, about k−1
 /// involve any one account); a value shared by a crowd never counts against a match.
 pub fn default_mu(cfg: &Config, field: Field, ctx: Context, key: Key) -> MU {
+    let base = match (field, ctx, key) {
+        // Given a shared card, a shared device is what families and offices do too; given co-location, a
+        // name that shares one part (a surname) or none is what relatives and colleagues look like.
+        (Field::Device, Context::Given, Key::Exact(_)) => MU { m: 0.45, u: 0.1 },
+        (Field::Name, Context::Given, Key::Partial) => MU { m: 0.01, u: 0.5 },
+        (Field::Name, Context::Given, Key::Different) => MU { m: 0.06, u: 0.45 },
+        _ => default_mu_plain(cfg, field, ctx, key),
+    };
+    let discount = match key {
+        Key::Exact(b) | Key::Handle(b) | Key::Prefix(b) => (bucket_lower(b) - 1) as f64,
+        Key::Formal { common: true } | Key::FuzzyHigh { common: true } => 2.0,
+        _ => 1.0,
+    };
+    MU {
+        m: base.m,
+        u: (base.u * discount).min(base.m.max(base.u)),
+    }
+}
+
+/// The documented defaults of `Config::scoring.levels`, by level.
+fn default_mu_plain(cfg: &Config, field: Field, ctx: Context, key: Key) -> MU {
     let l = &cfg.scoring.levels;
-    let base = match (field, key) {
+    match (field, key) {
         (Field::IdDocument, Key::Near) => l.id_document_near,
         (Field::IdDocument, Key::Different) => l.id_document_different,
         (Field::IdDocument, _) => l.id_document_exact,
@@ -423,15 +476,6 @@ pub fn default_mu(cfg: &Config, field: Field, ctx: Context, key: Key) -> MU {
             u: 1.0 - l.reviewed.u,
         },
         (Field::Review, _) => l.reviewed,
-    };
-    let discount = match key {
-        Key::Exact(b) | Key::Handle(b) | Key::Prefix(b) => (bucket_lower(b) - 1) as f64,
-        Key::Formal { common: true } | Key::FuzzyHigh { common: true } => 2.0,
-        _ => 1.0,
-    };
-    MU {
-        m: base.m,
-        u: (base.u * discount).min(base.m.max(base.u)),
     }
 }
 

@@ -404,6 +404,7 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
     let mut sstats = score_stats(&scorer, &scored, cands.pairs.len() as u64);
     sstats.pairs_scored += common_stats.scored;
     sstats.common_names = common_stats;
+    let associate_pairs = score::associate_candidates(&scorer, &cands.pairs);
     cands.pairs = Vec::new();
     timings.insert("score", t.elapsed().as_secs_f64());
     info!(links = sstats.links, near_misses = sstats.near_misses, secs = ?t.elapsed(), "scored");
@@ -416,6 +417,7 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
 
     let t = Instant::now();
     let judged = policy::judge(&scorer, clusters, &scored, link_weight, reviews.as_ref());
+    let associates = policy::associates(associate_pairs, &judged);
     timings.insert("policy", t.elapsed().as_secs_f64());
 
     let t = Instant::now();
@@ -426,6 +428,7 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
     let report = files::Report {
         scorer: &scorer,
         clusters: &judged,
+        associates: &associates,
         scored: &scored,
         link_weight,
         redact: opts.redact,
@@ -446,7 +449,7 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
         clusters: judged.len() as u64,
         accounts_in_clusters: judged.iter().map(|c| c.cluster.members.len() as u64).sum(),
         clusters_by_size: by_size,
-        verdicts: policy::count(&judged),
+        verdicts: policy::count(&judged, &associates),
         model: model.clone(),
         timings_seconds: timings,
         threads,

@@ -21,6 +21,9 @@ pub enum Verdict {
     BanEvasion,
     ReviewManipulation,
     DuplicateAccounts,
+    /// A live account that shares a home or an office with a sanctioned account (a card, a device, a network)
+    /// but whose identity says it is someone else: a relative or a colleague, not the banned person.
+    AssociatedWithSanctioned,
     Permitted,
     /// Linked accounts that break no rule (e.g. an agency with its members, or one account per type).
     NoViolation,
@@ -32,6 +35,7 @@ impl Verdict {
             Verdict::BanEvasion => "ban_evasion",
             Verdict::ReviewManipulation => "review_manipulation",
             Verdict::DuplicateAccounts => "duplicate_accounts",
+            Verdict::AssociatedWithSanctioned => "associated_with_sanctioned",
             Verdict::Permitted => "permitted",
             Verdict::NoViolation => "no_violation",
         }
@@ -42,6 +46,7 @@ impl Verdict {
             Verdict::BanEvasion => Some(1),
             Verdict::ReviewManipulation => Some(2),
             Verdict::DuplicateAccounts => Some(3),
+            Verdict::AssociatedWithSanctioned => Some(4),
             Verdict::Permitted | Verdict::NoViolation => None,
         }
     }
@@ -122,13 +127,54 @@ pub struct Judged {
     /// The pair whose evidence is shown (the strongest link that supports the first verdict).
     pub key_pair: (u32, u32),
     pub reviews: Vec<Review>,
+    /// For ban evasion: each direct link from a sanctioned account to a newer suspect, `(sanctioned, newer)`.
+    pub evasion_links: Vec<(u32, u32)>,
+}
+
+/// A live, newer account co-located with a sanctioned one (a card, a device or a network held by at most
+/// `model::COLOCATED_MAX` accounts) that the model does not call the same person: `associated_with_sanctioned`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Associate {
+    pub id: String,
+    pub sanctioned: u32,
+    pub account: u32,
+    pub weight: f64,
+}
+
+/// The associates among candidate `(sanctioned, newer, weight)` triples: those not in one cluster with that
+/// sanctioned account, strongest first, numbered `A000001…`.
+pub fn associates(mut pairs: Vec<(u32, u32, f64)>, judged: &[Judged]) -> Vec<Associate> {
+    let mut cluster_of = std::collections::HashMap::new();
+    for (k, j) in judged.iter().enumerate() {
+        for &m in &j.cluster.members {
+            cluster_of.insert(m, k);
+        }
+    }
+    pairs.retain(|(s, a, _)| cluster_of.get(s).is_none() || cluster_of.get(s) != cluster_of.get(a));
+    pairs.sort_by(|x, y| y.2.total_cmp(&x.2).then((x.0, x.1).cmp(&(y.0, y.1))));
+    pairs
+        .into_iter()
+        .enumerate()
+        .map(|(i, (sanctioned, account, weight))| Associate {
+            id: format!("A{:06}", i + 1),
+            sanctioned,
+            account,
+            weight,
+        })
+        .collect()
 }
 
 /// Counts per verdict, for the summary.
 pub type Verdicts = BTreeMap<&'static str, u64>;
 
-pub fn count(judged: &[Judged]) -> Verdicts {
+pub fn count(judged: &[Judged], associates: &[Associate]) -> Verdicts {
     let mut v = BTreeMap::new();
+    if !associates.is_empty() {
+        v.insert(
+            Verdict::AssociatedWithSanctioned.as_str(),
+            associates.len() as u64,
+        );
+    }
     for j in judged {
         for x in &j.verdicts {
             *v.entry(x.as_str()).or_insert(0) += 1;
@@ -197,6 +243,7 @@ pub fn judge(
 
             // Ban evasion: a direct link from a sanctioned account to a newer one.
             let mut best_ev: Option<(f64, u32, u32)> = None;
+            let mut evasion_links = Vec::new();
             for &x in &c.members {
                 for &y in &c.members {
                     if x < y
@@ -205,6 +252,8 @@ pub fn judge(
                         && supported_outside(scorer, x, y, PLACE_ONLY)
                     {
                         suspects.push(newer as u32);
+                        let sanctioned = if newer as u32 == x { y } else { x };
+                        evasion_links.push((sanctioned, newer as u32));
                         if best_ev.is_none_or(|(bw, _, _)| w > bw) {
                             best_ev = Some((w, x, y));
                         }
@@ -288,6 +337,7 @@ pub fn judge(
                 suspects,
                 key_pair: key_pair.unwrap_or(strongest),
                 reviews: revs,
+                evasion_links,
             }
         })
         .collect();

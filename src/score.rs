@@ -424,6 +424,8 @@ pub type Slots = [Option<u16>; 9];
 pub struct Scorer<'a> {
     cmp: Comparer<'a>,
     model: &'a Model,
+    /// Per slot: its weight counts for nothing under the concealment profile (`model::concealable`).
+    concealable: Vec<bool>,
 }
 
 impl<'a> std::ops::Deref for Scorer<'a> {
@@ -433,11 +435,39 @@ impl<'a> std::ops::Deref for Scorer<'a> {
     }
 }
 
-/// A slot's weight under a profile: under concealment, differences are expected and weigh nothing.
-fn profiled(w: f64, profile: Profile) -> f64 {
-    match profile {
-        Profile::Concealment => w.max(0.0),
-        Profile::Duplicate => w,
+impl Scorer<'_> {
+    /// A slot's weight under a profile: under concealment, differences in what a hider changes at will
+    /// (name, email, phone by default) are expected and weigh nothing.
+    fn slot_weight(&self, slot: usize, profile: Profile) -> f64 {
+        let w = self.model.weight(slot);
+        match profile {
+            Profile::Concealment if self.concealable[slot] => w.max(0.0),
+            _ => w,
+        }
+    }
+
+    fn level_weight(&self, f: Field, ctx: Context, level: Level, profile: Profile) -> f64 {
+        match model::key_of(level) {
+            Some(k) => self.slot_weight(model::slot(f, ctx, k), profile),
+            None => 0.0,
+        }
+    }
+
+    /// The signals whose differences the concealment profile ignored for this pair, as reviewers read them.
+    pub fn concealed_signals(&self, ex: &Explanation) -> Vec<&'static str> {
+        if ex.profile != Profile::Concealment {
+            return vec![];
+        }
+        ex.items
+            .iter()
+            .filter(|i| {
+                model::key_of(i.level).is_some_and(|k| {
+                    let s = model::slot(i.field, i.context, k);
+                    self.concealable[s] && self.model.weight(s) < 0.0
+                })
+            })
+            .map(|i| i.field.as_str())
+            .collect()
     }
 }
 
@@ -451,6 +481,7 @@ impl<'a> Scorer<'a> {
         Scorer {
             cmp: Comparer::new(acc, cfg, reviews),
             model,
+            concealable: model::concealable_slots(cfg),
         }
     }
 
@@ -468,7 +499,7 @@ impl<'a> Scorer<'a> {
     pub fn total(&self, slots: &Slots, profile: Profile) -> f64 {
         let mut w = self.model.prior_bits;
         for s in slots.iter().flatten() {
-            w += profiled(self.model.weight(*s as usize), profile);
+            w += self.slot_weight(*s as usize, profile);
         }
         w
     }
@@ -507,7 +538,7 @@ impl<'a> Scorer<'a> {
                     field: f,
                     level,
                     context: ctx,
-                    weight: profiled(self.model.level_weight(f, ctx, level), profile),
+                    weight: self.level_weight(f, ctx, level, profile),
                 }
             })
             .collect();
@@ -542,7 +573,6 @@ const CONTEXTS: [Context; model::CONTEXTS] = [Context::Plain, Context::Given, Co
 
 impl CommonNameBound {
     pub fn new(scorer: &Scorer) -> Self {
-        let m = scorer.model;
         let cap = scorer.config().blocking.max_block_size;
         let crowd_levels = |f: Field| -> Vec<(Signal, Level)> {
             let classes = (0..model::BUCKETS as u8)
@@ -579,7 +609,7 @@ impl CommonNameBound {
                     continue;
                 }
                 for (ci, c) in CONTEXTS.into_iter().enumerate() {
-                    let w = |l: Level| profiled(m.level_weight(*f, c, l), p);
+                    let w = |l: Level| scorer.level_weight(*f, c, l, p);
                     let plain = w(Level::Different).max(0.0);
                     out.plain[pi][fi][ci] = plain;
                     for (sig, level) in crowd_levels(*f) {
@@ -621,14 +651,8 @@ impl CommonNameBound {
             Context::Plain
         };
         let mut w = m.prior_bits;
-        w += profiled(
-            m.level_weight(Field::Name, name_ctx, Level::Exact { freq: name_freq }),
-            p,
-        );
-        w += profiled(
-            m.level_weight(Field::DateOfBirth, Context::Plain, scorer.dob(a, b)),
-            p,
-        );
+        w += scorer.level_weight(Field::Name, name_ctx, Level::Exact { freq: name_freq }, p);
+        w += scorer.level_weight(Field::DateOfBirth, Context::Plain, scorer.dob(a, b), p);
         for (fi, f) in Field::ALL.iter().enumerate() {
             let ci = ctx_of(*f);
             w += self.plain[pi][fi][ci];
@@ -695,6 +719,35 @@ pub fn score_common_names(
         stats.scored += scored;
     }
     (out, stats)
+}
+
+/// Candidate pairs of a sanctioned account and a newer, live one that share a home or an office
+/// (`model::share_a_home`) and are not linked: the candidates for `associated_with_sanctioned`, as
+/// `(sanctioned, newer, weight)`, in candidate order.
+pub fn associate_candidates(scorer: &Scorer, candidates: &[u64]) -> Vec<(u32, u32, f64)> {
+    let link = scorer.config().link_weight();
+    let acc = scorer.accounts();
+    candidates
+        .par_chunks(16 * 1024)
+        .flat_map_iter(|chunk| {
+            chunk
+                .iter()
+                .filter_map(|&p| {
+                    let (a, b) = crate::block::unpack(p);
+                    let (s, n) = scorer.evasion_direction(a as usize, b as usize)?;
+                    let live = !matches!(acc.status[n], crate::record::Status::Closed);
+                    let c = scorer.compare(a as usize, b as usize);
+                    if !live || !model::share_a_home(&c) {
+                        return None;
+                    }
+                    let w = scorer
+                        .score_slots(a as usize, b as usize, &model::slots(&c))
+                        .0;
+                    (w < link).then_some((s as u32, n as u32, w))
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// Two YYYYMMDD dates one digit apart, with two adjacent digits transposed, or with day and month swapped.

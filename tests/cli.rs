@@ -104,14 +104,19 @@ fn fixture_yields_the_hand_checked_clusters_and_verdicts() {
 
     // The queue: ban evasion first, the new account named as the suspect, evidence in words.
     let queue = read_csv(&dir.path().join("review_queue.csv"));
-    assert_eq!(queue[0]["verdicts"], "ban_evasion");
-    assert_eq!(queue[0]["suspect_account_ids"], "bn2");
+    assert!(queue[..2].iter().all(|q| q["verdicts"] == "ban_evasion"));
+    let bn = queue
+        .iter()
+        .find(|q| q["account_ids"] == "bn1|bn2")
+        .unwrap();
+    assert_eq!(bn["verdicts"], "ban_evasion");
+    assert_eq!(bn["suspect_account_ids"], "bn2");
     assert!(
-        queue[0]["evidence"].contains("device=shared(2 accounts)"),
+        bn["evidence"].contains("device=shared(2 accounts)"),
         "{}",
-        queue[0]["evidence"]
+        bn["evidence"]
     );
-    assert!(queue[0]["evidence"].contains("payment=shared(2 accounts)"));
+    assert!(bn["evidence"].contains("payment=shared(2 accounts)"));
     let ring = queue
         .iter()
         .find(|q| q["verdicts"].contains("review_manipulation"))
@@ -138,7 +143,6 @@ fn fixture_yields_the_hand_checked_clusters_and_verdicts() {
         "{}",
         gm["evidence"]
     );
-    assert!(pairs.iter().any(|p| p["kind"] == "near_miss"));
     for p in &pairs {
         let w: f64 = p["match_weight"].parse().unwrap();
         assert_eq!(p["kind"] == "link", w >= 0.0, "{p:?}");
@@ -146,11 +150,12 @@ fn fixture_yields_the_hand_checked_clusters_and_verdicts() {
 
     // Summary accounts for every row and lists the crowd keys that generated no pairs.
     let s: serde_json::Value = summary(dir.path());
-    assert_eq!(s["rows"]["read"], 125);
-    assert_eq!(s["rows"]["used"], 125);
+    assert_eq!(s["rows"]["read"], 128);
+    assert_eq!(s["rows"]["used"], 128);
     assert_eq!(s["rows"]["quarantined"], 0);
     assert!(s["invalid_values"]["device_junk"].as_u64().unwrap() >= 20);
-    assert_eq!(s["verdicts"]["ban_evasion"], 1);
+    assert_eq!(s["verdicts"]["ban_evasion"], 2);
+    assert_eq!(s["verdicts"]["associated_with_sanctioned"], 1);
     assert!(s["timings_seconds"]["score"].is_number());
     assert!(s["config"]["blocking"]["max_block_size"].is_number());
 }
@@ -213,7 +218,7 @@ fn redact_hides_names_and_emails() {
     );
     assert_ne!(gm[0]["email"], gm[1]["email"]);
     let (got, _) = clusters(dir.path());
-    assert_eq!(got.len(), 6);
+    assert_eq!(got.len(), 7);
 }
 
 #[test]
@@ -245,8 +250,11 @@ fn output_is_identical_for_any_thread_count() {
         ]);
         outs.push(o);
     }
-    // The model is estimated (not the defaults), and identical for any thread count too.
+    // The model is estimated (not the defaults), and identical for any thread count too; near misses are
+    // reported beside the links.
     assert_eq!(summary(&outs[0])["model"]["method"], "estimated");
+    let pairs = read_csv(&outs[0].join("pairs.csv"));
+    assert!(pairs.iter().any(|p| p["kind"] == "near_miss"));
     for f in [
         "clusters.csv",
         "pairs.csv",
@@ -576,6 +584,52 @@ fn a_saved_model_reproduces_the_run_that_trained_it() {
     );
 }
 
+/// A banned person, their spouse on the same card and tablet, and their own new account under a new name on
+/// the same device and PayPal: the new account is the ban evader, the spouse an associate — never the evader.
+#[test]
+fn the_evader_is_named_and_the_spouse_is_an_associate() {
+    let dir = tempfile::tempdir().unwrap();
+    run_fixture(dir.path(), &[]);
+    let queue = read_csv(&dir.path().join("review_queue.csv"));
+    let evasion = queue
+        .iter()
+        .find(|q| q["account_ids"] == "bf1|bf3")
+        .expect("bf1 and bf3 are queued together");
+    assert_eq!(evasion["verdicts"], "ban_evasion");
+    assert_eq!(evasion["priority"], "1");
+    assert_eq!(evasion["suspect_account_ids"], "bf3");
+    assert_eq!(evasion["ban_evasion_links"], "bf3 <- bf1: payment, device");
+    assert!(
+        queue
+            .iter()
+            .all(|q| !q["suspect_account_ids"].contains("bf2")
+                || q["verdicts"] == "associated_with_sanctioned")
+    );
+    let spouse = queue
+        .iter()
+        .find(|q| q["account_ids"] == "bf1|bf2")
+        .expect("the spouse is queued as an associate");
+    assert_eq!(spouse["verdicts"], "associated_with_sanctioned");
+    assert_eq!(spouse["priority"], "4");
+    assert!(
+        spouse["evidence"].contains("not the same person: name=one part shared"),
+        "{}",
+        spouse["evidence"]
+    );
+    let associates = read_csv(&dir.path().join("associates.csv"));
+    assert_eq!(associates.len(), 1);
+    assert_eq!(
+        (
+            associates[0]["sanctioned_account_id"].as_str(),
+            associates[0]["account_id"].as_str()
+        ),
+        ("bf1", "bf2")
+    );
+    assert!(associates[0]["why_not_the_same_person"].contains("date_of_birth=different"));
+    let (_, verdicts) = clusters(dir.path());
+    assert!(!verdicts.contains_key("bf2"), "the spouse is in no cluster");
+}
+
 #[test]
 fn explain_shows_a_waterfall() {
     let dir = tempfile::tempdir().unwrap();
@@ -590,9 +644,13 @@ fn explain_shows_a_waterfall() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("profile: concealment"), "{text}");
     assert!(
-        text.lines().any(|l| l.starts_with("device")
+        text.lines().any(|l| l.starts_with("payment")
             && l.contains("shared(2 accounts)")
-            && l.contains("+7.81")),
+            && l.contains("+7.23")),
+        "{text}"
+    );
+    assert!(
+        text.contains("concealment: differences in email, phone, name not counted"),
         "{text}"
     );
     assert!(text.contains("LINK"));

@@ -15,6 +15,7 @@ use crate::score::{Scored, Scorer, probability};
 pub struct Report<'a> {
     pub scorer: &'a Scorer<'a>,
     pub clusters: &'a [Judged],
+    pub associates: &'a [crate::policy::Associate],
     pub scored: &'a [Scored],
     pub link_weight: f64,
     pub redact: bool,
@@ -56,6 +57,7 @@ impl Report<'_> {
         self.write_clusters(&out.join("clusters.csv"))?;
         self.write_pairs(&out.join("pairs.csv"))?;
         self.write_queue(&out.join("review_queue.csv"))?;
+        self.write_associates(&out.join("associates.csv"))?;
         write_quarantine(&out.join("quarantine.csv"), quarantine)
     }
 
@@ -125,6 +127,85 @@ impl Report<'_> {
                     ])
                     .map_err(io_err)?;
                 }
+            }
+            c.flush()
+        })
+    }
+
+    /// `newer <- sanctioned: device, payment` for every direct ban-evasion link of a cluster: the signals an
+    /// evader cannot change at will that tie them.
+    fn evasion_links(&self, j: &Judged) -> String {
+        let concealable = &self.scorer.config().scoring.concealable;
+        j.evasion_links
+            .iter()
+            .map(|&(s, n)| {
+                let ex = self.scorer.explain(s as usize, n as usize);
+                let hard: Vec<&str> = ex
+                    .items
+                    .iter()
+                    .filter(|i| {
+                        i.weight > 0.0 && !concealable.iter().any(|c| c == i.field.as_str())
+                    })
+                    .map(|i| i.field.as_str())
+                    .collect();
+                format!("{} <- {}: {}", self.id(n), self.id(s), hard.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// What ties an associate to the sanctioned account, and what says it is someone else.
+    fn associate_evidence(&self, a: &crate::policy::Associate) -> (String, String) {
+        let ex = self
+            .scorer
+            .explain(a.sanctioned as usize, a.account as usize);
+        let against: Vec<String> = ex
+            .items
+            .iter()
+            .filter(|i| i.weight < 0.0)
+            .map(|i| {
+                format!(
+                    "{}={} {:+.1}",
+                    i.field.as_str(),
+                    crate::score::field_level_text(i.field, i.level, i.context),
+                    i.weight
+                )
+            })
+            .collect();
+        let evidence = format!(
+            "{} ~ {} ({}, p={:.3}): {}",
+            self.id(a.sanctioned),
+            self.id(a.account),
+            ex.profile.as_str(),
+            probability(ex.weight),
+            ex.evidence()
+        );
+        (against.join("; "), evidence)
+    }
+
+    fn write_associates(&self, path: &Path) -> Result<()> {
+        write_atomic(path, |w| {
+            let mut c = csv_writer(w);
+            c.write_record([
+                "associate_id",
+                "sanctioned_account_id",
+                "account_id",
+                "match_weight",
+                "evidence",
+                "why_not_the_same_person",
+            ])
+            .map_err(io_err)?;
+            for a in self.associates {
+                let (why, evidence) = self.associate_evidence(a);
+                c.write_record([
+                    a.id.as_str(),
+                    &*cell(self.id(a.sanctioned)),
+                    &*cell(self.id(a.account)),
+                    &fmt_w(a.weight),
+                    &*cell(&evidence),
+                    &*cell(&why),
+                ])
+                .map_err(io_err)?;
             }
             c.flush()
         })
@@ -206,6 +287,7 @@ impl Report<'_> {
                 "cluster_score",
                 "account_ids",
                 "suspect_account_ids",
+                "ban_evasion_links",
                 "evidence",
                 "reviews",
             ])
@@ -253,8 +335,25 @@ impl Report<'_> {
                     &fmt_p(j.cluster.score),
                     &*cell(&ids(&j.cluster.members)),
                     &*cell(&ids(&j.suspects)),
+                    &*cell(&self.evasion_links(j)),
                     &*cell(&evidence),
                     &*cell(&reviews),
+                ])
+                .map_err(io_err)?;
+            }
+            for a in self.associates {
+                let (why, evidence) = self.associate_evidence(a);
+                c.write_record([
+                    a.id.as_str(),
+                    "associated_with_sanctioned",
+                    "4",
+                    "2",
+                    &fmt_p(probability(a.weight)),
+                    &*cell(&format!("{}|{}", self.id(a.sanctioned), self.id(a.account))),
+                    &*cell(self.id(a.account)),
+                    "",
+                    &*cell(&format!("{evidence}; not the same person: {why}")),
+                    "",
                 ])
                 .map_err(io_err)?;
             }

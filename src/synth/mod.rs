@@ -1039,6 +1039,7 @@ impl Gen {
             q.iban = None;
             let mut b = self.base_account(&q, "freelancer");
             b.payments = vec![format!("paypal:{local}@{}", p.provider)];
+            self.evader_birth_date(&a, &mut b);
             return self.evader(pid, a, b, created_a, "ban_evasion_paypal");
         } else if roll < paypal + married {
             q.first = p.first.clone();
@@ -1057,15 +1058,25 @@ impl Gen {
             "ban_evasion"
         };
         let mut b = self.base_account(&q, "freelancer");
-        if scenario == "ban_evasion_married" {
-            b.dob = a.dob.clone();
-        }
+        self.evader_birth_date(&a, &mut b);
         if scenario == "ban_evasion" && self.rng.random_bool(0.3) {
             let mut parts: Vec<String> = p.ip.split('.').map(String::from).collect();
             parts[3] = self.rng.random_range(1..255u16).to_string();
             b.ips = vec![parts.join(".")];
         }
         self.evader(pid, a, b, created_a, scenario)
+    }
+
+    /// A birth date is hard to change where it was once verified: most evaders keep theirs (or leave the
+    /// field blank); some type a new one.
+    fn evader_birth_date(&mut self, a: &Account, b: &mut Account) {
+        if !self.chance(R::EvasionNewBirthDate) {
+            b.dob = if b.dob.is_empty() {
+                String::new()
+            } else {
+                a.dob.clone()
+            };
+        }
     }
 
     /// The classic evader reuses one to three of: a device, the card, the phone, the id document.

@@ -52,6 +52,7 @@ pub enum R {
     EvasionPaypal,
     EvasionMarried,
     EvasionOneSignal,
+    EvasionNewBirthDate,
     ReviewRingWeak,
 }
 
@@ -82,7 +83,7 @@ const fn rate(
 }
 
 /// Every rate, in the order of `R`.
-pub const RATES: [Rate; 41] = [
+pub const RATES: [Rate; 42] = [
     rate(
         "mix_single",
         780.0,
@@ -338,6 +339,13 @@ pub const RATES: [Rate; 41] = [
         0.1,
         0.4,
         "evaders who reuse only a device or only a phone",
+    ),
+    rate(
+        "evasion_new_birth_date",
+        0.2,
+        0.05,
+        0.5,
+        "evaders who type a new birth date (the others keep theirs, or leave it blank)",
     ),
     rate(
         "review_ring_weak",
