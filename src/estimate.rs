@@ -190,6 +190,9 @@ pub fn sample(cmp: &Comparer, size: u64) -> Sample {
             })
             .collect()
     };
+    // In account order, one side of every pair is read sequentially (the counts do not depend on order).
+    let mut pairs = pairs;
+    pairs.par_sort_unstable();
     let empty = || (vec![0u64; SLOTS], [0u64; 9]);
     let (counts, present) = pairs
         .par_chunks(8 * 1024)

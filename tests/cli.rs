@@ -259,6 +259,7 @@ fn output_is_identical_for_any_thread_count() {
         "clusters.csv",
         "pairs.csv",
         "review_queue.csv",
+        "associates.csv",
         "quarantine.csv",
         "model.json",
     ] {

@@ -76,25 +76,34 @@ pub fn same_name_variant(
     close: f64,
 ) -> bool {
     const MAX: usize = 8;
-    let ta: Vec<&str> = formal_a.split(' ').filter(|t| !t.is_empty()).collect();
-    let tb: Vec<&str> = formal_b.split(' ').filter(|t| !t.is_empty()).collect();
-    if ta.is_empty() || ta.len() != tb.len() || ta.len() > MAX {
+    // Allocation-free: this runs for every compared pair whose names differ.
+    fn split<'a>(s: &'a str, out: &mut [&'a str; MAX]) -> usize {
+        let mut n = 0;
+        for t in s.split(' ').filter(|t| !t.is_empty()) {
+            if n == MAX {
+                return MAX + 1;
+            }
+            out[n] = t;
+            n += 1;
+        }
+        n
+    }
+    let (mut ta, mut tb, mut ca, mut cb) = ([""; MAX], [""; MAX], [""; MAX], [""; MAX]);
+    let (na, nb) = (split(formal_a, &mut ta), split(formal_b, &mut tb));
+    if na == 0 || na != nb || na > MAX {
         return false;
     }
-    let ca: Vec<&str> = codes_a.split(' ').collect();
-    let cb: Vec<&str> = codes_b.split(' ').collect();
-    fn code<'a>(c: &[&'a str], i: usize) -> Option<&'a str> {
-        c.get(i).copied().filter(|x| !x.is_empty())
-    }
+    split(codes_a, &mut ca);
+    split(codes_b, &mut cb);
     let mut used = [false; MAX];
-    ta.iter().enumerate().all(|(i, x)| {
-        let hit = tb.iter().enumerate().position(|(j, y)| {
+    (0..na).all(|i| {
+        let x = ta[i];
+        let hit = (0..nb).find(|&j| {
+            let y = tb[j];
             !used[j]
                 && (x == y
-                    || are_nicknames(x, y)
-                    || (code(&ca, i).is_some()
-                        && code(&ca, i) == code(&cb, j)
-                        && strsim::jaro_winkler(x, y) >= close))
+                    || (!ca[i].is_empty() && ca[i] == cb[j] && strsim::jaro_winkler(x, y) >= close)
+                    || are_nicknames(x, y))
         });
         hit.inspect(|&j| used[j] = true).is_some()
     })
