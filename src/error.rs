@@ -70,6 +70,14 @@ impl Error {
             source,
         }
     }
+    /// A record the csv crate could not read, at the line it reports.
+    pub fn csv(path: impl Into<PathBuf>, e: &csv::Error) -> Self {
+        Error::Csv {
+            path: path.into(),
+            line: e.position().map(|p| p.line()).unwrap_or(0),
+            message: e.to_string(),
+        }
+    }
     pub fn write(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Write {
             path: path.into(),

@@ -392,11 +392,7 @@ pub fn evaluate_files(truth_path: &Path, clusters_path: &Path) -> Result<Metrics
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                return Err(Error::Csv {
-                    path: truth_path.to_path_buf(),
-                    line: e.position().map(|p| p.line()).unwrap_or(0),
-                    message: e.to_string(),
-                });
+                return Err(Error::csv(truth_path, &e));
             }
         }
         let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("").trim().to_string();
@@ -422,11 +418,7 @@ pub fn evaluate_files(truth_path: &Path, clusters_path: &Path) -> Result<Metrics
     let mut rows = Vec::new();
     let mut cluster_of = HashMap::new();
     for rec in r.records() {
-        let rec = rec.map_err(|e| Error::Csv {
-            path: clusters_path.to_path_buf(),
-            line: e.position().map(|p| p.line()).unwrap_or(0),
-            message: e.to_string(),
-        })?;
+        let rec = rec.map_err(|e| Error::csv(clusters_path, &e))?;
         let id = rec.get(ia).unwrap_or("").trim();
         // Undo the CSV-injection guard of our own writer.
         let id = id
@@ -463,11 +455,7 @@ fn count_associates(truth: &[TruthRow], path: &Path, v: &mut Verdicts) -> Result
         require_column(path, &h, "account_id")?,
     );
     for rec in r.records() {
-        let rec = rec.map_err(|e| Error::Csv {
-            path: path.to_path_buf(),
-            line: e.position().map(|p| p.line()).unwrap_or(0),
-            message: e.to_string(),
-        })?;
+        let rec = rec.map_err(|e| Error::csv(path, &e))?;
         let (s, a) = (rec.get(is).unwrap_or(""), rec.get(ia).unwrap_or(""));
         v.associates += 1;
         let (ts, ta) = (person.get(s), person.get(a));

@@ -88,11 +88,7 @@ pub fn load_reviews(path: &Path, acc: &crate::record::Accounts) -> Result<Review
     let mut out = ReviewIndex::default();
     let mut pairs = HashSet::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| Error::Csv {
-            path: path.to_path_buf(),
-            line: e.position().map(|p| p.line()).unwrap_or(0),
-            message: e.to_string(),
-        })?;
+        let rec = rec.map_err(|e| Error::csv(path, &e))?;
         out.rows += 1;
         let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("").trim().to_string();
         let (a, b) = (get(Some(ir)), get(Some(ie)));
