@@ -1221,10 +1221,17 @@ impl Gen {
                 .choose(&mut self.rng)
                 .unwrap()
         );
-        let domain = format!(
-            "{}.com",
-            strip_diacritics(&company).to_lowercase().replace(' ', "")
-        );
+        // One company, one domain: a second "Brown Labs" registers brownlabs2.com.
+        let base = strip_diacritics(&company).to_lowercase().replace(' ', "");
+        let mut domain = format!("{base}.com");
+        let mut n = 1;
+        while !self
+            .mailboxes
+            .insert(xxhash_rust::xxh3::xxh3_64(format!("@{domain}").as_bytes()))
+        {
+            n += 1;
+            domain = format!("{base}{n}.com");
+        }
         let office_ip = public_ipv4(&mut self.rng);
         let card = format!("fp_corp{:08x}", self.rng.random::<u32>());
         let group = format!("ag{pid}");
@@ -1243,7 +1250,8 @@ impl Gen {
             m.provider = "gmail.com";
             let mut a = self.base_account(&m, "freelancer");
             a.business = company.clone();
-            a.email = format!("{}@{}", m.handle, domain);
+            let handle = self.free_mailbox(m.handle.clone(), &domain);
+            a.email = format!("{handle}@{domain}");
             if !sanctioned {
                 sanctioned = self.maybe_sanctioned(&mut a);
             }
@@ -1447,5 +1455,63 @@ mod tests {
             assert!(truth.contains(&format!(",{scenario},")), "no {scenario}");
         }
         assert_eq!(truth.lines().count() as u64, s1.accounts + 1);
+    }
+
+    #[test]
+    fn random_profiles_are_deterministic_per_seed_and_write_every_hard_case() {
+        let d = tempfile::tempdir().unwrap();
+        let cfg = |seed| SynthConfig {
+            accounts: 20_000,
+            seed,
+            profile: Profile::random(seed),
+        };
+        let (a, b, c) = (d.path().join("a"), d.path().join("b"), d.path().join("c"));
+        generate(&cfg(3), &a).unwrap();
+        generate(&cfg(3), &b).unwrap();
+        generate(&cfg(4), &c).unwrap();
+        for f in ["accounts.csv", "truth.csv", "reviews.csv", "profile.json"] {
+            assert_eq!(
+                std::fs::read(a.join(f)).unwrap(),
+                std::fs::read(b.join(f)).unwrap(),
+                "{f}"
+            );
+        }
+        assert_ne!(
+            std::fs::read(a.join("profile.json")).unwrap(),
+            std::fs::read(c.join("profile.json")).unwrap()
+        );
+        let truth = std::fs::read_to_string(a.join("truth.csv")).unwrap();
+        for scenario in [
+            "namesake",
+            "household_namesake",
+            "ban_evasion_paypal",
+            "ban_evasion_married",
+            "ban_evasion_one_signal",
+            "review_ring_weak",
+        ] {
+            assert!(truth.contains(&format!(",{scenario},")), "no {scenario}");
+        }
+        // A provider never gives one mailbox to two people.
+        let people: std::collections::HashMap<String, String> = truth
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                (f[0].to_string(), f[1].to_string())
+            })
+            .collect();
+        let mut owner: std::collections::HashMap<String, String> = Default::default();
+        let accounts = std::fs::read_to_string(a.join("accounts.csv")).unwrap();
+        for l in accounts.lines().skip(1) {
+            let f: Vec<&str> = l.split(',').collect();
+            let email = f[6].to_lowercase();
+            if email.is_empty() || email.contains("test@") || !email.contains('@') {
+                continue;
+            }
+            let p = &people[f[0]];
+            let o = owner.entry(email.clone()).or_insert_with(|| p.clone());
+            let placeholder = ["none@none.com", "a@a.com"].contains(&email.as_str());
+            assert!(o == p || placeholder, "{email} given to {o} and {p}");
+        }
     }
 }
