@@ -112,7 +112,7 @@ pub fn cluster(
         if ma.len() > 1 || mb.len() > 1 {
             // Every cross pair is evidence about "these two groups are one person": combine their Bayes
             // factors (each pair's weight minus the prior it already contains) onto the prior once.
-            let prior = scorer.prior();
+            let prior = scorer.prior_bits();
             let mut evidence = prior;
             for &x in ma {
                 for &y in mb {

@@ -1,29 +1,30 @@
 //! Estimation: learns the match model from the export being scanned (Fellegi–Sunter, fitted by EM), so that
 //! the weights describe this export and not the data the defaults were written for.
 //!
-//! - **Patterns.** Every candidate pair is compared once; pairs with the same levels in every signal (and
-//!   found by the same blocking families) form one pattern, and EM runs over the patterns with their counts.
-//! - **λ and m by EM.** The E-step gives each pattern its match probability under the current model; λ is
-//!   the expected number of matches among the candidates over all N(N−1)/2 pairs, and m the share of each
-//!   level among the expected matches. Blocking bias: EM runs over the union of all blocking keys, so what
-//!   it estimates is λ·r and m given that a pair is a candidate (r: the share of matches that share some
-//!   key); their product λ·m(γ) is exactly the population's for every candidate pattern γ, and u is the
-//!   population's (below), so the match probability of every candidate is unbiased. (Estimating each
-//!   signal's m only from pairs that other keys found, as Splink does per blocking rule, is biased when
-//!   errors are anti-correlated across fields: on RLdata10000, where each duplicate has one error, it took
-//!   pairwise F1 from 0.91 to 0.46.) Pairs with a reason to hide (sanctioned and newer, or reviewed) are
-//!   judged under the concealment profile and stay out of m, which describes a person's ordinary accounts.
+//! - **Patterns.** Every candidate pair is compared once; pairs with the same levels in every signal (and the
+//!   same concealment and learning marks) form one pattern, and EM runs over the patterns with their counts.
 //! - **u of shared-value levels** (exact email, device, card, name, birth date…, split by frequency class):
-//!   the pairs sharing a value of a class are counted from the value frequencies (Σ k(k−1)/2); the E-step's
-//!   expected matches among them are taken away, and the rest are the pairs of different people. This is
-//!   term-frequency u with the pairs of one person's own accounts removed: a value held by exactly two accounts
-//!   is, in most exports, one person's, and counting it as a chance collision (k/N) would make every shared
-//!   identifier worthless at scale.
+//!   Σ k(k−1)/2 over the values of the class, over the pairs of accounts that have the signal — the chance
+//!   that two random accounts share such a value (term frequency by class). Held while EM runs: taking EM's
+//!   expected matches out of it as EM goes lets EM run away (each pair it calls a match makes the value
+//!   rarer among non-matches, so heavier, until a block of a name-built handle is "one person").
 //! - **u of the other levels** (fuzzy names, keying errors, differences): from a deterministic random sample
-//!   of account pairs (nearly all pairs of different people), its expected matches taken away.
-//! - **Dependence.** The email is modelled given whether the names are equal, and the IP given whether a card
-//!   or device is shared (see `model`): u of a handle among same-name strangers is counted among same-name
-//!   pairs, so a name-built handle adds little once the name agrees.
+//!   of account pairs, also held.
+//! - **u in a context** (co-located, sharing a card or device: see `model`) is counted among the candidates
+//!   there, with EM's expected matches taken out: those contexts are full of one person's accounts.
+//! - **λ and m by EM.** The E-step gives each pattern its match probability; λ is the expected number of
+//!   matches over all N(N−1)/2 pairs, m the share of each level among the expected matches, one distribution
+//!   for all contexts of a signal. Blocking bias: EM runs over the union of all blocking keys, so it estimates
+//!   λ·r and m given that a pair is a candidate (r: the share of matches some key finds); their product is the
+//!   population's for every candidate pattern, and u is the population's, so every candidate's match
+//!   probability is unbiased. (Estimating each signal's m only from pairs that other keys found, as Splink does
+//!   per blocking rule, is biased when errors are anti-correlated across fields: on RLdata10000, where each
+//!   duplicate has one error, it took pairwise F1 from 0.91 to 0.46.) EM learns only from pairs that a value
+//!   held by at most `block::NAME_EXPAND_MAX` accounts found (crowds of strangers would become the "match"
+//!   class), and pairs with a reason to hide (sanctioned and newer, or reviewed) stay out of m.
+//! - **Start and fallback.** m from the defaults, u from the data, λ from the defaults' candidate prior spread
+//!   over all pairs; when EM finds fewer than `model.min_expected_matches` likely matches, the defaults are
+//!   used and the model says why.
 //!
 //! Everything is deterministic: counts are integers summed in any order, and EM runs sequentially over
 //! patterns in sorted order.

@@ -585,7 +585,7 @@ impl Model {
                 k.name()
             )));
         }
-        if !(model.prior > 0.0 && model.prior < 1.0) || !model.prior_bits.is_finite() {
+        if !(model.prior > 0.0 && model.prior < 1.0 && model.prior_bits.is_finite()) {
             return Err(bad("prior must be strictly between 0 and 1".into()));
         }
         model.weights = weights;

@@ -2,7 +2,9 @@
 //! words. The marketplace rules: one freelancer account per person (plus one client account: permitted);
 //! agency accounts are not one person with their members; a sanctioned person must not return (ban evasion:
 //! only a *direct* link between a suspended/banned account and a newer one counts, never a chain through third
-//! accounts); accounts of one person must not review each other. Also reads the optional reviews file.
+//! accounts); accounts of one person must not review each other. A live account that shares a home or an office
+//! with a sanctioned account but is not linked to it is an associate, never an evader. Also reads the optional
+//! reviews file.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -146,7 +148,7 @@ pub fn associates(mut pairs: Vec<(u32, u32, f64)>, judged: &[Judged]) -> Vec<Ass
             cluster_of.insert(m, k);
         }
     }
-    pairs.retain(|(s, a, _)| cluster_of.get(s).is_none() || cluster_of.get(s) != cluster_of.get(a));
+    pairs.retain(|(s, a, _)| !cluster_of.contains_key(s) || cluster_of.get(s) != cluster_of.get(a));
     pairs.sort_by(|x, y| y.2.total_cmp(&x.2).then((x.0, x.1).cmp(&(y.0, y.1))));
     pairs
         .into_iter()

@@ -3,8 +3,9 @@
 //! levels' weights, log2(m/u) (Fellegi–Sunter). Levels on a shared value carry the value's frequency, which
 //! the model turns into a frequency class. Pairs where one account has a reason to hide who it is (a
 //! sanctioned account and a newer one: ban evasion; one reviewed the other: sock puppet) are also scored
-//! under the concealment profile, where differences weigh nothing and only what the two share counts; the
-//! pair keeps the higher of the two. Scoring runs in parallel and does not depend on the thread count.
+//! under the concealment profile, where differences in what a hider changes at will (`scoring.concealable`)
+//! weigh nothing while the rest still counts; the pair keeps the higher of the two. Scoring runs in parallel
+//! and does not depend on the thread count.
 
 use std::collections::HashSet;
 
@@ -490,7 +491,7 @@ impl<'a> Scorer<'a> {
     }
 
     /// The prior log-odds (bits) every pair weight starts from.
-    pub fn prior(&self) -> f64 {
+    pub fn prior_bits(&self) -> f64 {
         self.model.prior_bits
     }
 
