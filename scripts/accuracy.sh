@@ -54,10 +54,13 @@ python3 - "$work" "$size" > ACCURACY.md <<'PY'
 import json, sys
 work, size = sys.argv[1], int(sys.argv[2])
 sets = [l.split() for l in open(f"{work}/sets.txt")]
+loaded = {}
 def load(d):
-    e = json.load(open(f"{d}/out/evaluation.json"))
-    m = json.load(open(f"{d}/out/model.json"))
-    return e, m, open(f"{d}/out/seconds").read().strip()
+    if d not in loaded:
+        e = json.load(open(f"{d}/out/evaluation.json"))
+        m = json.load(open(f"{d}/out/model.json"))
+        loaded[d] = (e, m, open(f"{d}/out/seconds").read().strip())
+    return loaded[d]
 print("# Accuracy\n")
 print("Written by `scripts/accuracy.sh`: every set runs with the defaults and no per-set flag; the match model is")
 print("estimated from each export (`model` column: `estimated`, or `defaults` when EM finds fewer likely matches")
@@ -83,26 +86,20 @@ for name, d in gens:
     p, v = e["pairwise"], e["verdicts"]
     print(f"| {name} | {p['precision']:.3f} | {p['recall']:.3f} | **{p['f1']:.3f}** | {e['bcubed']['f1']:.3f} | "
           f"{v['queue_precision']:.3f} | {v['ban_evasion_precision']:.3f} | {v['ban_evasion_recall']:.3f} | {secs} |")
-scen = sorted({k for _, d in gens for k in load(d)[0]["recall_by_scenario"]})
-print("\n### Recall per scenario (pairs of one person found in one cluster)\n")
-print("| scenario | " + " | ".join(n for n, _ in gens) + " |")
-print("|---|" + "---:|" * len(gens))
-for s in scen:
-    row = []
-    for _, d in gens:
-        r = load(d)[0]["recall_by_scenario"].get(s)
-        row.append(f"{r['recall']:.3f}" if r else "")
-    print(f"| {s} | " + " | ".join(row) + " |")
-neg = sorted({k for _, d in gens for k in load(d)[0]["false_merges_by_scenario"]})
-print("\n### Hard negatives: false-link rate (pairs of different people of a group put in one cluster)\n")
-print("| scenario | " + " | ".join(n for n, _ in gens) + " |")
-print("|---|" + "---:|" * len(gens))
-for s in neg:
-    row = []
-    for _, d in gens:
-        r = load(d)[0]["false_merges_by_scenario"].get(s)
-        row.append(f"{r['false_link_rate']*100:.2f}% ({r['groups_merged']}/{r['groups']} groups)" if r else "")
-    print(f"| {s} | " + " | ".join(row) + " |")
+def scenario_table(title, section, cell):
+    """One row per scenario of `section` in any evaluation, one column per generator profile."""
+    rows = sorted({k for _, d in gens for k in load(d)[0][section]})
+    print(f"\n### {title}\n")
+    print("| scenario | " + " | ".join(n for n, _ in gens) + " |")
+    print("|---|" + "---:|" * len(gens))
+    for s in rows:
+        cells = [load(d)[0][section].get(s) for _, d in gens]
+        print(f"| {s} | " + " | ".join(cell(r) if r else "" for r in cells) + " |")
+scenario_table("Recall per scenario (pairs of one person found in one cluster)", "recall_by_scenario",
+               lambda r: f"{r['recall']:.3f}")
+scenario_table("Hard negatives: false-link rate (pairs of different people of a group put in one cluster)",
+               "false_merges_by_scenario",
+               lambda r: f"{r['false_link_rate']*100:.2f}% ({r['groups_merged']}/{r['groups']} groups)")
 print("\n### Wrongly named ban-evasion suspects, and associates (`associated_with_sanctioned`)\n")
 print("| profile | suspects | wrong | wrong suspects by scenario | associates | associates that are the banned person | associates by scenario |")
 print("|---|---:|---:|---|---:|---:|---|")

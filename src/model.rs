@@ -268,14 +268,19 @@ pub fn names_resemble(l: Level) -> bool {
 /// carrier holds more.
 pub const HOUSEHOLD_NETWORK_MAX: u32 = 10;
 
-/// Whether two accounts share a home or an office: a card or a device (not a crowd's), or a network held by
-/// at most `HOUSEHOLD_NETWORK_MAX` accounts. Who shares that with a sanctioned account is an associate unless
-/// the model calls them the same person.
-pub fn share_a_home(c: &Comparison) -> bool {
-    let small = |l: &Level, max: u32| matches!(l, Level::Exact { freq } if *freq <= max);
-    small(&c.payment, COLOCATED_MAX)
-        || small(&c.device, COLOCATED_MAX)
-        || small(&c.ip, HOUSEHOLD_NETWORK_MAX)
+/// Whether two accounts share a home or an office, from the pair's slots: a card or a device (not a crowd's),
+/// or a network held by at most `HOUSEHOLD_NETWORK_MAX` accounts. Who shares that with a sanctioned account is
+/// an associate unless the model calls them the same person. The frequency classes end at `COLOCATED_MAX`
+/// (100) and at `HOUSEHOLD_NETWORK_MAX` (10), so the class of a shared value says which side it is on.
+pub fn slots_share_a_home(slots: &crate::score::Slots) -> bool {
+    let shared_within = |f: Field, max: u32| {
+        slots[f as usize].is_some_and(|s| {
+            matches!(Key::from_index(s as usize % KEYS), Key::Exact(b) if BUCKET_UPPER[b as usize] <= max)
+        })
+    };
+    shared_within(Field::Payment, COLOCATED_MAX)
+        || shared_within(Field::Device, COLOCATED_MAX)
+        || shared_within(Field::Ip, HOUSEHOLD_NETWORK_MAX)
 }
 
 /// The context a signal of a compared pair is in.
@@ -698,6 +703,14 @@ mod tests {
         assert_eq!(at(Key::Exact(1)), at(Key::Exact(0)));
         assert_eq!(at(Key::Exact(2)), 0.0);
         assert!(at(Key::Different) < 0.0);
+    }
+
+    #[test]
+    fn frequency_classes_end_at_the_home_and_office_limits() {
+        // `slots_share_a_home` relies on it.
+        for max in [COLOCATED_MAX, HOUSEHOLD_NETWORK_MAX] {
+            assert!(BUCKET_UPPER.contains(&max), "{max}");
+        }
     }
 
     #[test]

@@ -397,6 +397,12 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
         &bar,
     );
     bar.finish_and_clear();
+    let associate_pairs = score::associate_candidates(
+        &scorer,
+        &cands.pairs,
+        &patterns.slots,
+        &patterns.of_candidate,
+    );
     drop(patterns);
     let (common, common_stats) =
         score::score_common_names(&scorer, &cands.deferred, &cands.pairs, &cands.crowd);
@@ -404,7 +410,6 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
     let mut sstats = score_stats(&scorer, &scored, cands.pairs.len() as u64);
     sstats.pairs_scored += common_stats.scored;
     sstats.common_names = common_stats;
-    let associate_pairs = score::associate_candidates(&scorer, &cands.pairs);
     cands.pairs = Vec::new();
     timings.insert("score", t.elapsed().as_secs_f64());
     info!(links = sstats.links, near_misses = sstats.near_misses, secs = ?t.elapsed(), "scored");

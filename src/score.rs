@@ -723,27 +723,33 @@ pub fn score_common_names(
 }
 
 /// Candidate pairs of a sanctioned account and a newer, live one that share a home or an office
-/// (`model::share_a_home`) and are not linked: the candidates for `associated_with_sanctioned`, as
-/// `(sanctioned, newer, weight)`, in candidate order.
-pub fn associate_candidates(scorer: &Scorer, candidates: &[u64]) -> Vec<(u32, u32, f64)> {
+/// (`model::slots_share_a_home`) and are not linked: the candidates for
+/// `associated_with_sanctioned`, as `(sanctioned, newer, weight)`, in candidate order. Reads the comparison
+/// patterns `score_all` used: no pair is compared again.
+pub fn associate_candidates(
+    scorer: &Scorer,
+    candidates: &[u64],
+    patterns: &[Slots],
+    of_candidate: &[u32],
+) -> Vec<(u32, u32, f64)> {
     let link = scorer.config().link_weight();
     let acc = scorer.accounts();
     candidates
         .par_chunks(16 * 1024)
-        .flat_map_iter(|chunk| {
+        .zip(of_candidate.par_chunks(16 * 1024))
+        .flat_map_iter(|(chunk, idx)| {
             chunk
                 .iter()
-                .filter_map(|&p| {
+                .zip(idx)
+                .filter_map(|(&p, &k)| {
                     let (a, b) = crate::block::unpack(p);
                     let (s, n) = scorer.evasion_direction(a as usize, b as usize)?;
+                    let slots = &patterns[k as usize];
                     let live = !matches!(acc.status[n], crate::record::Status::Closed);
-                    let c = scorer.compare(a as usize, b as usize);
-                    if !live || !model::share_a_home(&c) {
+                    if !live || !model::slots_share_a_home(slots) {
                         return None;
                     }
-                    let w = scorer
-                        .score_slots(a as usize, b as usize, &model::slots(&c))
-                        .0;
+                    let w = scorer.score_slots(a as usize, b as usize, slots).0;
                     (w < link).then_some((s as u32, n as u32, w))
                 })
                 .collect::<Vec<_>>()
