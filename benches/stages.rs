@@ -64,7 +64,7 @@ fn stages(c: &mut Criterion) {
 
     let (mut acc, ..) = load_accounts(&path, &cfg).unwrap();
     let cands = block::block(&mut acc, &cfg.blocking);
-    let comparer = Comparer::new(&acc, &cfg, None);
+    let comparer = Comparer::new(&acc, &cfg, Default::default());
     let bar = indicatif::ProgressBar::hidden();
     let mut g = c.benchmark_group("compare");
     g.sample_size(10);
@@ -97,7 +97,7 @@ fn stages(c: &mut Criterion) {
     g.finish();
 
     let model = estimate::estimate(&inputs);
-    let scorer = Scorer::new(&acc, &cfg, None, &model);
+    let scorer = Scorer::new(&acc, &cfg, Default::default(), &model);
     let mut g = c.benchmark_group("score");
     g.sample_size(10);
     g.throughput(Throughput::Elements(cands.pairs.len() as u64));

@@ -52,6 +52,10 @@ pub struct RunArgs {
     /// Optional reviews file (reviewer_id, reviewee_id, rating, created_at) for review-ring detection.
     #[arg(long, value_name = "PATH")]
     pub reviews: Option<PathBuf>,
+    /// Optional bids file (account_id, job_id, created_at[, amount]): accounts of one person bidding on one
+    /// job are `self_bidding`; bidding on the same jobs within minutes is weak evidence.
+    #[arg(long, value_name = "PATH")]
+    pub bids: Option<PathBuf>,
     /// Replace names and emails in the review files by short stable hashes.
     #[arg(long)]
     pub redact: bool,
@@ -81,6 +85,9 @@ pub struct TrainArgs {
     /// Optional reviews file, as for `run`.
     #[arg(long, value_name = "PATH")]
     pub reviews: Option<PathBuf>,
+    /// Optional bids file, as for `run`.
+    #[arg(long, value_name = "PATH")]
+    pub bids: Option<PathBuf>,
     /// Worker threads (default: one per core). The model does not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,

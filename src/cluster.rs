@@ -196,7 +196,7 @@ mod tests {
 
     fn run(acc: &Accounts, cfg: &Config) -> (Vec<Vec<u32>>, ClusterStats) {
         let model = Model::defaults(cfg, "test");
-        let scorer = Scorer::new(acc, cfg, None, &model);
+        let scorer = Scorer::new(acc, cfg, Default::default(), &model);
         let mut scored = vec![];
         for a in 0..acc.len() as u32 {
             for b in a + 1..acc.len() as u32 {
@@ -245,7 +245,7 @@ mod tests {
         ]);
         let cfg = Config::default();
         let model = Model::defaults(&cfg, "test");
-        let scorer = Scorer::new(&acc, &cfg, None, &model);
+        let scorer = Scorer::new(&acc, &cfg, Default::default(), &model);
         let t = cfg.link_weight();
         assert!(
             scorer.weight(0, 1) >= t && scorer.weight(1, 2) >= t,

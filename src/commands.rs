@@ -34,6 +34,7 @@ fn train(a: TrainArgs) -> Result<()> {
         config: read_config(a.config.as_deref())?,
         threads: a.threads,
         reviews: a.reviews,
+        bids: a.bids,
         redact: false,
         model: None,
     };
@@ -64,6 +65,7 @@ fn run(a: RunArgs) -> Result<()> {
         config,
         threads: a.threads,
         reviews: a.reviews,
+        bids: a.bids,
         redact: a.redact,
         model: a.model,
     };
@@ -93,6 +95,8 @@ struct RunRecord {
     input: String,
     #[serde(default)]
     reviews_input: Option<String>,
+    #[serde(default)]
+    bids_input: Option<String>,
     config: Config,
 }
 
@@ -111,6 +115,10 @@ fn explain(a: ExplainArgs) -> Result<()> {
         Some(p) => Some(crate::policy::load_reviews(Path::new(p), &acc)?),
         None => None,
     };
+    let bids = match &rec.bids_input {
+        Some(p) => Some(crate::bids::load(Path::new(p), &acc)?),
+        None => None,
+    };
     crate::block::block(&mut acc, &rec.config.blocking);
     let model = crate::model::Model::read(&a.out.join("model.json"))?;
     let find = |id: &str| (0..acc.len()).find(|&i| acc.id.get(i) == id);
@@ -120,7 +128,11 @@ fn explain(a: ExplainArgs) -> Result<()> {
     let ib = find(&a.account_b).ok_or_else(|| {
         crate::error::Error::NotFound(format!("no account `{}` in {}", a.account_b, rec.input))
     })?;
-    let scorer = Scorer::new(&acc, &rec.config, reviews.as_ref().map(|r| &r.set), &model);
+    let side = crate::score::SideFiles {
+        reviews: reviews.as_ref().map(|r| &r.set),
+        bids: bids.as_ref(),
+    };
+    let scorer = Scorer::new(&acc, &rec.config, side, &model);
     print!("{}", waterfall(&scorer, ia, ib, &rec.config));
     Ok(())
 }

@@ -67,6 +67,15 @@ pub struct Levels {
     /// a card or device also share a network — households and offices nearly always do).
     pub ip_with_shared_instrument: MU,
     pub reviewed: MU,
+    /// Two entity accounts with the same business name (legal forms dropped).
+    pub business_exact: MU,
+    /// Business names that differ by a typo or a word order (Jaro–Winkler at least `name_jw_high`).
+    pub business_fuzzy: MU,
+    pub business_different: MU,
+    /// One or two jobs both accounts bid on within `bids.window_minutes` of each other.
+    pub co_bid_few: MU,
+    /// Three or more such jobs.
+    pub co_bid_many: MU,
 }
 
 impl Default for Levels {
@@ -99,6 +108,11 @@ impl Default for Levels {
             ip_different: MU::new(0.35, 0.94),
             ip_with_shared_instrument: MU::new(0.6, 0.7),
             reviewed: MU::new(0.05, 0.0018),
+            business_exact: MU::new(0.85, 0.0005),
+            business_fuzzy: MU::new(0.05, 0.0005),
+            business_different: MU::new(0.10, 0.999),
+            co_bid_few: MU::new(0.10, 0.002),
+            co_bid_many: MU::new(0.10, 0.0001),
         }
     }
 }
@@ -115,6 +129,21 @@ impl Default for Blocking {
         Blocking {
             max_block_size: 100,
         }
+    }
+}
+
+/// The bids file (`run --bids`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct BidsCfg {
+    /// Two bids on one job this close in time (minutes) are "within minutes": one person switching accounts
+    /// submits both in one sitting.
+    pub window_minutes: u32,
+}
+
+impl Default for BidsCfg {
+    fn default() -> Self {
+        BidsCfg { window_minutes: 10 }
     }
 }
 
@@ -207,6 +236,7 @@ pub struct Config {
     pub scoring: Scoring,
     pub clustering: Clustering,
     pub model: ModelCfg,
+    pub bids: BidsCfg,
 }
 
 impl Config {
@@ -267,26 +297,24 @@ impl Config {
                 "need 0 < scoring.name_jw_mid <= scoring.name_jw_high <= 1".into(),
             ));
         }
-        const SIGNALS: [&str; 9] = [
-            "id_document",
-            "email",
-            "phone",
-            "payment",
-            "device",
-            "name",
-            "date_of_birth",
-            "ip",
-            "review",
-        ];
+        let signals: Vec<&str> = crate::score::Field::ALL
+            .iter()
+            .map(|f| f.as_str())
+            .collect();
         if let Some(x) = s
             .concealable
             .iter()
-            .find(|x| !SIGNALS.contains(&x.as_str()))
+            .find(|x| !signals.contains(&x.as_str()))
         {
             return Err(Error::Setting(format!(
                 "scoring.concealable names unknown signal `{x}`; signals: {}",
-                SIGNALS.join(", ")
+                signals.join(", ")
             )));
+        }
+        if !(1..=24 * 60).contains(&self.bids.window_minutes) {
+            return Err(Error::Setting(
+                "bids.window_minutes must be between 1 and 1440".into(),
+            ));
         }
         if !(s.near_miss_bits >= 0.0 && s.near_miss_bits <= 64.0) {
             return Err(Error::Setting(

@@ -46,7 +46,7 @@ use crate::model::{
     keys_of, slot,
 };
 use crate::record::Signal;
-use crate::score::{Comparer, Field, Slots};
+use crate::score::{Comparer, FIELDS, Field, Slots};
 
 /// The distinct comparison patterns of the candidates, with counts, and each candidate's pattern.
 pub struct Patterns {
@@ -60,23 +60,27 @@ pub struct Patterns {
     pub of_candidate: Vec<u32>,
 }
 
-const NONE: u128 = 1023;
+/// Bits per field in a pattern key: enough for every slot and the `NONE` marker.
+const SLOT_BITS: usize = 11;
+const NONE: u128 = (1 << SLOT_BITS) - 1;
+const FLAGS_AT: usize = SLOT_BITS * FIELDS;
+const _: () = assert!(SLOTS < NONE as usize && FLAGS_AT + 2 <= 128);
 
 fn encode(s: &Slots, concealed: bool, learn: bool) -> u128 {
-    let mut k = (concealed as u128) << 90 | (learn as u128) << 91;
+    let mut k = (concealed as u128) << FLAGS_AT | (learn as u128) << (FLAGS_AT + 1);
     for (i, x) in s.iter().enumerate() {
-        k |= x.map_or(NONE, |v| v as u128) << (10 * i);
+        k |= x.map_or(NONE, |v| v as u128) << (SLOT_BITS * i);
     }
     k
 }
 
 fn decode(k: u128) -> (Slots, bool, bool) {
-    let mut s: Slots = [None; 9];
+    let mut s: Slots = [None; FIELDS];
     for (i, x) in s.iter_mut().enumerate() {
-        let v = (k >> (10 * i)) & NONE;
+        let v = (k >> (SLOT_BITS * i)) & NONE;
         *x = (v != NONE).then_some(v as u16);
     }
-    (s, (k >> 90) & 1 == 1, (k >> 91) & 1 == 1)
+    (s, (k >> FLAGS_AT) & 1 == 1, (k >> (FLAGS_AT + 1)) & 1 == 1)
 }
 
 /// A hasher for pattern keys (already well mixed in their low bits by construction? no: mix them here).
@@ -167,7 +171,7 @@ pub struct Sample {
     pub pairs: u64,
     pub counts: Vec<u64>,
     /// Pairs where each signal is present on both accounts.
-    pub present: [u64; 9],
+    pub present: [u64; FIELDS],
 }
 
 /// The fixed seed of the random pair sample: the same export gives the same sample.
@@ -197,7 +201,7 @@ pub fn sample(cmp: &Comparer, size: u64) -> Sample {
     // In account order, one side of every pair is read sequentially (the counts do not depend on order).
     let mut pairs = pairs;
     pairs.par_sort_unstable();
-    let empty = || (vec![0u64; SLOTS], [0u64; 9]);
+    let empty = || (vec![0u64; SLOTS], [0u64; FIELDS]);
     let (counts, present) = pairs
         .par_chunks(8 * 1024)
         .fold(empty, |(mut counts, mut present), chunk| {
@@ -254,6 +258,7 @@ fn enumeration(field: Field, ctx: Context, key: Key) -> Enumeration {
         (Field::DateOfBirth, Key::Exact(_)) => Values(Signal::DateOfBirth),
         (Field::Ip, Key::Exact(_)) => Values(Signal::Ip),
         (Field::Ip, Key::Prefix(_)) => Values(Signal::IpPrefix),
+        (Field::Business, Key::Exact(_)) => Values(Signal::Business),
         _ => Sampled,
     }
 }
@@ -269,7 +274,8 @@ fn presence_signal(field: Field) -> Option<Signal> {
         Field::Name => Signal::Name,
         Field::DateOfBirth => Signal::DateOfBirth,
         Field::Ip => Signal::Ip,
-        Field::Review => return None,
+        Field::Business => Signal::Business,
+        Field::Review | Field::Bids => return None,
     })
 }
 
@@ -280,6 +286,8 @@ pub struct Inputs<'a> {
     pub value_pairs: &'a ValuePairs,
     pub accounts: u64,
     pub reviews: bool,
+    /// Accounts with at least one bid (with a bids file; 0 without).
+    pub bidders: u64,
     pub cfg: &'a crate::config::Config,
 }
 
@@ -374,7 +382,8 @@ impl Em<'_> {
     fn present_pairs(&self, f: Field) -> f64 {
         match presence_signal(f) {
             Some(s) => c2(self.inp.value_pairs.accounts_with[s as usize] as f64),
-            None if self.inp.reviews => self.total_pairs,
+            None if f == Field::Review && self.inp.reviews => self.total_pairs,
+            None if f == Field::Bids => c2(self.inp.bidders as f64),
             None => 0.0,
         }
     }
@@ -384,11 +393,11 @@ impl Em<'_> {
         let pats = self.inp.patterns;
         let mut num = vec![0.0; SLOTS];
         let mut e_nm = vec![0.0; SLOTS];
-        let mut den = [[0.0f64; model::CONTEXTS]; 9];
-        let mut den_nm = [[0.0f64; model::CONTEXTS]; 9];
+        let mut den = [[0.0f64; model::CONTEXTS]; FIELDS];
+        let mut den_nm = [[0.0f64; model::CONTEXTS]; FIELDS];
         // Different people who are co-located, with names that do not resemble, among pairs with an email each.
         let mut nm_email_colocated = 0.0;
-        let mut matches_present = [0.0f64; 9];
+        let mut matches_present = [0.0f64; FIELDS];
         let mut matches = 0.0;
         for (k, p) in pats.slots.iter().enumerate() {
             // m and λ are learnt from the pairs small blocks found; u counts every candidate.
@@ -751,7 +760,7 @@ mod tests {
     }
 
     fn slots_of(n: Key, d: Key) -> Slots {
-        let mut s: Slots = [None; 9];
+        let mut s: Slots = [None; FIELDS];
         s[Field::Name as usize] = Some(slot(Field::Name, Context::Plain, n) as u16);
         s[Field::DateOfBirth as usize] = Some(slot(Field::DateOfBirth, Context::Plain, d) as u16);
         s
@@ -773,7 +782,7 @@ mod tests {
         let mut sample = Sample {
             pairs: 10_000_000,
             counts: vec![0; SLOTS],
-            present: [0; 9],
+            present: [0; FIELDS],
         };
         sample.present[Field::Name as usize] = sample.pairs;
         sample.present[Field::DateOfBirth as usize] = sample.pairs;
@@ -813,6 +822,7 @@ mod tests {
             value_pairs: &value_pairs,
             accounts: N,
             reviews: false,
+            bidders: 0,
             cfg: &cfg,
         });
         assert_eq!(model.method, "estimated");
@@ -897,7 +907,7 @@ mod tests {
         // 0.05 (k=3): 3.6 expected matches. Pairs of different people with an email each:
         // C(100,2) - 3.6 = 4946.4. u(k=2) = (10 - 3) / 4946.4, u(k=3) = (12 - 0.6) / 4946.4, λ = 3.6 / 4950.
         let email = |k: Key| {
-            let mut s: Slots = [None; 9];
+            let mut s: Slots = [None; FIELDS];
             s[Field::Email as usize] = Some(slot(Field::Email, Context::Plain, k) as u16);
             s
         };
@@ -915,7 +925,7 @@ mod tests {
         let sample = Sample {
             pairs: 4950,
             counts: vec![0; SLOTS],
-            present: [0; 9],
+            present: [0; FIELDS],
         };
         let cfg = Config::default();
         let inputs = Inputs {
@@ -924,6 +934,7 @@ mod tests {
             value_pairs: &value_pairs,
             accounts: 100,
             reviews: false,
+            bidders: 0,
             cfg: &cfg,
         };
         let em = Em {

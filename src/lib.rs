@@ -5,6 +5,7 @@
 //! spreadsheet-safe files). `synth` and `evaluate` generate data with ground truth and measure results
 //! against it.
 
+pub mod bids;
 pub mod block;
 pub mod cli;
 pub mod cluster;

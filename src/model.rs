@@ -73,10 +73,22 @@ pub enum Key {
     Different,
     /// A shared handle made of both accounts' own names: it repeats the names, and weighs nothing.
     NameHandle,
+    /// Jobs both accounts bid on within minutes of each other: `many` from `bids.many_jobs` on.
+    CoBid {
+        many: bool,
+    },
 }
 
+/// Jobs bid on by both accounts within minutes from which co-bidding is `many`: one such job happens to
+/// competitors watching the same feed; three make a habit.
+pub const MANY_CO_BIDS: u32 = 3;
+
+/// Behavioural evidence (co-bidding) moves a pair at most this share of the way from the prior to even odds:
+/// competitors bid on the same jobs all day, so it can support identity evidence but never links alone.
+pub const BEHAVIOUR_SHARE: f64 = 0.5;
+
 /// Number of distinct key indices.
-pub const KEYS: usize = 34;
+pub const KEYS: usize = 36;
 
 impl Key {
     pub fn index(self) -> usize {
@@ -92,6 +104,7 @@ impl Key {
             Key::Prefix(b) => 24 + b as usize,
             Key::Different => 32,
             Key::NameHandle => 33,
+            Key::CoBid { many } => 34 + many as usize,
         }
     }
 
@@ -107,6 +120,7 @@ impl Key {
             16..=23 => Key::Handle((i - 16) as u8),
             24..=31 => Key::Prefix((i - 24) as u8),
             33 => Key::NameHandle,
+            34 | 35 => Key::CoBid { many: i == 35 },
             _ => Key::Different,
         }
     }
@@ -125,6 +139,8 @@ impl Key {
             Key::Prefix(b) => format!("same_prefix[{}]", bucket_text(b)),
             Key::Different => "different".into(),
             Key::NameHandle => "same_handle_made_of_both_names".into(),
+            Key::CoBid { many: false } => "same_jobs_within_minutes[few]".into(),
+            Key::CoBid { many: true } => "same_jobs_within_minutes[many]".into(),
         }
     }
 
@@ -184,6 +200,7 @@ pub fn keys_of(field: Field) -> Vec<Key> {
     let exact = (0..BUCKETS as u8).map(Key::Exact);
     let mut v: Vec<Key> = match field {
         Field::Review => vec![Key::Exact(0)],
+        Field::Bids => vec![Key::CoBid { many: false }, Key::CoBid { many: true }],
         _ => exact.collect(),
     };
     match field {
@@ -201,6 +218,10 @@ pub fn keys_of(field: Field) -> Vec<Key> {
             Key::Partial,
         ]),
         Field::DateOfBirth => v.extend([Key::Near, Key::YearClose]),
+        Field::Business => v.extend([
+            Key::FuzzyHigh { common: false },
+            Key::FuzzyHigh { common: true },
+        ]),
         Field::Ip => v.extend((0..BUCKETS as u8).map(Key::Prefix)),
         _ => {}
     }
@@ -242,6 +263,9 @@ pub fn key_of(level: Level) -> Option<Key> {
         } => Key::NameHandle,
         Level::Handle { freq, .. } => Key::Handle(bucket(freq)),
         Level::Prefix { freq } => Key::Prefix(bucket(freq)),
+        Level::CoBid { jobs } => Key::CoBid {
+            many: jobs >= MANY_CO_BIDS,
+        },
         Level::Different => Key::Different,
     })
 }
@@ -481,6 +505,15 @@ fn default_mu_plain(cfg: &Config, field: Field, ctx: Context, key: Key) -> MU {
             u: 1.0 - l.reviewed.u,
         },
         (Field::Review, _) => l.reviewed,
+        (Field::Business, Key::Different) => l.business_different,
+        (Field::Business, Key::FuzzyHigh { .. }) => l.business_fuzzy,
+        (Field::Business, _) => l.business_exact,
+        (Field::Bids, Key::CoBid { many: true }) => l.co_bid_many,
+        (Field::Bids, Key::CoBid { many: false }) => l.co_bid_few,
+        (Field::Bids, _) => MU {
+            m: 1.0 - l.co_bid_many.m - l.co_bid_few.m,
+            u: 1.0 - l.co_bid_many.u - l.co_bid_few.u,
+        },
     }
 }
 
@@ -506,7 +539,16 @@ impl Model {
         note: &str,
         em: Option<EmInfo>,
     ) -> Model {
-        let weights = guarded_weights(t);
+        let prior_bits = (prior / (1.0 - prior)).log2();
+        let mut weights = guarded_weights(t);
+        let cap = BEHAVIOUR_SHARE * (-prior_bits).max(0.0);
+        for (c, k) in contexts_of(Field::Bids)
+            .iter()
+            .flat_map(|&c| keys_of(Field::Bids).into_iter().map(move |k| (c, k)))
+        {
+            let s = slot(Field::Bids, c, k);
+            weights[s] = weights[s].min(cap);
+        }
         let params = all_slots()
             .map(|(f, c, k)| {
                 let s = slot(f, c, k);
@@ -529,7 +571,7 @@ impl Model {
             candidate_pairs: 0,
             sample_pairs: 0,
             prior,
-            prior_bits: (prior / (1.0 - prior)).log2(),
+            prior_bits,
             em,
             params,
             weights,

@@ -22,7 +22,7 @@ use crate::normalize::{self, ProblemCounts};
 use crate::policy::{self, ReviewIndex, Verdicts};
 use crate::record::Accounts;
 use crate::report::files;
-use crate::score::{self, Comparer, Scorer};
+use crate::score::{self, Comparer, Scorer, SideFiles};
 
 /// What `sybilscan run` was asked to do.
 #[derive(Debug, Clone)]
@@ -32,18 +32,14 @@ pub struct RunOptions {
     pub config: Config,
     pub threads: Option<usize>,
     pub reviews: Option<PathBuf>,
+    /// The optional bids file (`account_id, job_id, created_at[, amount]`).
+    pub bids: Option<PathBuf>,
     pub redact: bool,
     /// Apply this saved model instead of estimating one.
     pub model: Option<PathBuf>,
 }
 
-/// A row that could not be used.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Quarantined {
-    pub line: u64,
-    pub reason: String,
-    pub raw: String,
-}
+pub use crate::record::Quarantined;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RowCounts {
@@ -64,13 +60,37 @@ pub struct ScoreStats {
     pub common_names: score::CommonNameStats,
 }
 
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BidCounts {
+    pub read: u64,
+    pub used: u64,
+    pub unknown_accounts: u64,
+    pub quarantined: u64,
+    pub jobs: u64,
+}
+
+impl BidCounts {
+    fn of(b: &crate::bids::BidIndex) -> Self {
+        BidCounts {
+            read: b.rows,
+            used: b.used,
+            unknown_accounts: b.unknown_accounts,
+            quarantined: b.quarantined.len() as u64,
+            jobs: b.jobs.len() as u64,
+        }
+    }
+}
+
 /// Everything a run counted; written as `summary.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     pub version: &'static str,
     pub input: String,
     pub reviews_input: Option<String>,
+    pub bids_input: Option<String>,
     pub rows: RowCounts,
+    /// Rows of the bids file: read, used, naming unknown accounts, quarantined (with `--bids`).
+    pub bids: Option<BidCounts>,
     pub columns: Header,
     pub invalid_values: ProblemCounts,
     pub blocking: BlockStats,
@@ -257,6 +277,7 @@ pub fn load_accounts(
     rows.used = acc.len() as u64;
     rows.quarantined = quarantine.len() as u64;
     debug_assert_eq!(rows.read, rows.used + rows.quarantined);
+    acc.mark_agency_members();
     Ok((acc, quarantine, rows, problems, src.header))
 }
 
@@ -287,7 +308,12 @@ pub fn train(opts: &RunOptions) -> Result<Model> {
         let (mut acc, ..) = load_accounts(&opts.accounts, cfg)?;
         let reviews = load_reviews(opts, &acc)?;
         let cands = block_stage(&mut acc, reviews.as_ref(), cfg, &mut timings);
-        let comparer = Comparer::new(&acc, cfg, reviews.as_ref().map(|r| &r.set));
+        let bids = load_bids(opts, &acc)?;
+        let side = SideFiles {
+            reviews: reviews.as_ref().map(|r| &r.set),
+            bids: bids.as_ref(),
+        };
+        let comparer = Comparer::new(&acc, cfg, side);
         let (_, model) = model_stage(&comparer, &cands, None, &mut timings)?;
         Ok(model)
     })
@@ -298,6 +324,17 @@ fn load_reviews(opts: &RunOptions, acc: &Accounts) -> Result<Option<ReviewIndex>
         .as_ref()
         .map(|p| policy::load_reviews(p, acc))
         .transpose()
+}
+
+fn load_bids(opts: &RunOptions, acc: &Accounts) -> Result<Option<crate::bids::BidIndex>> {
+    let Some(p) = &opts.bids else {
+        return Ok(None);
+    };
+    let t = Instant::now();
+    let b = crate::bids::load(p, acc)?;
+    info!(read = b.rows, used = b.used, unknown_accounts = b.unknown_accounts,
+          quarantined = b.quarantined.len(), jobs = b.jobs.len(), secs = ?t.elapsed(), "bids");
+    Ok(Some(b))
 }
 
 /// Blocks, adds the reviewed pairs, and fills in value frequencies.
@@ -355,6 +392,7 @@ fn model_stage(
                 value_pairs: &cands.value_pairs,
                 accounts: comparer.accounts().len() as u64,
                 reviews: comparer.has_reviews(),
+                bidders: comparer.side_files().bids.map_or(0, |b| b.bidders()),
                 cfg,
             })
         }
@@ -377,9 +415,17 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
 
     let reviews = load_reviews(opts, &acc)?;
     let mut cands = block_stage(&mut acc, reviews.as_ref(), cfg, &mut timings);
-    let review_set = reviews.as_ref().map(|r| &r.set);
+    let bids = load_bids(opts, &acc)?;
+    let mut quarantine = quarantine;
+    if let Some(b) = &bids {
+        quarantine.extend(b.quarantined.iter().cloned());
+    }
+    let side = SideFiles {
+        reviews: reviews.as_ref().map(|r| &r.set),
+        bids: bids.as_ref(),
+    };
     let (patterns, model) = model_stage(
-        &Comparer::new(&acc, cfg, review_set),
+        &Comparer::new(&acc, cfg, side),
         &cands,
         opts.model.as_deref(),
         &mut timings,
@@ -387,7 +433,7 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
     files::write_model(&opts.out.join("model.json"), &model)?;
 
     let t = Instant::now();
-    let scorer = Scorer::new(&acc, cfg, review_set, &model);
+    let scorer = Scorer::new(&acc, cfg, side, &model);
     let bar = progress(cands.pairs.len() as u64, "score");
     let mut scored = score::score_all(
         &scorer,
@@ -445,7 +491,9 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
         version: env!("CARGO_PKG_VERSION"),
         input: opts.accounts.display().to_string(),
         reviews_input: opts.reviews.as_ref().map(|p| p.display().to_string()),
+        bids_input: opts.bids.as_ref().map(|p| p.display().to_string()),
         rows,
+        bids: bids.as_ref().map(BidCounts::of),
         columns: header,
         invalid_values: problems,
         blocking: cands.stats,

@@ -6,7 +6,7 @@
 //! with a sanctioned account but is not linked to it is an associate, never an evader. Also reads the optional
 //! reviews file.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use serde::Serialize;
@@ -22,6 +22,8 @@ use crate::score::{Field, Level, Scored, Scorer};
 pub enum Verdict {
     BanEvasion,
     ReviewManipulation,
+    /// Two accounts of one person bid on the same job.
+    SelfBidding,
     DuplicateAccounts,
     /// A live account that shares a home or an office with a sanctioned account (a card, a device, a network)
     /// but whose identity says it is someone else: a relative or a colleague, not the banned person.
@@ -36,6 +38,7 @@ impl Verdict {
         match self {
             Verdict::BanEvasion => "ban_evasion",
             Verdict::ReviewManipulation => "review_manipulation",
+            Verdict::SelfBidding => "self_bidding",
             Verdict::DuplicateAccounts => "duplicate_accounts",
             Verdict::AssociatedWithSanctioned => "associated_with_sanctioned",
             Verdict::Permitted => "permitted",
@@ -46,7 +49,7 @@ impl Verdict {
     pub fn priority(self) -> Option<u8> {
         match self {
             Verdict::BanEvasion => Some(1),
-            Verdict::ReviewManipulation => Some(2),
+            Verdict::ReviewManipulation | Verdict::SelfBidding => Some(2),
             Verdict::DuplicateAccounts => Some(3),
             Verdict::AssociatedWithSanctioned => Some(4),
             Verdict::Permitted | Verdict::NoViolation => None,
@@ -127,6 +130,20 @@ pub struct Judged {
     pub reviews: Vec<Review>,
     /// For ban evasion: each direct link from a sanctioned account to a newer suspect, `(sanctioned, newer)`.
     pub evasion_links: Vec<(u32, u32)>,
+    /// For self-bidding: each pair of the cluster's accounts that bid on the same jobs.
+    pub self_bids: Vec<SelfBid>,
+    /// For duplicate entity accounts: the businesses (normalized names) with more than one.
+    pub duplicate_businesses: Vec<String>,
+    /// For `permitted`: which rule permits it (`freelancer_and_client` or `legal_entity`).
+    pub reason: Option<&'static str>,
+}
+
+/// Two accounts of one cluster and the jobs (indices into `BidIndex::jobs`) both bid on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelfBid {
+    pub a: u32,
+    pub b: u32,
+    pub jobs: Vec<u32>,
 }
 
 /// A live, newer account co-located with a sanctioned one (a card, a device or a network held by at most
@@ -202,6 +219,308 @@ fn live(s: Status) -> bool {
     !matches!(s, Status::Closed) && !s.is_sanctioned()
 }
 
+/// What judging a cluster reads besides the cluster: the scorer, the direct links and the reviews.
+struct Judge<'a> {
+    scorer: &'a Scorer<'a>,
+    direct: HashMap<u64, f64>,
+    reviews: Option<&'a ReviewIndex>,
+    by_reviewer: HashMap<u32, Vec<usize>>,
+}
+
+/// The verdict-independent parts of a judgement while it is built.
+struct Draft {
+    verdicts: Vec<Verdict>,
+    suspects: Vec<u32>,
+    key_pair: Option<(u32, u32)>,
+}
+
+impl Draft {
+    fn add(&mut self, v: Verdict, key_pair: (u32, u32)) {
+        self.verdicts.push(v);
+        self.key_pair.get_or_insert(key_pair);
+    }
+}
+
+fn ordered(a: u32, b: u32) -> (u32, u32) {
+    (a.min(b), a.max(b))
+}
+
+impl Judge<'_> {
+    /// Ban evasion: a direct link from a sanctioned account to a newer one, resting on more than a place.
+    fn ban_evasion(&self, c: &Cluster, d: &mut Draft) -> Vec<(u32, u32)> {
+        let mut best: Option<(f64, u32, u32)> = None;
+        let mut links = Vec::new();
+        for &x in &c.members {
+            for &y in c.members.iter().filter(|&&y| y > x) {
+                if let Some(&w) = self.direct.get(&crate::block::pack(x, y))
+                    && let Some((_, newer)) = self.scorer.evasion_direction(x as usize, y as usize)
+                    && supported_outside(self.scorer, x, y, PLACE_ONLY)
+                {
+                    let newer = newer as u32;
+                    d.suspects.push(newer);
+                    links.push((if newer == x { y } else { x }, newer));
+                    if best.is_none_or(|(bw, _, _)| w > bw) {
+                        best = Some((w, x, y));
+                    }
+                }
+            }
+        }
+        if let Some((_, x, y)) = best {
+            d.add(Verdict::BanEvasion, (x, y));
+        }
+        links
+    }
+
+    /// Review manipulation: reviews between accounts of the cluster; reviewers are suspects.
+    fn review_manipulation(&self, c: &Cluster, d: &mut Draft) -> Vec<Review> {
+        let Some(r) = self.reviews else {
+            return vec![];
+        };
+        let members: HashSet<u32> = c.members.iter().copied().collect();
+        let mut revs: Vec<Review> = c
+            .members
+            .iter()
+            .flat_map(|m| self.by_reviewer.get(m).map(Vec::as_slice).unwrap_or(&[]))
+            .map(|&k| &r.reviews[k])
+            .filter(|rv| members.contains(&rv.reviewee))
+            .cloned()
+            .collect();
+        revs.sort_by(|x, y| {
+            (x.reviewer, x.reviewee, &x.created_at).cmp(&(y.reviewer, y.reviewee, &y.created_at))
+        });
+        if let Some(first) = revs.first() {
+            d.add(
+                Verdict::ReviewManipulation,
+                ordered(first.reviewer, first.reviewee),
+            );
+            d.suspects.extend(revs.iter().map(|rv| rv.reviewer));
+        }
+        revs
+    }
+
+    /// Self-bidding: two accounts of the cluster bid on the same job; the newer of each pair is a suspect.
+    fn self_bidding(&self, c: &Cluster, d: &mut Draft) -> Vec<SelfBid> {
+        let Some(bids) = self.scorer.side_files().bids else {
+            return vec![];
+        };
+        let acc = self.scorer.accounts();
+        let mut out = Vec::new();
+        for &x in &c.members {
+            for &y in c.members.iter().filter(|&&y| y > x) {
+                let jobs = bids.shared_jobs(x as usize, y as usize);
+                if !jobs.is_empty() {
+                    let newer = if (acc.created[y as usize], y) >= (acc.created[x as usize], x) {
+                        y
+                    } else {
+                        x
+                    };
+                    d.suspects.push(newer);
+                    out.push(SelfBid { a: x, b: y, jobs });
+                }
+            }
+        }
+        if let Some(top) = out
+            .iter()
+            .max_by_key(|s| (s.jobs.len(), std::cmp::Reverse((s.a, s.b))))
+        {
+            d.add(Verdict::SelfBidding, (top.a, top.b));
+        }
+        out
+    }
+
+    /// Duplicates: two or more live personal freelancer (or client) accounts, or two or more live entity
+    /// accounts of one business and type. The newer accounts of each group are suspects; returns the
+    /// businesses with duplicate entity accounts, and which accounts the cluster holds.
+    fn duplicates(
+        &self,
+        c: &Cluster,
+        d: &mut Draft,
+        person_links: bool,
+    ) -> (Vec<String>, Holdings) {
+        let acc = self.scorer.accounts();
+        let h = Holdings::of(self.scorer, c);
+        let mut businesses = Vec::new();
+        let mut groups: Vec<&Vec<u32>> = Vec::new();
+        for g in [&h.freelancers, &h.clients] {
+            if g.len() >= 2 {
+                groups.push(g);
+            }
+        }
+        for g in h.entity_groups.iter().filter(|g| g.len() >= 2) {
+            groups.push(g);
+            businesses.push(acc.business.get(g[0] as usize).to_string());
+        }
+        if person_links && !groups.is_empty() {
+            d.verdicts.push(Verdict::DuplicateAccounts);
+            for g in groups {
+                d.suspects.extend(g.iter().skip(1));
+            }
+        } else {
+            businesses.clear();
+        }
+        (businesses, h)
+    }
+
+    fn judge_one(&self, c: Cluster) -> Judged {
+        let mut d = Draft {
+            verdicts: vec![],
+            suspects: vec![],
+            key_pair: None,
+        };
+        let evasion_links = self.ban_evasion(&c, &mut d);
+        let reviews = self.review_manipulation(&c, &mut d);
+        // Behaviour inside a cluster counts when identity evidence, not a shared place or card alone, holds it.
+        let person_links = c
+            .links
+            .iter()
+            .any(|l| supported_outside(self.scorer, l.a, l.b, PLACE_OR_PAYMENT));
+        let self_bids = if person_links {
+            self.self_bidding(&c, &mut d)
+        } else {
+            vec![]
+        };
+        let (duplicate_businesses, holdings) = self.duplicates(&c, &mut d, person_links);
+        let mut reason = None;
+        if d.verdicts.is_empty() {
+            let permitted = person_links && holdings.permitted();
+            d.verdicts.push(if permitted {
+                Verdict::Permitted
+            } else {
+                Verdict::NoViolation
+            });
+            reason = permitted.then(|| holdings.permitted_reason());
+        }
+        d.suspects.sort_unstable();
+        d.suspects.dedup();
+        let strongest = c
+            .links
+            .first()
+            .map(|l| (l.a, l.b))
+            .unwrap_or((c.members[0], c.members[1]));
+        Judged {
+            id: String::new(),
+            priority: d.verdicts.iter().filter_map(|v| v.priority()).min(),
+            verdicts: d.verdicts,
+            suspects: d.suspects,
+            key_pair: d.key_pair.unwrap_or(strongest),
+            reviews,
+            evasion_links,
+            self_bids,
+            duplicate_businesses,
+            reason,
+            cluster: c,
+        }
+    }
+}
+
+/// The live accounts of a cluster by kind: personal freelancer and client accounts (each oldest first), and
+/// entity accounts grouped by business and type.
+struct Holdings {
+    freelancers: Vec<u32>,
+    clients: Vec<u32>,
+    /// Entity accounts of one type whose business is the same (same or near-same business name, or a shared
+    /// card), each group oldest first.
+    entity_groups: Vec<Vec<u32>>,
+    /// Members that are none of these (agency accounts, closed or sanctioned accounts, unknown types).
+    others: usize,
+}
+
+impl Holdings {
+    fn of(scorer: &Scorer, c: &Cluster) -> Holdings {
+        let acc = scorer.accounts();
+        let by_age = |v: &mut Vec<u32>| v.sort_by_key(|&i| (acc.created[i as usize], i));
+        let kind = |i: u32, t: AccountType| {
+            let i = i as usize;
+            acc.account_type[i] == t && live(acc.status[i])
+        };
+        let personal = |t: AccountType| -> Vec<u32> {
+            let mut v: Vec<u32> = c
+                .members
+                .iter()
+                .copied()
+                .filter(|&i| kind(i, t) && !acc.entity[i as usize])
+                .collect();
+            by_age(&mut v);
+            v
+        };
+        let (freelancers, clients) = (
+            personal(AccountType::Freelancer),
+            personal(AccountType::Client),
+        );
+        let entities: Vec<u32> = c
+            .members
+            .iter()
+            .copied()
+            .filter(|&i| {
+                acc.entity[i as usize]
+                    && (kind(i, AccountType::Freelancer) || kind(i, AccountType::Client))
+            })
+            .collect();
+        let mut entity_groups = same_business_groups(scorer, &entities);
+        entity_groups.iter_mut().for_each(by_age);
+        entity_groups.sort();
+        let counted = freelancers.len() + clients.len() + entities.len();
+        Holdings {
+            others: c.members.len() - counted,
+            freelancers,
+            clients,
+            entity_groups,
+        }
+    }
+
+    /// At most one personal account of each type, one entity account per business and type, nothing else.
+    fn permitted(&self) -> bool {
+        self.others == 0
+            && self.freelancers.len() <= 1
+            && self.clients.len() <= 1
+            && self.entity_groups.iter().all(|g| g.len() == 1)
+    }
+
+    fn permitted_reason(&self) -> &'static str {
+        if self.entity_groups.is_empty() {
+            "freelancer_and_client"
+        } else {
+            "legal_entity"
+        }
+    }
+}
+
+/// Groups entity accounts (one type with another only when the types match) that are one business: the
+/// same or a near-same business name, or a shared card.
+fn same_business_groups(scorer: &Scorer, entities: &[u32]) -> Vec<Vec<u32>> {
+    let acc = scorer.accounts();
+    let mut parent: Vec<usize> = (0..entities.len()).collect();
+    fn root(p: &mut [usize], mut i: usize) -> usize {
+        while p[i] != i {
+            p[i] = p[p[i]];
+            i = p[i];
+        }
+        i
+    }
+    for i in 0..entities.len() {
+        for j in i + 1..entities.len() {
+            let (a, b) = (entities[i] as usize, entities[j] as usize);
+            if acc.account_type[a] != acc.account_type[b] {
+                continue;
+            }
+            let same_name = acc.business.get(a) == acc.business.get(b);
+            let c = scorer.compare(a, b);
+            let same = same_name
+                || matches!(c.business, Level::Exact { .. } | Level::FuzzyHigh { .. })
+                || matches!(c.payment, Level::Exact { .. });
+            if same {
+                let (ra, rb) = (root(&mut parent, i), root(&mut parent, j));
+                parent[ra.max(rb)] = ra.min(rb);
+            }
+        }
+    }
+    let mut groups: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
+    for (i, &e) in entities.iter().enumerate() {
+        groups.entry(root(&mut parent, i)).or_default().push(e);
+    }
+    groups.into_values().collect()
+}
+
 /// Judges every cluster; returns them with ids, most urgent first.
 pub fn judge(
     scorer: &Scorer,
@@ -210,14 +529,12 @@ pub fn judge(
     link_weight: f64,
     reviews: Option<&ReviewIndex>,
 ) -> Vec<Judged> {
-    let acc = scorer.accounts();
-    let direct: std::collections::HashMap<u64, f64> = scored
+    let direct: HashMap<u64, f64> = scored
         .iter()
         .filter(|s| s.weight >= link_weight)
         .map(|s| (crate::block::pack(s.a, s.b), s.weight))
         .collect();
-    let mut by_reviewer: std::collections::HashMap<u32, Vec<usize>> =
-        std::collections::HashMap::new();
+    let mut by_reviewer: HashMap<u32, Vec<usize>> = HashMap::new();
     for (k, rv) in reviews
         .map(|r| r.reviews.as_slice())
         .unwrap_or(&[])
@@ -226,119 +543,13 @@ pub fn judge(
     {
         by_reviewer.entry(rv.reviewer).or_default().push(k);
     }
-    let mut out: Vec<Judged> = clusters
-        .into_iter()
-        .map(|c| {
-            let members: HashSet<u32> = c.members.iter().copied().collect();
-            let mut verdicts = Vec::new();
-            let mut suspects = Vec::new();
-            let strongest = c
-                .links
-                .first()
-                .map(|l| (l.a, l.b))
-                .unwrap_or((c.members[0], c.members[1]));
-            let mut key_pair = None;
-
-            // Ban evasion: a direct link from a sanctioned account to a newer one.
-            let mut best_ev: Option<(f64, u32, u32)> = None;
-            let mut evasion_links = Vec::new();
-            for &x in &c.members {
-                for &y in &c.members {
-                    if x < y
-                        && let Some(&w) = direct.get(&crate::block::pack(x, y))
-                        && let Some((_, newer)) = scorer.evasion_direction(x as usize, y as usize)
-                        && supported_outside(scorer, x, y, PLACE_ONLY)
-                    {
-                        suspects.push(newer as u32);
-                        let sanctioned = if newer as u32 == x { y } else { x };
-                        evasion_links.push((sanctioned, newer as u32));
-                        if best_ev.is_none_or(|(bw, _, _)| w > bw) {
-                            best_ev = Some((w, x, y));
-                        }
-                    }
-                }
-            }
-            if let Some((_, x, y)) = best_ev {
-                verdicts.push(Verdict::BanEvasion);
-                key_pair.get_or_insert((x, y));
-            }
-
-            // Review manipulation: reviews inside the cluster.
-            let mut revs = Vec::new();
-            if let Some(r) = reviews {
-                for m in &c.members {
-                    for &k in by_reviewer.get(m).map(Vec::as_slice).unwrap_or(&[]) {
-                        if members.contains(&r.reviews[k].reviewee) {
-                            revs.push(r.reviews[k].clone());
-                        }
-                    }
-                }
-                revs.sort_by(|x, y| {
-                    (x.reviewer, x.reviewee, &x.created_at).cmp(&(
-                        y.reviewer,
-                        y.reviewee,
-                        &y.created_at,
-                    ))
-                });
-            }
-            if !revs.is_empty() {
-                verdicts.push(Verdict::ReviewManipulation);
-                for rv in &revs {
-                    suspects.push(rv.reviewer);
-                }
-                key_pair.get_or_insert((
-                    revs[0].reviewer.min(revs[0].reviewee),
-                    revs[0].reviewer.max(revs[0].reviewee),
-                ));
-            }
-
-            // Duplicates: two or more live freelancer (or client) accounts, held together by identity evidence.
-            let person_links = c
-                .links
-                .iter()
-                .any(|l| supported_outside(scorer, l.a, l.b, PLACE_OR_PAYMENT));
-            let of = |t: AccountType| -> Vec<u32> {
-                let mut v: Vec<u32> = c
-                    .members
-                    .iter()
-                    .copied()
-                    .filter(|&i| acc.account_type[i as usize] == t && live(acc.status[i as usize]))
-                    .collect();
-                v.sort_by_key(|&i| (acc.created[i as usize], i));
-                v
-            };
-            let (free, client) = (of(AccountType::Freelancer), of(AccountType::Client));
-            if person_links && (free.len() >= 2 || client.len() >= 2) {
-                verdicts.push(Verdict::DuplicateAccounts);
-                for group in [&free, &client] {
-                    suspects.extend(group.iter().skip(1));
-                }
-            }
-            if verdicts.is_empty() {
-                let others = c.members.len() - free.len() - client.len();
-                verdicts.push(
-                    if free.len() == 1 && client.len() == 1 && others == 0 && person_links {
-                        Verdict::Permitted
-                    } else {
-                        Verdict::NoViolation
-                    },
-                );
-            }
-            suspects.sort_unstable();
-            suspects.dedup();
-            let priority = verdicts.iter().filter_map(|v| v.priority()).min();
-            Judged {
-                id: String::new(),
-                cluster: c,
-                verdicts,
-                priority,
-                suspects,
-                key_pair: key_pair.unwrap_or(strongest),
-                reviews: revs,
-                evasion_links,
-            }
-        })
-        .collect();
+    let judge = Judge {
+        scorer,
+        direct,
+        reviews,
+        by_reviewer,
+    };
+    let mut out: Vec<Judged> = clusters.into_iter().map(|c| judge.judge_one(c)).collect();
     out.sort_by(|x, y| {
         x.priority
             .unwrap_or(u8::MAX)

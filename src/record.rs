@@ -104,6 +104,14 @@ impl Status {
     }
 }
 
+/// An input row that could not be used: its line (CSV) or row number (Parquet), why, and the row as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quarantined {
+    pub line: u64,
+    pub reason: String,
+    pub raw: String,
+}
+
 /// Identifier signals: each account holds zero or more hashed values of each, and each value knows how many
 /// accounts hold it (its frequency, filled in by `block`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -121,10 +129,12 @@ pub enum Signal {
     IpPrefix,
     /// The birth date (counted for its frequency: placeholder dates are shared by crowds; never blocked alone).
     DateOfBirth,
+    /// The normalized business name of an account that has one.
+    Business,
 }
 
 impl Signal {
-    pub const ALL: [Signal; 10] = [
+    pub const ALL: [Signal; 11] = [
         Signal::Name,
         Signal::Email,
         Signal::EmailHandle,
@@ -135,8 +145,9 @@ impl Signal {
         Signal::Ip,
         Signal::IpPrefix,
         Signal::DateOfBirth,
+        Signal::Business,
     ];
-    pub const COUNT: usize = 10;
+    pub const COUNT: usize = 11;
     pub fn as_str(self) -> &'static str {
         match self {
             Signal::Name => "name",
@@ -149,6 +160,7 @@ impl Signal {
             Signal::Ip => "ip",
             Signal::IpPrefix => "ip_prefix",
             Signal::DateOfBirth => "date_of_birth",
+            Signal::Business => "business_name",
         }
     }
 }
@@ -258,8 +270,11 @@ pub struct Accounts {
     pub name_codes: StrColumn,
     /// Hash of the phonetic code of the name (0 when the name is empty).
     pub name_phonetic: Vec<u64>,
-    /// Hash of the normalized business name (0 when empty).
-    pub business: Vec<u64>,
+    /// The normalized business name (legal forms dropped); empty when none.
+    pub business: StrColumn,
+    /// An entity account: one that holds a business name which is a registered form or not just the
+    /// holder's own name (see `normalize::is_entity`).
+    pub entity: Vec<bool>,
     /// ISO 3166-1 alpha-2, upper-case; `[0, 0]` when missing.
     pub country: Vec<[u8; 2]>,
     /// YYYYMMDD; 0 when missing.
@@ -298,6 +313,7 @@ impl Accounts {
             name_codes,
             name_phonetic,
             business,
+            entity,
             country,
             dob,
             id_document,
@@ -320,6 +336,7 @@ impl Accounts {
         self.name_codes.extend(name_codes);
         self.name_phonetic.extend(name_phonetic);
         self.business.extend(business);
+        self.entity.extend(entity);
         self.country.extend(country);
         self.dob.extend(dob);
         self.id_document.extend(id_document);
@@ -328,6 +345,21 @@ impl Accounts {
         self.email_disposable.extend(email_disposable);
         for (mine, theirs) in self.signals.iter_mut().zip(signals) {
             mine.extend(theirs);
+        }
+    }
+
+    /// An account whose business name is an agency's (an agency account in the export holds it) names its
+    /// employer: it is an agency member, not an entity account of its own.
+    pub fn mark_agency_members(&mut self) {
+        let agencies: std::collections::HashSet<&str> = (0..self.len())
+            .filter(|&i| self.account_type[i] == AccountType::Agency)
+            .map(|i| self.business.get(i))
+            .filter(|b| !b.is_empty())
+            .collect();
+        for i in 0..self.len() {
+            if self.account_type[i] == AccountType::Agency || agencies.contains(self.business.get(i)) {
+                self.entity[i] = false;
+            }
         }
     }
 

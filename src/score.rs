@@ -51,6 +51,10 @@ pub enum Level {
     Prefix {
         freq: u32,
     },
+    /// Both accounts bid on `jobs` jobs within minutes of each other.
+    CoBid {
+        jobs: u32,
+    },
     Different,
 }
 
@@ -65,11 +69,15 @@ pub enum Field {
     Name,
     DateOfBirth,
     Ip,
+    /// The normalized business names of two entity accounts.
+    Business,
     Review,
+    /// Jobs both accounts bid on within minutes of each other (with a bids file).
+    Bids,
 }
 
 impl Field {
-    pub const ALL: [Field; 9] = [
+    pub const ALL: [Field; 11] = [
         Field::IdDocument,
         Field::Email,
         Field::Phone,
@@ -78,7 +86,9 @@ impl Field {
         Field::Name,
         Field::DateOfBirth,
         Field::Ip,
+        Field::Business,
         Field::Review,
+        Field::Bids,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -90,7 +100,9 @@ impl Field {
             Field::Name => "name",
             Field::DateOfBirth => "date_of_birth",
             Field::Ip => "ip",
+            Field::Business => "business_name",
             Field::Review => "review",
+            Field::Bids => "bids",
         }
     }
 }
@@ -106,7 +118,9 @@ pub struct Comparison {
     pub name: Level,
     pub date_of_birth: Level,
     pub ip: Level,
+    pub business: Level,
     pub review: Level,
+    pub bids: Level,
 }
 
 impl Comparison {
@@ -120,7 +134,9 @@ impl Comparison {
             Field::Name => self.name,
             Field::DateOfBirth => self.date_of_birth,
             Field::Ip => self.ip,
+            Field::Business => self.business,
             Field::Review => self.review,
+            Field::Bids => self.bids,
         }
     }
 }
@@ -170,11 +186,19 @@ pub fn probability(weight: f64) -> f64 {
 /// Directed review relations (reviewer, reviewee) by account index, for the `review` field.
 pub type Reviews = HashSet<(u32, u32)>;
 
+/// The optional side files a run was given: behaviour between accounts rather than account attributes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SideFiles<'a> {
+    pub reviews: Option<&'a Reviews>,
+    pub bids: Option<&'a crate::bids::BidIndex>,
+}
+
 /// Compares pairs of one set of accounts into comparison levels (no weights: see `Scorer`).
 pub struct Comparer<'a> {
     acc: &'a Accounts,
     cfg: &'a Config,
     reviews: Option<&'a Reviews>,
+    bids: Option<&'a crate::bids::BidIndex>,
 }
 
 /// Rarest value shared by two sorted-by-construction value lists (lists are tiny: nested loop).
@@ -195,8 +219,21 @@ fn jw(a: &str, b: &str) -> f64 {
 }
 
 impl<'a> Comparer<'a> {
-    pub fn new(acc: &'a Accounts, cfg: &'a Config, reviews: Option<&'a Reviews>) -> Self {
-        Comparer { acc, cfg, reviews }
+    pub fn new(acc: &'a Accounts, cfg: &'a Config, side: SideFiles<'a>) -> Self {
+        Comparer {
+            acc,
+            cfg,
+            reviews: side.reviews,
+            bids: side.bids,
+        }
+    }
+
+    /// The side files this comparer reads.
+    pub fn side_files(&self) -> SideFiles<'a> {
+        SideFiles {
+            reviews: self.reviews,
+            bids: self.bids,
+        }
     }
 
     pub fn accounts(&self) -> &'a Accounts {
@@ -380,6 +417,68 @@ impl<'a> Comparer<'a> {
         }
     }
 
+    /// Business names, compared between two entity accounts only (an agency member's business name is its
+    /// employer's, shared with every colleague: no evidence of one person). A business name that is only the holder's own
+    /// name (`John Smith LLC` of John Smith) agrees whenever the names do: it is counted once, under `name`.
+    fn business(&self, a: usize, b: usize) -> Level {
+        let acc = self.acc;
+        if !(acc.entity[a] && acc.entity[b]) {
+            return Level::Missing;
+        }
+        let (x, y) = (acc.business.get(a), acc.business.get(b));
+        let own_name = |i: usize, v: &str| {
+            let mut t: Vec<&str> = v.split(' ').collect();
+            t.sort_unstable();
+            t.join(" ") == acc.name_sorted.get(i)
+        };
+        let level = match self.identifier(Signal::Business, a, b) {
+            Level::Different => {
+                let sim = jw(x, y);
+                if sim >= self.cfg.scoring.name_jw_high {
+                    let freq = acc
+                        .signal(Signal::Business)
+                        .freqs(a)
+                        .first()
+                        .copied()
+                        .unwrap_or(1);
+                    Level::FuzzyHigh {
+                        jw: sim as f32,
+                        freq: freq.max(
+                            acc.signal(Signal::Business)
+                                .freqs(b)
+                                .first()
+                                .copied()
+                                .unwrap_or(1),
+                        ),
+                    }
+                } else {
+                    Level::Different
+                }
+            }
+            l => l,
+        };
+        if level != Level::Different && (own_name(a, x) || own_name(b, y)) {
+            return Level::Missing;
+        }
+        level
+    }
+
+    /// With a bids file: how many jobs both accounts bid on within the window (`bids.window_minutes`);
+    /// missing when either account never bid.
+    fn bids(&self, a: usize, b: usize) -> Level {
+        let Some(idx) = self.bids else {
+            return Level::Missing;
+        };
+        if idx.of(a).is_empty() || idx.of(b).is_empty() {
+            return Level::Missing;
+        }
+        let window = i64::from(self.cfg.bids.window_minutes) * 60;
+        match idx.co_bids(a, b, window).within_window {
+            0 => Level::Different,
+            jobs => Level::CoBid { jobs },
+        }
+    }
+
     /// Compares every signal of a pair.
     pub fn compare(&self, a: usize, b: usize) -> Comparison {
         Comparison {
@@ -391,7 +490,9 @@ impl<'a> Comparer<'a> {
             name: self.name(a, b),
             date_of_birth: self.dob(a, b),
             ip: self.ip(a, b),
+            business: self.business(a, b),
             review: self.review(a, b),
+            bids: self.bids(a, b),
         }
     }
 
@@ -419,7 +520,10 @@ impl<'a> Comparer<'a> {
 }
 
 /// Model slots of a compared pair's signals (`None`: missing), in `Field::ALL` order.
-pub type Slots = [Option<u16>; 9];
+/// Number of compared fields.
+pub const FIELDS: usize = Field::ALL.len();
+
+pub type Slots = [Option<u16>; FIELDS];
 
 /// Weighs compared pairs with a match model.
 pub struct Scorer<'a> {
@@ -473,14 +577,9 @@ impl Scorer<'_> {
 }
 
 impl<'a> Scorer<'a> {
-    pub fn new(
-        acc: &'a Accounts,
-        cfg: &'a Config,
-        reviews: Option<&'a Reviews>,
-        model: &'a Model,
-    ) -> Self {
+    pub fn new(acc: &'a Accounts, cfg: &'a Config, side: SideFiles<'a>, model: &'a Model) -> Self {
         Scorer {
-            cmp: Comparer::new(acc, cfg, reviews),
+            cmp: Comparer::new(acc, cfg, side),
             model,
             concealable: model::concealable_slots(cfg),
         }
@@ -560,11 +659,11 @@ impl<'a> Scorer<'a> {
 pub struct CommonNameBound {
     /// Per profile (duplicate, concealment), signal and context: the signal's best level when the pair
     /// shares none of its values.
-    plain: [[[f64; model::CONTEXTS]; 9]; 2],
+    plain: [[[f64; model::CONTEXTS]; FIELDS]; 2],
     /// The same when both accounts hold crowd values of the signal: how much more it can add.
-    crowd_extra: [[[f64; model::CONTEXTS]; 9]; 2],
+    crowd_extra: [[[f64; model::CONTEXTS]; FIELDS]; 2],
     /// Per signal: the crowd bits (`1 << Signal`) that count for it.
-    crowd_bits: [u16; 9],
+    crowd_bits: [u16; FIELDS],
     /// Whether a crowd value can co-locate two accounts (it is held by at most `COLOCATED_MAX`).
     crowd_colocates: bool,
 }
@@ -599,9 +698,9 @@ impl CommonNameBound {
             }
         };
         let mut out = CommonNameBound {
-            plain: [[[0.0; model::CONTEXTS]; 9]; 2],
-            crowd_extra: [[[0.0; model::CONTEXTS]; 9]; 2],
-            crowd_bits: [0; 9],
+            plain: [[[0.0; model::CONTEXTS]; FIELDS]; 2],
+            crowd_extra: [[[0.0; model::CONTEXTS]; FIELDS]; 2],
+            crowd_bits: [0; FIELDS],
             crowd_colocates: (cap as u32) < model::COLOCATED_MAX,
         };
         for (pi, p) in PROFILES.into_iter().enumerate() {
@@ -815,6 +914,7 @@ pub fn level_text(level: Level) -> String {
         Level::YearClose => "birth years within one".into(),
         Level::Handle { freq, .. } => format!("same handle({freq} accounts)"),
         Level::Prefix { freq } => format!("same prefix({freq} accounts)"),
+        Level::CoBid { jobs } => format!("bid on {jobs} same jobs within minutes"),
         Level::Different => "different".into(),
     }
 }
@@ -936,7 +1036,7 @@ mod tests {
         let cfg = Config::default();
         for (a, b, want) in cases {
             let acc = accounts(&[(a, "", "", ""), (b, "", "", "")]);
-            let s = Comparer::new(&acc, &cfg, None);
+            let s = Comparer::new(&acc, &cfg, Default::default());
             let got = match s.compare(0, 1).name {
                 Level::Exact { .. } => "exact",
                 Level::Formal { .. } => "formal",
@@ -960,7 +1060,7 @@ mod tests {
         ]);
         let cfg = Config::default();
         let model = Model::defaults(&cfg, "test");
-        let s = Scorer::new(&acc, &cfg, None, &model);
+        let s = Scorer::new(&acc, &cfg, Default::default(), &model);
         assert_eq!(s.evasion_direction(0, 1), Some((0, 1)));
         assert_eq!(s.evasion_direction(1, 0), Some((0, 1)));
         assert_eq!(
@@ -992,7 +1092,7 @@ mod tests {
             .collect();
         let acc = test_accounts(&rows);
         let cfg = Config::default();
-        let s = Comparer::new(&acc, &cfg, None);
+        let s = Comparer::new(&acc, &cfg, Default::default());
         let lv = |a: usize, b: usize| {
             let c = s.compare(a, b);
             (c.id_document, c.date_of_birth)

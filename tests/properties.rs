@@ -93,7 +93,7 @@ proptest! {
         prop_assert!(q.is_empty());
         let cands = block::block(&mut acc, &cfg.blocking);
         let model = Model::defaults(&cfg, "test");
-        let scorer = Scorer::new(&acc, &cfg, None, &model);
+        let scorer = Scorer::new(&acc, &cfg, Default::default(), &model);
         let t = cfg.link_weight();
         let blocked: BTreeSet<(u32, u32)> = cands.pairs.iter().map(|&p| unpack(p))
             .filter(|&(a, b)| scorer.weight(a as usize, b as usize) >= t).collect();
@@ -115,12 +115,12 @@ proptest! {
         let (mut acc, ..) = load_accounts(f.path(), &cfg).unwrap();
         let cands = block::block(&mut acc, &cfg.blocking);
         let model = Model::defaults(&cfg, "test");
-        let scorer = Scorer::new(&acc, &cfg, None, &model);
+        let scorer = Scorer::new(&acc, &cfg, Default::default(), &model);
         let bar = indicatif::ProgressBar::hidden();
         let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
         let four = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap();
         let run = |pool: &rayon::ThreadPool| pool.install(|| {
-            let pats = estimate::patterns(&Comparer::new(&acc, &cfg, None), &cands.pairs, &cands.learn, &bar);
+            let pats = estimate::patterns(&Comparer::new(&acc, &cfg, Default::default()), &cands.pairs, &cands.learn, &bar);
             score_all(&scorer, &cands.pairs, &pats.slots, &pats.of_candidate, &bar)
         });
         let (seq, par) = (run(&one), run(&four));
@@ -218,7 +218,7 @@ proptest! {
         let cands = block::block(&mut acc, &cfg.blocking);
         prop_assert!(!cands.deferred.blocks.is_empty(), "the test needs common-name blocks");
         let model = Model::defaults(&cfg, "test");
-        let scorer = Scorer::new(&acc, &cfg, None, &model);
+        let scorer = Scorer::new(&acc, &cfg, Default::default(), &model);
         // Everything expansion promises to keep: links and near misses.
         let t = cfg.link_weight() - cfg.scoring.near_miss_bits;
         let (common, _) = sybilscan::score::score_common_names(&scorer, &cands.deferred, &cands.pairs, &cands.crowd);

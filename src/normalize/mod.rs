@@ -98,7 +98,7 @@ pub struct Normalized {
     pub status: Option<Status>,
     pub created: i64,
     pub name: name::Name,
-    pub business: u64,
+    pub business: name::Business,
     pub country: [u8; 2],
     pub dob: u32,
     pub email_relay: bool,
@@ -290,9 +290,9 @@ pub fn account(f: &[&str; 14]) -> Normalized {
     if !n.name.sorted.is_empty() {
         n.signals[Signal::Name as usize].push(value_hash(Signal::Name, &n.name.sorted));
     }
-    let business = name::normalize_business(f[col::BUSINESS_NAME]);
-    if !business.is_empty() {
-        n.business = tagged_hash(1, business.as_bytes());
+    n.business = name::normalize_business(f[col::BUSINESS_NAME]);
+    if !n.business.name.is_empty() {
+        n.signals[Signal::Business as usize].push(value_hash(Signal::Business, &n.business.name));
     }
 
     match email::normalize(f[col::EMAIL]) {
@@ -360,6 +360,21 @@ pub fn account(f: &[&str; 14]) -> Normalized {
     n
 }
 
+/// Whether an account with this business name is an entity account: it names a business, and that is not
+/// just the holder's own name typed into the business field (`John Smith` for John Smith is a person;
+/// `John Smith LLC` is a registered entity).
+pub fn is_entity(business: &name::Business, name_sorted: &str) -> bool {
+    if business.name.is_empty() {
+        return false;
+    }
+    if business.legal_form {
+        return true;
+    }
+    let mut tokens: Vec<&str> = business.name.split(' ').collect();
+    tokens.sort_unstable();
+    tokens.join(" ") != name_sorted
+}
+
 /// Appends one normalized account to the columns. `fields` are the raw contract fields of the row.
 pub fn append(acc: &mut crate::record::Accounts, line: u64, fields: &[&str; 14], n: Normalized) {
     acc.id.push(fields[col::ACCOUNT_ID].trim());
@@ -380,7 +395,8 @@ pub fn append(acc: &mut crate::record::Accounts, line: u64, fields: &[&str; 14],
     } else {
         tagged_hash(7, n.name.phonetic.as_bytes())
     });
-    acc.business.push(n.business);
+    acc.entity.push(is_entity(&n.business, &n.name.sorted));
+    acc.business.push(&n.business.name);
     acc.country.push(n.country);
     acc.dob.push(n.dob);
     acc.id_document
@@ -407,6 +423,7 @@ pub(crate) fn test_accounts(rows: &[Vec<(usize, &str)>]) -> crate::record::Accou
         }
         append(&mut acc, i as u64 + 2, &f, account(&f));
     }
+    acc.mark_agency_members();
     crate::block::block(&mut acc, &crate::config::Config::default().blocking);
     acc
 }

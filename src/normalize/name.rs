@@ -238,8 +238,18 @@ pub fn normalize(raw: &str) -> Name {
     }
 }
 
+/// A normalized business name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Business {
+    /// Tokens in typed order, legal forms and articles dropped.
+    pub name: String,
+    /// The raw name carried a legal form (`LLC`, `GmbH`…): a registered entity, even when the rest is the
+    /// owner's own name (`John Smith LLC`).
+    pub legal_form: bool,
+}
+
 /// Normalizes a business name for comparison: tokens without legal-form suffixes (llc, ltd, gmbh…).
-pub fn normalize_business(raw: &str) -> String {
+pub fn normalize_business(raw: &str) -> Business {
     const LEGAL: &[&str] = &[
         "llc",
         "ltd",
@@ -268,11 +278,18 @@ pub fn normalize_business(raw: &str) -> String {
         "ooo",
         "the",
     ];
-    tokens(raw)
-        .into_iter()
-        .filter(|t| !LEGAL.contains(&t.as_str()))
-        .collect::<Vec<_>>()
-        .join(" ")
+    let all = tokens(raw);
+    let kept: Vec<&str> = all
+        .iter()
+        .map(String::as_str)
+        .filter(|t| !LEGAL.contains(t))
+        .collect();
+    Business {
+        legal_form: all
+            .iter()
+            .any(|t| t != "the" && LEGAL.contains(&t.as_str())),
+        name: kept.join(" "),
+    }
 }
 
 #[cfg(test)]
@@ -391,14 +408,21 @@ mod tests {
     #[test]
     fn business_names_drop_legal_forms() {
         let cases = [
-            ("Acme LLC", "acme"),
-            ("ACME, Inc.", "acme"),
-            ("Müller GmbH", "muller"),
-            ("The Pixel Co", "pixel"),
-            ("", ""),
+            ("Acme LLC", "acme", true),
+            ("ACME, Inc.", "acme", true),
+            ("Müller GmbH", "muller", true),
+            ("The Pixel Co", "pixel", true),
+            ("The Pixel Studio", "pixel studio", false),
+            ("John Smith", "john smith", false),
+            ("", "", false),
         ];
-        for (raw, want) in cases {
-            assert_eq!(normalize_business(raw), want, "{raw:?}");
+        for (raw, want, legal_form) in cases {
+            let b = normalize_business(raw);
+            assert_eq!(
+                (b.name.as_str(), b.legal_form),
+                (want, legal_form),
+                "{raw:?}"
+            );
         }
     }
 }

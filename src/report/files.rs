@@ -81,6 +81,7 @@ impl Report<'_> {
                 "country",
                 "email_risk",
                 "source_line",
+                "permitted_reason",
             ])
             .map_err(io_err)?;
             for j in self.clusters {
@@ -124,6 +125,7 @@ impl Report<'_> {
                             _ => "",
                         },
                         &acc.line[i].to_string(),
+                        j.reason.unwrap_or(""),
                     ])
                     .map_err(io_err)?;
                 }
@@ -149,6 +151,30 @@ impl Report<'_> {
                     .map(|i| i.field.as_str())
                     .collect();
                 format!("{} <- {}: {}", self.id(n), self.id(s), hard.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// `a1|a2: job-17, job-40; …` for every pair of the cluster that bid on the same jobs.
+    fn self_bids(&self, j: &Judged) -> String {
+        let Some(bids) = self.scorer.side_files().bids else {
+            return String::new();
+        };
+        j.self_bids
+            .iter()
+            .map(|sb| {
+                let (mut x, mut y) = (self.id(sb.a), self.id(sb.b));
+                if y < x {
+                    (x, y) = (y, x);
+                }
+                let mut jobs: Vec<&str> = sb
+                    .jobs
+                    .iter()
+                    .map(|&k| bids.jobs[k as usize].as_str())
+                    .collect();
+                jobs.sort_unstable();
+                format!("{x}|{y}: {}", jobs.join(", "))
             })
             .collect::<Vec<_>>()
             .join("; ")
@@ -290,6 +316,8 @@ impl Report<'_> {
                 "ban_evasion_links",
                 "evidence",
                 "reviews",
+                "self_bidding_jobs",
+                "duplicate_businesses",
             ])
             .map_err(io_err)?;
             for j in self.clusters.iter().filter(|j| j.priority.is_some()) {
@@ -338,6 +366,8 @@ impl Report<'_> {
                     &*cell(&self.evasion_links(j)),
                     &*cell(&evidence),
                     &*cell(&reviews),
+                    &*cell(&self.self_bids(j)),
+                    &*cell(&j.duplicate_businesses.join("|")),
                 ])
                 .map_err(io_err)?;
             }
@@ -353,6 +383,8 @@ impl Report<'_> {
                     &*cell(self.id(a.account)),
                     "",
                     &*cell(&format!("{evidence}; not the same person: {why}")),
+                    "",
+                    "",
                     "",
                 ])
                 .map_err(io_err)?;
