@@ -128,6 +128,10 @@ pub struct EvaluateArgs {
     /// clusters.csv from `run`.
     #[arg(long, value_name = "PATH")]
     pub clusters: PathBuf,
+    /// The bids file the run was given: self-bidding is measured against the pairs of one person's accounts
+    /// that bid on one job.
+    #[arg(long, value_name = "PATH")]
+    pub bids: Option<PathBuf>,
     /// Where to write the metrics as JSON (default: evaluation.json beside clusters.csv).
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,

@@ -73,7 +73,7 @@ fn run(a: RunArgs) -> Result<()> {
         .with_context(|| format!("sybilscan run on {}", opts.accounts.display()))?;
     eprintln!(
         "{} rows read, {} used, {} quarantined; {} candidate pairs, {} links; {} clusters ({} accounts); \
-         queue: {} ban_evasion, {} review_manipulation, {} duplicate_accounts -> {}",
+         queue: {} ban_evasion, {} review_manipulation, {} self_bidding, {} duplicate_accounts -> {}",
         s.rows.read,
         s.rows.used,
         s.rows.quarantined,
@@ -83,6 +83,7 @@ fn run(a: RunArgs) -> Result<()> {
         s.accounts_in_clusters,
         s.verdicts.get("ban_evasion").unwrap_or(&0),
         s.verdicts.get("review_manipulation").unwrap_or(&0),
+        s.verdicts.get("self_bidding").unwrap_or(&0),
         s.verdicts.get("duplicate_accounts").unwrap_or(&0),
         opts.out.display()
     );
@@ -203,17 +204,21 @@ fn generate(a: GenerateArgs) -> Result<()> {
     let stats = crate::synth::generate(&cfg, &a.out)
         .with_context(|| format!("generating into {}", a.out.display()))?;
     eprintln!(
-        "wrote {} accounts ({} persons), {} reviews to {}",
+        "wrote {} accounts ({} persons), {} reviews, {} bids to {}",
         stats.accounts,
         stats.persons,
         stats.reviews,
+        stats.bids,
         a.out.display()
     );
     Ok(())
 }
 
 fn evaluate(a: EvaluateArgs) -> Result<()> {
-    let m = crate::evaluate::evaluate_files(&a.truth, &a.clusters)?;
+    let mut m = crate::evaluate::evaluate_files(&a.truth, &a.clusters)?;
+    if let Some(b) = &a.bids {
+        m.self_bidding = Some(crate::evaluate::self_bidding(&a.truth, &a.clusters, b)?);
+    }
     let json = serde_json::to_string_pretty(&m)?;
     let path = a
         .json

@@ -95,6 +95,24 @@ pub struct Verdicts {
     pub associates_by_scenario: BTreeMap<String, u64>,
     /// Associates that are in truth the sanctioned person (evaders the model let go as a relative).
     pub associates_same_person: u64,
+    /// People with a personal and one entity account (`legal_entity`), and the share of them queued.
+    pub legal_entity_people: u64,
+    pub legal_entity_queued: f64,
+    /// People whose business has two entity accounts (`legal_entity_duplicate`), and the share of them in a
+    /// `duplicate_accounts` cluster with both.
+    pub duplicate_entity_people: u64,
+    pub duplicate_entity_recall: f64,
+}
+
+/// Self-bidding against the truth: pairs of one person's accounts that bid on one job (from the bids file)
+/// and the pairs `review_queue.csv` names in `self_bidding_jobs`.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct SelfBidding {
+    pub true_pairs: u64,
+    pub flagged_pairs: u64,
+    pub correct_pairs: u64,
+    #[serde(flatten)]
+    pub prf: Option<Prf>,
 }
 
 /// One row of clusters.csv, as the verdict metrics read it.
@@ -119,6 +137,9 @@ pub struct Metrics {
     pub recall_by_scenario: BTreeMap<String, ScenarioRecall>,
     pub false_merges_by_scenario: BTreeMap<String, FalseMerges>,
     pub verdicts: Verdicts,
+    /// With `evaluate --bids`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub self_bidding: Option<SelfBidding>,
 }
 
 fn c2(n: u64) -> u64 {
@@ -298,6 +319,7 @@ pub fn evaluate(truth: &[TruthRow], cluster_of: &HashMap<String, String>) -> Met
         recall_by_scenario,
         false_merges_by_scenario: false_merges,
         verdicts: Verdicts::default(),
+        self_bidding: None,
     }
 }
 
@@ -373,7 +395,153 @@ pub fn verdict_metrics<'a>(truth: &'a [TruthRow], rows: &'a [ClusterRow]) -> Ver
         evaders.iter().filter(|p| caught.contains(*p)).count() as u64,
         evaders.len() as u64,
     );
+    legal_entities(truth, &clusters, &mut v);
     v
+}
+
+/// How often a person's permitted personal + entity accounts are queued, and how often a business's two
+/// entity accounts are found as duplicates.
+fn legal_entities(
+    truth: &[TruthRow],
+    clusters: &BTreeMap<&str, Vec<&ClusterRow>>,
+    v: &mut Verdicts,
+) {
+    let person: HashMap<&str, &TruthRow> =
+        truth.iter().map(|t| (t.account_id.as_str(), t)).collect();
+    // Person → (accounts of that person in one queued cluster, in a duplicate cluster), at most.
+    let mut best: HashMap<&str, (usize, usize)> = HashMap::new();
+    for members in clusters.values() {
+        let queued = members.first().is_some_and(|f| !f.priority.is_empty());
+        let duplicate = members
+            .first()
+            .is_some_and(|f| f.verdicts.split('|').any(|x| x == "duplicate_accounts"));
+        let mut per: HashMap<&str, usize> = HashMap::new();
+        for m in members {
+            if let Some(t) = person.get(m.account_id.as_str()) {
+                *per.entry(t.person_id.as_str()).or_insert(0) += 1;
+            }
+        }
+        for (p, n) in per {
+            let e = best.entry(p).or_insert((0, 0));
+            if queued {
+                e.0 = e.0.max(n);
+            }
+            if duplicate {
+                e.1 = e.1.max(n);
+            }
+        }
+    }
+    let people = |scenario: &str| -> std::collections::BTreeSet<&str> {
+        truth
+            .iter()
+            .filter(|t| t.scenario == scenario)
+            .map(|t| t.person_id.as_str())
+            .collect()
+    };
+    let frac = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let (plain, dup) = (people("legal_entity"), people("legal_entity_duplicate"));
+    let queued = plain
+        .iter()
+        .filter(|p| best.get(*p).is_some_and(|b| b.0 >= 2))
+        .count();
+    let found = dup
+        .iter()
+        .filter(|p| best.get(*p).is_some_and(|b| b.1 >= 2))
+        .count();
+    v.legal_entity_people = plain.len() as u64;
+    v.legal_entity_queued = frac(queued, plain.len());
+    v.duplicate_entity_people = dup.len() as u64;
+    v.duplicate_entity_recall = frac(found, dup.len());
+}
+
+/// Reads account → person from truth.csv.
+fn persons(truth_path: &Path) -> Result<HashMap<String, String>> {
+    let (mut r, h) = open_table(truth_path)?;
+    let (ia, ip) = (
+        require_column(truth_path, &h, "account_id")?,
+        require_column(truth_path, &h, "person_id")?,
+    );
+    let mut out = HashMap::new();
+    for rec in r.records() {
+        let rec = rec.map_err(|e| Error::csv(truth_path, &e))?;
+        out.insert(
+            rec.get(ia).unwrap_or("").trim().to_string(),
+            rec.get(ip).unwrap_or("").trim().to_string(),
+        );
+    }
+    Ok(out)
+}
+
+/// Self-bidding precision and recall: true pairs are two accounts of one person that bid on one job;
+/// flagged pairs are read from `self_bidding_jobs` of review_queue.csv beside clusters.csv.
+pub fn self_bidding(
+    truth_path: &Path,
+    clusters_path: &Path,
+    bids_path: &Path,
+) -> Result<SelfBidding> {
+    let person = persons(truth_path)?;
+    let (mut r, h) = open_table(bids_path)?;
+    let (ia, ij) = (
+        require_column(bids_path, &h, "account_id")?,
+        require_column(bids_path, &h, "job_id")?,
+    );
+    let mut by_job: HashMap<String, Vec<String>> = HashMap::new();
+    for rec in r.records() {
+        let rec = rec.map_err(|e| Error::csv(bids_path, &e))?;
+        let (a, j) = (
+            rec.get(ia).unwrap_or("").trim(),
+            rec.get(ij).unwrap_or("").trim(),
+        );
+        by_job.entry(j.to_string()).or_default().push(a.to_string());
+    }
+    let mut truth_pairs = std::collections::HashSet::new();
+    for accounts in by_job.values() {
+        let mut of_person: HashMap<&str, Vec<&str>> = HashMap::new();
+        for a in accounts {
+            if let Some(p) = person.get(a) {
+                of_person.entry(p.as_str()).or_default().push(a.as_str());
+            }
+        }
+        for mut v in of_person.into_values().filter(|v| v.len() >= 2) {
+            v.sort_unstable();
+            v.dedup();
+            for (i, x) in v.iter().enumerate() {
+                for y in &v[i + 1..] {
+                    truth_pairs.insert((x.to_string(), y.to_string()));
+                }
+            }
+        }
+    }
+    let queue = clusters_path.with_file_name("review_queue.csv");
+    let (mut r, h) = open_table(&queue)?;
+    let is = require_column(&queue, &h, "self_bidding_jobs")?;
+    let mut flagged = std::collections::HashSet::new();
+    for rec in r.records() {
+        let rec = rec.map_err(|e| Error::csv(&queue, &e))?;
+        for part in rec
+            .get(is)
+            .unwrap_or("")
+            .split("; ")
+            .filter(|p| !p.is_empty())
+        {
+            let pair = part.split(": ").next().unwrap_or("");
+            if let Some((x, y)) = pair.split_once('|') {
+                flagged.insert((x.min(y).to_string(), x.max(y).to_string()));
+            }
+        }
+    }
+    let correct = flagged.intersection(&truth_pairs).count() as u64;
+    let (t, f) = (truth_pairs.len() as u64, flagged.len() as u64);
+    let prf = (t > 0 || f > 0).then(|| {
+        let frac = |a: u64, b: u64| if b == 0 { 1.0 } else { a as f64 / b as f64 };
+        Prf::new(frac(correct, f), frac(correct, t))
+    });
+    Ok(SelfBidding {
+        true_pairs: t,
+        flagged_pairs: f,
+        correct_pairs: correct,
+        prf,
+    })
 }
 
 /// Reads truth.csv and clusters.csv and computes the metrics.

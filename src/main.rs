@@ -18,6 +18,8 @@ fn main() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        // Colour only on a terminal: cron mail and log shippers show escape codes raw.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match sybilscan::commands::dispatch(cli.command) {
         Ok(()) => std::process::exit(exit::OK),

@@ -357,7 +357,9 @@ impl Accounts {
             .filter(|b| !b.is_empty())
             .collect();
         for i in 0..self.len() {
-            if self.account_type[i] == AccountType::Agency || agencies.contains(self.business.get(i)) {
+            if self.account_type[i] == AccountType::Agency
+                || agencies.contains(self.business.get(i))
+            {
                 self.entity[i] = false;
             }
         }

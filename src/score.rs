@@ -914,7 +914,8 @@ pub fn level_text(level: Level) -> String {
         Level::YearClose => "birth years within one".into(),
         Level::Handle { freq, .. } => format!("same handle({freq} accounts)"),
         Level::Prefix { freq } => format!("same prefix({freq} accounts)"),
-        Level::CoBid { jobs } => format!("bid on {jobs} same jobs within minutes"),
+        Level::CoBid { jobs: 1 } => "both bid on 1 job within minutes".into(),
+        Level::CoBid { jobs } => format!("both bid on {jobs} jobs within minutes"),
         Level::Different => "different".into(),
     }
 }

@@ -756,3 +756,116 @@ fn readme_config_block_is_the_default() {
         toml::from_str(&readme[start..end]).expect("README toml parses");
     assert_eq!(documented, sybilscan::config::Config::default());
 }
+
+/// The entities fixture: a person's personal and entity accounts (permitted), two entity accounts of one
+/// business (duplicate), duplicate freelancers bidding on one job (self-bidding), two strangers in one IP
+/// range bidding on the same 30 jobs minutes apart (no link).
+#[test]
+fn entity_accounts_are_permitted_and_self_bidding_is_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let fx = fixtures().join("entities");
+    let (acc, bids) = (fx.join("accounts.csv"), fx.join("bids.csv"));
+    ok(&[
+        "run",
+        "--accounts",
+        acc.to_str().unwrap(),
+        "--bids",
+        bids.to_str().unwrap(),
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    let (got, verdicts) = clusters(dir.path());
+    let rows = read_csv(&dir.path().join("clusters.csv"));
+    let mut want: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for r in read_csv(&fx.join("expected.csv")) {
+        let id = &r["account_id"];
+        want.entry(r["group"].clone())
+            .or_default()
+            .insert(id.clone());
+        assert_eq!(verdicts.get(id), Some(&r["verdicts"]), "verdicts of {id}");
+        let row = rows.iter().find(|x| &x["account_id"] == id).unwrap();
+        assert_eq!(
+            row["permitted_reason"], r["permitted_reason"],
+            "reason of {id}"
+        );
+    }
+    assert_eq!(got, want.into_values().collect::<BTreeSet<_>>());
+
+    let queue = read_csv(&dir.path().join("review_queue.csv"));
+    assert!(
+        queue.iter().all(|q| !q["account_ids"].contains("le")),
+        "permitted entity queued"
+    );
+    let sb = queue
+        .iter()
+        .find(|q| q["account_ids"] == "sb1|sb2")
+        .unwrap();
+    assert_eq!(sb["priority"], "2");
+    assert_eq!(sb["self_bidding_jobs"], "sb1|sb2: job-100");
+    assert_eq!(sb["suspect_account_ids"], "sb2");
+    assert!(
+        sb["evidence"].contains("bids=both bid on 1 job within minutes"),
+        "{}",
+        sb["evidence"]
+    );
+    let eb = queue
+        .iter()
+        .find(|q| q["account_ids"] == "eb1|eb2")
+        .unwrap();
+    assert_eq!(eb["duplicate_businesses"], "orbit media");
+
+    // The strangers: a candidate pair (one IP range), the co-bidding weighed, and still no link.
+    let pairs = read_csv(&dir.path().join("pairs.csv"));
+    assert!(
+        pairs
+            .iter()
+            .all(|p| !p["account_id_a"].starts_with("st") || p["kind"] != "link")
+    );
+    let out = ok(&[
+        "explain",
+        "--out",
+        dir.path().to_str().unwrap(),
+        "st1",
+        "st2",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("both bid on 30 jobs within minutes"),
+        "{text}"
+    );
+    assert!(text.contains("no link"), "{text}");
+
+    // Every bid row is accounted for: the malformed one quarantined with its line, the unknown one counted.
+    let s = summary(dir.path());
+    assert_eq!(s["bids"]["read"], 68);
+    assert_eq!(s["bids"]["used"], 66);
+    assert_eq!(s["bids"]["unknown_accounts"], 1);
+    assert_eq!(s["bids"]["quarantined"], 1);
+    let q = read_csv(&dir.path().join("quarantine.csv"));
+    assert_eq!(
+        (q[0]["line"].as_str(), q[0]["reason"].as_str()),
+        ("68", "bids file: job_id is empty")
+    );
+    assert_eq!(s["verdicts"]["self_bidding"], 1);
+}
+
+/// The log carries no colour escapes when stderr is not a terminal (cron mail, log files).
+#[test]
+fn log_has_no_colour_codes_when_redirected() {
+    let dir = tempfile::tempdir().unwrap();
+    let acc = fixtures().join("entities/accounts.csv");
+    let out = bin()
+        .args([
+            "run",
+            "--accounts",
+            acc.to_str().unwrap(),
+            "--out",
+            dir.path().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("INFO"), "{err}");
+    assert!(!err.contains('\u{1b}'), "{err}");
+}

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use profile::R;
 use regions::Region;
 
+mod bids;
 mod profile;
 mod regions;
 mod variants;
@@ -46,6 +47,7 @@ pub struct SynthStats {
     pub accounts: u64,
     pub persons: u64,
     pub reviews: u64,
+    pub bids: u64,
 }
 
 fn digits(rng: &mut ChaCha8Rng, n: usize) -> String {
@@ -295,6 +297,9 @@ struct Gen {
     profile: Profile,
     /// Mailboxes already given to a person: a provider never gives one twice.
     mailboxes: std::collections::HashSet<u64>,
+    /// Every active freelancer account (they bid), and the accounts of people who bid against themselves.
+    bidders: Vec<String>,
+    self_bidders: Vec<Vec<String>>,
 }
 
 fn public_ipv4(rng: &mut ChaCha8Rng) -> String {
@@ -834,6 +839,9 @@ impl Gen {
         writeln!(self.accounts, "{}", line.join(",")).map_err(io)?;
         writeln!(self.truth, "{},p{person:09},{scenario},{group}", a.id).map_err(io)?;
         self.stats.accounts += 1;
+        if a.account_type == "freelancer" && a.status == "active" {
+            self.bidders.push(a.id.clone());
+        }
         let pool = match a.account_type {
             "freelancer" => &mut self.recent_freelancers,
             "client" => &mut self.recent_clients,
@@ -871,7 +879,7 @@ impl Gen {
 
     /// One scenario instance, drawn by the profile's mix; writes its accounts and reviews.
     fn unit(&mut self) -> Result<()> {
-        const MIX: [R; 8] = [
+        const MIX: [R; 9] = [
             R::MixSingle,
             R::MixDuplicate,
             R::MixBanEvasion,
@@ -880,6 +888,7 @@ impl Gen {
             R::MixHousehold,
             R::MixAgency,
             R::MixNamesakes,
+            R::MixLegalEntity,
         ];
         let total: f64 = MIX.iter().map(|r| self.profile.get(*r)).sum();
         let mut x = self.rng.random::<f64>() * total;
@@ -899,6 +908,7 @@ impl Gen {
             R::MixHousehold => self.household(pid)?,
             R::MixAgency => self.agency(pid)?,
             R::MixNamesakes => self.namesakes(pid)?,
+            R::MixLegalEntity => self.legal_entity(pid)?,
             _ => self.single(pid)?,
         }
         // Legitimate reviews between strangers: a client reviews a freelancer.
@@ -991,9 +1001,14 @@ impl Gen {
         let p = self.person(None);
         let a = self.base_account(&p, "freelancer");
         self.write(&a, pid, "duplicate", "")?;
+        let mut ids = vec![a.id.clone()];
         for _ in 0..self.rng.random_range(1..=2u8) {
             let b = self.variant(&p, &a, "freelancer");
             self.write(&b, pid, "duplicate", "")?;
+            ids.push(b.id);
+        }
+        if self.chance(R::SelfBidding) {
+            self.self_bidders.push(ids);
         }
         Ok(())
     }
@@ -1212,17 +1227,10 @@ impl Gen {
 
     /// Agency: an agency account and 3-8 members sharing the office IP, the company card and email domain;
     /// sometimes a banned member.
-    fn agency(&mut self, pid: u64) -> Result<()> {
-        let boss = self.person(None);
-        let company = format!(
-            "{} {}",
-            self.surname(&REGIONS[boss.region]),
-            ["Digital", "Studio", "Labs", "Solutions"]
-                .choose(&mut self.rng)
-                .unwrap()
-        );
-        // One company, one domain: a second "Brown Labs" registers brownlabs2.com.
-        let base = strip_diacritics(&company).to_lowercase().replace(' ', "");
+    /// A domain of the company's own: one company, one domain (a second "Brown Labs" registers
+    /// brownlabs2.com).
+    fn company_domain(&mut self, company: &str) -> String {
+        let base = strip_diacritics(company).to_lowercase().replace(' ', "");
         let mut domain = format!("{base}.com");
         let mut n = 1;
         while !self
@@ -1232,6 +1240,77 @@ impl Gen {
             n += 1;
             domain = format!("{base}{n}.com");
         }
+        domain
+    }
+
+    /// A person's personal freelancer account and an account of the business they registered (permitted);
+    /// some businesses open a second entity account (a duplicate business).
+    fn legal_entity(&mut self, pid: u64) -> Result<()> {
+        let p = self.person(None);
+        let personal = self.base_account(&p, "freelancer");
+        let second = self.chance(R::EntitySecondAccount);
+        let scenario = if second {
+            "legal_entity_duplicate"
+        } else {
+            "legal_entity"
+        };
+        self.write(&personal, pid, scenario, "")?;
+        let own_name = self.chance(R::EntityOwnName);
+        let company = if own_name {
+            format!("{} {}", p.first, p.last)
+        } else {
+            let word = ["Consulting", "Design", "Web", "Analytics", "Media", "Code"];
+            format!(
+                "{} {}",
+                self.surname(&REGIONS[p.region]),
+                word.choose(&mut self.rng).unwrap()
+            )
+        };
+        let form = *["LLC", "Ltd", "GmbH", "Inc.", "Ltd.", "SARL", "B.V."]
+            .choose(&mut self.rng)
+            .unwrap();
+        let domain = self.company_domain(&company);
+        let t = if self.chance(R::EntityClient) {
+            "client"
+        } else {
+            "freelancer"
+        };
+        let card = format!("card:fp_biz{:08x}", self.rng.random::<u32>());
+        let mailboxes = ["info", "hello", "office", "billing", "team"];
+        for k in 0..(1 + second as usize) {
+            let mut e = self.base_account(&p, t);
+            // An owner-named business always carries its legal form: without it, it would be a person's name.
+            e.business = if !own_name && self.rng.random_bool(0.2) {
+                company.clone()
+            } else {
+                format!("{company} {form}")
+            };
+            e.email = if k == 0 && self.rng.random_bool(0.5) {
+                format!("{}@{domain}", strip_diacritics(&p.first).to_lowercase())
+            } else {
+                format!("{}@{domain}", mailboxes.choose(&mut self.rng).unwrap())
+            };
+            if self.rng.random_bool(0.6) {
+                e.payments = vec![card.clone()];
+            }
+            if self.rng.random_bool(0.4) {
+                e.phone = String::new();
+            }
+            self.write(&e, pid, scenario, &company)?;
+        }
+        Ok(())
+    }
+
+    fn agency(&mut self, pid: u64) -> Result<()> {
+        let boss = self.person(None);
+        let company = format!(
+            "{} {}",
+            self.surname(&REGIONS[boss.region]),
+            ["Digital", "Studio", "Labs", "Solutions"]
+                .choose(&mut self.rng)
+                .unwrap()
+        );
+        let domain = self.company_domain(&company);
         let office_ip = public_ipv4(&mut self.rng);
         let card = format!("fp_corp{:08x}", self.rng.random::<u32>());
         let group = format!("ag{pid}");
@@ -1249,7 +1328,10 @@ impl Gen {
             m.card = Some(card.clone());
             m.provider = "gmail.com";
             let mut a = self.base_account(&m, "freelancer");
-            a.business = company.clone();
+            // Members name their agency in the business field (it is their employer, not an entity of theirs).
+            if self.rng.random_bool(0.5) {
+                a.business = company.clone();
+            }
             let handle = self.free_mailbox(m.handle.clone(), &domain);
             a.email = format!("{handle}@{domain}");
             if !sanctioned {
@@ -1375,6 +1457,8 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthStats> {
         nat,
         profile: cfg.profile.clone(),
         mailboxes: std::collections::HashSet::new(),
+        bidders: vec![],
+        self_bidders: vec![],
     };
     let io = |p: &str| {
         let p = out.join(p);
@@ -1399,6 +1483,14 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthStats> {
     g.accounts.flush().map_err(io("accounts.csv"))?;
     g.truth.flush().map_err(io("truth.csv"))?;
     g.reviews.flush().map_err(io("reviews.csv"))?;
+    let rate = g.profile.get(R::BidsPerFreelancer);
+    g.stats.bids = bids::write(
+        &out.join("bids.csv"),
+        cfg.seed,
+        rate,
+        &g.bidders,
+        &g.self_bidders,
+    )?;
     Ok(g.stats)
 }
 

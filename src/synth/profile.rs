@@ -54,6 +54,12 @@ pub enum R {
     EvasionOneSignal,
     EvasionNewBirthDate,
     ReviewRingWeak,
+    MixLegalEntity,
+    EntitySecondAccount,
+    EntityOwnName,
+    EntityClient,
+    SelfBidding,
+    BidsPerFreelancer,
 }
 
 /// One rate: its name, default, the range `random` draws it from, and what it means.
@@ -83,7 +89,7 @@ const fn rate(
 }
 
 /// Every rate, in the order of `R`.
-pub const RATES: [Rate; 42] = [
+pub const RATES: [Rate; 48] = [
     rate(
         "mix_single",
         780.0,
@@ -354,6 +360,48 @@ pub const RATES: [Rate; 42] = [
         0.6,
         "sock puppets sharing only an IP prefix and a device model with their account",
     ),
+    rate(
+        "mix_legal_entity",
+        30.0,
+        10.0,
+        60.0,
+        "weight of people with a personal freelancer account and one for their registered business",
+    ),
+    rate(
+        "entity_second_account",
+        0.15,
+        0.05,
+        0.3,
+        "of those, businesses that open a second entity account (a duplicate)",
+    ),
+    rate(
+        "entity_own_name",
+        0.2,
+        0.0,
+        0.4,
+        "businesses named after the owner (John Smith LLC)",
+    ),
+    rate(
+        "entity_client",
+        0.3,
+        0.1,
+        0.5,
+        "entity accounts that hire (client) rather than work (freelancer)",
+    ),
+    rate(
+        "self_bidding",
+        0.4,
+        0.2,
+        0.7,
+        "people with duplicate freelancer accounts who bid on one job with two of them",
+    ),
+    rate(
+        "bids_per_freelancer",
+        3.0,
+        1.0,
+        8.0,
+        "mean bids per freelancer account (on jobs of skewed popularity: popular ones draw hundreds)",
+    ),
 ];
 
 /// A profile: a name and a value for every rate.
@@ -435,7 +483,7 @@ mod tests {
 
     #[test]
     fn rates_are_in_order_and_in_range() {
-        assert_eq!(RATES.len(), R::ReviewRingWeak as usize + 1);
+        assert_eq!(RATES.len(), R::BidsPerFreelancer as usize + 1);
         assert_eq!(RATES[R::NameBuiltHandle as usize].rate, "name_built_handle");
         assert_eq!(RATES[R::ReviewRingWeak as usize].rate, "review_ring_weak");
         for r in RATES {
