@@ -95,9 +95,12 @@ pub struct Verdicts {
     pub associates_by_scenario: BTreeMap<String, u64>,
     /// Associates that are in truth the sanctioned person (evaders the model let go as a relative).
     pub associates_same_person: u64,
-    /// People with a personal and one entity account (`legal_entity`), and the share of them queued.
+    /// People with a personal and one entity account (`legal_entity`), and the share of them queued: for
+    /// any reason, and for a reason other than self-bidding (their two accounts bid on one job: a real
+    /// violation whatever the accounts are).
     pub legal_entity_people: u64,
     pub legal_entity_queued: f64,
+    pub legal_entity_queued_not_self_bidding: f64,
     /// People whose business has two entity accounts (`legal_entity_duplicate`), and the share of them in a
     /// `duplicate_accounts` cluster with both.
     pub duplicate_entity_people: u64,
@@ -408,10 +411,14 @@ fn legal_entities(
 ) {
     let person: HashMap<&str, &TruthRow> =
         truth.iter().map(|t| (t.account_id.as_str(), t)).collect();
-    // Person → (accounts of that person in one queued cluster, in a duplicate cluster), at most.
-    let mut best: HashMap<&str, (usize, usize)> = HashMap::new();
+    // Person → (accounts of that person in one queued cluster, in a duplicate cluster, in a cluster queued
+    // for more than self-bidding), at most.
+    let mut best: HashMap<&str, (usize, usize, usize)> = HashMap::new();
     for members in clusters.values() {
         let queued = members.first().is_some_and(|f| !f.priority.is_empty());
+        let not_bids = members
+            .first()
+            .is_some_and(|f| queued && f.verdicts.split('|').any(|x| x != "self_bidding"));
         let duplicate = members
             .first()
             .is_some_and(|f| f.verdicts.split('|').any(|x| x == "duplicate_accounts"));
@@ -422,9 +429,12 @@ fn legal_entities(
             }
         }
         for (p, n) in per {
-            let e = best.entry(p).or_insert((0, 0));
+            let e = best.entry(p).or_insert((0, 0, 0));
             if queued {
                 e.0 = e.0.max(n);
+            }
+            if not_bids {
+                e.2 = e.2.max(n);
             }
             if duplicate {
                 e.1 = e.1.max(n);
@@ -450,6 +460,11 @@ fn legal_entities(
         .count();
     v.legal_entity_people = plain.len() as u64;
     v.legal_entity_queued = frac(queued, plain.len());
+    let for_more = plain
+        .iter()
+        .filter(|p| best.get(*p).is_some_and(|b| b.2 >= 2))
+        .count();
+    v.legal_entity_queued_not_self_bidding = frac(for_more, plain.len());
     v.duplicate_entity_people = dup.len() as u64;
     v.duplicate_entity_recall = frac(found, dup.len());
 }

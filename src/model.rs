@@ -748,6 +748,35 @@ mod tests {
     }
 
     #[test]
+    fn co_bidding_never_moves_a_pair_past_half_the_prior() {
+        let mut t = Table::new();
+        for (f, c, k) in all_slots() {
+            let s = slot(f, c, k);
+            (t.m[s], t.u[s]) = (0.5, 0.5);
+        }
+        let many = slot(Field::Bids, Context::Plain, Key::CoBid { many: true });
+        let few = slot(Field::Bids, Context::Plain, Key::CoBid { many: false });
+        (t.m[many], t.u[many]) = (0.3, 1e-9);
+        (t.m[few], t.u[few]) = (0.1, 0.05);
+        let prior = 1e-5;
+        let m = Model::from_table(&t, prior, "estimated", "test", None);
+        let cap = BEHAVIOUR_SHARE * -m.prior_bits;
+        assert!(
+            (m.weight(many) - cap).abs() < 1e-12,
+            "{} vs {cap}",
+            m.weight(many)
+        );
+        assert!(
+            (m.weight(few) - (0.1f64 / 0.05).log2()).abs() < 1e-12,
+            "below the cap: as estimated"
+        );
+        assert!(
+            m.prior_bits + m.weight(many) < 0.0,
+            "co-bidding alone stays below even odds"
+        );
+    }
+
+    #[test]
     fn frequency_classes_end_at_the_home_and_office_limits() {
         // `slots_share_a_home` relies on it.
         for max in [COLOCATED_MAX, HOUSEHOLD_NETWORK_MAX] {

@@ -457,7 +457,8 @@ impl<'a> Comparer<'a> {
             }
             l => l,
         };
-        if level != Level::Different && (own_name(a, x) || own_name(b, y)) {
+        let (own_a, own_b) = (own_name(a, x), own_name(b, y));
+        if (own_a && own_b) || (level != Level::Different && (own_a || own_b)) {
             return Level::Missing;
         }
         level
@@ -1074,6 +1075,58 @@ mod tests {
         let ex = s.explain(0, 1);
         assert_eq!(ex.profile, Profile::Concealment);
         assert!((ex.weight - ex.prior).abs() < 1e-9, "{ex:?}");
+    }
+
+    #[test]
+    fn business_names_are_compared_between_entity_accounts_only() {
+        let rows = [
+            ("Nadia Petrova", "Petrova Analytics Ltd", "freelancer"),
+            ("Ivan Petrov", "Petrova Analytics", "client"),
+            ("Omar Haddad", "Petrova Analytics", "freelancer"),
+            ("Lena Fischer", "Petrova Analytic", "freelancer"),
+            ("Lena Fischer", "Kettle Works GmbH", "freelancer"),
+            ("Nadia Petrova", "", "freelancer"),
+            ("John Smith", "John Smith LLC", "freelancer"),
+            ("John Smith", "Smith John Ltd", "client"),
+            ("Mary Jones", "Mary Jones", "freelancer"),
+            ("Mary Jones", "Mary Jones", "client"),
+            ("Ruth Adler", "Orbit Media LLC", "agency"),
+            ("Omar Haddad", "Orbit Media", "freelancer"),
+        ];
+        let rows: Vec<Vec<(usize, &str)>> = rows
+            .iter()
+            .map(|&(n, b, t)| {
+                vec![
+                    (col::FULL_NAME, n),
+                    (col::BUSINESS_NAME, b),
+                    (col::ACCOUNT_TYPE, t),
+                ]
+            })
+            .collect();
+        let acc = test_accounts(&rows);
+        let cfg = Config::default();
+        let s = Comparer::new(&acc, &cfg, Default::default());
+        let lv = |a: usize, b: usize| s.compare(a, b).business;
+        assert_eq!(lv(0, 1), Level::Exact { freq: 3 }, "legal form dropped");
+        assert!(
+            matches!(lv(0, 3), Level::FuzzyHigh { .. }),
+            "{:?}",
+            lv(0, 3)
+        );
+        assert_eq!(lv(0, 4), Level::Different);
+        assert_eq!(
+            lv(0, 5),
+            Level::Missing,
+            "a personal account has no business"
+        );
+        // The owner's own name as the business agrees exactly when the names do: counted once, as the name.
+        assert_eq!(lv(6, 7), Level::Missing);
+        // A business field holding the person's own name (no legal form) is a person, not an entity.
+        assert!(!acc.entity[8] && !acc.entity[9]);
+        assert_eq!(lv(8, 9), Level::Missing);
+        // The agency's name on a member account names the employer: Orbit Media members are not entities.
+        assert!(!acc.entity[11] && !acc.entity[10]);
+        assert!(acc.entity[0] && acc.entity[2] && acc.entity[6]);
     }
 
     #[test]
