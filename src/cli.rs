@@ -17,8 +17,18 @@ pub struct Cli {
     /// Log level for stage counts and timings on stderr (error, warn, info, debug); or set RUST_LOG.
     #[arg(long, global = true, default_value = "info")]
     pub log: String,
+    /// Log format on stderr: `text` (colour only on a terminal) or `json` (one object per line, for log
+    /// shippers).
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -33,6 +43,30 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Score clusters.csv against truth.csv: pairwise and B-cubed precision/recall/F1, per-scenario recall.
     Evaluate(EvaluateArgs),
+    /// Record a reviewer's decision on a cluster of a finished run: every pair of its accounts is appended to
+    /// the decisions file (atomically), which the next `run --decisions` reads.
+    Decide(DecideArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DecideArgs {
+    /// The run's output directory (its clusters.csv names the cluster's accounts).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Cluster id, as in clusters.csv (`C000042`).
+    #[arg(long, value_name = "ID")]
+    pub cluster: String,
+    /// `same` (one person: keep them together, stop queueing) or `different` (never join them again).
+    #[arg(long, value_name = "same|different")]
+    pub decision: String,
+    /// Who decided.
+    #[arg(long, value_name = "NAME")]
+    pub reviewer: String,
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub note: String,
+    /// The decisions file to append to (created with its header when missing).
+    #[arg(long, value_name = "FILE")]
+    pub decisions: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -69,6 +103,16 @@ pub struct RunArgs {
     /// from this export.
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
+    /// An earlier run's output directory: clusters keep their ids, and changes.csv says what changed.
+    #[arg(long, value_name = "DIR")]
+    pub previous: Option<PathBuf>,
+    /// Reviewer decisions (account_id_a, account_id_b, decision same|different, reviewer, decided_at, note),
+    /// as `sybilscan decide` writes them.
+    #[arg(long, value_name = "FILE")]
+    pub decisions: Option<PathBuf>,
+    /// This run's date for `first_seen` (YYYY-MM-DD; default: today, UTC).
+    #[arg(long, value_name = "DATE")]
+    pub run_date: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use crate::block::pack;
 use crate::config::Clustering;
+use crate::history::Decisions;
 use crate::score::{Scored, Scorer, probability};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +30,8 @@ pub struct ClusterStats {
     pub refused_weak_bridge: u64,
     /// Links not used because the merged cluster would exceed the size cap.
     pub refused_size_cap: u64,
+    /// Links not used because they would join two accounts a reviewer decided are different people.
+    pub refused_decided_different: u64,
 }
 
 /// Weights of scored pairs, with on-demand scoring of the rest.
@@ -56,16 +59,30 @@ fn find(parent: &mut [u32], mut x: u32) -> u32 {
 }
 
 /// Clusters the links (scored pairs at or above `link_weight`).
+///
+/// With reviewer decisions: pairs decided `same` are joined first, whatever their score (must-links), and no
+/// merge ever joins two accounts decided `different` (cannot-links).
 pub fn cluster(
     scorer: &Scorer,
     scored: &[Scored],
     link_weight: f64,
     cfg: &Clustering,
+    decisions: Option<&Decisions>,
 ) -> (Vec<Cluster>, ClusterStats) {
     let mut links: Vec<Scored> = scored
         .iter()
         .copied()
         .filter(|s| s.weight >= link_weight)
+        .collect();
+    let must: Vec<Scored> = decisions
+        .map(|d| d.must_links())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(a, b)| Scored {
+            a,
+            b,
+            weight: scorer.weight(a as usize, b as usize),
+        })
         .collect();
     links.sort_by(|x, y| {
         y.weight
@@ -81,6 +98,8 @@ pub fn cluster(
         links: links.len() as u64,
         ..Default::default()
     };
+    let forced = must.len();
+    links.splice(0..0, must);
     // Only accounts that appear in links take part; index them compactly.
     let mut local: HashMap<u32, u32> = HashMap::new();
     let mut global: Vec<u32> = Vec::new();
@@ -96,7 +115,7 @@ pub fn cluster(
     let mut parent: Vec<u32> = (0..n as u32).collect();
     let mut members: Vec<Vec<u32>> = global.iter().map(|&g| vec![g]).collect();
     let mut used: Vec<Vec<Scored>> = vec![Vec::new(); n];
-    for l in &links {
+    for (li, l) in links.iter().enumerate() {
         let (ra, rb) = (
             find(&mut parent, local[&l.a]),
             find(&mut parent, local[&l.b]),
@@ -105,11 +124,17 @@ pub fn cluster(
             continue;
         }
         let (ma, mb) = (&members[ra as usize], &members[rb as usize]);
+        if let Some(d) = decisions
+            && ma.iter().any(|&x| mb.iter().any(|&y| d.cannot_link(x, y)))
+        {
+            stats.refused_decided_different += 1;
+            continue;
+        }
         if ma.len() + mb.len() > cfg.max_cluster_size {
             stats.refused_size_cap += 1;
             continue;
         }
-        if ma.len() > 1 || mb.len() > 1 {
+        if li >= forced && (ma.len() > 1 || mb.len() > 1) {
             // Every cross pair is evidence about "these two groups are one person": combine their Bayes
             // factors (each pair's weight minus the prior it already contains) onto the prior once.
             let prior = scorer.prior_bits();
@@ -207,7 +232,7 @@ mod tests {
                 });
             }
         }
-        let (clusters, stats) = cluster(&scorer, &scored, cfg.link_weight(), &cfg.clustering);
+        let (clusters, stats) = cluster(&scorer, &scored, cfg.link_weight(), &cfg.clustering, None);
         (clusters.into_iter().map(|c| c.members).collect(), stats)
     }
 

@@ -5,7 +5,9 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::cli::{Command, EvaluateArgs, ExplainArgs, GenerateArgs, RunArgs, TrainArgs};
+use crate::cli::{
+    Command, DecideArgs, EvaluateArgs, ExplainArgs, GenerateArgs, RunArgs, TrainArgs,
+};
 use crate::config::Config;
 use crate::pipeline::{self, RunOptions};
 use crate::score::{Scorer, field_level_text, probability};
@@ -17,7 +19,62 @@ pub fn dispatch(cmd: Command) -> Result<()> {
         Command::Explain(a) => explain(a),
         Command::Generate(a) => generate(a),
         Command::Evaluate(a) => evaluate(a),
+        Command::Decide(a) => decide(a),
     }
+}
+
+/// Today's date, UTC.
+fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    crate::normalize::format_datetime(secs)[..10].to_string()
+}
+
+fn run_date(given: Option<String>) -> Result<String> {
+    match given {
+        None => Ok(today()),
+        Some(d) if d.len() == 10 && crate::normalize::parse_datetime(&d).is_some() => Ok(d),
+        Some(d) => Err(crate::error::Error::Setting(format!(
+            "--run-date {d:?} is not a YYYY-MM-DD date"
+        ))
+        .into()),
+    }
+}
+
+fn decide(a: DecideArgs) -> Result<()> {
+    let decision = crate::history::Decision::parse(&a.decision).ok_or_else(|| {
+        crate::error::Error::Setting(format!(
+            "--decision {:?}: use same or different",
+            a.decision
+        ))
+    })?;
+    let prev = crate::history::Previous::read(&a.out)?;
+    let members = prev.clusters.get(&a.cluster).ok_or_else(|| {
+        crate::error::Error::NotFound(format!(
+            "no cluster {} in {}",
+            a.cluster,
+            a.out.join("clusters.csv").display()
+        ))
+    })?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let n = crate::history::append_decisions(
+        &a.decisions,
+        members,
+        decision,
+        &a.reviewer,
+        &crate::normalize::format_datetime(now),
+        &a.note,
+    )?;
+    eprintln!(
+        "{n} pairs of {} decided {} -> {}",
+        a.cluster,
+        decision.as_str(),
+        a.decisions.display()
+    );
+    Ok(())
 }
 
 fn read_config(path: Option<&Path>) -> Result<Config> {
@@ -35,6 +92,9 @@ fn train(a: TrainArgs) -> Result<()> {
         threads: a.threads,
         reviews: a.reviews,
         bids: a.bids,
+        previous: None,
+        decisions: None,
+        run_date: today(),
         redact: false,
         model: None,
     };
@@ -66,6 +126,9 @@ fn run(a: RunArgs) -> Result<()> {
         threads: a.threads,
         reviews: a.reviews,
         bids: a.bids,
+        previous: a.previous,
+        decisions: a.decisions,
+        run_date: run_date(a.run_date)?,
         redact: a.redact,
         model: a.model,
     };

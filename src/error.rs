@@ -3,11 +3,12 @@
 
 use std::path::PathBuf;
 
-/// Errors the library returns. Row-level problems in the input are *not* errors: they are quarantined
+/// Errors the library returns (an I/O error keeps the OS error as its `source`, which the binary prints once
+/// after the message). Row-level problems in the input are *not* errors: they are quarantined
 /// (see `load`), and only problems that make the whole run meaningless end it.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read")]
     Io {
         path: PathBuf,
         #[source]
@@ -45,7 +46,7 @@ pub enum Error {
     Config { path: PathBuf, message: String },
     #[error("invalid setting: {0}")]
     Setting(String),
-    #[error("{path}: cannot write: {source}")]
+    #[error("{path}: cannot write")]
     Write {
         path: PathBuf,
         #[source]

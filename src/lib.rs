@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod estimate;
 pub mod evaluate;
+pub mod history;
 pub mod load;
 pub mod model;
 pub mod normalize;

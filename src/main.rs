@@ -7,20 +7,25 @@ use clap::Parser;
 // than the system allocator on this workload (see BENCHMARKS.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use sybilscan::cli::Cli;
+use sybilscan::cli::{Cli, LogFormat};
 use sybilscan::error::exit;
 
 fn main() {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cli.log));
-    tracing_subscriber::fmt()
+    let log = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
+        .with_target(false);
+    match cli.log_format {
+        // One JSON object per line (time, level, message and the stage's counts and seconds as fields).
+        LogFormat::Json => log.json().flatten_event(true).init(),
         // Colour only on a terminal: cron mail and log shippers show escape codes raw.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        LogFormat::Text => log
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+    }
     match sybilscan::commands::dispatch(cli.command) {
         Ok(()) => std::process::exit(exit::OK),
         Err(err) => {

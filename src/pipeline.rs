@@ -34,6 +34,12 @@ pub struct RunOptions {
     pub reviews: Option<PathBuf>,
     /// The optional bids file (`account_id, job_id, created_at[, amount]`).
     pub bids: Option<PathBuf>,
+    /// An earlier run's output directory: cluster ids stay stable and changes are reported.
+    pub previous: Option<PathBuf>,
+    /// Reviewer decisions (`account_id_a, account_id_b, decision, …`).
+    pub decisions: Option<PathBuf>,
+    /// This run's date (`YYYY-MM-DD`), for `first_seen`.
+    pub run_date: String,
     pub redact: bool,
     /// Apply this saved model instead of estimating one.
     pub model: Option<PathBuf>,
@@ -88,7 +94,16 @@ pub struct Summary {
     pub input: String,
     pub reviews_input: Option<String>,
     pub bids_input: Option<String>,
+    pub previous_run: Option<String>,
+    pub decisions_input: Option<String>,
+    pub run_date: String,
+    /// The first cluster id number no run has used yet (read by the next run's `--previous`).
+    pub next_cluster_id: u64,
     pub rows: RowCounts,
+    /// Reviewer decisions: rows read and used, rejected rows with their lines, clusters dismissed.
+    pub decisions: Option<crate::history::DecisionCounts>,
+    /// Clusters by change since the previous run.
+    pub changes: BTreeMap<&'static str, u64>,
     /// Rows of the bids file: read, used, naming unknown accounts, quarantined (with `--bids`).
     pub bids: Option<BidCounts>,
     pub columns: Header,
@@ -416,6 +431,16 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
     let reviews = load_reviews(opts, &acc)?;
     let mut cands = block_stage(&mut acc, reviews.as_ref(), cfg, &mut timings);
     let bids = load_bids(opts, &acc)?;
+    let decisions = opts
+        .decisions
+        .as_ref()
+        .map(|p| crate::history::Decisions::load(p, &acc))
+        .transpose()?;
+    let previous = opts
+        .previous
+        .as_ref()
+        .map(|p| crate::history::Previous::read(p))
+        .transpose()?;
     let mut quarantine = quarantine;
     if let Some(b) = &bids {
         quarantine.extend(b.quarantined.iter().cloned());
@@ -462,13 +487,26 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
 
     let link_weight = cfg.link_weight();
     let t = Instant::now();
-    let (clusters, cstats) = cluster::cluster(&scorer, &scored, link_weight, &cfg.clustering);
+    let (clusters, cstats) = cluster::cluster(
+        &scorer,
+        &scored,
+        link_weight,
+        &cfg.clustering,
+        decisions.as_ref(),
+    );
     timings.insert("cluster", t.elapsed().as_secs_f64());
     info!(clusters = clusters.len(), secs = ?t.elapsed(), "clustered");
 
     let t = Instant::now();
-    let judged = policy::judge(&scorer, clusters, &scored, link_weight, reviews.as_ref());
+    let mut judged = policy::judge(&scorer, clusters, &scored, link_weight, reviews.as_ref());
     let associates = policy::associates(associate_pairs, &judged);
+    let history = history_stage(
+        &mut judged,
+        &acc,
+        previous.as_ref(),
+        decisions.as_ref(),
+        opts,
+    );
     timings.insert("policy", t.elapsed().as_secs_f64());
 
     let t = Instant::now();
@@ -485,6 +523,7 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
         redact: opts.redact,
     };
     report.write_all(&opts.out, &quarantine)?;
+    files::write_changes(&opts.out.join("changes.csv"), &history.changes)?;
     timings.insert("report", t.elapsed().as_secs_f64());
 
     let summary = Summary {
@@ -492,7 +531,13 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
         input: opts.accounts.display().to_string(),
         reviews_input: opts.reviews.as_ref().map(|p| p.display().to_string()),
         bids_input: opts.bids.as_ref().map(|p| p.display().to_string()),
+        previous_run: opts.previous.as_ref().map(|p| p.display().to_string()),
+        decisions_input: opts.decisions.as_ref().map(|p| p.display().to_string()),
+        run_date: opts.run_date.clone(),
+        next_cluster_id: history.next_id,
         rows,
+        decisions: history.decision_counts,
+        changes: history.by_change,
         bids: bids.as_ref().map(BidCounts::of),
         columns: header,
         invalid_values: problems,
@@ -510,6 +555,43 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
     };
     files::write_summary(&opts.out.join("summary.json"), &summary)?;
     Ok(summary)
+}
+
+/// What the history stage decided.
+struct History {
+    changes: Vec<crate::history::ChangeRow>,
+    next_id: u64,
+    decision_counts: Option<crate::history::DecisionCounts>,
+    by_change: BTreeMap<&'static str, u64>,
+}
+
+/// Stable ids and changes since the previous run; clusters a reviewer settled as a whole leave the queue.
+fn history_stage(
+    judged: &mut [policy::Judged],
+    acc: &Accounts,
+    previous: Option<&crate::history::Previous>,
+    decisions: Option<&crate::history::Decisions>,
+    opts: &RunOptions,
+) -> History {
+    let (changes, next_id) = crate::history::assign_ids(judged, acc, previous, &opts.run_date);
+    let mut decision_counts = decisions.map(|d| d.counts());
+    if let (Some(d), Some(counts)) = (decisions, decision_counts.as_mut()) {
+        for j in judged.iter_mut() {
+            j.decision = d.of_cluster(&j.cluster.members);
+            counts.dismissed_clusters += (j.decision.is_some() && j.priority.is_some()) as u64;
+        }
+    }
+    let mut by_change = BTreeMap::new();
+    for c in &changes {
+        *by_change.entry(c.change.as_str()).or_insert(0) += 1;
+    }
+    info!(next_id, changes = ?by_change, "history");
+    History {
+        changes,
+        next_id,
+        decision_counts,
+        by_change,
+    }
 }
 
 /// Links, near misses and concealment-profile links among the scored pairs.

@@ -136,6 +136,19 @@ pub struct Judged {
     pub duplicate_businesses: Vec<String>,
     /// For `permitted`: which rule permits it (`freelancer_and_client` or `legal_entity`).
     pub reason: Option<&'static str>,
+    /// Since the previous run (`history::assign_ids`; `new` without one).
+    pub change: crate::history::Change,
+    /// The run date the cluster first appeared.
+    pub first_seen: String,
+    /// A reviewer's decision covering the whole cluster (every pair decided `same`): not queued again.
+    pub decision: Option<crate::history::Decision>,
+}
+
+impl Judged {
+    /// Whether the cluster goes to the review queue: it needs action and no reviewer has settled it.
+    pub fn queued(&self) -> bool {
+        self.priority.is_some() && self.decision.is_none()
+    }
 }
 
 /// Two accounts of one cluster and the jobs (indices into `BidIndex::jobs`) both bid on.
@@ -408,6 +421,9 @@ impl Judge<'_> {
             self_bids,
             duplicate_businesses,
             reason,
+            change: crate::history::Change::New,
+            first_seen: String::new(),
+            decision: None,
             cluster: c,
         }
     }
@@ -521,7 +537,7 @@ fn same_business_groups(scorer: &Scorer, entities: &[u32]) -> Vec<Vec<u32>> {
     groups.into_values().collect()
 }
 
-/// Judges every cluster; returns them with ids, most urgent first.
+/// Judges every cluster; returns them most urgent first (ids are given by `history::assign_ids`).
 pub fn judge(
     scorer: &Scorer,
     clusters: Vec<Cluster>,
@@ -557,8 +573,5 @@ pub fn judge(
             .then(y.cluster.score.total_cmp(&x.cluster.score))
             .then(x.cluster.members[0].cmp(&y.cluster.members[0]))
     });
-    for (i, j) in out.iter_mut().enumerate() {
-        j.id = format!("C{:06}", i + 1);
-    }
     out
 }

@@ -363,7 +363,10 @@ fn missing_column_is_a_clear_error() {
         dir.path().join("o").to_str().unwrap(),
     ]);
     assert_eq!(missing.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/a.csv"));
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(err.contains("/nonexistent/a.csv"), "{err}");
+    // The OS error is printed once, after the message that names the file.
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
 }
 
 #[test]
@@ -868,4 +871,284 @@ fn log_has_no_colour_codes_when_redirected() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("INFO"), "{err}");
     assert!(!err.contains('\u{1b}'), "{err}");
+}
+
+/// Runs the marketplace fixture (accounts from `accounts`, the shipped reviews) into `out` with more flags.
+fn run_marketplace(accounts: &Path, out: &Path, extra: &[&str]) {
+    let rev = fixtures().join("marketplace/reviews.csv");
+    let mut args = vec![
+        "run",
+        "--accounts",
+        accounts.to_str().unwrap(),
+        "--reviews",
+        rev.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    ok(&args);
+}
+
+/// Cluster id → its account ids, from clusters.csv.
+fn ids_by_cluster(out: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let mut by: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for r in read_csv(&out.join("clusters.csv")) {
+        by.entry(r["cluster_id"].clone())
+            .or_default()
+            .insert(r["account_id"].clone());
+    }
+    by
+}
+
+#[test]
+fn cluster_ids_are_stable_across_runs_and_changes_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (one, two, three) = (
+        dir.path().join("1"),
+        dir.path().join("2"),
+        dir.path().join("3"),
+    );
+    let acc = fixtures().join("marketplace/accounts.csv");
+    run_marketplace(&acc, &one, &["--run-date", "2026-11-01"]);
+    run_marketplace(
+        &acc,
+        &two,
+        &[
+            "--previous",
+            one.to_str().unwrap(),
+            "--run-date",
+            "2026-11-02",
+        ],
+    );
+    // Same input: the same ids, all unchanged, first seen on the first run.
+    assert_eq!(ids_by_cluster(&one), ids_by_cluster(&two));
+    let changes = read_csv(&two.join("changes.csv"));
+    assert_eq!(changes.len(), 7);
+    assert!(
+        changes
+            .iter()
+            .all(|c| c["change"] == "unchanged" && c["first_seen"] == "2026-11-01"),
+        "{changes:?}"
+    );
+    let queue = read_csv(&two.join("review_queue.csv"));
+    assert!(
+        queue
+            .iter()
+            .all(|q| q["change"] == "unchanged" || q["cluster_id"].starts_with('A'))
+    );
+
+    // A new account of Anna Kowalska joins her cluster: it grows and keeps its id; a new pair gets a new id
+    // that was never used.
+    let grown = dir.path().join("grown.csv");
+    let mut text = std::fs::read_to_string(&acc).unwrap();
+    text.push_str("gm3,freelancer,active,2025-02-02,Anna Kowalska,,anna.kowalska@gmail.com,+48 512 345 678,PL,,,,d-anna-tablet,81.2.69.10\n");
+    std::fs::write(&grown, text).unwrap();
+    run_marketplace(
+        &grown,
+        &three,
+        &[
+            "--previous",
+            two.to_str().unwrap(),
+            "--run-date",
+            "2026-11-03",
+        ],
+    );
+    let before = ids_by_cluster(&two);
+    let after = ids_by_cluster(&three);
+    let (id, members) = before.iter().find(|(_, m)| m.contains("gm1")).unwrap();
+    let mut want = members.clone();
+    want.insert("gm3".into());
+    assert_eq!(after.get(id), Some(&want));
+    let row = read_csv(&three.join("changes.csv"))
+        .into_iter()
+        .find(|c| &c["cluster_id"] == id)
+        .unwrap();
+    assert_eq!(
+        (row["change"].as_str(), row["accounts_added"].as_str()),
+        ("grown", "gm3")
+    );
+    assert_eq!(row["first_seen"], "2026-11-01");
+    let clusters = read_csv(&three.join("clusters.csv"));
+    assert!(
+        clusters
+            .iter()
+            .filter(|r| &r["cluster_id"] == id)
+            .all(|r| r["change"] == "grown")
+    );
+}
+
+#[test]
+fn reviewer_decisions_split_pairs_and_dismiss_settled_clusters() {
+    let dir = tempfile::tempdir().unwrap();
+    let (one, two) = (dir.path().join("1"), dir.path().join("2"));
+    let acc = fixtures().join("marketplace/accounts.csv");
+    let decisions = dir.path().join("decisions.csv");
+    run_marketplace(&acc, &one, &["--run-date", "2026-11-01"]);
+    let by = ids_by_cluster(&one);
+    let of = |a: &str| by.iter().find(|(_, m)| m.contains(a)).unwrap().0.clone();
+    let (gm, tr) = (of("gm1"), of("tr1"));
+    let d = decisions.to_str().unwrap();
+    let o = one.to_str().unwrap();
+    ok(&[
+        "decide",
+        "--out",
+        o,
+        "--cluster",
+        &gm,
+        "--decision",
+        "different",
+        "--reviewer",
+        "ana",
+        "--decisions",
+        d,
+    ]);
+    ok(&[
+        "decide",
+        "--out",
+        o,
+        "--cluster",
+        &tr,
+        "--decision",
+        "same",
+        "--reviewer",
+        "ana",
+        "--note",
+        "checked id",
+        "--decisions",
+        d,
+    ]);
+    // Bad rows: an unknown account and an unknown decision word; counted, never fatal.
+    let mut text = std::fs::read_to_string(&decisions).unwrap();
+    text.push_str("gm1,nobody,different,bo,2026-11-02,\ngm1,tr1,maybe,bo,2026-11-02,\n");
+    std::fs::write(&decisions, text).unwrap();
+    run_marketplace(
+        &acc,
+        &two,
+        &[
+            "--previous",
+            o,
+            "--decisions",
+            d,
+            "--run-date",
+            "2026-11-02",
+        ],
+    );
+
+    let after = ids_by_cluster(&two);
+    // The couple the reviewer called different is apart, though their link still scores.
+    assert!(
+        after
+            .values()
+            .all(|m| !(m.contains("gm1") && m.contains("gm2"))),
+        "{after:?}"
+    );
+    let pairs = read_csv(&two.join("pairs.csv"));
+    assert!(
+        pairs.iter().any(|p| p["account_id_a"] == "gm1"
+            && p["account_id_b"] == "gm2"
+            && p["kind"] == "link")
+    );
+    let changes = read_csv(&two.join("changes.csv"));
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["cluster_id"] == gm && c["change"] == "dissolved")
+    );
+    // The settled, unchanged cluster stays in clusters.csv with its decision and leaves the queue.
+    assert_eq!(after.get(&tr).map(|m| m.len()), Some(2));
+    let rows = read_csv(&two.join("clusters.csv"));
+    assert!(
+        rows.iter()
+            .filter(|r| r["cluster_id"] == tr)
+            .all(|r| r["decision"] == "same")
+    );
+    let queue = read_csv(&two.join("review_queue.csv"));
+    assert!(
+        queue
+            .iter()
+            .all(|q| q["cluster_id"] != tr && q["cluster_id"] != gm)
+    );
+    let s = summary(&two);
+    let dec = &s["decisions"];
+    assert_eq!(
+        (dec["read"].as_u64(), dec["used"].as_u64()),
+        (Some(4), Some(2))
+    );
+    assert_eq!(
+        (
+            dec["unknown_accounts"].as_u64(),
+            dec["unknown_decisions"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(dec["rejected"][0]["line"], 4);
+    assert_eq!(dec["dismissed_clusters"], 1);
+    assert_eq!(s["clustering"]["refused_decided_different"], 1);
+}
+
+/// `--log-format json`: one JSON object per line on stderr.
+#[test]
+fn json_log_is_one_object_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let acc = fixtures().join("entities/accounts.csv");
+    let out = bin()
+        .args([
+            "--log-format",
+            "json",
+            "run",
+            "--accounts",
+            acc.to_str().unwrap(),
+            "--out",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let logs: Vec<serde_json::Value> = err
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        logs.iter()
+            .any(|v| v["message"] == "loaded" && v["read"] == 8),
+        "{err}"
+    );
+}
+
+/// scripts/nightly.sh: dated runs, `latest` switched only after success, the previous run and the decisions
+/// picked up, the exit code passed through.
+#[test]
+fn nightly_script_keeps_latest_on_the_last_good_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("nightly");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/nightly.sh");
+    let acc = fixtures().join("marketplace/accounts.csv");
+    let nightly = |accounts: &Path| {
+        Command::new("bash")
+            .arg(&script)
+            .arg(accounts)
+            .arg(&base)
+            .args(["--log", "warn"])
+            .env("SYBILSCAN", env!("CARGO_BIN_EXE_sybilscan"))
+            .output()
+            .unwrap()
+    };
+    let first = nightly(&acc);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let latest = std::fs::read_link(base.join("latest")).unwrap();
+    // A second run one second later reads the first as its previous run.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let second = nightly(&acc);
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    let now = std::fs::read_link(base.join("latest")).unwrap();
+    assert_ne!(latest, now);
+    let changes = read_csv(&base.join("latest/changes.csv"));
+    assert!(!changes.is_empty() && changes.iter().all(|c| c["change"] == "unchanged"));
+    // A failed run passes its exit code through and leaves `latest` alone.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let failed = nightly(Path::new("/nonexistent/accounts.csv"));
+    assert_eq!(failed.status.code(), Some(3));
+    assert_eq!(std::fs::read_link(base.join("latest")).unwrap(), now);
 }

@@ -163,6 +163,26 @@ fn impossible_date(s: &str) -> Option<u32> {
     v.parse().ok().filter(|&x: &u32| x >= 10_000_000)
 }
 
+/// `YYYY-MM-DDTHH:MM:SSZ` of seconds since the epoch (Howard Hinnant's civil-from-days).
+pub fn format_datetime(t: i64) -> String {
+    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
 /// Parses an ISO-8601 date or date-time into seconds since the epoch (UTC; a given offset is applied). Unix
 /// timestamps in seconds (10 digits) or milliseconds (13 digits), as some exports write them, are accepted too.
 pub fn parse_datetime(raw: &str) -> Option<i64> {

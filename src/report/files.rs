@@ -82,6 +82,9 @@ impl Report<'_> {
                 "email_risk",
                 "source_line",
                 "permitted_reason",
+                "change",
+                "first_seen",
+                "decision",
             ])
             .map_err(io_err)?;
             for j in self.clusters {
@@ -126,6 +129,9 @@ impl Report<'_> {
                         },
                         &acc.line[i].to_string(),
                         j.reason.unwrap_or(""),
+                        j.change.as_str(),
+                        &j.first_seen,
+                        j.decision.map_or("", |d| d.as_str()),
                     ])
                     .map_err(io_err)?;
                 }
@@ -318,9 +324,11 @@ impl Report<'_> {
                 "reviews",
                 "self_bidding_jobs",
                 "duplicate_businesses",
+                "change",
+                "first_seen",
             ])
             .map_err(io_err)?;
-            for j in self.clusters.iter().filter(|j| j.priority.is_some()) {
+            for j in self.clusters.iter().filter(|j| j.queued()) {
                 let ids = |v: &[u32]| {
                     let mut s: Vec<&str> = v.iter().map(|&i| self.id(i)).collect();
                     s.sort_unstable();
@@ -368,6 +376,8 @@ impl Report<'_> {
                     &*cell(&reviews),
                     &*cell(&self.self_bids(j)),
                     &*cell(&j.duplicate_businesses.join("|")),
+                    j.change.as_str(),
+                    &j.first_seen,
                 ])
                 .map_err(io_err)?;
             }
@@ -386,12 +396,42 @@ impl Report<'_> {
                     "",
                     "",
                     "",
+                    "",
+                    "",
                 ])
                 .map_err(io_err)?;
             }
             c.flush()
         })
     }
+}
+
+/// `changes.csv`: every cluster of this run with its change since the previous run, then the dissolved ones.
+pub fn write_changes(path: &Path, rows: &[crate::history::ChangeRow]) -> Result<()> {
+    write_atomic(path, |w| {
+        let mut c = csv_writer(w);
+        c.write_record([
+            "cluster_id",
+            "change",
+            "previous_cluster_ids",
+            "accounts_added",
+            "accounts_removed",
+            "first_seen",
+        ])
+        .map_err(io_err)?;
+        for r in rows {
+            c.write_record([
+                r.cluster_id.as_str(),
+                r.change.as_str(),
+                &r.previous_cluster_ids.join("|"),
+                &*cell(&r.accounts_added.join("|")),
+                &*cell(&r.accounts_removed.join("|")),
+                &r.first_seen,
+            ])
+            .map_err(io_err)?;
+        }
+        c.flush()
+    })
 }
 
 pub fn write_quarantine(path: &Path, rows: &[Quarantined]) -> Result<()> {

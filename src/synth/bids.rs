@@ -15,26 +15,6 @@ use crate::error::{Error, Result};
 const POSTED_FROM: i64 = 1_735_689_600;
 const POSTED_TO: i64 = 1_790_812_800;
 
-/// `YYYY-MM-DDTHH:MM:SSZ` of seconds since the epoch (Howard Hinnant's civil-from-days).
-fn iso(t: i64) -> String {
-    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
-}
-
 /// A job index of skewed popularity: the top 1% of jobs draw about a sixth of all bids.
 fn popular_job(rng: &mut ChaCha8Rng, jobs: usize) -> usize {
     let x: f64 = rng.random();
@@ -96,7 +76,12 @@ pub fn write(
     let io = |e| Error::write(path, e);
     writeln!(w, "account_id,job_id,created_at,amount").map_err(io)?;
     for (t, id, j, amount) in &rows {
-        writeln!(w, "{id},job{j:07},{},{amount}", iso(*t)).map_err(io)?;
+        writeln!(
+            w,
+            "{id},job{j:07},{},{amount}",
+            crate::normalize::format_datetime(*t)
+        )
+        .map_err(io)?;
     }
     w.flush().map_err(io)?;
     Ok(rows.len() as u64)
@@ -110,12 +95,15 @@ mod tests {
     fn iso_dates_round_trip_through_the_reader() {
         for t in [0, 86_399, 951_782_400, POSTED_FROM, POSTED_TO + 12_345] {
             assert_eq!(
-                crate::normalize::parse_datetime(&iso(t)),
+                crate::normalize::parse_datetime(&crate::normalize::format_datetime(t)),
                 Some(t),
                 "{}",
-                iso(t)
+                crate::normalize::format_datetime(t)
             );
         }
-        assert_eq!(iso(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(
+            crate::normalize::format_datetime(951_782_400),
+            "2000-02-29T00:00:00Z"
+        );
     }
 }
