@@ -415,8 +415,11 @@ impl Em<'_> {
                 den_nm[fi][Self::field_of(s).1 as usize] += c * (1.0 - q);
                 matches_present[fi] += c * q;
                 // m describes a person's accounts that do not hide who they are: pairs with a reason to
-                // hide have their own profile and stay out of it.
-                if !pats.concealed[k] && pats.learn[k] {
+                // hide have their own profile and stay out of it — except for the review itself, which only
+                // such pairs have (every reviewed pair is judged under concealment): without them, a review
+                // between one person's accounts could never be learnt as evidence.
+                let review = fi == Field::Review as usize;
+                if (!pats.concealed[k] || review) && pats.learn[k] {
                     num[s] += c * q;
                     den[fi][Self::field_of(s).1 as usize] += c * q;
                 }
