@@ -39,9 +39,13 @@ fn stages(c: &mut Criterion) {
             let mut n = 0usize;
             for r in &rows {
                 if let Content::Record(rec) = &r.content {
-                    n += normalize::account(&layout.fields(rec).unwrap())
-                        .signals
-                        .len();
+                    n += normalize::account(
+                        &layout.fields(rec).unwrap(),
+                        &[],
+                        &normalize::Rules::default(),
+                    )
+                    .signals
+                    .len();
                 }
             }
             n

@@ -46,6 +46,8 @@ pub struct Levels {
     pub email_different: MU,
     pub phone_exact: MU,
     pub phone_different: MU,
+    /// The same national number where one account typed it without a country code or country.
+    pub phone_national: MU,
     pub id_document_exact: MU,
     pub id_document_different: MU,
     /// One character off (a typo in a keyed-in number; never happens between two real hashes).
@@ -92,6 +94,7 @@ impl Default for Levels {
             email_different: MU::new(0.55, 0.998),
             phone_exact: MU::new(0.45, 0.002),
             phone_different: MU::new(0.40, 0.998),
+            phone_national: MU::new(0.02, 0.0002),
             id_document_exact: MU::new(0.97, 0.000_01),
             id_document_different: MU::new(0.03, 0.999_99),
             id_document_near: MU::new(0.05, 0.0001),
@@ -131,6 +134,38 @@ impl Default for Blocking {
         }
     }
 }
+
+/// Value synonyms of an export (case-insensitive): `[values.status] banned = ["disabled", "fraud_ban"]`,
+/// `[values.account_type] freelancer = ["seller"]`, `[values.country] DE = ["Deutschland"]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ValuesCfg {
+    pub status: BTreeMap<String, Vec<String>>,
+    pub account_type: BTreeMap<String, Vec<String>>,
+    pub country: BTreeMap<String, Vec<String>>,
+}
+
+/// The format of a date column besides ISO 8601 (`%Y %m %d %H %M %S` and literal characters), e.g.
+/// `date_of_birth = "%d/%m/%Y"`. Unset: detected from the first rows (see `normalize::rules`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatesCfg {
+    pub date_of_birth: Option<String>,
+    pub created_at: Option<String>,
+}
+
+/// Column mapping: contract column = export column; `[columns.extra]` maps other export columns to a kind of
+/// signal (`identifier`, `payment`, `device`, `phone`, `email`), e.g. `tax_id = "identifier"`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Columns {
+    #[serde(default)]
+    pub extra: BTreeMap<String, String>,
+    #[serde(flatten)]
+    pub map: BTreeMap<String, String>,
+}
+
+/// The kinds an extra column can feed.
+pub const EXTRA_KINDS: [&str; 5] = ["identifier", "payment", "device", "phone", "email"];
 
 /// The bids file (`run --bids`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -231,12 +266,14 @@ impl Default for Clustering {
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Contract column name → column name in the export, for exports whose names differ.
-    pub columns: BTreeMap<String, String>,
+    pub columns: Columns,
     pub blocking: Blocking,
     pub scoring: Scoring,
     pub clustering: Clustering,
     pub model: ModelCfg,
     pub bids: BidsCfg,
+    pub values: ValuesCfg,
+    pub dates: DatesCfg,
 }
 
 impl Config {
@@ -253,9 +290,54 @@ impl Config {
         Ok(cfg)
     }
 
+    /// Synonym keys must be contract words, date formats must parse, extra columns need a known kind.
+    fn validate_values(&self) -> Result<()> {
+        let v = &self.values;
+        for k in v.status.keys() {
+            if !matches!(k.as_str(), "active" | "suspended" | "banned" | "closed") {
+                return Err(Error::Setting(format!(
+                    "[values.status] key `{k}` must be active, suspended, banned or closed"
+                )));
+            }
+        }
+        for k in v.account_type.keys() {
+            if !matches!(k.as_str(), "freelancer" | "client" | "agency") {
+                return Err(Error::Setting(format!(
+                    "[values.account_type] key `{k}` must be freelancer, client or agency"
+                )));
+            }
+        }
+        for k in v.country.keys() {
+            if k.len() != 2 || !k.bytes().all(|c| c.is_ascii_alphabetic()) {
+                return Err(Error::Setting(format!(
+                    "[values.country] key `{k}` must be an ISO 3166-1 alpha-2 code"
+                )));
+            }
+        }
+        for (col, f) in [
+            ("date_of_birth", &self.dates.date_of_birth),
+            ("created_at", &self.dates.created_at),
+        ] {
+            if let Some(f) = f {
+                crate::normalize::rules::DateFormat::parse(f)
+                    .map_err(|e| Error::Setting(format!("[dates] {col}: {e}")))?;
+            }
+        }
+        for (col, kind) in &self.columns.extra {
+            if !EXTRA_KINDS.contains(&kind.as_str()) {
+                return Err(Error::Setting(format!(
+                    "[columns.extra] {col} = `{kind}`: kinds are {}",
+                    EXTRA_KINDS.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// The export column that feeds a contract column.
     pub fn source_column<'a>(&'a self, contract: &'a str) -> &'a str {
         self.columns
+            .map
             .get(contract)
             .map(String::as_str)
             .unwrap_or(contract)
@@ -268,7 +350,7 @@ impl Config {
     }
 
     pub fn validate(&self) -> Result<()> {
-        for k in self.columns.keys() {
+        for k in self.columns.map.keys() {
             if !COLUMNS.contains(&k.as_str()) {
                 return Err(Error::Setting(format!(
                     "[columns] maps unknown contract column `{k}`; contract columns: {}",
@@ -311,6 +393,7 @@ impl Config {
                 signals.join(", ")
             )));
         }
+        self.validate_values()?;
         if !(1..=24 * 60).contains(&self.bids.window_minutes) {
             return Err(Error::Setting(
                 "bids.window_minutes must be between 1 and 1440".into(),

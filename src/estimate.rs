@@ -247,7 +247,10 @@ fn enumeration(field: Field, ctx: Context, key: Key) -> Enumeration {
     }
     match (field, key) {
         (Field::IdDocument, Key::Exact(_)) => Values(Signal::IdDocument),
-        (Field::IdDocument, Key::Near) | (Field::Review, Key::Exact(_)) => Candidates,
+        // A shared national number is a blocking key: all such pairs are candidates.
+        (Field::IdDocument | Field::Phone, Key::Near) | (Field::Review, Key::Exact(_)) => {
+            Candidates
+        }
         (Field::Email, Key::Exact(_)) => Values(Signal::Email),
         (Field::Email, Key::Handle(_)) => Values(Signal::EmailHandle),
         (Field::Email, Key::NameHandle) => Candidates,

@@ -42,9 +42,10 @@ pub enum Content {
 }
 
 /// Where each contract column sits in a record.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Layout {
     map: [Option<usize>; 14],
+    extra: Vec<ExtraColumn>,
 }
 
 impl Layout {
@@ -60,6 +61,50 @@ impl Layout {
         }
         Ok(out)
     }
+
+    /// The non-empty values of the `[columns.extra]` columns of a record, with their column.
+    pub fn extras<'r, 'l>(&'l self, rec: &'r csv::ByteRecord) -> Vec<(&'l ExtraColumn, &'r str)> {
+        self.extra
+            .iter()
+            .filter_map(|x| {
+                let v = std::str::from_utf8(rec.get(x.index)?).ok()?.trim();
+                (!v.is_empty()).then_some((x, v))
+            })
+            .collect()
+    }
+}
+
+/// A column that `[columns.extra]` maps to a kind of signal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraColumn {
+    pub name: String,
+    /// Its index in the file.
+    pub index: usize,
+    pub kind: ExtraKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtraKind {
+    /// Another unique identifier of a person (a tax id): compared with the id documents, never equal to
+    /// another column's values.
+    Identifier,
+    Payment,
+    Device,
+    Phone,
+    Email,
+}
+
+impl ExtraKind {
+    fn parse(s: &str) -> Option<ExtraKind> {
+        Some(match s {
+            "identifier" => ExtraKind::Identifier,
+            "payment" => ExtraKind::Payment,
+            "device" => ExtraKind::Device,
+            "phone" => ExtraKind::Phone,
+            "email" => ExtraKind::Email,
+            _ => return None,
+        })
+    }
 }
 
 /// What the input's header said.
@@ -69,6 +114,8 @@ pub struct Header {
     pub missing_optional: Vec<String>,
     /// Columns of the file that the contract does not use.
     pub ignored: Vec<String>,
+    /// How the format of each date column was settled (configured, ISO, detected, or ambiguous).
+    pub date_formats: std::collections::BTreeMap<&'static str, crate::normalize::rules::DateReport>,
 }
 
 enum Kind {
@@ -87,13 +134,28 @@ pub struct Source {
     kind: Kind,
     /// For each contract column, its index in the file.
     map: [Option<usize>; 14],
+    extra: Vec<ExtraColumn>,
     width: usize,
     pub header: Header,
 }
 
-fn resolve(path: &Path, names: &[String], cfg: &Config) -> Result<([Option<usize>; 14], Header)> {
+/// Where each contract column and each extra column is in the file.
+type Resolved = ([Option<usize>; 14], Vec<ExtraColumn>, Header);
+
+fn resolve(path: &Path, names: &[String], cfg: &Config) -> Result<Resolved> {
     let mut map = [None; 14];
     let mut header = Header::default();
+    let mut extra = Vec::new();
+    for (name, kind) in &cfg.columns.extra {
+        match (names.iter().position(|n| n == name), ExtraKind::parse(kind)) {
+            (Some(index), Some(kind)) => extra.push(ExtraColumn {
+                name: name.clone(),
+                index,
+                kind,
+            }),
+            _ => header.missing_optional.push(format!("extra:{name}")),
+        }
+    }
     for (i, contract) in COLUMNS.iter().enumerate() {
         let want = cfg.source_column(contract);
         map[i] = names.iter().position(|n| n == want);
@@ -113,11 +175,11 @@ fn resolve(path: &Path, names: &[String], cfg: &Config) -> Result<([Option<usize
         }
     }
     for (j, n) in names.iter().enumerate() {
-        if !map.contains(&Some(j)) {
+        if !map.contains(&Some(j)) && !extra.iter().any(|x| x.index == j) {
             header.ignored.push(n.clone());
         }
     }
-    Ok((map, header))
+    Ok((map, extra, header))
 }
 
 /// Opens a side table (reviews, truth, clusters): a flexible CSV reader and its header names, trimmed.
@@ -194,6 +256,7 @@ impl Source {
                 path: path.to_path_buf(),
                 kind: Kind::Empty,
                 map: [None; 14],
+                extra: vec![],
                 width: 0,
                 header: Header::default(),
             });
@@ -208,11 +271,12 @@ impl Source {
             names.push(s.trim().trim_start_matches('\u{feff}').to_string());
         }
         let width = names.len();
-        let (map, header) = resolve(path, &names, cfg)?;
+        let (map, extra, header) = resolve(path, &names, cfg)?;
         Ok(Source {
             path: path.to_path_buf(),
             kind: Kind::Csv(rdr, csv::ByteRecord::new()),
             map,
+            extra,
             width,
             header,
         })
@@ -230,7 +294,7 @@ impl Source {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        let (map, header) = resolve(path, &names, cfg)?;
+        let (map, extra, header) = resolve(path, &names, cfg)?;
         let height = df.height();
         let mut columns = Vec::with_capacity(names.len());
         for name in &names {
@@ -251,6 +315,7 @@ impl Source {
                 height,
             },
             map,
+            extra,
             width: names.len(),
             header,
         })
@@ -261,7 +326,10 @@ impl Source {
     }
 
     pub fn layout(&self) -> Layout {
-        Layout { map: self.map }
+        Layout {
+            map: self.map,
+            extra: self.extra.clone(),
+        }
     }
 
     /// Reads up to `max` rows; an empty vector means the input is exhausted.
@@ -412,8 +480,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), "c.csv", b"user,mail\nu1,a@b.com\n");
         let mut cfg = Config::default();
-        cfg.columns.insert("account_id".into(), "user".into());
-        cfg.columns.insert("email".into(), "mail".into());
+        cfg.columns.map.insert("account_id".into(), "user".into());
+        cfg.columns.map.insert("email".into(), "mail".into());
         let mut src = Source::open(&p, &cfg).unwrap();
         let rows = drain(&mut src);
         match &rows[0].content {

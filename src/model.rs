@@ -204,7 +204,7 @@ pub fn keys_of(field: Field) -> Vec<Key> {
         _ => exact.collect(),
     };
     match field {
-        Field::IdDocument => v.push(Key::Near),
+        Field::IdDocument | Field::Phone => v.push(Key::Near),
         Field::Email => {
             v.extend((0..BUCKETS as u8).map(Key::Handle));
             v.push(Key::NameHandle);
@@ -481,6 +481,7 @@ fn default_mu_plain(cfg: &Config, field: Field, ctx: Context, key: Key) -> MU {
         (Field::Email, Key::Different) => l.email_different,
         (Field::Email, _) => l.email_exact,
         (Field::Phone, Key::Different) => l.phone_different,
+        (Field::Phone, Key::Near) => l.phone_national,
         (Field::Phone, _) => l.phone_exact,
         (Field::Payment, Key::Different) => l.payment_different,
         (Field::Payment, _) => l.payment_shared,

@@ -154,6 +154,63 @@ impl std::hash::Hasher for IdentityHasher {
     }
 }
 
+/// The export's value conventions: the config's synonyms, and each date column's format — configured, or
+/// detected from the first chunk of rows (see `normalize::rules::detect_date_format`).
+fn value_rules(
+    cfg: &Config,
+    first: &[crate::load::Row],
+    layout: &crate::load::Layout,
+) -> (
+    normalize::Rules,
+    BTreeMap<&'static str, normalize::rules::DateReport>,
+) {
+    use normalize::rules::{DateFormat, DateReport, detect_date_format};
+    let mut rules = normalize::Rules::new(cfg);
+    let mut reports = BTreeMap::new();
+    let columns = [
+        (
+            "date_of_birth",
+            crate::record::col::DATE_OF_BIRTH,
+            &cfg.dates.date_of_birth,
+        ),
+        (
+            "created_at",
+            crate::record::col::CREATED_AT,
+            &cfg.dates.created_at,
+        ),
+    ];
+    for (name, col, configured) in columns {
+        let (format, report) = match configured {
+            Some(f) => (
+                DateFormat::parse(f).unwrap_or_default(),
+                DateReport {
+                    format: f.clone(),
+                    how: "configured".into(),
+                },
+            ),
+            None => {
+                let values: Vec<&str> = first
+                    .iter()
+                    .filter_map(|r| match &r.content {
+                        Content::Record(rec) => layout.fields(rec).ok().map(|f| f[col]),
+                        Content::Quarantined { .. } => None,
+                    })
+                    .collect();
+                detect_date_format(&values)
+            }
+        };
+        if report.how.starts_with("ambiguous") {
+            tracing::warn!(column = name, how = %report.how, "date format");
+        }
+        match name {
+            "date_of_birth" => rules.date_of_birth = format,
+            _ => rules.created_at = format,
+        }
+        reports.insert(name, report);
+    }
+    (rules, reports)
+}
+
 /// Reads and normalizes the input: the accounts, the quarantine and the counts.
 pub fn load_accounts(
     path: &std::path::Path,
@@ -176,6 +233,7 @@ pub fn load_accounts(
     let (mut read_secs, mut join_secs, mut append_secs) = (0.0, 0.0, 0.0);
     const CHUNK: usize = 64 * 1024;
     let mut chunk = src.next_chunk(CHUNK)?;
+    let (rules, date_formats) = value_rules(cfg, &chunk, &layout);
     while !chunk.is_empty() {
         rows.read += chunk.len() as u64;
         // Read the next chunk while this one is checked and normalized in parallel.
@@ -194,7 +252,7 @@ pub fn load_accounts(
                         Content::Record(rec) => match layout.fields(rec) {
                             Ok(f) if f[0].trim().is_empty() => Err("empty account_id".to_string()),
                             Ok(f) => Ok((
-                                normalize::account(&f),
+                                normalize::account(&f, &layout.extras(rec), &rules),
                                 f,
                                 normalize::tagged_hash(99, f[0].trim().as_bytes()),
                             )),
@@ -293,7 +351,9 @@ pub fn load_accounts(
     rows.quarantined = quarantine.len() as u64;
     debug_assert_eq!(rows.read, rows.used + rows.quarantined);
     acc.mark_agency_members();
-    Ok((acc, quarantine, rows, problems, src.header))
+    let mut header = src.header;
+    header.date_formats = date_formats;
+    Ok((acc, quarantine, rows, problems, header))
 }
 
 /// Runs `f` on a pool of `threads` workers (default: one per core).

@@ -131,10 +131,12 @@ pub enum Signal {
     DateOfBirth,
     /// The normalized business name of an account that has one.
     Business,
+    /// The national significant number of a phone: meets the same number typed without a country.
+    PhoneNational,
 }
 
 impl Signal {
-    pub const ALL: [Signal; 11] = [
+    pub const ALL: [Signal; 12] = [
         Signal::Name,
         Signal::Email,
         Signal::EmailHandle,
@@ -146,8 +148,9 @@ impl Signal {
         Signal::IpPrefix,
         Signal::DateOfBirth,
         Signal::Business,
+        Signal::PhoneNational,
     ];
-    pub const COUNT: usize = 11;
+    pub const COUNT: usize = 12;
     pub fn as_str(self) -> &'static str {
         match self {
             Signal::Name => "name",
@@ -161,6 +164,7 @@ impl Signal {
             Signal::IpPrefix => "ip_prefix",
             Signal::DateOfBirth => "date_of_birth",
             Signal::Business => "business_name",
+            Signal::PhoneNational => "phone_national",
         }
     }
 }

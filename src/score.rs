@@ -362,6 +362,17 @@ impl<'a> Comparer<'a> {
         })
     }
 
+    /// Phones: the same E.164 number, or the same national number where one account typed it without a
+    /// country (`Near`, a weaker level).
+    fn phone(&self, a: usize, b: usize) -> Level {
+        match self.identifier(Signal::Phone, a, b) {
+            Level::Different if shared(self.acc.signal(Signal::PhoneNational), a, b).is_some() => {
+                Level::Near
+            }
+            l => l,
+        }
+    }
+
     fn ip(&self, a: usize, b: usize) -> Level {
         match self.identifier(Signal::Ip, a, b) {
             Level::Different => match shared(self.acc.signal(Signal::IpPrefix), a, b) {
@@ -485,7 +496,7 @@ impl<'a> Comparer<'a> {
         Comparison {
             id_document: self.id_document(a, b),
             email: self.email(a, b),
-            phone: self.identifier(Signal::Phone, a, b),
+            phone: self.phone(a, b),
             payment: self.identifier(Signal::Payment, a, b),
             device: self.identifier(Signal::Device, a, b),
             name: self.name(a, b),
@@ -884,6 +895,7 @@ fn dob_near(x: u32, y: u32) -> bool {
 pub fn field_level_text(field: Field, level: Level, context: Context) -> String {
     match (field, level, context) {
         (Field::Review, Level::Exact { .. }, _) => "between them".into(),
+        (Field::Phone, Level::Near, _) => "same national number, one without country".into(),
         (Field::Review, Level::Different, _) => "none between them".into(),
         (Field::Ip, Level::Exact { freq } | Level::Prefix { freq }, Context::Given) => {
             format!("shared network({freq} accounts), expected with the shared card/device")
@@ -1135,7 +1147,7 @@ mod tests {
             ("1963-12-13", "9807797"),
             ("1963-12-31", "9897797"),
             ("1963-13-12", "9807797"),
-            ("1963-12-13", "1234567"),
+            ("1963-12-13", "4728191"),
             ("1971-02-14", "98077"),
             ("1963-12-13", "98076"),
             ("1964-07-30", ""),

@@ -1136,12 +1136,20 @@ fn nightly_script_keeps_latest_on_the_last_good_run() {
             .unwrap()
     };
     let first = nightly(&acc);
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     let latest = std::fs::read_link(base.join("latest")).unwrap();
     // A second run one second later reads the first as its previous run.
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let second = nightly(&acc);
-    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
     let now = std::fs::read_link(base.join("latest")).unwrap();
     assert_ne!(latest, now);
     let changes = read_csv(&base.join("latest/changes.csv"));

@@ -135,7 +135,7 @@ proptest! {
     #[test]
     fn normalizers_never_panic(fields in prop::array::uniform14(".{0,40}")) {
         let f: [&str; 14] = std::array::from_fn(|i| fields[i].as_str());
-        let _ = sybilscan::normalize::account(&f);
+        let _ = sybilscan::normalize::account(&f, &[], &sybilscan::normalize::Rules::default());
     }
 
     /// Nor do values shaped like the real thing but mangled.
@@ -149,7 +149,7 @@ proptest! {
         country in "[A-Za-z]{0,3}",
     ) {
         let f = ["id", "freelancer", "active", &date, "Ann Lee", "", &email, &phone, &country, &date, "", &pay, "", &ip];
-        let _ = sybilscan::normalize::account(&f);
+        let _ = sybilscan::normalize::account(&f, &[], &sybilscan::normalize::Rules::default());
     }
 }
 

@@ -51,6 +51,25 @@ pub fn normalize(raw: &str) -> Option<String> {
     Some(s)
 }
 
+/// A device model or a user agent where a fingerprint belongs (`SM-G991B`, `iPhone14,2`, `Pixel 7`,
+/// `Mozilla/5.0 (Linux; Android 13)…`): everyone with that phone or browser shares it.
+pub fn is_model_or_agent(raw: &str) -> bool {
+    let s = raw.trim().to_lowercase();
+    let agent = s.starts_with("mozilla/")
+        || s.contains("applewebkit")
+        || s.contains("(linux;")
+        || s.contains("(iphone;")
+        || s.contains("(windows nt")
+        || s.contains("okhttp/")
+        || s.contains("cfnetwork/");
+    const MODELS: &[&str] = &[
+        "sm-", "iphone", "ipad", "pixel", "redmi", "galaxy", "moto", "oneplus", "huawei", "xiaomi",
+        "nokia", "oppo", "vivo", "realme", "lg-", "mi ", "poco", "honor", "infinix", "tecno",
+    ];
+    let model = s.len() <= 32 && MODELS.iter().any(|m| s.starts_with(m));
+    agent || model
+}
+
 /// True when a raw value is junk (for counting dropped values).
 pub fn is_junk(raw: &str) -> bool {
     !raw.trim().is_empty() && normalize(raw).is_none()

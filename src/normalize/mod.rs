@@ -8,6 +8,10 @@ pub mod ip;
 pub mod name;
 pub mod payment;
 pub mod phone;
+pub mod rules;
+
+use crate::load::{ExtraColumn, ExtraKind};
+pub use rules::Rules;
 
 use serde::Serialize;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
@@ -48,6 +52,13 @@ pub enum Problem {
     Ip,
     IpNotPublic,
     DeviceJunk,
+    /// A device cell holding a model name or a user agent (`SM-G991B`, `Mozilla/5.0 (…)`): shared by everyone
+    /// with that phone, never a fingerprint.
+    DeviceModel,
+    /// A masked card (`411111******1111`, `last4:1111`): thousands of cards share it.
+    MaskedCard,
+    /// A value that stands for none (`N/A`, `1900-01-01`, `0000000000`, `test@test.com`).
+    Placeholder,
     /// A well-formed birth date that no calendar has (month 13, day 71): kept as a keying error of a real
     /// date, so that it can still meet its twin one digit off.
     DateOfBirthImpossible,
@@ -67,6 +78,9 @@ pub struct ProblemCounts {
     pub ip: u64,
     pub ip_not_public: u64,
     pub device_junk: u64,
+    pub device_model: u64,
+    pub masked_card: u64,
+    pub placeholder: u64,
     /// Impossible birth dates kept for typo comparison (not counted in `date_of_birth`).
     pub date_of_birth_impossible: u64,
 }
@@ -85,6 +99,9 @@ impl ProblemCounts {
             Problem::Ip => &mut self.ip,
             Problem::IpNotPublic => &mut self.ip_not_public,
             Problem::DeviceJunk => &mut self.device_junk,
+            Problem::DeviceModel => &mut self.device_model,
+            Problem::MaskedCard => &mut self.masked_card,
+            Problem::Placeholder => &mut self.placeholder,
             Problem::DateOfBirthImpossible => &mut self.date_of_birth_impossible,
         };
         *c += 1;
@@ -260,102 +277,207 @@ fn push_mailbox(n: &mut Normalized, e: &email::Email) {
     }
 }
 
-/// Normalizes one row given as the contract's 14 fields (absent optional columns are empty strings).
-pub fn account(f: &[&str; 14]) -> Normalized {
+/// Normalizes one row given as the contract's 14 fields (absent optional columns are empty strings), the
+/// values of its `[columns.extra]` columns, under the export's value conventions.
+pub fn account(f: &[&str; 14], extras: &[(&ExtraColumn, &str)], rules: &Rules) -> Normalized {
     let mut n = Normalized {
         created: i64::MIN,
         ..Default::default()
     };
-    let problem = |p: Problem, n: &mut Normalized| n.problems.push(p);
-
-    n.account_type = AccountType::parse(f[col::ACCOUNT_TYPE]);
+    n.account_type = rules.account_type(f[col::ACCOUNT_TYPE]);
     if n.account_type.is_none() {
-        problem(Problem::AccountType, &mut n);
+        n.problems.push(Problem::AccountType);
     }
-    n.status = Status::parse(f[col::STATUS]);
+    n.status = rules.status(f[col::STATUS]);
     if n.status.is_none() {
-        problem(Problem::Status, &mut n);
+        n.problems.push(Problem::Status);
     }
     if !f[col::CREATED_AT].trim().is_empty() {
-        match parse_datetime(f[col::CREATED_AT]) {
+        match rules.created_at.datetime(f[col::CREATED_AT]) {
             Some(t) => n.created = t,
-            None => problem(Problem::CreatedAt, &mut n),
+            None => n.problems.push(Problem::CreatedAt),
         }
     }
     let country = f[col::COUNTRY].trim();
-    let region = phone::region(country);
-    if region.is_some() {
-        let c = country.to_ascii_uppercase();
-        n.country = [c.as_bytes()[0], c.as_bytes()[1]];
-    } else if !country.is_empty() {
-        problem(Problem::Country, &mut n);
-    }
-    let dob = f[col::DATE_OF_BIRTH].trim();
-    if !dob.is_empty() {
-        let ymd = match parse_date(dob) {
-            Some((y, m, d)) if dob.len() == 10 => Some((y * 10_000 + m * 100 + d) as u32),
-            _ => impossible_date(dob).inspect(|_| problem(Problem::DateOfBirthImpossible, &mut n)),
-        };
-        match ymd {
-            Some(v) => {
-                n.dob = v;
-                n.signals[Signal::DateOfBirth as usize]
-                    .push(bytes_hash(Signal::DateOfBirth, &v.to_le_bytes()));
-            }
-            None => problem(Problem::DateOfBirth, &mut n),
+    let region = match rules.country(country) {
+        Some(c) => {
+            n.country = c;
+            phone::region(std::str::from_utf8(&c).unwrap_or(""))
         }
+        None if !country.is_empty() && !rules::is_placeholder_text(country) => {
+            n.problems.push(Problem::Country);
+            None
+        }
+        None => None,
+    };
+    birth_date(&mut n, f[col::DATE_OF_BIRTH], rules);
+    names(&mut n, f);
+    email_value(&mut n, f[col::EMAIL]);
+    phone_value(&mut n, f[col::PHONE], region);
+    identifier(&mut n, f[col::ID_DOCUMENT_HASH], 0);
+    payments(&mut n, f[col::PAYMENT_METHODS]);
+    devices(&mut n, f[col::DEVICE_IDS]);
+    ips(&mut n, f[col::IP_ADDRESSES]);
+    for (x, v) in extras {
+        extra(&mut n, x, v, region);
     }
+    for v in n.signals.iter_mut() {
+        v.sort_unstable();
+        v.dedup();
+    }
+    n
+}
 
-    n.name = name::normalize(f[col::FULL_NAME]);
+fn birth_date(n: &mut Normalized, raw: &str, rules: &Rules) {
+    let dob = raw.trim();
+    if dob.is_empty() || rules::is_placeholder_text(dob) {
+        return;
+    }
+    let ymd = match rules.date_of_birth.date(dob) {
+        Some(v) => Some(v),
+        None => impossible_date(dob).inspect(|_| n.problems.push(Problem::DateOfBirthImpossible)),
+    };
+    match ymd {
+        Some(v) if rules::is_placeholder_date(v) => n.problems.push(Problem::Placeholder),
+        Some(v) => {
+            n.dob = v;
+            n.signals[Signal::DateOfBirth as usize]
+                .push(bytes_hash(Signal::DateOfBirth, &v.to_le_bytes()));
+        }
+        None => n.problems.push(Problem::DateOfBirth),
+    }
+}
+
+fn names(n: &mut Normalized, f: &[&str; 14]) {
+    let full = f[col::FULL_NAME];
+    if rules::is_placeholder_text(full) {
+        n.problems.push(Problem::Placeholder);
+    } else {
+        n.name = name::normalize(full);
+    }
     if !n.name.sorted.is_empty() {
         n.signals[Signal::Name as usize].push(value_hash(Signal::Name, &n.name.sorted));
     }
-    n.business = name::normalize_business(f[col::BUSINESS_NAME]);
+    if !rules::is_placeholder_text(f[col::BUSINESS_NAME]) {
+        n.business = name::normalize_business(f[col::BUSINESS_NAME]);
+    }
     if !n.business.name.is_empty() {
         n.signals[Signal::Business as usize].push(value_hash(Signal::Business, &n.business.name));
     }
+}
 
-    match email::normalize(f[col::EMAIL]) {
+fn email_value(n: &mut Normalized, raw: &str) {
+    if rules::is_placeholder_email(raw) || rules::is_placeholder_text(raw) {
+        n.problems.push(Problem::Placeholder);
+        return;
+    }
+    match email::normalize(raw) {
         Ok(Some(e)) => {
-            push_mailbox(&mut n, &e);
-            n.email_relay = e.relay;
-            n.email_disposable = e.disposable;
+            push_mailbox(n, &e);
+            n.email_relay |= e.relay;
+            n.email_disposable |= e.disposable;
         }
         Ok(None) => {}
-        Err(_) => problem(Problem::Email, &mut n),
+        Err(_) => n.problems.push(Problem::Email),
     }
-    match phone::normalize(f[col::PHONE], region) {
-        Ok(Some(p)) => n.signals[Signal::Phone as usize].push(value_hash(Signal::Phone, &p)),
+}
+
+fn phone_value(n: &mut Normalized, raw: &str, region: Option<phonenumber::country::Id>) {
+    if raw.trim().is_empty() {
+        return;
+    }
+    if rules::is_placeholder_text(raw) || rules::is_placeholder_digits(raw) {
+        n.problems.push(Problem::Placeholder);
+        return;
+    }
+    match phone::normalize(raw, region) {
+        Ok(Some(p)) => {
+            if let Some(nsn) = phone::national_significant(&p) {
+                n.signals[Signal::PhoneNational as usize]
+                    .push(value_hash(Signal::PhoneNational, &nsn));
+            }
+            n.signals[Signal::Phone as usize].push(value_hash(Signal::Phone, &p));
+        }
         Ok(None) => {}
-        Err(()) => problem(Problem::Phone, &mut n),
+        Err(()) => n.problems.push(Problem::Phone),
     }
-    let doc = f[col::ID_DOCUMENT_HASH].trim();
-    if !doc.is_empty() {
-        n.signals[Signal::IdDocument as usize]
-            .push(value_hash(Signal::IdDocument, &doc.to_ascii_lowercase()));
+}
+
+/// An id document (tag 0) or another identifier column (its own tag: a tax id never equals a passport).
+fn identifier(n: &mut Normalized, raw: &str, tag: u64) {
+    let doc = raw.trim();
+    if doc.is_empty() {
+        return;
     }
-    for item in payment::normalize(f[col::PAYMENT_METHODS]) {
+    if rules::is_placeholder_text(doc) || rules::is_placeholder_digits(doc) {
+        n.problems.push(Problem::Placeholder);
+        return;
+    }
+    let v = doc.to_ascii_lowercase();
+    let h = if tag == 0 {
+        value_hash(Signal::IdDocument, &v)
+    } else {
+        tagged_hash(tag, v.as_bytes())
+    };
+    n.signals[Signal::IdDocument as usize].push(h);
+}
+
+fn payments(n: &mut Normalized, raw: &str) {
+    for item in payment::normalize(raw) {
         match item {
             payment::Item::Valid(v) => {
                 // A PayPal address is a mailbox its holder controls: it meets the other account's email
                 // and handle too (a banned `leon.lorenz@` back with `paypal:leon.lorenz78@`).
                 if let Some(Ok(Some(e))) = v.strip_prefix("paypal:").map(email::normalize) {
-                    push_mailbox(&mut n, &e);
+                    push_mailbox(n, &e);
                 }
                 n.signals[Signal::Payment as usize].push(value_hash(Signal::Payment, &v))
             }
-            payment::Item::Invalid(_) => problem(Problem::Payment, &mut n),
+            payment::Item::Masked => n.problems.push(Problem::MaskedCard),
+            payment::Item::Invalid(_) => n.problems.push(Problem::Payment),
         }
     }
-    // Lists are `|`-separated in the contract; `;` (and, for addresses, `,` or spaces) appear in other exports.
-    for raw in f[col::DEVICE_IDS].split(['|', ';']) {
+}
+
+fn devices(n: &mut Normalized, raw: &str) {
+    // Lists are `|`-separated in the contract; `;` appears in other exports, but also inside a user agent
+    // (`Mozilla/5.0 (Linux; Android 13)`): a cell with parentheses is split on `|` only.
+    let seps: &[char] = if raw.contains('(') {
+        &['|']
+    } else {
+        &['|', ';']
+    };
+    for raw in raw.split(seps) {
         match device::normalize(raw) {
+            Some(_) if device::is_model_or_agent(raw) => n.problems.push(Problem::DeviceModel),
             Some(d) => n.signals[Signal::Device as usize].push(value_hash(Signal::Device, &d)),
-            None if device::is_junk(raw) => problem(Problem::DeviceJunk, &mut n),
+            None if device::is_junk(raw) => n.problems.push(Problem::DeviceJunk),
             None => {}
         }
     }
-    for raw in f[col::IP_ADDRESSES].split(['|', ';', ',', ' ']) {
+}
+
+fn extra(n: &mut Normalized, x: &ExtraColumn, v: &str, region: Option<phonenumber::country::Id>) {
+    match x.kind {
+        ExtraKind::Identifier => {
+            identifier(n, v, xxhash_rust::xxh3::xxh3_64(x.name.as_bytes()) | 1)
+        }
+        ExtraKind::Payment => {
+            if rules::is_placeholder_text(v) || rules::is_placeholder_digits(v) {
+                n.problems.push(Problem::Placeholder);
+            } else {
+                let item = format!("{}:{}", x.name, v.trim());
+                n.signals[Signal::Payment as usize].push(value_hash(Signal::Payment, &item));
+            }
+        }
+        ExtraKind::Device => devices(n, v),
+        ExtraKind::Phone => phone_value(n, v, region),
+        ExtraKind::Email => email_value(n, v),
+    }
+}
+
+fn ips(n: &mut Normalized, raw: &str) {
+    for raw in raw.split(['|', ';', ',', ' ']) {
         match ip::normalize(raw) {
             Some(ip::Ip::Public { addr, prefix }) => {
                 // Hash the address bytes (and the prefix's network bytes and length), not their text.
@@ -368,16 +490,11 @@ pub fn account(f: &[&str; 14]) -> Normalized {
                 p.push(prefix.prefix_len());
                 n.signals[Signal::IpPrefix as usize].push(bytes_hash(Signal::IpPrefix, &p));
             }
-            Some(ip::Ip::NotPublic) => problem(Problem::IpNotPublic, &mut n),
-            Some(ip::Ip::Invalid) => problem(Problem::Ip, &mut n),
+            Some(ip::Ip::NotPublic) => n.problems.push(Problem::IpNotPublic),
+            Some(ip::Ip::Invalid) => n.problems.push(Problem::Ip),
             None => {}
         }
     }
-    for v in n.signals.iter_mut() {
-        v.sort_unstable();
-        v.dedup();
-    }
-    n
 }
 
 /// Whether an account with this business name is an entity account: it names a business, and that is not
@@ -441,7 +558,12 @@ pub(crate) fn test_accounts(rows: &[Vec<(usize, &str)>]) -> crate::record::Accou
         for &(c, v) in row {
             f[c] = v;
         }
-        append(&mut acc, i as u64 + 2, &f, account(&f));
+        append(
+            &mut acc,
+            i as u64 + 2,
+            &f,
+            account(&f, &[], &Rules::default()),
+        );
     }
     acc.mark_agency_members();
     crate::block::block(&mut acc, &crate::config::Config::default().blocking);
@@ -499,7 +621,7 @@ mod tests {
             (col::DEVICE_IDS, "unknown;dev-abc1"),
             (col::IP_ADDRESSES, "10.0.0.1, 81.2.69.160|bogus"),
         ]);
-        let n = account(&f);
+        let n = account(&f, &[], &Rules::default());
         assert_eq!(n.account_type, None);
         assert_eq!(n.status, Some(Status::Active));
         assert_eq!(n.country, *b"US");
@@ -528,17 +650,29 @@ mod tests {
 
     #[test]
     fn a_paypal_address_is_a_mailbox_too() {
-        let banned = account(&row(&[(col::EMAIL, "leon.lorenz@web.de")]));
-        let back = account(&row(&[
-            (col::EMAIL, "kai.berg@gmail.com"),
-            (
-                col::PAYMENT_METHODS,
-                "paypal:Leon.Lorenz78@web.de|card:fp_9",
-            ),
-        ]));
+        let banned = account(
+            &row(&[(col::EMAIL, "leon.lorenz@web.de")]),
+            &[],
+            &Rules::default(),
+        );
+        let back = account(
+            &row(&[
+                (col::EMAIL, "kai.berg@gmail.com"),
+                (
+                    col::PAYMENT_METHODS,
+                    "paypal:Leon.Lorenz78@web.de|card:fp_9",
+                ),
+            ]),
+            &[],
+            &Rules::default(),
+        );
         let handles = |n: &Normalized| n.signals[Signal::EmailHandle as usize].clone();
         assert!(handles(&back).contains(&handles(&banned)[0]), "same handle");
-        let spouse = account(&row(&[(col::EMAIL, "leon.lorenz78@web.de")]));
+        let spouse = account(
+            &row(&[(col::EMAIL, "leon.lorenz78@web.de")]),
+            &[],
+            &Rules::default(),
+        );
         let emails = |n: &Normalized| n.signals[Signal::Email as usize].clone();
         assert!(emails(&back).contains(&emails(&spouse)[0]), "same mailbox");
         assert_eq!(emails(&back).len(), 2);
@@ -547,8 +681,16 @@ mod tests {
 
     #[test]
     fn same_mailbox_same_hash() {
-        let a = account(&row(&[(col::EMAIL, "J.Smith+x@gmail.com")]));
-        let b = account(&row(&[(col::EMAIL, "jsmith@googlemail.com")]));
+        let a = account(
+            &row(&[(col::EMAIL, "J.Smith+x@gmail.com")]),
+            &[],
+            &Rules::default(),
+        );
+        let b = account(
+            &row(&[(col::EMAIL, "jsmith@googlemail.com")]),
+            &[],
+            &Rules::default(),
+        );
         assert_eq!(
             a.signals[Signal::Email as usize],
             b.signals[Signal::Email as usize]

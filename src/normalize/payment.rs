@@ -12,7 +12,24 @@ use super::email;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {
     Valid(String),
+    /// A card exported masked (`411111******1111`, `4111 XXXX XXXX 1111`, `last4:1111`): shared by thousands
+    /// of cards, never an instrument of its own.
+    Masked,
     Invalid(&'static str),
+}
+
+/// A masked card number: a run of `*`, `x` or `#` standing for digits, or only the last four digits.
+fn is_masked(value: &str) -> bool {
+    let v = value.trim().to_ascii_lowercase();
+    if v.starts_with("last4") || v.starts_with("****") {
+        return true;
+    }
+    let mask = v
+        .chars()
+        .filter(|c| matches!(c, '*' | 'x' | '#' | '•'))
+        .count();
+    let digits = v.chars().filter(char::is_ascii_digit).count();
+    mask >= 4 && digits <= 10
 }
 
 /// Normalizes one `kind:value` item.
@@ -30,6 +47,8 @@ pub fn normalize_item(raw: &str) -> Option<Item> {
         return Some(Item::Invalid("empty value"));
     }
     Some(match kind.as_str() {
+        "card" if is_masked(value) => Item::Masked,
+        "last4" | "masked" => Item::Masked,
         "card" => Item::Valid(format!("card:{value}")),
         "iban" => {
             let compact: String = value

@@ -45,6 +45,9 @@ pub fn normalize(raw: &str, region: Option<Id>) -> Result<Option<String>, ()> {
             .bytes()
             .all(|c| c.is_ascii_digit() || matches!(c, b' ' | b'-' | b'.' | b'(' | b')'))
         && !rest.starts_with('0')
+        // A group starting with 0 after the country code is a trunk zero ("+44 07911 …", dropped) or part of
+        // the number (Italy's "+39 06 …", kept): the parser knows which.
+        && !rest.split([' ', '-', '.', '(', ')']).skip(1).any(|g| g.starts_with('0'))
     {
         let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
         if (8..=15).contains(&digits.len()) {
@@ -75,6 +78,28 @@ pub fn normalize(raw: &str, region: Option<Id>) -> Result<Option<String>, ()> {
     Ok(Some(e164))
 }
 
+/// The national significant number of a normalized phone value: the digits after the country calling code
+/// of an E.164 number (calling codes are prefix-free), or the digits of a `national:` value without a
+/// leading trunk zero. Two accounts whose numbers agree here but not in E.164 typed the same number, one of
+/// them without a country.
+pub fn national_significant(value: &str) -> Option<String> {
+    if let Some(d) = value.strip_prefix("national:") {
+        let nsn = d.trim_start_matches('0');
+        return (nsn.len() >= 6).then(|| nsn.to_string());
+    }
+    let digits = value.strip_prefix('+')?;
+    let db = &*phonenumber::metadata::DATABASE;
+    (1..=3)
+        .filter(|&n| n < digits.len())
+        .find(|&n| {
+            digits[..n]
+                .parse::<u16>()
+                .is_ok_and(|c| db.by_code(&c).is_some())
+        })
+        .map(|n| digits[n..].trim_start_matches('0').to_string())
+        .filter(|nsn| nsn.len() >= 6)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,10 +122,29 @@ mod tests {
             ("98765 43210", "IN", "+919876543210"),
             ("+44 (0)20 7946 0958", "GB", "+442079460958"),
             ("+33 (6) 12 34 56 78", "FR", "+33612345678"),
+            ("+44 07911 123456", "", "+447911123456"),
+            ("+44 07911 123456", "GB", "+447911123456"),
         ];
         for (raw, country, want) in cases {
             let got = normalize(raw, region(country));
             assert_eq!(got, Ok(Some(want.to_string())), "{raw:?} in {country:?}");
+        }
+    }
+
+    #[test]
+    fn national_significant_numbers() {
+        let cases = [
+            ("+14155550123", Some("4155550123")),
+            ("+447911123456", Some("7911123456")),
+            ("+79123456789", Some("9123456789")),
+            ("+390612345678", Some("612345678")),
+            ("national:07911123456", Some("7911123456")),
+            ("national:4155550123", Some("4155550123")),
+            ("national:00012", None),
+            ("+1", None),
+        ];
+        for (v, want) in cases {
+            assert_eq!(national_significant(v).as_deref(), want, "{v}");
         }
     }
 
