@@ -1160,3 +1160,103 @@ fn nightly_script_keeps_latest_on_the_last_good_run() {
     assert_eq!(failed.status.code(), Some(3));
     assert_eq!(std::fs::read_link(base.join("latest")).unwrap(), now);
 }
+
+/// The messy fixture is the marketplace fixture as a warehouse exports it (scripts/messy.py: other column
+/// names, status and type words, country names, day-first birth dates, user agents, masked cards,
+/// placeholders) with the config that reads it: the same clusters and verdicts.
+#[test]
+fn messy_export_with_its_config_gives_the_clean_clusters() {
+    let dir = tempfile::tempdir().unwrap();
+    let (clean, messy) = (dir.path().join("clean"), dir.path().join("messy"));
+    run_fixture(&clean, &[]);
+    let acc = fixtures().join("messy/accounts.csv");
+    let cfg = fixtures().join("messy/config.toml");
+    run_marketplace(&acc, &messy, &["--config", cfg.to_str().unwrap()]);
+    assert_eq!(clusters(&clean), clusters(&messy));
+    let s = summary(&messy);
+    let dob = &s["columns"]["date_formats"]["date_of_birth"];
+    assert_eq!(dob["format"], "%d/%m/%Y");
+    assert!(
+        dob["how"]
+            .as_str()
+            .unwrap()
+            .starts_with("detected: day first"),
+        "{dob}"
+    );
+    let bad = &s["invalid_values"];
+    for kind in ["placeholder", "device_model", "masked_card"] {
+        assert!(bad[kind].as_u64().unwrap() > 0, "{kind}: {bad}");
+    }
+    for kind in [
+        "status",
+        "account_type",
+        "country",
+        "date_of_birth",
+        "created_at",
+    ] {
+        assert_eq!(bad[kind], 0, "{kind}: {bad}");
+    }
+}
+
+/// Placeholders and low-entropy values shared by strangers are never evidence: no pair of them is even
+/// scored. An extra identifier column (`[columns.extra]`) does link its holders.
+#[test]
+fn placeholders_are_no_evidence_and_extra_identifiers_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from(
+        "account_id,full_name,email,phone,date_of_birth,id_document_hash,payment_methods,device_ids,country,tax_id\n",
+    );
+    let names = [
+        "Ava Stone",
+        "Ben Okoro",
+        "Chen Wu",
+        "Dara Iqbal",
+        "Eli Moreau",
+        "Fay Novak",
+    ];
+    for (i, n) in names.iter().enumerate() {
+        csv.push_str(&format!(
+            "p{i},{n},test@test.com,0000000000,1900-01-01,N/A,card:411111******1111|card:last4:1111,\
+             Mozilla/5.0 (Linux; Android 13; SM-G991B) AppleWebKit/537.36|unknown,N/A,\n"
+        ));
+    }
+    csv.push_str("t1,Gil Haas,,,,,,,DE,DE-811-2233\nt2,Gil Haas,,,,,,,Germany,de-811-2233\n");
+    let acc = dir.path().join("accounts.csv");
+    std::fs::write(&acc, csv).unwrap();
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(&cfg, "[columns.extra]\ntax_id = \"identifier\"\n").unwrap();
+    let out = dir.path().join("out");
+    ok(&[
+        "run",
+        "--accounts",
+        acc.to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let pairs = read_csv(&out.join("pairs.csv"));
+    assert!(
+        pairs.iter().all(|p| !p["account_id_a"].starts_with('p')),
+        "{pairs:?}"
+    );
+    let t = pairs
+        .iter()
+        .find(|p| p["account_id_a"] == "t1")
+        .expect("the tax id pair");
+    assert!(
+        t["evidence"].contains("id_document=shared(2 accounts)"),
+        "{}",
+        t["evidence"]
+    );
+    let s = summary(&out);
+    assert_eq!(
+        s["invalid_values"]["placeholder"],
+        6 * 5,
+        "{}",
+        s["invalid_values"]
+    );
+    assert_eq!(s["invalid_values"]["masked_card"], 12);
+    assert_eq!(s["invalid_values"]["device_model"], 6);
+    assert!(s["columns"]["ignored"].as_array().unwrap().is_empty());
+}

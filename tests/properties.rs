@@ -151,6 +151,33 @@ proptest! {
         let f = ["id", "freelancer", "active", &date, "Ann Lee", "", &email, &phone, &country, &date, "", &pay, "", &ip];
         let _ = sybilscan::normalize::account(&f, &[], &sybilscan::normalize::Rules::default());
     }
+
+    /// The parsers of real exports' conventions are total too: date patterns (configured or detected) on
+    /// arbitrary and date-like values, country names, placeholders, national phone numbers, device strings.
+    #[test]
+    fn export_convention_parsers_never_panic(
+        fmt in "(%[YmdHMSx%]|[/.: T-]){0,8}",
+        values in prop::collection::vec("[0-9/.: T-]{0,20}|.{0,12}", 0..8),
+        country in ".{0,20}",
+        phone in "(national:|\\+)?[0-9]{0,18}",
+        device in ".{0,60}",
+    ) {
+        use sybilscan::normalize::{device as dev, phone as ph, rules};
+        if let Ok(f) = rules::DateFormat::parse(&fmt) {
+            for v in &values {
+                let _ = (f.date(v), f.datetime(v));
+            }
+        }
+        let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+        let (f, _) = rules::detect_date_format(&refs);
+        for v in &values {
+            let _ = (f.date(v), f.datetime(v), rules::is_placeholder_digits(v), rules::is_placeholder_email(v));
+        }
+        let r = sybilscan::normalize::Rules::default();
+        let _ = (r.country(&country), r.status(&country), r.account_type(&country));
+        let _ = ph::national_significant(&phone);
+        let _ = (dev::is_model_or_agent(&device), rules::is_placeholder_text(&device));
+    }
 }
 
 /// Accounts crowded onto two common names (each held by more than `block::NAME_EXPAND_MAX` accounts), with a

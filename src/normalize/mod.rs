@@ -299,16 +299,23 @@ pub fn account(f: &[&str; 14], extras: &[(&ExtraColumn, &str)], rules: &Rules) -
         }
     }
     let country = f[col::COUNTRY].trim();
-    let region = match rules.country(country) {
+    // `N/A` is no country (though squashed it spells Namibia's code; `NA` typed as a code is Namibia).
+    let is_code = country.len() == 2 && country.bytes().all(|c| c.is_ascii_alphabetic());
+    let placeholder = rules::is_placeholder_text(country) && !is_code;
+    let region = match rules.country(country).filter(|_| !placeholder) {
         Some(c) => {
             n.country = c;
             phone::region(std::str::from_utf8(&c).unwrap_or(""))
         }
-        None if !country.is_empty() && !rules::is_placeholder_text(country) => {
-            n.problems.push(Problem::Country);
+        None if country.is_empty() => None,
+        None => {
+            n.problems.push(if placeholder {
+                Problem::Placeholder
+            } else {
+                Problem::Country
+            });
             None
         }
-        None => None,
     };
     birth_date(&mut n, f[col::DATE_OF_BIRTH], rules);
     names(&mut n, f);
