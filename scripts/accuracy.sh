@@ -42,6 +42,7 @@ run_set() { # name dir [reviews]
 }
 
 : > "$work/sets.txt"
+: > "$work/messy.txt"
 for s in febrl1 febrl2 febrl3 febrl4 rldata500 rldata10000; do
   run_set "$s" "$work/public/$s"
 done
@@ -53,6 +54,17 @@ gen() { # name profile seed
 gen "default" default 42
 for seed in "${seeds[@]}"; do
   gen "random-$seed" random "$seed"
+done
+# The same random sets as a warehouse would export them (scripts/messy.py), read with the config it writes.
+for seed in "${seeds[@]}"; do
+  dir="$work/gen/random-$seed" messy="$work/gen/messy-$seed"
+  mkdir -p "$messy"
+  python3 scripts/messy.py "$dir/accounts.csv" "$messy" --seed "$seed"
+  cp "$dir/truth.csv" "$dir/reviews.csv" "$dir/bids.csv" "$messy/"
+  "$bin" run --accounts "$messy/accounts.csv" --config "$messy/config.toml" --reviews "$messy/reviews.csv" \
+    --bids "$messy/bids.csv" --out "$messy/out" --log warn >/dev/null
+  "$bin" evaluate --truth "$messy/truth.csv" --clusters "$messy/out/clusters.csv" --json "$messy/out/evaluation.json" >/dev/null
+  echo "messy-$seed $messy random-$seed" >> "$work/messy.txt"
 done
 
 python3 - "$work" "$size" > ACCURACY.md <<'PY'
@@ -126,6 +138,18 @@ for name, d in gens:
           f"{v.get('legal_entity_queued_not_self_bidding', 0)*100:.2f}% | "
           f"{v.get('duplicate_entity_people', 0)} | {v.get('duplicate_entity_recall', 0):.3f} | "
           f"{sb.get('true_pairs', 0)} | {sb.get('flagged_pairs', 0)} | {sb.get('precision', 0):.3f} | {sb.get('recall', 0):.3f} |")
+print("\n### Messy exports\n")
+print("Each random set rewritten by `scripts/messy.py` (other column names, warehouse status and type words, country")
+print("names and alpha-3 codes, day-first birth dates left to detection, DD.MM.YYYY created_at, user agents and model")
+print("names in device cells, masked cards, placeholders in empty fields) and read with the config it writes.\n")
+print("| set | clean F1 | messy F1 | difference | birth-date format |")
+print("|---|---:|---:|---:|---|")
+for line in open(f"{work}/messy.txt"):
+    name, d, clean = line.split()
+    m = json.load(open(f"{d}/out/evaluation.json"))["pairwise"]["f1"]
+    c = load(f"{work}/gen/{clean}")[0]["pairwise"]["f1"]
+    how = json.load(open(f"{d}/out/summary.json"))["columns"]["date_formats"]["date_of_birth"]["how"]
+    print(f"| {name} | {c:.4f} | {m:.4f} | {m - c:+.4f} | {how} |")
 print("\nThe random profiles' rates are in each generated directory's `profile.json`.")
 PY
 echo "wrote ACCURACY.md" >&2

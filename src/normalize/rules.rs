@@ -324,12 +324,13 @@ pub fn is_placeholder_text(s: &str) -> bool {
     WORDS.contains(&t.as_str())
 }
 
-/// A birth date that systems write when they have none (as YYYYMMDD).
+/// A birth date that systems write when they have none (as YYYYMMDD). Only these values: a year such as 1450
+/// is a keying error of a real date (RLdata's `1967` typed `1450`) and still meets its twin one digit off.
 pub fn is_placeholder_date(yyyymmdd: u32) -> bool {
     matches!(
         yyyymmdd,
         19000101 | 19010101 | 18991231 | 18000101 | 10101 | 99991231 | 19000000
-    ) || yyyymmdd / 10_000 < 1880
+    )
 }
 
 /// Digits that are no one's number: one repeated digit, or a run counting up or down (`0123456789`).
