@@ -68,6 +68,13 @@ pub struct Levels {
     /// A shared IP or prefix when a card or device is shared too (u: how often non-matching pairs that share
     /// a card or device also share a network — households and offices nearly always do).
     pub ip_with_shared_instrument: MU,
+    /// The same postal address (area, house number, street, unit).
+    pub address_exact: MU,
+    /// The same building: another unit, or the street spelt otherwise.
+    pub address_building: MU,
+    pub address_different: MU,
+    /// A shared address when a card, a device or a network is shared too (families and offices).
+    pub address_with_shared_instrument: MU,
     pub reviewed: MU,
     /// Two entity accounts with the same business name (legal forms dropped).
     pub business_exact: MU,
@@ -110,6 +117,10 @@ impl Default for Levels {
             ip_prefix_shared: MU::new(0.15, 0.04),
             ip_different: MU::new(0.35, 0.94),
             ip_with_shared_instrument: MU::new(0.6, 0.7),
+            address_exact: MU::new(0.5, 0.002),
+            address_building: MU::new(0.05, 0.002),
+            address_different: MU::new(0.4, 0.99),
+            address_with_shared_instrument: MU::new(0.6, 0.7),
             reviewed: MU::new(0.05, 0.0018),
             business_exact: MU::new(0.85, 0.0005),
             business_fuzzy: MU::new(0.05, 0.0005),

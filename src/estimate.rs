@@ -60,16 +60,19 @@ pub struct Patterns {
     pub of_candidate: Vec<u32>,
 }
 
-/// Bits per field in a pattern key: enough for every slot and the `NONE` marker.
-const SLOT_BITS: usize = 11;
+/// Bits per field in a pattern key: a field's slots are numbered from its first one (`model::slot`), so each
+/// field needs room for its own contexts × levels and the `NONE` marker.
+const SLOT_BITS: usize = 7;
 const NONE: u128 = (1 << SLOT_BITS) - 1;
+const PER_FIELD: usize = model::CONTEXTS * model::KEYS;
 const FLAGS_AT: usize = SLOT_BITS * FIELDS;
-const _: () = assert!(SLOTS < NONE as usize && FLAGS_AT + 2 <= 128);
+const _: () = assert!(PER_FIELD < NONE as usize && FLAGS_AT + 2 <= 128);
 
 fn encode(s: &Slots, concealed: bool, learn: bool) -> u128 {
     let mut k = (concealed as u128) << FLAGS_AT | (learn as u128) << (FLAGS_AT + 1);
     for (i, x) in s.iter().enumerate() {
-        k |= x.map_or(NONE, |v| v as u128) << (SLOT_BITS * i);
+        let local = x.map_or(NONE, |v| (v as usize - i * PER_FIELD) as u128);
+        k |= local << (SLOT_BITS * i);
     }
     k
 }
@@ -78,7 +81,7 @@ fn decode(k: u128) -> (Slots, bool, bool) {
     let mut s: Slots = [None; FIELDS];
     for (i, x) in s.iter_mut().enumerate() {
         let v = (k >> (SLOT_BITS * i)) & NONE;
-        *x = (v != NONE).then_some(v as u16);
+        *x = (v != NONE).then_some((v as usize + i * PER_FIELD) as u16);
     }
     (s, (k >> FLAGS_AT) & 1 == 1, (k >> (FLAGS_AT + 1)) & 1 == 1)
 }
@@ -241,16 +244,22 @@ enum Enumeration {
 
 fn enumeration(field: Field, ctx: Context, key: Key) -> Enumeration {
     use Enumeration::*;
-    if ctx == Context::Given && matches!(field, Field::Name | Field::Ip | Field::Device) {
+    if ctx == Context::Given
+        && matches!(
+            field,
+            Field::Name | Field::Ip | Field::Address | Field::Device
+        )
+    {
         // Co-located pairs, and pairs sharing a card or device, are all candidates.
         return Candidates;
     }
     match (field, key) {
         (Field::IdDocument, Key::Exact(_)) => Values(Signal::IdDocument),
         // A shared national number is a blocking key: all such pairs are candidates.
-        (Field::IdDocument | Field::Phone, Key::Near) | (Field::Review, Key::Exact(_)) => {
-            Candidates
-        }
+        // A shared national number or building is a blocking key: all such pairs are candidates.
+        (Field::IdDocument | Field::Phone | Field::Address, Key::Near)
+        | (Field::Review, Key::Exact(_)) => Candidates,
+        (Field::Address, Key::Exact(_)) => Values(Signal::Address),
         (Field::Email, Key::Exact(_)) => Values(Signal::Email),
         (Field::Email, Key::Handle(_)) => Values(Signal::EmailHandle),
         (Field::Email, Key::NameHandle) => Candidates,
@@ -278,6 +287,7 @@ fn presence_signal(field: Field) -> Option<Signal> {
         Field::DateOfBirth => Signal::DateOfBirth,
         Field::Ip => Signal::Ip,
         Field::Business => Signal::Business,
+        Field::Address => Signal::Address,
         Field::Review | Field::Bids => return None,
     })
 }

@@ -44,14 +44,17 @@ pub enum Content {
 /// Where each contract column sits in a record.
 #[derive(Debug, Clone)]
 pub struct Layout {
-    map: [Option<usize>; 14],
+    map: [Option<usize>; crate::record::COLUMN_COUNT],
     extra: Vec<ExtraColumn>,
 }
 
 impl Layout {
-    /// The contract's 14 fields of a record (absent columns are empty), or why the record is unusable.
-    pub fn fields<'r>(&self, rec: &'r csv::ByteRecord) -> Result<[&'r str; 14], String> {
-        let mut out = [""; 14];
+    /// The contract fields of a record (absent columns are empty), or why the record is unusable.
+    pub fn fields<'r>(
+        &self,
+        rec: &'r csv::ByteRecord,
+    ) -> Result<crate::record::Fields<'r>, String> {
+        let mut out = [""; crate::record::COLUMN_COUNT];
         for (i, slot) in self.map.iter().enumerate() {
             if let Some(j) = slot {
                 let bytes = rec.get(*j).unwrap_or(b"");
@@ -133,17 +136,21 @@ pub struct Source {
     path: PathBuf,
     kind: Kind,
     /// For each contract column, its index in the file.
-    map: [Option<usize>; 14],
+    map: [Option<usize>; crate::record::COLUMN_COUNT],
     extra: Vec<ExtraColumn>,
     width: usize,
     pub header: Header,
 }
 
 /// Where each contract column and each extra column is in the file.
-type Resolved = ([Option<usize>; 14], Vec<ExtraColumn>, Header);
+type Resolved = (
+    [Option<usize>; crate::record::COLUMN_COUNT],
+    Vec<ExtraColumn>,
+    Header,
+);
 
 fn resolve(path: &Path, names: &[String], cfg: &Config) -> Result<Resolved> {
-    let mut map = [None; 14];
+    let mut map = [None; crate::record::COLUMN_COUNT];
     let mut header = Header::default();
     let mut extra = Vec::new();
     for (name, kind) in &cfg.columns.extra {
@@ -255,7 +262,7 @@ impl Source {
             return Ok(Source {
                 path: path.to_path_buf(),
                 kind: Kind::Empty,
-                map: [None; 14],
+                map: [None; crate::record::COLUMN_COUNT],
                 extra: vec![],
                 width: 0,
                 header: Header::default(),

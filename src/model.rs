@@ -187,6 +187,7 @@ impl Context {
             (Field::Email, Context::Given) => "given_same_name",
             (Field::Email, Context::Related) => "given_similar_names_or_colocated",
             (Field::Ip, Context::Given) => "given_card_or_device_shared",
+            (Field::Address, Context::Given) => "given_card_device_or_network_shared",
             (Field::Name, Context::Given) => "given_colocated",
             (Field::Device, Context::Given) => "given_card_shared",
             (_, Context::Given) => "given",
@@ -204,7 +205,7 @@ pub fn keys_of(field: Field) -> Vec<Key> {
         _ => exact.collect(),
     };
     match field {
-        Field::IdDocument | Field::Phone => v.push(Key::Near),
+        Field::IdDocument | Field::Phone | Field::Address => v.push(Key::Near),
         Field::Email => {
             v.extend((0..BUCKETS as u8).map(Key::Handle));
             v.push(Key::NameHandle);
@@ -233,7 +234,9 @@ pub fn keys_of(field: Field) -> Vec<Key> {
 pub fn contexts_of(field: Field) -> &'static [Context] {
     match field {
         Field::Email => &[Context::Plain, Context::Given, Context::Related],
-        Field::Ip | Field::Name | Field::Device => &[Context::Plain, Context::Given],
+        Field::Ip | Field::Address | Field::Name | Field::Device => {
+            &[Context::Plain, Context::Given]
+        }
         _ => &[Context::Plain],
     }
 }
@@ -274,9 +277,9 @@ pub fn key_of(level: Level) -> Option<Key> {
 /// an office); one held by more is a crowd (carrier NAT, a VPN exit, a public terminal).
 pub const COLOCATED_MAX: u32 = 100;
 
-/// Whether two accounts share a card, a device or an IP address that is not a crowd's.
+/// Whether two accounts share a card, a device, an IP address or a postal address that is not a crowd's.
 pub fn colocated(c: &Comparison) -> bool {
-    [c.payment, c.device, c.ip]
+    [c.payment, c.device, c.ip, c.address]
         .iter()
         .any(|l| matches!(l, Level::Exact { freq } if *freq <= COLOCATED_MAX))
 }
@@ -305,6 +308,7 @@ pub fn slots_share_a_home(slots: &crate::score::Slots) -> bool {
     shared_within(Field::Payment, COLOCATED_MAX)
         || shared_within(Field::Device, COLOCATED_MAX)
         || shared_within(Field::Ip, HOUSEHOLD_NETWORK_MAX)
+        || shared_within(Field::Address, HOUSEHOLD_NETWORK_MAX)
 }
 
 /// The context a signal of a compared pair is in.
@@ -319,6 +323,15 @@ pub fn context_of(field: Field, c: &Comparison) -> Context {
         Field::Ip
             if matches!(c.payment, Level::Exact { .. })
                 || matches!(c.device, Level::Exact { .. }) =>
+        {
+            Context::Given
+        }
+        // A home is one piece of evidence: the address given a shared card, device or network (a family
+        // shares all of them; its address adds nothing to its network).
+        Field::Address
+            if matches!(c.payment, Level::Exact { .. })
+                || matches!(c.device, Level::Exact { .. })
+                || matches!(c.ip, Level::Exact { .. }) =>
         {
             Context::Given
         }
@@ -497,6 +510,10 @@ fn default_mu_plain(cfg: &Config, field: Field, ctx: Context, key: Key) -> MU {
         (Field::DateOfBirth, Key::YearClose) => l.dob_year_close,
         (Field::DateOfBirth, Key::Different) => l.dob_different,
         (Field::DateOfBirth, _) => l.dob_exact,
+        (Field::Address, Key::Different) => l.address_different,
+        (Field::Address, _) if ctx == Context::Given => l.address_with_shared_instrument,
+        (Field::Address, Key::Near) => l.address_building,
+        (Field::Address, _) => l.address_exact,
         (Field::Ip, Key::Different) => l.ip_different,
         (Field::Ip, _) if ctx == Context::Given => l.ip_with_shared_instrument,
         (Field::Ip, Key::Prefix(_)) => l.ip_prefix_shared,

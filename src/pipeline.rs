@@ -267,7 +267,7 @@ pub fn load_accounts(
         let t_append = Instant::now();
         // Sequential: quarantine and duplicate ids (first occurrence wins). Cheap: hash-map lookups only.
         let base = acc.len();
-        let mut accepted: Vec<(u64, normalize::Normalized, [&str; 14])> =
+        let mut accepted: Vec<(u64, normalize::Normalized, crate::record::Fields<'_>)> =
             Vec::with_capacity(chunk.len());
         for (row, n) in chunk.iter().zip(normalized) {
             let (n, f, h) = match n {

@@ -3,8 +3,14 @@
 
 use serde::Serialize;
 
+/// Number of contract columns.
+pub const COLUMN_COUNT: usize = 17;
+
+/// One row's contract fields, in contract order (absent columns are empty).
+pub type Fields<'a> = [&'a str; COLUMN_COUNT];
+
 /// The contract's columns, in contract order. Only `account_id` is required.
-pub const COLUMNS: [&str; 14] = [
+pub const COLUMNS: [&str; COLUMN_COUNT] = [
     "account_id",
     "account_type",
     "status",
@@ -19,6 +25,9 @@ pub const COLUMNS: [&str; 14] = [
     "payment_methods",
     "device_ids",
     "ip_addresses",
+    "address",
+    "city",
+    "postal_code",
 ];
 
 /// Index of each contract column in [`COLUMNS`].
@@ -37,6 +46,9 @@ pub mod col {
     pub const PAYMENT_METHODS: usize = 11;
     pub const DEVICE_IDS: usize = 12;
     pub const IP_ADDRESSES: usize = 13;
+    pub const ADDRESS: usize = 14;
+    pub const CITY: usize = 15;
+    pub const POSTAL_CODE: usize = 16;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -133,10 +145,14 @@ pub enum Signal {
     Business,
     /// The national significant number of a phone: meets the same number typed without a country.
     PhoneNational,
+    /// A postal address (area, house number, street, unit).
+    Address,
+    /// The building of an address (area and house number).
+    AddressBuilding,
 }
 
 impl Signal {
-    pub const ALL: [Signal; 12] = [
+    pub const ALL: [Signal; 14] = [
         Signal::Name,
         Signal::Email,
         Signal::EmailHandle,
@@ -149,8 +165,10 @@ impl Signal {
         Signal::DateOfBirth,
         Signal::Business,
         Signal::PhoneNational,
+        Signal::Address,
+        Signal::AddressBuilding,
     ];
-    pub const COUNT: usize = 12;
+    pub const COUNT: usize = 14;
     pub fn as_str(self) -> &'static str {
         match self {
             Signal::Name => "name",
@@ -165,6 +183,8 @@ impl Signal {
             Signal::DateOfBirth => "date_of_birth",
             Signal::Business => "business_name",
             Signal::PhoneNational => "phone_national",
+            Signal::Address => "address",
+            Signal::AddressBuilding => "address_building",
         }
     }
 }

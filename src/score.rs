@@ -69,6 +69,8 @@ pub enum Field {
     Name,
     DateOfBirth,
     Ip,
+    /// Postal addresses: household-level evidence, like a network.
+    Address,
     /// The normalized business names of two entity accounts.
     Business,
     Review,
@@ -77,7 +79,7 @@ pub enum Field {
 }
 
 impl Field {
-    pub const ALL: [Field; 11] = [
+    pub const ALL: [Field; 12] = [
         Field::IdDocument,
         Field::Email,
         Field::Phone,
@@ -86,6 +88,7 @@ impl Field {
         Field::Name,
         Field::DateOfBirth,
         Field::Ip,
+        Field::Address,
         Field::Business,
         Field::Review,
         Field::Bids,
@@ -100,6 +103,7 @@ impl Field {
             Field::Name => "name",
             Field::DateOfBirth => "date_of_birth",
             Field::Ip => "ip",
+            Field::Address => "address",
             Field::Business => "business_name",
             Field::Review => "review",
             Field::Bids => "bids",
@@ -118,6 +122,7 @@ pub struct Comparison {
     pub name: Level,
     pub date_of_birth: Level,
     pub ip: Level,
+    pub address: Level,
     pub business: Level,
     pub review: Level,
     pub bids: Level,
@@ -134,6 +139,7 @@ impl Comparison {
             Field::Name => self.name,
             Field::DateOfBirth => self.date_of_birth,
             Field::Ip => self.ip,
+            Field::Address => self.address,
             Field::Business => self.business,
             Field::Review => self.review,
             Field::Bids => self.bids,
@@ -362,6 +368,19 @@ impl<'a> Comparer<'a> {
         })
     }
 
+    /// Addresses: the same address, the same building (another unit, or the street spelt otherwise: `Near`),
+    /// or different.
+    fn address(&self, a: usize, b: usize) -> Level {
+        match self.identifier(Signal::Address, a, b) {
+            Level::Different
+                if shared(self.acc.signal(Signal::AddressBuilding), a, b).is_some() =>
+            {
+                Level::Near
+            }
+            l => l,
+        }
+    }
+
     /// Phones: the same E.164 number, or the same national number where one account typed it without a
     /// country (`Near`, a weaker level).
     fn phone(&self, a: usize, b: usize) -> Level {
@@ -502,6 +521,7 @@ impl<'a> Comparer<'a> {
             name: self.name(a, b),
             date_of_birth: self.dob(a, b),
             ip: self.ip(a, b),
+            address: self.address(a, b),
             business: self.business(a, b),
             review: self.review(a, b),
             bids: self.bids(a, b),
@@ -754,6 +774,7 @@ impl CommonNameBound {
         let ctx_of = |f: Field| match f {
             Field::Email => 1,
             Field::Ip => given(card_or_device),
+            Field::Address => given(card_or_device || has(Signal::Ip)),
             Field::Device => given(self.crowd_colocates && has(Signal::Payment)),
             _ => 0,
         };
@@ -896,6 +917,10 @@ pub fn field_level_text(field: Field, level: Level, context: Context) -> String 
     match (field, level, context) {
         (Field::Review, Level::Exact { .. }, _) => "between them".into(),
         (Field::Phone, Level::Near, _) => "same national number, one without country".into(),
+        (Field::Address, Level::Near, _) => "same building".into(),
+        (Field::Address, Level::Exact { freq }, Context::Given) => {
+            format!("same address({freq} accounts), expected with the shared card/device/network")
+        }
         (Field::Review, Level::Different, _) => "none between them".into(),
         (Field::Ip, Level::Exact { freq } | Level::Prefix { freq }, Context::Given) => {
             format!("shared network({freq} accounts), expected with the shared card/device")

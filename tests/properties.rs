@@ -133,8 +133,8 @@ proptest! {
 
     /// No input value makes a normalizer panic: arbitrary Unicode in every column.
     #[test]
-    fn normalizers_never_panic(fields in prop::array::uniform14(".{0,40}")) {
-        let f: [&str; 14] = std::array::from_fn(|i| fields[i].as_str());
+    fn normalizers_never_panic(fields in prop::array::uniform17(".{0,40}")) {
+        let f: sybilscan::record::Fields = std::array::from_fn(|i| fields[i].as_str());
         let _ = sybilscan::normalize::account(&f, &[], &sybilscan::normalize::Rules::default());
     }
 
@@ -147,8 +147,10 @@ proptest! {
         pay in "(card|iban|paypal|bank|x)?:?[A-Za-z0-9 @.|]{0,30}",
         date in "[0-9T:+Z/ -]{0,25}",
         country in "[A-Za-z]{0,3}",
+        addr in "[0-9A-Za-z ,./#-]{0,30}",
+        postal in "[0-9A-Za-z -]{0,10}",
     ) {
-        let f = ["id", "freelancer", "active", &date, "Ann Lee", "", &email, &phone, &country, &date, "", &pay, "", &ip];
+        let f = ["id", "freelancer", "active", &date, "Ann Lee", "", &email, &phone, &country, &date, "", &pay, "", &ip, &addr, &email, &postal];
         let _ = sybilscan::normalize::account(&f, &[], &sybilscan::normalize::Rules::default());
     }
 

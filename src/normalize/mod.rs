@@ -2,6 +2,7 @@
 //! functions), hashes identifier values with xxh3 under a fixed seed, and counts values that were present but
 //! unusable. Nothing here looks at other rows.
 
+pub mod address;
 pub mod device;
 pub mod email;
 pub mod ip;
@@ -57,6 +58,8 @@ pub enum Problem {
     DeviceModel,
     /// A masked card (`411111******1111`, `last4:1111`): thousands of cards share it.
     MaskedCard,
+    /// An address without a house number, or without a postcode or city to place it.
+    Address,
     /// A value that stands for none (`N/A`, `1900-01-01`, `0000000000`, `test@test.com`).
     Placeholder,
     /// A well-formed birth date that no calendar has (month 13, day 71): kept as a keying error of a real
@@ -81,6 +84,7 @@ pub struct ProblemCounts {
     pub device_model: u64,
     pub masked_card: u64,
     pub placeholder: u64,
+    pub address: u64,
     /// Impossible birth dates kept for typo comparison (not counted in `date_of_birth`).
     pub date_of_birth_impossible: u64,
 }
@@ -102,6 +106,7 @@ impl ProblemCounts {
             Problem::DeviceModel => &mut self.device_model,
             Problem::MaskedCard => &mut self.masked_card,
             Problem::Placeholder => &mut self.placeholder,
+            Problem::Address => &mut self.address,
             Problem::DateOfBirthImpossible => &mut self.date_of_birth_impossible,
         };
         *c += 1;
@@ -277,9 +282,13 @@ fn push_mailbox(n: &mut Normalized, e: &email::Email) {
     }
 }
 
-/// Normalizes one row given as the contract's 14 fields (absent optional columns are empty strings), the
+/// Normalizes one row given as the contract fields (absent optional columns are empty strings), the
 /// values of its `[columns.extra]` columns, under the export's value conventions.
-pub fn account(f: &[&str; 14], extras: &[(&ExtraColumn, &str)], rules: &Rules) -> Normalized {
+pub fn account(
+    f: &crate::record::Fields<'_>,
+    extras: &[(&ExtraColumn, &str)],
+    rules: &Rules,
+) -> Normalized {
     let mut n = Normalized {
         created: i64::MIN,
         ..Default::default()
@@ -325,6 +334,18 @@ pub fn account(f: &[&str; 14], extras: &[(&ExtraColumn, &str)], rules: &Rules) -
     payments(&mut n, f[col::PAYMENT_METHODS]);
     devices(&mut n, f[col::DEVICE_IDS]);
     ips(&mut n, f[col::IP_ADDRESSES]);
+    if let Some(a) = address::normalize(
+        f[col::ADDRESS],
+        f[col::CITY],
+        f[col::POSTAL_CODE],
+        std::str::from_utf8(&n.country).unwrap_or(""),
+    ) {
+        n.signals[Signal::Address as usize].push(value_hash(Signal::Address, &a.full));
+        n.signals[Signal::AddressBuilding as usize]
+            .push(value_hash(Signal::AddressBuilding, &a.building));
+    } else if !f[col::ADDRESS].trim().is_empty() && !rules::is_placeholder_text(f[col::ADDRESS]) {
+        n.problems.push(Problem::Address);
+    }
     for (x, v) in extras {
         extra(&mut n, x, v, region);
     }
@@ -355,7 +376,7 @@ fn birth_date(n: &mut Normalized, raw: &str, rules: &Rules) {
     }
 }
 
-fn names(n: &mut Normalized, f: &[&str; 14]) {
+fn names(n: &mut Normalized, f: &crate::record::Fields<'_>) {
     let full = f[col::FULL_NAME];
     if rules::is_placeholder_text(full) {
         n.problems.push(Problem::Placeholder);
@@ -520,7 +541,12 @@ pub fn is_entity(business: &name::Business, name_sorted: &str) -> bool {
 }
 
 /// Appends one normalized account to the columns. `fields` are the raw contract fields of the row.
-pub fn append(acc: &mut crate::record::Accounts, line: u64, fields: &[&str; 14], n: Normalized) {
+pub fn append(
+    acc: &mut crate::record::Accounts,
+    line: u64,
+    fields: &crate::record::Fields<'_>,
+    n: Normalized,
+) {
     acc.id.push(fields[col::ACCOUNT_ID].trim());
     acc.line.push(line);
     acc.account_type
@@ -560,7 +586,7 @@ pub(crate) fn test_accounts(rows: &[Vec<(usize, &str)>]) -> crate::record::Accou
     let mut acc = crate::record::Accounts::default();
     for (i, row) in rows.iter().enumerate() {
         let id = format!("a{i}");
-        let mut f: [&str; 14] = [""; 14];
+        let mut f: crate::record::Fields<'_> = [""; crate::record::COLUMN_COUNT];
         f[col::ACCOUNT_ID] = &id;
         for &(c, v) in row {
             f[c] = v;
@@ -606,8 +632,8 @@ mod tests {
         }
     }
 
-    fn row<'a>(pairs: &[(usize, &'a str)]) -> [&'a str; 14] {
-        let mut f = [""; 14];
+    fn row<'a>(pairs: &[(usize, &'a str)]) -> crate::record::Fields<'a> {
+        let mut f = [""; crate::record::COLUMN_COUNT];
         for &(i, v) in pairs {
             f[i] = v;
         }

@@ -253,6 +253,17 @@ struct Person {
     id_doc: Option<String>,
     /// The person's IPv6 /64 (first four groups), when they are on IPv6.
     ipv6: Option<String>,
+    home: Home,
+}
+
+/// Where a person lives.
+#[derive(Clone)]
+struct Home {
+    street: String,
+    house: u16,
+    unit: Option<u16>,
+    postcode: String,
+    city: String,
 }
 
 struct Account {
@@ -270,6 +281,9 @@ struct Account {
     payments: Vec<String>,
     devices: Vec<String>,
     ips: Vec<String>,
+    address: String,
+    city: String,
+    postal_code: String,
 }
 
 fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
@@ -515,7 +529,101 @@ impl Gen {
             iban,
             id_doc,
             ipv6,
+            home: self.home(region),
         }
+    }
+
+    /// A home in the region's style: street, house number (a flat in a third of them), postcode and city.
+    fn home(&mut self, region: usize) -> Home {
+        let cc = REGIONS[region].country;
+        let word = |g: &mut Self, n: usize| {
+            let w: String = (0..n)
+                .map(|_| *SYLLABLES.choose(&mut g.rng).unwrap())
+                .collect();
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        };
+        let name = word(self, 2);
+        let street = match cc {
+            "DE" => format!("{name}straße"),
+            "FR" => format!("Rue {name}"),
+            "ES" | "MX" => format!("Calle {name}"),
+            "PL" => format!("ul. {name}"),
+            _ => {
+                let kind = ["Street", "Road", "Avenue", "Lane", "Drive"];
+                format!("{name} {}", kind.choose(&mut self.rng).unwrap())
+            }
+        };
+        let d = |g: &mut Self, n: usize| digits(&mut g.rng, n);
+        let letter = |g: &mut Self| char::from(b'A' + g.rng.random_range(0..26u8));
+        let postcode = match cc {
+            "GB" => {
+                let (a, b, c, e) = (letter(self), letter(self), letter(self), letter(self));
+                format!(
+                    "{a}{b}{} {}{c}{e}",
+                    self.rng.random_range(1..20u8),
+                    self.rng.random_range(0..10u8)
+                )
+            }
+            "PL" => format!("{}-{}", d(self, 2), d(self, 3)),
+            "RU" | "IN" | "CN" => d(self, 6),
+            "BR" => format!("{}-{}", d(self, 5), d(self, 3)),
+            _ => d(self, 5),
+        };
+        Home {
+            street,
+            house: self.rng.random_range(1..300),
+            unit: self
+                .rng
+                .random_bool(0.3)
+                .then(|| self.rng.random_range(1..40)),
+            postcode,
+            city: word(self, 3),
+        }
+    }
+
+    /// A home as one account types it: street types spelt out or abbreviated, the flat written several ways,
+    /// the postcode's case and spacing, the city left out now and then.
+    fn address_cells(&mut self, h: &Home) -> (String, String, String) {
+        let mut street = h.street.clone();
+        if self.rng.random_bool(0.3) {
+            for (long, short) in [
+                ("Street", "St"),
+                ("Road", "Rd"),
+                ("Avenue", "Ave"),
+                ("straße", "str."),
+                ("Drive", "Dr"),
+            ] {
+                street = street.replace(long, short);
+            }
+        }
+        let mut line = format!("{} {street}", h.house);
+        if matches!(&street[..2.min(street.len())], "Ru" | "Ca" | "ul")
+            || street.ends_with("straße")
+            || street.ends_with("str.")
+        {
+            line = format!("{street} {}", h.house);
+        }
+        if let Some(u) = h.unit {
+            line = match self.rng.random_range(0..3u8) {
+                0 => format!("{line}, Apt {u}"),
+                1 => format!("{line} #{u}"),
+                _ => format!("Flat {u}, {line}"),
+            };
+        }
+        let postcode = if self.rng.random_bool(0.2) {
+            h.postcode.to_lowercase().replace([' ', '-'], "")
+        } else {
+            h.postcode.clone()
+        };
+        let city = if self.rng.random_bool(0.1) {
+            String::new()
+        } else {
+            h.city.clone()
+        };
+        (line, city, postcode)
     }
 
     /// A /64 of a residential or mobile IPv6 network (2a00::/12, global unicast).
@@ -577,6 +685,11 @@ impl Gen {
             ips.push("192.168.1.10".into());
         }
         let id = self.account_id();
+        let (address, city, postal_code) = if self.chance(R::AddressPresent) {
+            self.address_cells(&p.home)
+        } else {
+            Default::default()
+        };
         let mut a = Account {
             id,
             account_type,
@@ -612,6 +725,9 @@ impl Gen {
             payments,
             devices: p.devices.clone(),
             ips,
+            address,
+            city,
+            postal_code,
         };
         self.low_entropy(&mut a);
         a
@@ -811,6 +927,10 @@ impl Gen {
         if self.chance(R::DupDobMissing) {
             a.dob = String::new();
         }
+        if !a.address.is_empty() && self.chance(R::DupMoved) {
+            let home = self.home(p.region);
+            (a.address, a.city, a.postal_code) = self.address_cells(&home);
+        }
         a
     }
 
@@ -834,6 +954,9 @@ impl Gen {
             &a.payments.join("|"),
             &a.devices.join("|"),
             &a.ips.join("|"),
+            &a.address,
+            &a.city,
+            &a.postal_code,
         ];
         let line: Vec<std::borrow::Cow<str>> = row.iter().map(|s| csv_field(s)).collect();
         writeln!(self.accounts, "{}", line.join(",")).map_err(io)?;
@@ -1024,7 +1147,7 @@ impl Gen {
     }
 
     /// A sanctioned account and a later one under a new identity. Evaders change what is easy to change
-    /// (name, email, phone) and keep some of what is hard: a device, the card, the home network, the id
+    /// (name, email, phone) and keep some of what is hard: a device, the card, the home address, the home network, the id
     /// document; some pay with a PayPal address made of their old handle, some come back under a married
     /// surname, some reuse one thing only.
     fn ban_evasion(&mut self, pid: u64) -> Result<()> {
@@ -1096,12 +1219,13 @@ impl Gen {
 
     /// The classic evader reuses one to three of: a device, the card, the phone, the id document.
     fn reuse_some(&mut self, p: &Person, q: &mut Person) {
-        let mut pool: Vec<u8> = vec![0, 1, 3, 4];
+        let mut pool: Vec<u8> = vec![0, 1, 2, 3, 4];
         let k = self.rng.random_range(1..=3usize);
         for _ in 0..k {
             match pool.remove(self.rng.random_range(0..pool.len())) {
                 0 => q.devices = vec![p.devices[0].clone()],
                 1 => q.card = p.card.clone(),
+                2 => q.home = p.home.clone(),
                 3 => q.phone = p.phone.clone(),
                 _ if p.id_doc.is_some() => q.id_doc = p.id_doc.clone(),
                 _ => q.devices = vec![p.devices[0].clone()],
@@ -1202,6 +1326,7 @@ impl Gen {
             let pm = if k == 0 { pid } else { self.new_person_id() };
             m.ip = head.ip.clone();
             m.ipv6 = head.ipv6.clone();
+            m.home = head.home.clone();
             if self.chance(R::HouseholdCard) {
                 m.card = head
                     .card

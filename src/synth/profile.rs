@@ -60,6 +60,8 @@ pub enum R {
     EntityClient,
     SelfBidding,
     BidsPerFreelancer,
+    AddressPresent,
+    DupMoved,
 }
 
 /// One rate: its name, default, the range `random` draws it from, and what it means.
@@ -89,7 +91,7 @@ const fn rate(
 }
 
 /// Every rate, in the order of `R`.
-pub const RATES: [Rate; 48] = [
+pub const RATES: [Rate; 50] = [
     rate(
         "mix_single",
         780.0,
@@ -402,6 +404,20 @@ pub const RATES: [Rate; 48] = [
         8.0,
         "mean bids per freelancer account (on jobs of skewed popularity: popular ones draw hundreds)",
     ),
+    rate(
+        "address_present",
+        0.5,
+        0.0,
+        0.9,
+        "accounts with a postal address (households share theirs)",
+    ),
+    rate(
+        "dup_moved",
+        0.2,
+        0.05,
+        0.5,
+        "duplicates and evaders at another address than their first account",
+    ),
 ];
 
 /// A profile: a name and a value for every rate.
@@ -483,7 +499,7 @@ mod tests {
 
     #[test]
     fn rates_are_in_order_and_in_range() {
-        assert_eq!(RATES.len(), R::BidsPerFreelancer as usize + 1);
+        assert_eq!(RATES.len(), R::DupMoved as usize + 1);
         assert_eq!(RATES[R::NameBuiltHandle as usize].rate, "name_built_handle");
         assert_eq!(RATES[R::ReviewRingWeak as usize].rate, "review_ring_weak");
         for r in RATES {
