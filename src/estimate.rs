@@ -353,8 +353,9 @@ impl Em<'_> {
             .map(|(p, &hides)| {
                 let w = |s: &u16| {
                     let x = lw[*s as usize];
-                    if hides && concealable[*s as usize] {
-                        x.max(0.0)
+                    if hides {
+                        let field = Field::ALL[Self::field_of(*s as usize).0];
+                        model::concealed_weight(x, field, concealable[*s as usize])
                     } else {
                         x
                     }

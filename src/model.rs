@@ -326,12 +326,13 @@ pub fn context_of(field: Field, c: &Comparison) -> Context {
         {
             Context::Given
         }
-        // A home is one piece of evidence: the address given a shared card, device or network (a family
-        // shares all of them; its address adds nothing to its network).
+        // A home is one piece of evidence: the address given a shared card, device or home-size network (a
+        // family shares all of them; its address adds nothing to its network). A crowd's network (a
+        // coworking space, carrier NAT) says nothing about a home.
         Field::Address
-            if matches!(c.payment, Level::Exact { .. })
-                || matches!(c.device, Level::Exact { .. })
-                || matches!(c.ip, Level::Exact { .. }) =>
+            if matches!(c.payment, Level::Exact { freq } if freq <= COLOCATED_MAX)
+                || matches!(c.device, Level::Exact { freq } if freq <= COLOCATED_MAX)
+                || matches!(c.ip, Level::Exact { freq } if freq <= HOUSEHOLD_NETWORK_MAX) =>
         {
             Context::Given
         }
@@ -348,6 +349,15 @@ pub fn concealable(cfg: &Config, field: Field, ctx: Context, key: Key) -> bool {
     difference && !household && cfg.scoring.concealable.iter().any(|s| s == field.as_str())
 }
 
+/// Whether a signal weighs nothing at all under the concealment profile: the postal address. The question
+/// there is "the sanctioned person, or someone who lives with them?", and a home is shared by both by
+/// construction (a spouse on the family card at the same address looks like an evader who kept the flat); a
+/// typed address is also easy to change. It still places the accounts together (`colocated`), so an
+/// associate is found.
+pub fn neutral_under_concealment(field: Field) -> bool {
+    field == Field::Address
+}
+
 /// Per slot, whether it is concealable (`concealable`).
 pub fn concealable_slots(cfg: &Config) -> Vec<bool> {
     let mut out = vec![false; SLOTS];
@@ -355,6 +365,17 @@ pub fn concealable_slots(cfg: &Config) -> Vec<bool> {
         out[slot(f, c, k)] = concealable(cfg, f, c, k);
     }
     out
+}
+
+/// A slot's weight under the concealment profile, given `concealable_slots`.
+pub fn concealed_weight(w: f64, field: Field, concealable: bool) -> f64 {
+    if neutral_under_concealment(field) {
+        0.0
+    } else if concealable {
+        w.max(0.0)
+    } else {
+        w
+    }
 }
 
 /// Index of a (signal, context, level) in the dense weight table.

@@ -578,7 +578,10 @@ impl Scorer<'_> {
     fn slot_weight(&self, slot: usize, profile: Profile) -> f64 {
         let w = self.model.weight(slot);
         match profile {
-            Profile::Concealment if self.concealable[slot] => w.max(0.0),
+            Profile::Concealment => {
+                let field = Field::ALL[slot / (model::CONTEXTS * model::KEYS)];
+                model::concealed_weight(w, field, self.concealable[slot])
+            }
             _ => w,
         }
     }
@@ -600,7 +603,8 @@ impl Scorer<'_> {
             .filter(|i| {
                 model::key_of(i.level).is_some_and(|k| {
                     let s = model::slot(i.field, i.context, k);
-                    self.concealable[s] && self.model.weight(s) < 0.0
+                    model::neutral_under_concealment(i.field)
+                        || (self.concealable[s] && self.model.weight(s) < 0.0)
                 })
             })
             .map(|i| i.field.as_str())
@@ -720,7 +724,13 @@ impl CommonNameBound {
                         from_names: false,
                     }))
                     .collect(),
-                Field::Phone => mk(Signal::Phone, exact).collect(),
+                Field::Phone => mk(Signal::Phone, exact)
+                    .chain(mk(Signal::PhoneNational, |_| Level::Near))
+                    .collect(),
+                Field::Address => mk(Signal::Address, exact)
+                    .chain(mk(Signal::AddressBuilding, |_| Level::Near))
+                    .collect(),
+                Field::Business => mk(Signal::Business, exact).collect(),
                 Field::Payment => mk(Signal::Payment, exact).collect(),
                 Field::Device => mk(Signal::Device, exact).collect(),
                 Field::Ip => mk(Signal::Ip, exact)
@@ -770,11 +780,11 @@ impl CommonNameBound {
         // that conditions a signal must be a shared crowd value.
         let given = |yes: bool| if yes { 1 } else { 0 };
         let card_or_device = has(Signal::Payment) || has(Signal::Device);
-        let colocated = self.crowd_colocates && (card_or_device || has(Signal::Ip));
+        let colocated =
+            self.crowd_colocates && (card_or_device || has(Signal::Ip) || has(Signal::Address));
         let ctx_of = |f: Field| match f {
             Field::Email => 1,
             Field::Ip => given(card_or_device),
-            Field::Address => given(card_or_device || has(Signal::Ip)),
             Field::Device => given(self.crowd_colocates && has(Signal::Payment)),
             _ => 0,
         };
@@ -786,12 +796,21 @@ impl CommonNameBound {
         let mut w = m.prior_bits;
         w += scorer.level_weight(Field::Name, name_ctx, Level::Exact { freq: name_freq }, p);
         w += scorer.level_weight(Field::DateOfBirth, Context::Plain, scorer.dob(a, b), p);
+        let crowd_shared = |fi: usize| shared & self.crowd_bits[fi] != 0;
+        let at = |fi: usize, ci: usize| {
+            self.plain[pi][fi][ci]
+                + if crowd_shared(fi) {
+                    self.crowd_extra[pi][fi][ci]
+                } else {
+                    0.0
+                }
+        };
         for (fi, f) in Field::ALL.iter().enumerate() {
-            let ci = ctx_of(*f);
-            w += self.plain[pi][fi][ci];
-            if shared & self.crowd_bits[fi] != 0 {
-                w += self.crowd_extra[pi][fi][ci];
-            }
+            w += match f {
+                // Its context turns on the frequency of what else is shared: the better of the two.
+                Field::Address => at(fi, 0).max(at(fi, 1)),
+                _ => at(fi, ctx_of(*f)),
+            };
         }
         w
     }

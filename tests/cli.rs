@@ -1260,3 +1260,39 @@ fn placeholders_are_no_evidence_and_extra_identifiers_are() {
     assert_eq!(s["invalid_values"]["device_model"], 6);
     assert!(s["columns"]["ignored"].as_array().unwrap().is_empty());
 }
+
+/// Addresses: one person's two accounts with the address spelt two ways are linked through it; a couple at
+/// one address on one network, with different names, is not.
+#[test]
+fn an_address_links_a_person_but_not_a_household() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = "account_id,full_name,email,country,ip_addresses,address,city,postal_code\n\
+               d1,Priya Nair,priya.nair@gmail.com,GB,81.2.69.10,\"Flat 2, 7 Rose Lane\",Leeds,LS1 4AP\n\
+               d2,Priya Nair,p.nair.design@outlook.com,GB,86.30.11.5,7 Rose Ln Apt 2,,ls14ap\n\
+               h1,Maria Lopez,maria.lopez@gmail.com,ES,88.0.1.20,Calle Mayor 10,Madrid,28013\n\
+               h2,Jorge Ruiz,jruiz@yahoo.es,ES,88.0.1.20,Calle Mayor 10,Madrid,28013\n\
+               v1,Ana Vidal,ana.vidal@gmail.com,ES,88.9.9.9,Calle Mayor,Madrid,28013\n";
+    let acc = dir.path().join("accounts.csv");
+    std::fs::write(&acc, csv).unwrap();
+    let out = dir.path().join("out");
+    ok(&[
+        "run",
+        "--accounts",
+        acc.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let (got, _) = clusters(&out);
+    let want: BTreeSet<BTreeSet<String>> =
+        [["d1", "d2"].iter().map(|s| s.to_string()).collect()].into();
+    assert_eq!(got, want);
+    let pairs = read_csv(&out.join("pairs.csv"));
+    let d = pairs.iter().find(|p| p["account_id_a"] == "d1").unwrap();
+    assert!(
+        d["evidence"].contains("address=shared(2 accounts)"),
+        "{}",
+        d["evidence"]
+    );
+    let s = summary(&out);
+    assert_eq!(s["invalid_values"]["address"], 1, "v1 has no house number");
+}
