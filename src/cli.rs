@@ -90,15 +90,22 @@ pub struct RunArgs {
     /// job are `self_bidding`; bidding on the same jobs within minutes is weak evidence.
     #[arg(long, value_name = "PATH")]
     pub bids: Option<PathBuf>,
-    /// Replace names and emails in the review files by short stable hashes.
+    /// Replace names and emails in the review files by keyed tokens (key: SYBILSCAN_REDACT_KEY or
+    /// --redact-key-file; without one the run stops with exit 4), and quarantined rows by their line and reason.
     #[arg(long)]
     pub redact: bool,
+    /// File holding the redaction key (at least 16 bytes); default: the SYBILSCAN_REDACT_KEY variable.
+    #[arg(long, value_name = "FILE", requires = "redact")]
+    pub redact_key_file: Option<PathBuf>,
     /// Override scoring.link_probability: pairs at or above this match probability are links.
     #[arg(long, value_name = "P")]
     pub link_probability: Option<f64>,
     /// Override blocking.max_block_size: keys held by more accounts generate no pairs.
     #[arg(long, value_name = "N")]
     pub max_block_size: Option<usize>,
+    /// Override input.delimiter: the CSV field delimiter (default: tab for .tsv files, comma otherwise).
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
     /// Apply a saved model (a model.json from an earlier run or from `train`) instead of estimating one
     /// from this export.
     #[arg(long, value_name = "FILE")]

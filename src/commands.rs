@@ -95,7 +95,7 @@ fn train(a: TrainArgs) -> Result<()> {
         previous: None,
         decisions: None,
         run_date: today(),
-        redact: false,
+        redact: None,
         model: None,
     };
     let model = pipeline::train(&opts)
@@ -119,6 +119,9 @@ fn run(a: RunArgs) -> Result<()> {
     if let Some(n) = a.max_block_size {
         config.blocking.max_block_size = n;
     }
+    if let Some(d) = a.delimiter {
+        config.input.delimiter = Some(if d == "\\t" { "\t".into() } else { d });
+    }
     let opts = RunOptions {
         accounts: a.accounts,
         out: a.out,
@@ -129,7 +132,13 @@ fn run(a: RunArgs) -> Result<()> {
         previous: a.previous,
         decisions: a.decisions,
         run_date: run_date(a.run_date)?,
-        redact: a.redact,
+        redact: if a.redact {
+            Some(crate::report::redact::RedactKey::load(
+                a.redact_key_file.as_deref(),
+            )?)
+        } else {
+            None
+        },
         model: a.model,
     };
     let s = pipeline::run(&opts)
@@ -166,14 +175,15 @@ struct RunRecord {
 
 fn explain(a: ExplainArgs) -> Result<()> {
     let summary_path = a.out.join("summary.json");
-    let text = std::fs::read_to_string(&summary_path).with_context(|| {
-        format!(
-            "reading {} (run `sybilscan run` first)",
-            summary_path.display()
-        )
+    // Both are input errors (exit 3): the directory is not a finished run.
+    let text = std::fs::read_to_string(&summary_path)
+        .map_err(|e| crate::error::Error::io(&summary_path, e))
+        .context("run `sybilscan run` first")?;
+    let rec: RunRecord = serde_json::from_str(&text).map_err(|e| crate::error::Error::BadRow {
+        path: summary_path.clone(),
+        line: e.line() as u64,
+        message: format!("not a sybilscan summary: {e}"),
     })?;
-    let rec: RunRecord = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a sybilscan summary", summary_path.display()))?;
     let (mut acc, ..) = pipeline::load_accounts(Path::new(&rec.input), &rec.config)?;
     let reviews = match &rec.reviews_input {
         Some(p) => Some(crate::policy::load_reviews(Path::new(p), &acc)?),

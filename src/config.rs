@@ -175,6 +175,19 @@ pub struct Columns {
     pub map: BTreeMap<String, String>,
 }
 
+/// Largest `blocking.max_block_size` (see `validate`).
+pub const MAX_BLOCK_SIZE: usize = 10_000;
+/// Largest `clustering.max_cluster_size`: the guard compares all cross pairs of two groups.
+pub const MAX_CLUSTER_SIZE: usize = 10_000;
+
+/// How the accounts file is read.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct InputCfg {
+    /// The CSV field delimiter (one ASCII character); unset: tab for `.tsv` files, comma otherwise.
+    pub delimiter: Option<String>,
+}
+
 /// The kinds an extra column can feed.
 pub const EXTRA_KINDS: [&str; 5] = ["identifier", "payment", "device", "phone", "email"];
 
@@ -285,6 +298,7 @@ pub struct Config {
     pub bids: BidsCfg,
     pub values: ValuesCfg,
     pub dates: DatesCfg,
+    pub input: InputCfg,
 }
 
 impl Config {
@@ -443,15 +457,24 @@ impl Config {
             open(&format!("scoring.levels.{name}.m"), m)?;
             open(&format!("scoring.levels.{name}.u"), u)?;
         }
-        if self.blocking.max_block_size < 2 {
-            return Err(Error::Setting(
-                "blocking.max_block_size must be at least 2".into(),
-            ));
+        // One key held by k accounts asks for k(k-1)/2 pairs: at 10,000 that is 50M pairs (0.4 GB of pair
+        // keys) for a single value; past it a crowd value would exhaust memory, not find people.
+        if !(2..=MAX_BLOCK_SIZE).contains(&self.blocking.max_block_size) {
+            return Err(Error::Setting(format!(
+                "blocking.max_block_size must be between 2 and {MAX_BLOCK_SIZE}"
+            )));
         }
-        if self.clustering.max_cluster_size < 2 {
-            return Err(Error::Setting(
-                "clustering.max_cluster_size must be at least 2".into(),
-            ));
+        if !(2..=MAX_CLUSTER_SIZE).contains(&self.clustering.max_cluster_size) {
+            return Err(Error::Setting(format!(
+                "clustering.max_cluster_size must be between 2 and {MAX_CLUSTER_SIZE}"
+            )));
+        }
+        if let Some(d) = &self.input.delimiter
+            && (d.chars().count() != 1 || !d.is_ascii() || d == "\"" || d == "\n")
+        {
+            return Err(Error::Setting(format!(
+                "input.delimiter must be one ASCII character other than a quote or newline, got {d:?}"
+            )));
         }
         Ok(())
     }

@@ -60,6 +60,12 @@ pub enum Error {
     },
     #[error("{0}")]
     NotFound(String),
+    #[error("{path}: {what} exceed what one run can index ({limit}); split the export")]
+    TooLarge {
+        path: PathBuf,
+        what: String,
+        limit: u64,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -249,9 +249,18 @@ impl Source {
     fn open_csv(path: &Path, cfg: &Config) -> Result<Source> {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         let empty = file.metadata().map(|m| m.len() == 0).unwrap_or(false);
+        let tsv = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
+        let delimiter = match &cfg.input.delimiter {
+            Some(d) => d.as_bytes().first().copied().unwrap_or(b','),
+            None if tsv => b'\t',
+            None => b',',
+        };
         let mut rdr = csv::ReaderBuilder::new()
             .flexible(true)
             .has_headers(true)
+            .delimiter(delimiter)
             .from_reader(file);
         let head = rdr.byte_headers().map_err(|e| Error::Csv {
             path: path.to_path_buf(),

@@ -40,7 +40,8 @@ pub struct RunOptions {
     pub decisions: Option<PathBuf>,
     /// This run's date (`YYYY-MM-DD`), for `first_seen`.
     pub run_date: String,
-    pub redact: bool,
+    /// With `--redact`: the key of the tokens that replace personal values in the review files.
+    pub redact: Option<crate::report::redact::RedactKey>,
     /// Apply this saved model instead of estimating one.
     pub model: Option<PathBuf>,
 }
@@ -350,6 +351,7 @@ pub fn load_accounts(
     rows.used = acc.len() as u64;
     rows.quarantined = quarantine.len() as u64;
     debug_assert_eq!(rows.read, rows.used + rows.quarantined);
+    acc.check_capacity(path)?;
     acc.mark_agency_members();
     let mut header = src.header;
     header.date_formats = date_formats;
@@ -580,7 +582,7 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
         associates: &associates,
         scored: &scored,
         link_weight,
-        redact: opts.redact,
+        redact: opts.redact.as_ref(),
     };
     report.write_all(&opts.out, &quarantine)?;
     files::write_changes(&opts.out.join("changes.csv"), &history.changes)?;

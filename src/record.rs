@@ -389,6 +389,25 @@ impl Accounts {
         }
     }
 
+    /// Account indices, value offsets and frequency slots are `u32` throughout (pair keys pack two account
+    /// indices into a `u64`): an export past those limits is refused here, before anything could wrap.
+    pub fn check_capacity(&self, path: &std::path::Path) -> crate::error::Result<()> {
+        let limit = u64::from(u32::MAX / 2);
+        let too_large = |what: &str| crate::error::Error::TooLarge {
+            path: path.to_path_buf(),
+            what: what.to_string(),
+            limit,
+        };
+        if self.len() as u64 > limit {
+            return Err(too_large("accounts"));
+        }
+        let values: u64 = self.signals.iter().map(|m| m.values.len() as u64).sum();
+        if values > limit {
+            return Err(too_large("identifier values (all signals together)"));
+        }
+        Ok(())
+    }
+
     pub fn signal(&self, s: Signal) -> &Multi {
         &self.signals[s as usize]
     }

@@ -200,25 +200,149 @@ fn spreadsheet_cells_are_neutralised() {
     }
 }
 
+/// `--redact`: no output file holds any of the input's names, emails, phones or payment values (tokens are
+/// keyed, so not even a hash of them); quarantined rows keep line and reason only; no key, no run (exit 4).
 #[test]
-fn redact_hides_names_and_emails() {
+fn redact_leaves_no_personal_value_in_any_output() {
     let dir = tempfile::tempdir().unwrap();
-    run_fixture(dir.path(), &["--redact"]);
-    let text = std::fs::read_to_string(dir.path().join("clusters.csv")).unwrap();
-    assert!(!text.contains("anna.kowalska@gmail.com") && !text.contains("Anna Kowalska"));
-    let rows = read_csv(&dir.path().join("clusters.csv"));
+    let acc = dir.path().join("accounts.csv");
+    let mut text = std::fs::read_to_string(fixtures().join("marketplace/accounts.csv")).unwrap();
+    // A duplicated id: quarantined with its raw row, which holds personal values.
+    text.push_str("gm1,freelancer,active,2024-01-01,Quentin Quarantine,,quentin.q@example.net,+44 20 7946 0000,GB,,,card:fp_quarantined_card,d-q,81.2.69.99\n");
+    std::fs::write(&acc, &text).unwrap();
+    let out = dir.path().join("out");
+    let rev = fixtures().join("marketplace/reviews.csv");
+    let args = [
+        "run",
+        "--accounts",
+        acc.to_str().unwrap(),
+        "--reviews",
+        rev.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--redact",
+    ];
+    let no_key = bin()
+        .args(args)
+        .env_remove("SYBILSCAN_REDACT_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(
+        no_key.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&no_key.stderr)
+    );
+    let run = bin()
+        .args(args)
+        .env("SYBILSCAN_REDACT_KEY", "a test key of some thirty bytes")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+
+    let mut values = Vec::new();
+    for r in read_csv(&acc) {
+        for col in ["full_name", "email", "phone"] {
+            values.push(r[col].clone());
+        }
+        for item in r["payment_methods"].split('|') {
+            values.push(item.split_once(':').map_or(item, |(_, v)| v).to_string());
+        }
+    }
+    values.retain(|v| v.len() >= 5);
+    for f in std::fs::read_dir(&out).unwrap() {
+        let path = f.unwrap().path();
+        let body = std::fs::read_to_string(&path).unwrap().to_lowercase();
+        for v in &values {
+            assert!(
+                !body.contains(&v.to_lowercase()),
+                "{} holds {v:?}",
+                path.display()
+            );
+        }
+    }
+    let rows = read_csv(&out.join("clusters.csv"));
     let gm: Vec<_> = rows
         .iter()
         .filter(|r| r["account_id"].starts_with("gm"))
         .collect();
     assert!(
-        gm[0]["email"].starts_with("email#") && gm[0]["email"].len() == 14,
+        gm[0]["email"].starts_with("email#") && gm[0]["email"].len() == 6 + 24,
         "{:?}",
         gm[0]
     );
     assert_ne!(gm[0]["email"], gm[1]["email"]);
-    let (got, _) = clusters(dir.path());
+    let q = read_csv(&out.join("quarantine.csv"));
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0]["raw"], "[redacted]");
+    assert!(q[0]["reason"].contains("duplicate"), "{:?}", q[0]);
+    let (got, _) = clusters(&out);
     assert_eq!(got.len(), 7);
+}
+
+/// Settings that would exhaust memory or are not numbers are refused (exit 4), naming the limit.
+#[test]
+fn out_of_range_settings_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let acc = fixtures().join("entities/accounts.csv");
+    let out = dir.path().join("o");
+    let base = [
+        "run",
+        "--accounts",
+        acc.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let big = run(&[&base[..], &["--max-block-size", "1000000"]].concat());
+    assert_eq!(big.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&big.stderr).contains("between 2 and 10000"));
+    for bad in [
+        "[scoring]\nnear_miss_bits = nan\n",
+        "[scoring]\nprior = inf\n",
+        "[clustering]\nmax_cluster_size = 100000\n",
+        "[input]\ndelimiter = \"ab\"\n",
+    ] {
+        let cfg = dir.path().join("c.toml");
+        std::fs::write(&cfg, bad).unwrap();
+        let r = run(&[&base[..], &["--config", cfg.to_str().unwrap()]].concat());
+        assert_eq!(
+            r.status.code(),
+            Some(4),
+            "{bad}: {}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+    }
+}
+
+/// A `.tsv` export is read with tabs; `explain` on a directory that is not a finished run is an input error.
+#[test]
+fn tsv_input_and_explain_without_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let tsv = fixtures().join("tsv/accounts.tsv");
+    let out = dir.path().join("o");
+    ok(&[
+        "run",
+        "--accounts",
+        tsv.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let (got, _) = clusters(&out);
+    let want: BTreeSet<BTreeSet<String>> =
+        [["t1", "t2"].iter().map(|s| s.to_string()).collect()].into();
+    assert_eq!(got, want);
+    assert_eq!(summary(&out)["rows"]["quarantined"], 0);
+    let e = run(&["explain", "--out", dir.path().to_str().unwrap(), "t1", "t2"]);
+    assert_eq!(
+        e.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&e.stderr)
+    );
 }
 
 #[test]

@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use rayon::prelude::*;
-use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use super::safe::cell;
 use super::{csv_writer, io_err, write_atomic};
@@ -18,18 +17,8 @@ pub struct Report<'a> {
     pub associates: &'a [crate::policy::Associate],
     pub scored: &'a [Scored],
     pub link_weight: f64,
-    pub redact: bool,
-}
-
-/// A short stable stand-in for a personal value (`--redact`).
-pub fn redacted(kind: &str, value: &str) -> String {
-    if value.is_empty() {
-        return String::new();
-    }
-    format!(
-        "{kind}#{:08x}",
-        xxh3_64_with_seed(value.as_bytes(), crate::normalize::SEED) as u32
-    )
+    /// With `--redact`: personal values become keyed tokens.
+    pub redact: Option<&'a super::redact::RedactKey>,
 }
 
 fn fmt_w(w: f64) -> String {
@@ -58,7 +47,11 @@ impl Report<'_> {
         self.write_pairs(&out.join("pairs.csv"))?;
         self.write_queue(&out.join("review_queue.csv"))?;
         self.write_associates(&out.join("associates.csv"))?;
-        write_quarantine(&out.join("quarantine.csv"), quarantine)
+        write_quarantine(
+            &out.join("quarantine.csv"),
+            quarantine,
+            self.redact.is_some(),
+        )
     }
 
     fn write_clusters(&self, path: &Path) -> Result<()> {
@@ -98,15 +91,15 @@ impl Report<'_> {
                     .join("|");
                 for m in members {
                     let i = m as usize;
-                    let email = if self.redact {
-                        redacted("email", acc.email_raw.get(i))
-                    } else {
-                        acc.email_raw.get(i).to_string()
-                    };
-                    let name = if self.redact {
-                        redacted("name", acc.full_name_raw.get(i))
-                    } else {
-                        acc.full_name_raw.get(i).to_string()
+                    let (email, name) = match self.redact {
+                        Some(k) => (
+                            k.token("email", acc.email_raw.get(i)),
+                            k.token("name", acc.full_name_raw.get(i)),
+                        ),
+                        None => (
+                            acc.email_raw.get(i).to_string(),
+                            acc.full_name_raw.get(i).to_string(),
+                        ),
                     };
                     c.write_record([
                         j.id.as_str(),
@@ -434,12 +427,14 @@ pub fn write_changes(path: &Path, rows: &[crate::history::ChangeRow]) -> Result<
     })
 }
 
-pub fn write_quarantine(path: &Path, rows: &[Quarantined]) -> Result<()> {
+/// `quarantine.csv`: `line, reason, raw`; with `redact`, the raw row is left out (it holds personal values).
+pub fn write_quarantine(path: &Path, rows: &[Quarantined], redact: bool) -> Result<()> {
     write_atomic(path, |w| {
         let mut c = csv_writer(w);
         c.write_record(["line", "reason", "raw"]).map_err(io_err)?;
         for q in rows {
-            c.write_record([&q.line.to_string(), &*cell(&q.reason), &*cell(&q.raw)])
+            let raw = if redact { "[redacted]" } else { &q.raw };
+            c.write_record([&q.line.to_string(), &*cell(&q.reason), &*cell(raw)])
                 .map_err(io_err)?;
         }
         c.flush()
