@@ -14,7 +14,11 @@ fn end_to_end(c: &mut Criterion) {
         config: Config::default(),
         threads: None,
         reviews: Some(dir.path().join("reviews.csv")),
-        redact: false,
+        bids: Some(dir.path().join("bids.csv")),
+        previous: None,
+        decisions: None,
+        run_date: "2026-01-01".into(),
+        redact: None,
         model: None,
     };
     let mut g = c.benchmark_group("end_to_end");

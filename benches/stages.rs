@@ -90,6 +90,7 @@ fn stages(c: &mut Criterion) {
         value_pairs: &cands.value_pairs,
         accounts: acc.len() as u64,
         reviews: false,
+        bidders: 0,
         cfg: &cfg,
     };
     let mut g = c.benchmark_group("estimate");
@@ -120,7 +121,7 @@ fn stages(c: &mut Criterion) {
     g.throughput(Throughput::Elements(links as u64));
     g.bench_function("links", |b| {
         b.iter(|| {
-            cluster::cluster(&scorer, &scored, cfg.link_weight(), &cfg.clustering)
+            cluster::cluster(&scorer, &scored, cfg.link_weight(), &cfg.clustering, None)
                 .0
                 .len()
         })
