@@ -18,6 +18,7 @@ fn end_to_end(c: &mut Criterion) {
         previous: None,
         decisions: None,
         run_date: "2026-01-01".into(),
+        html: true,
         redact: None,
         model: None,
     };

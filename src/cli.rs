@@ -117,6 +117,9 @@ pub struct RunArgs {
     /// as `sybilscan decide` writes them.
     #[arg(long, value_name = "FILE")]
     pub decisions: Option<PathBuf>,
+    /// Do not write review.html.
+    #[arg(long)]
+    pub no_html: bool,
     /// This run's date for `first_seen` (YYYY-MM-DD; default: today, UTC).
     #[arg(long, value_name = "DATE")]
     pub run_date: Option<String>,

@@ -95,6 +95,7 @@ fn train(a: TrainArgs) -> Result<()> {
         previous: None,
         decisions: None,
         run_date: today(),
+        html: false,
         redact: None,
         model: None,
     };
@@ -132,6 +133,7 @@ fn run(a: RunArgs) -> Result<()> {
         previous: a.previous,
         decisions: a.decisions,
         run_date: run_date(a.run_date)?,
+        html: !a.no_html,
         redact: if a.redact {
             Some(crate::report::redact::RedactKey::load(
                 a.redact_key_file.as_deref(),

@@ -180,6 +180,23 @@ pub const MAX_BLOCK_SIZE: usize = 10_000;
 /// Largest `clustering.max_cluster_size`: the guard compares all cross pairs of two groups.
 pub const MAX_CLUSTER_SIZE: usize = 10_000;
 
+/// The review files.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportCfg {
+    /// `review.html` shows at most this many queued clusters (the most urgent; the page says how many more
+    /// are in review_queue.csv): a browser stays responsive.
+    pub html_clusters: usize,
+}
+
+impl Default for ReportCfg {
+    fn default() -> Self {
+        ReportCfg {
+            html_clusters: 2000,
+        }
+    }
+}
+
 /// How the accounts file is read.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -299,6 +316,7 @@ pub struct Config {
     pub values: ValuesCfg,
     pub dates: DatesCfg,
     pub input: InputCfg,
+    pub report: ReportCfg,
 }
 
 impl Config {
@@ -468,6 +486,11 @@ impl Config {
             return Err(Error::Setting(format!(
                 "clustering.max_cluster_size must be between 2 and {MAX_CLUSTER_SIZE}"
             )));
+        }
+        if !(1..=100_000).contains(&self.report.html_clusters) {
+            return Err(Error::Setting(
+                "report.html_clusters must be between 1 and 100000".into(),
+            ));
         }
         if let Some(d) = &self.input.delimiter
             && (d.chars().count() != 1 || !d.is_ascii() || d == "\"" || d == "\n")

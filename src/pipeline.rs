@@ -40,6 +40,8 @@ pub struct RunOptions {
     pub decisions: Option<PathBuf>,
     /// This run's date (`YYYY-MM-DD`), for `first_seen`.
     pub run_date: String,
+    /// Write `review.html` (`--no-html` turns it off).
+    pub html: bool,
     /// With `--redact`: the key of the tokens that replace personal values in the review files.
     pub redact: Option<crate::report::redact::RedactKey>,
     /// Apply this saved model instead of estimating one.
@@ -576,6 +578,7 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
     for c in &judged {
         *by_size.entry(c.cluster.members.len()).or_insert(0u64) += 1;
     }
+    let input = opts.accounts.display().to_string();
     let report = files::Report {
         scorer: &scorer,
         clusters: &judged,
@@ -583,6 +586,9 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
         scored: &scored,
         link_weight,
         redact: opts.redact.as_ref(),
+        run_date: &opts.run_date,
+        input: &input,
+        html: opts.html.then_some(cfg.report.html_clusters),
     };
     report.write_all(&opts.out, &quarantine)?;
     files::write_changes(&opts.out.join("changes.csv"), &history.changes)?;

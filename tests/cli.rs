@@ -386,6 +386,8 @@ fn output_is_identical_for_any_thread_count() {
         "associates.csv",
         "quarantine.csv",
         "model.json",
+        "changes.csv",
+        "review.html",
     ] {
         let first = std::fs::read(outs[0].join(f)).unwrap();
         assert!(first.len() > 100 || f == "quarantine.csv");
@@ -1419,4 +1421,58 @@ fn an_address_links_a_person_but_not_a_household() {
     );
     let s = summary(&out);
     assert_eq!(s["invalid_values"]["address"], 1, "v1 has no house number");
+}
+
+/// review.html: one self-contained page with every queued cluster, its graph and evidence, the decision
+/// command; hostile names render as text; nothing is loaded from elsewhere; `--no-html` skips it.
+#[test]
+fn review_page_shows_the_queue_and_escapes_hostile_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let acc = dir.path().join("accounts.csv");
+    let mut text = std::fs::read_to_string(fixtures().join("marketplace/accounts.csv")).unwrap();
+    text.push_str("xs1,freelancer,active,2023-01-01,<img src=x onerror=alert(1)>,,mallory.x@example.org,+1 415 555 0199,US,,,,d-mallory,198.51.100.7\n");
+    text.push_str("xs2,freelancer,active,2024-01-01,</script><script>alert(2)</script>,,mallory.x@example.org,+1 415 555 0199,US,,,,d-mallory,198.51.100.7\n");
+    std::fs::write(&acc, text).unwrap();
+    let out = dir.path().join("out");
+    run_marketplace(&acc, &out, &["--run-date", "2026-11-26"]);
+    let page = std::fs::read_to_string(out.join("review.html")).unwrap();
+    let queue = read_csv(&out.join("review_queue.csv"));
+    let queued: Vec<&String> = queue
+        .iter()
+        .map(|q| &q["cluster_id"])
+        .filter(|id| id.starts_with('C'))
+        .collect();
+    assert_eq!(
+        page.matches("<section class=\"cluster\"").count(),
+        queued.len()
+    );
+    for id in &queued {
+        assert!(page.contains(&format!("id=\"{id}\"")), "{id} missing");
+        assert!(
+            page.contains(&format!("--cluster {id} --decision")),
+            "no decide command for {id}"
+        );
+    }
+    assert!(page.contains("<svg class=\"graph\"") && page.contains("<svg class=\"waterfall\""));
+    assert!(
+        page.contains("payment=shared(2 accounts)"),
+        "evidence of the ban evasion"
+    );
+    assert!(page.contains("rr3 reviewed rr1"), "reviews inside the ring");
+    // Hostile names are text, never markup or script.
+    assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(!page.contains("<img src=x"));
+    assert!(!page.contains("<script>alert(2)"));
+    assert_eq!(
+        page.matches("<script>").count(),
+        1,
+        "only the page's own script"
+    );
+    assert!(page.contains("Content-Security-Policy") && page.contains("default-src 'none'"));
+    for remote in ["http://", "https://", "src=\"//"] {
+        assert!(!page.contains(remote), "remote reference {remote}");
+    }
+    let skip = dir.path().join("skip");
+    run_marketplace(&acc, &skip, &["--no-html"]);
+    assert!(!skip.join("review.html").exists());
 }

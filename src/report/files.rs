@@ -19,6 +19,11 @@ pub struct Report<'a> {
     pub link_weight: f64,
     /// With `--redact`: personal values become keyed tokens.
     pub redact: Option<&'a super::redact::RedactKey>,
+    /// The run's date and input, for the page's header.
+    pub run_date: &'a str,
+    pub input: &'a str,
+    /// `review.html` with at most this many queued clusters; `None`: no page (`--no-html`).
+    pub html: Option<usize>,
 }
 
 fn fmt_w(w: f64) -> String {
@@ -51,7 +56,11 @@ impl Report<'_> {
             &out.join("quarantine.csv"),
             quarantine,
             self.redact.is_some(),
-        )
+        )?;
+        match self.html {
+            Some(limit) => self.write_html(&out.join("review.html"), limit),
+            None => Ok(()),
+        }
     }
 
     fn write_clusters(&self, path: &Path) -> Result<()> {
@@ -135,7 +144,7 @@ impl Report<'_> {
 
     /// `newer <- sanctioned: device, payment` for every direct ban-evasion link of a cluster: the signals an
     /// evader cannot change at will that tie them.
-    fn evasion_links(&self, j: &Judged) -> String {
+    pub(super) fn evasion_links_text(&self, j: &Judged) -> String {
         let concealable = &self.scorer.config().scoring.concealable;
         j.evasion_links
             .iter()
@@ -156,7 +165,7 @@ impl Report<'_> {
     }
 
     /// `a1|a2: job-17, job-40; …` for every pair of the cluster that bid on the same jobs.
-    fn self_bids(&self, j: &Judged) -> String {
+    pub(super) fn self_bids_text(&self, j: &Judged) -> String {
         let Some(bids) = self.scorer.side_files().bids else {
             return String::new();
         };
@@ -364,10 +373,10 @@ impl Report<'_> {
                     &fmt_p(j.cluster.score),
                     &*cell(&ids(&j.cluster.members)),
                     &*cell(&ids(&j.suspects)),
-                    &*cell(&self.evasion_links(j)),
+                    &*cell(&self.evasion_links_text(j)),
                     &*cell(&evidence),
                     &*cell(&reviews),
-                    &*cell(&self.self_bids(j)),
+                    &*cell(&self.self_bids_text(j)),
                     &*cell(&j.duplicate_businesses.join("|")),
                     j.change.as_str(),
                     &j.first_seen,

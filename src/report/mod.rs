@@ -4,6 +4,7 @@
 //! the only place where account indices become account ids again.
 
 pub mod files;
+pub mod html;
 pub mod redact;
 pub mod safe;
 
