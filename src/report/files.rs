@@ -38,6 +38,29 @@ impl Report<'_> {
         self.scorer.accounts().id.get(i as usize)
     }
 
+    /// An account's name and email as the review files show them: as typed, or tokens under `--redact`.
+    pub(super) fn identity(&self, i: usize) -> (String, String) {
+        let acc = self.scorer.accounts();
+        let (name, email) = (acc.full_name_raw.get(i), acc.email_raw.get(i));
+        match self.redact {
+            Some(k) => (k.token("name", name), k.token("email", email)),
+            None => (name.to_string(), email.to_string()),
+        }
+    }
+
+    /// `rr3 reviewed rr1 (5, 2024-03-01)`.
+    pub(super) fn review_text(&self, r: &crate::policy::Review) -> String {
+        let acc = self.scorer.accounts();
+        format!(
+            "{} reviewed {} ({}{}{})",
+            acc.id.get(r.reviewer as usize),
+            acc.id.get(r.reviewee as usize),
+            r.rating,
+            if r.created_at.is_empty() { "" } else { ", " },
+            r.created_at
+        )
+    }
+
     /// A pair with the smaller account id first.
     fn ordered(&self, s: &Scored) -> (u32, u32) {
         if self.id(s.a) <= self.id(s.b) {
@@ -100,16 +123,7 @@ impl Report<'_> {
                     .join("|");
                 for m in members {
                     let i = m as usize;
-                    let (email, name) = match self.redact {
-                        Some(k) => (
-                            k.token("email", acc.email_raw.get(i)),
-                            k.token("name", acc.full_name_raw.get(i)),
-                        ),
-                        None => (
-                            acc.email_raw.get(i).to_string(),
-                            acc.full_name_raw.get(i).to_string(),
-                        ),
-                    };
+                    let (name, email) = self.identity(i);
                     c.write_record([
                         j.id.as_str(),
                         &cell(acc.id.get(i)),
@@ -310,7 +324,6 @@ impl Report<'_> {
     }
 
     fn write_queue(&self, path: &Path) -> Result<()> {
-        let acc = self.scorer.accounts();
         write_atomic(path, |w| {
             let mut c = csv_writer(w);
             c.write_record([
@@ -349,16 +362,7 @@ impl Report<'_> {
                 let reviews = j
                     .reviews
                     .iter()
-                    .map(|r| {
-                        format!(
-                            "{} reviewed {} ({}{}{})",
-                            acc.id.get(r.reviewer as usize),
-                            acc.id.get(r.reviewee as usize),
-                            r.rating,
-                            if r.created_at.is_empty() { "" } else { ", " },
-                            r.created_at
-                        )
-                    })
+                    .map(|r| self.review_text(r))
                     .collect::<Vec<_>>()
                     .join("; ");
                 c.write_record([

@@ -181,7 +181,7 @@ impl Report<'_> {
             }
         }
         for v in &mut out {
-            v.sort_by(|p, q| (p.0, p.1).cmp(&(q.0, q.1)));
+            v.sort_by_key(|p| (p.0, p.1));
         }
         out
     }
@@ -189,16 +189,7 @@ impl Report<'_> {
     fn account_view(&self, j: &Judged, i: u32) -> AccountView {
         let acc = self.scorer.accounts();
         let i = i as usize;
-        let (name, email) = match self.redact {
-            Some(k) => (
-                k.token("name", acc.full_name_raw.get(i)),
-                k.token("email", acc.email_raw.get(i)),
-            ),
-            None => (
-                acc.full_name_raw.get(i).to_string(),
-                acc.email_raw.get(i).to_string(),
-            ),
-        };
+        let (name, email) = self.identity(i);
         AccountView {
             id: acc.id.get(i).to_string(),
             account_type: acc.account_type[i].as_str(),
@@ -217,16 +208,6 @@ impl Report<'_> {
         members.sort_by(|a, b| acc.id.get(*a as usize).cmp(acc.id.get(*b as usize)));
         let (a, b) = j.key_pair;
         let ex = self.scorer.explain(a as usize, b as usize);
-        let acc_fmt = |x: &crate::policy::Review| {
-            format!(
-                "{} reviewed {} ({}{}{})",
-                acc.id.get(x.reviewer as usize),
-                acc.id.get(x.reviewee as usize),
-                x.rating,
-                if x.created_at.is_empty() { "" } else { ", " },
-                x.created_at
-            )
-        };
         ClusterView {
             id: j.id.clone(),
             verdicts: j.verdicts.iter().map(|v| v.as_str()).collect(),
@@ -243,7 +224,7 @@ impl Report<'_> {
             waterfall: waterfall(&ex),
             links_text: self.evasion_links_text(j),
             self_bids: self.self_bids_text(j),
-            reviews: j.reviews.iter().map(acc_fmt).collect(),
+            reviews: j.reviews.iter().map(|r| self.review_text(r)).collect(),
         }
     }
 
