@@ -28,5 +28,5 @@ if [ -z "$(ls -A corpus/csv_file)" ]; then
 fi
 for t in "${targets[@]}"; do
   echo "== $t: ${secs}s" >&2
-  cargo +nightly fuzz run "$t" -- -max_total_time="$secs" -rss_limit_mb=4096 2>&1 | tail -n 5
+  cargo +nightly fuzz run -O "$t" -- -max_total_time="$secs" -rss_limit_mb=4096 2>&1 | tail -n 5
 done
