@@ -23,4 +23,5 @@ pub mod policy;
 pub mod record;
 pub mod report;
 pub mod score;
+pub mod summary;
 pub mod synth;

@@ -8,18 +8,18 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
-use serde::Serialize;
+
 use tracing::info;
 
-use crate::block::{self, BlockStats};
-use crate::cluster::{self, ClusterStats};
+use crate::block;
+use crate::cluster;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::estimate::{self, Patterns};
 use crate::load::{Content, Header, Source};
 use crate::model::Model;
 use crate::normalize::{self, ProblemCounts};
-use crate::policy::{self, ReviewIndex, Verdicts};
+use crate::policy::{self, ReviewIndex};
 use crate::record::Accounts;
 use crate::report::files;
 use crate::score::{self, Comparer, Scorer, SideFiles};
@@ -49,82 +49,7 @@ pub struct RunOptions {
 }
 
 pub use crate::record::Quarantined;
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct RowCounts {
-    pub read: u64,
-    pub used: u64,
-    pub quarantined: u64,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct ScoreStats {
-    pub link_weight: f64,
-    pub near_miss_weight: f64,
-    pub pairs_scored: u64,
-    pub links: u64,
-    pub near_misses: u64,
-    pub evasion_profile_links: u64,
-    /// Pairs of common-name blocks: how many there were, how many could reach the near-miss line.
-    pub common_names: score::CommonNameStats,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct BidCounts {
-    pub read: u64,
-    pub used: u64,
-    pub unknown_accounts: u64,
-    pub quarantined: u64,
-    pub jobs: u64,
-}
-
-impl BidCounts {
-    fn of(b: &crate::bids::BidIndex) -> Self {
-        BidCounts {
-            read: b.rows,
-            used: b.used,
-            unknown_accounts: b.unknown_accounts,
-            quarantined: b.quarantined.len() as u64,
-            jobs: b.jobs.len() as u64,
-        }
-    }
-}
-
-/// Everything a run counted; written as `summary.json`.
-#[derive(Debug, Clone, Serialize)]
-pub struct Summary {
-    pub version: &'static str,
-    pub input: String,
-    pub reviews_input: Option<String>,
-    pub bids_input: Option<String>,
-    pub previous_run: Option<String>,
-    pub decisions_input: Option<String>,
-    pub run_date: String,
-    /// The first cluster id number no run has used yet (read by the next run's `--previous`).
-    pub next_cluster_id: u64,
-    pub rows: RowCounts,
-    /// Reviewer decisions: rows read and used, rejected rows with their lines, clusters dismissed.
-    pub decisions: Option<crate::history::DecisionCounts>,
-    /// Clusters by change since the previous run.
-    pub changes: BTreeMap<&'static str, u64>,
-    /// Rows of the bids file: read, used, naming unknown accounts, quarantined (with `--bids`).
-    pub bids: Option<BidCounts>,
-    pub columns: Header,
-    pub invalid_values: ProblemCounts,
-    pub blocking: BlockStats,
-    pub scoring: ScoreStats,
-    pub clustering: ClusterStats,
-    pub clusters: u64,
-    pub accounts_in_clusters: u64,
-    pub clusters_by_size: BTreeMap<usize, u64>,
-    pub verdicts: Verdicts,
-    /// The match model used (also written alone as `model.json`).
-    pub model: Model,
-    /// Seconds per stage. With `threads`, the only fields that differ between two runs on the same input.
-    pub timings_seconds: BTreeMap<&'static str, f64>,
-    pub threads: usize,
-    pub config: Config,
-}
+pub use crate::summary::{BidCounts, RowCounts, ScoreStats, Summary};
 
 fn progress(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());

@@ -7,9 +7,10 @@ use rayon::prelude::*;
 use super::safe::cell;
 use super::{csv_writer, io_err, write_atomic};
 use crate::error::{Error, Result};
-use crate::pipeline::{Quarantined, Summary};
 use crate::policy::Judged;
+use crate::record::Quarantined;
 use crate::score::{Scored, Scorer, probability};
+use crate::summary::Summary;
 
 pub struct Report<'a> {
     pub scorer: &'a Scorer<'a>,
