@@ -88,6 +88,10 @@ pub fn national_significant(value: &str) -> Option<String> {
         return (nsn.len() >= 6).then(|| nsn.to_string());
     }
     let digits = value.strip_prefix('+')?;
+    // Only the digits of a normalized E.164 value (found by fuzzing: a slice inside a multi-byte character).
+    if !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
     let db = &*phonenumber::metadata::DATABASE;
     (1..=3)
         .filter(|&n| n < digits.len())
@@ -142,6 +146,9 @@ mod tests {
             ("national:4155550123", Some("4155550123")),
             ("national:00012", None),
             ("+1", None),
+            // Fuzzing regression (fuzz/artifacts/normalizers/crash-b4cb91f1…): not digits after the `+`.
+            ("+\u{fffd}\u{fffd}||~||||||||||||||\u{fffd}EG", None),
+            ("+4\u{e9}1234567", None),
         ];
         for (v, want) in cases {
             assert_eq!(national_significant(v).as_deref(), want, "{v}");
