@@ -293,21 +293,23 @@ pub fn assign_ids(
 
 /// The ids, changes and first-seen dates of this run's clusters (account id sets, in queue order) against
 /// the previous run's; then the dissolved previous clusters.
-fn match_clusters(
+/// For each of this run's clusters, the previous clusters it shares accounts with (and how many).
+type Touched<'a> = Vec<BTreeMap<&'a str, usize>>;
+
+/// Which previous id each of this run's clusters keeps: overlaps taken strongest first (ties: the older id,
+/// then queue order), each previous id given once.
+fn kept_ids<'a>(
     ids: &[BTreeSet<String>],
-    prev: &Previous,
-    run_date: &str,
-) -> (Vec<ChangeRow>, u64) {
+    prev: &'a Previous,
+) -> (Touched<'a>, Vec<Option<&'a str>>) {
     let mut prev_of: HashMap<&str, &str> = HashMap::new();
     for (cid, members) in &prev.clusters {
         for a in members {
             prev_of.insert(a.as_str(), cid.as_str());
         }
     }
-    // Overlaps (cluster index, previous id, shared accounts), strongest first; ties: the older id, then
-    // queue order.
     let mut overlaps: Vec<(usize, &str, usize)> = Vec::new();
-    let mut touched: Vec<BTreeMap<&str, usize>> = vec![BTreeMap::new(); ids.len()];
+    let mut touched: Touched = vec![BTreeMap::new(); ids.len()];
     for (k, members) in ids.iter().enumerate() {
         for a in members {
             if let Some(p) = prev_of.get(a.as_str()) {
@@ -329,6 +331,15 @@ fn match_clusters(
             taken.insert(p);
         }
     }
+    (touched, kept)
+}
+
+fn match_clusters(
+    ids: &[BTreeSet<String>],
+    prev: &Previous,
+    run_date: &str,
+) -> (Vec<ChangeRow>, u64) {
+    let (touched, kept) = kept_ids(ids, prev);
     // How many of this run's clusters each previous cluster's accounts went to.
     let mut spread: HashMap<&str, usize> = HashMap::new();
     for t in &touched {
