@@ -447,6 +447,18 @@ impl Config {
                 "scoring.near_miss_bits must be between 0 and 64".into(),
             ));
         }
+        let levels = serde_json::to_value(&s.levels).expect("levels serialize");
+        for (name, mu) in levels.as_object().expect("levels is a table") {
+            let m = mu["m"].as_f64().unwrap_or(f64::NAN);
+            let u = mu["u"].as_f64().unwrap_or(f64::NAN);
+            open(&format!("scoring.levels.{name}.m"), m)?;
+            open(&format!("scoring.levels.{name}.u"), u)?;
+        }
+        self.validate_sizes()
+    }
+
+    /// The model's, the blocking's, the clustering's and the report's numeric ranges.
+    fn validate_sizes(&self) -> Result<()> {
         let m = &self.model;
         if !(1_000..=100_000_000).contains(&m.sample_pairs) {
             return Err(Error::Setting(
@@ -467,13 +479,6 @@ impl Config {
             return Err(Error::Setting(
                 "model.min_expected_matches must be a number >= 0".into(),
             ));
-        }
-        let levels = serde_json::to_value(&s.levels).expect("levels serialize");
-        for (name, mu) in levels.as_object().expect("levels is a table") {
-            let m = mu["m"].as_f64().unwrap_or(f64::NAN);
-            let u = mu["u"].as_f64().unwrap_or(f64::NAN);
-            open(&format!("scoring.levels.{name}.m"), m)?;
-            open(&format!("scoring.levels.{name}.u"), u)?;
         }
         // One key held by k accounts asks for k(k-1)/2 pairs: at 10,000 that is 50M pairs (0.4 GB of pair
         // keys) for a single value; past it a crowd value would exhaust memory, not find people.
