@@ -12,7 +12,7 @@ use super::email;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {
     Valid(String),
-    /// A card exported masked (`411111******1111`, `4111 XXXX XXXX 1111`, `last4:1111`): shared by thousands
+    /// A card exported masked (`411111******1111`, `4111 xxxx xxxx 1111`, `last4:1111`): shared by thousands
     /// of cards, never an instrument of its own.
     Masked,
     Invalid(&'static str),
