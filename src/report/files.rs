@@ -49,6 +49,18 @@ impl Report<'_> {
         }
     }
 
+    /// `bn1 ~ bn2 (concealment, p=0.707): payment=shared(2 accounts) +7.2; …`: a pair's explanation in one line.
+    fn pair_evidence(&self, a: u32, b: u32, ex: &crate::score::Explanation) -> String {
+        format!(
+            "{} ~ {} ({}, p={:.3}): {}",
+            self.id(a),
+            self.id(b),
+            ex.profile.as_str(),
+            probability(ex.weight),
+            ex.evidence()
+        )
+    }
+
     /// `rr3 reviewed rr1 (5, 2024-03-01)`.
     pub(super) fn review_text(&self, r: &crate::policy::Review) -> String {
         let acc = self.scorer.accounts();
@@ -221,15 +233,10 @@ impl Report<'_> {
                 )
             })
             .collect();
-        let evidence = format!(
-            "{} ~ {} ({}, p={:.3}): {}",
-            self.id(a.sanctioned),
-            self.id(a.account),
-            ex.profile.as_str(),
-            probability(ex.weight),
-            ex.evidence()
-        );
-        (against.join("; "), evidence)
+        (
+            against.join("; "),
+            self.pair_evidence(a.sanctioned, a.account, &ex),
+        )
     }
 
     fn write_associates(&self, path: &Path) -> Result<()> {
@@ -352,14 +359,7 @@ impl Report<'_> {
                 };
                 let (a, b) = j.key_pair;
                 let ex = self.scorer.explain(a as usize, b as usize);
-                let evidence = format!(
-                    "{} ~ {} ({}, p={:.3}): {}",
-                    self.id(a),
-                    self.id(b),
-                    ex.profile.as_str(),
-                    probability(ex.weight),
-                    ex.evidence()
-                );
+                let evidence = self.pair_evidence(a, b, &ex);
                 let reviews = j
                     .reviews
                     .iter()
