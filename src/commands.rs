@@ -249,6 +249,17 @@ pub fn waterfall(scorer: &Scorer, a: usize, b: usize, cfg: &Config) -> String {
             probability(total)
         );
     }
+    if ex.household != 0.0 {
+        total += ex.household;
+        out += &format!(
+            "{:<14} {:<28} {:>+8.2} {:>+8.2} {:>8.4}\n",
+            "household",
+            "or two people of one home?",
+            ex.household,
+            total,
+            probability(total)
+        );
+    }
     let hidden = scorer.concealed_signals(&ex);
     if !hidden.is_empty() {
         out += &format!(

@@ -301,6 +301,8 @@ pub struct Inputs<'a> {
     pub reviews: bool,
     /// Accounts with at least one bid (with a bids file; 0 without).
     pub bidders: u64,
+    /// Pairs with a reason to hide, candidates or not (`Comparer::hiding_pairs`).
+    pub hiding_pairs: f64,
     pub cfg: &'a crate::config::Config,
 }
 
@@ -722,6 +724,22 @@ pub fn estimate(inp: &Inputs) -> Model {
         inp.sample.pairs
     );
     let mut model = Model::from_table(&table, prior, "estimated", &note, Some(info_));
+    match crate::conceal::estimate(&crate::conceal::Inputs {
+        patterns: pats,
+        counts: &em.counts,
+        posteriors: &post,
+        table: &table,
+        pairs: inp.hiding_pairs,
+        cfg,
+    }) {
+        Ok(c) => model.concealment = Some(c),
+        Err(why) => {
+            info!(
+                "concealment model: {why}; differences in scoring.concealable signals weigh nothing"
+            );
+            model.concealment_note = why;
+        }
+    }
     model.accounts = inp.accounts;
     model.candidate_pairs = em.counts.iter().sum::<f64>() as u64;
     model.sample_pairs = inp.sample.pairs;
@@ -834,6 +852,7 @@ mod tests {
         }
         let cfg = Config::default();
         let model = estimate(&Inputs {
+            hiding_pairs: 0.0,
             patterns: &patterns,
             sample: &sample,
             value_pairs: &value_pairs,
@@ -946,6 +965,7 @@ mod tests {
         };
         let cfg = Config::default();
         let inputs = Inputs {
+            hiding_pairs: 0.0,
             patterns: &patterns,
             sample: &sample,
             value_pairs: &value_pairs,

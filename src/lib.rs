@@ -10,6 +10,7 @@ pub mod block;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
+pub mod conceal;
 pub mod config;
 pub mod error;
 pub mod estimate;

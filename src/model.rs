@@ -441,6 +441,12 @@ pub struct Model {
     pub prior_bits: f64,
     pub em: Option<EmInfo>,
     pub params: Vec<Param>,
+    /// How pairs with a reason to hide are weighed (see `conceal`); `None` when it could not be estimated
+    /// (then `concealment_note` says why and the documented rule is used).
+    #[serde(default)]
+    pub concealment: Option<crate::conceal::Concealment>,
+    #[serde(default)]
+    pub concealment_note: String,
     #[serde(skip)]
     weights: Vec<f64>,
 }
@@ -579,15 +585,7 @@ impl Model {
         em: Option<EmInfo>,
     ) -> Model {
         let prior_bits = (prior / (1.0 - prior)).log2();
-        let mut weights = guarded_weights(t);
-        let cap = BEHAVIOUR_SHARE * (-prior_bits).max(0.0);
-        for (c, k) in contexts_of(Field::Bids)
-            .iter()
-            .flat_map(|&c| keys_of(Field::Bids).into_iter().map(move |k| (c, k)))
-        {
-            let s = slot(Field::Bids, c, k);
-            weights[s] = weights[s].min(cap);
-        }
+        let weights = weights_with_prior(t, prior_bits);
         let params = all_slots()
             .map(|(f, c, k)| {
                 let s = slot(f, c, k);
@@ -613,6 +611,8 @@ impl Model {
             prior_bits,
             em,
             params,
+            concealment: None,
+            concealment_note: String::new(),
             weights,
         }
     }
@@ -674,9 +674,45 @@ impl Model {
         if !(model.prior > 0.0 && model.prior < 1.0 && model.prior_bits.is_finite()) {
             return Err(bad("prior must be strictly between 0 and 1".into()));
         }
+        if let Some(c) = model.concealment.as_mut() {
+            c.rebuild().map_err(bad)?;
+        }
         model.weights = weights;
         Ok(model)
     }
+}
+
+/// Guarded weights (`guarded_weights`) with co-bidding capped for a class whose weights start at
+/// `prior_bits` (see `BEHAVIOUR_SHARE`).
+pub fn weights_with_prior(t: &Table, prior_bits: f64) -> Vec<f64> {
+    capped_behaviour(guarded_weights(t, Sharing::NeverAgainst), prior_bits)
+}
+
+/// Whether sharing a value may count against a pair in a context (see `guarded_weights`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sharing {
+    /// Sharing a value never counts against a match (the match model: u there is strangers').
+    NeverAgainst,
+    /// In a context (co-located, same name) it may: u there is what co-located different people do, and a
+    /// class that shares a family's network less than families do is told apart by it (the evader class).
+    MayCountInContext,
+}
+
+/// `weights_with_prior` with a choice of the sharing guard.
+pub fn weights_with_sharing(t: &Table, prior_bits: f64, sharing: Sharing) -> Vec<f64> {
+    capped_behaviour(guarded_weights(t, sharing), prior_bits)
+}
+
+fn capped_behaviour(mut weights: Vec<f64>, prior_bits: f64) -> Vec<f64> {
+    let cap = BEHAVIOUR_SHARE * (-prior_bits).max(0.0);
+    for (c, k) in contexts_of(Field::Bids)
+        .iter()
+        .flat_map(|&c| keys_of(Field::Bids).into_iter().map(move |k| (c, k)))
+    {
+        let s = slot(Field::Bids, c, k);
+        weights[s] = weights[s].min(cap);
+    }
+    weights
 }
 
 /// How the estimate marks a frequency class that no pair of the export falls in.
@@ -687,7 +723,7 @@ pub const EXTRAPOLATED: &str =
 /// `different` level when it says the values agree; sharing a value never counts against a match; and within
 /// a shared-value level, a more common value never weighs more than a rarer one (frequency classes are
 /// estimated separately and a sparse class can come out noisy); a class without any pair is extrapolated.
-fn guarded_weights(t: &Table) -> Vec<f64> {
+fn guarded_weights(t: &Table, sharing: Sharing) -> Vec<f64> {
     let mut w = vec![0.0; SLOTS];
     for f in Field::ALL {
         for &c in contexts_of(f) {
@@ -710,7 +746,8 @@ fn guarded_weights(t: &Table) -> Vec<f64> {
                 if c == Context::Plain && k.is_agreement() && k != Key::Different {
                     x = x.max(diff);
                 }
-                if k.is_shared_value() {
+                if k.is_shared_value() && (c == Context::Plain || sharing == Sharing::NeverAgainst)
+                {
                     x = x.max(0.0);
                 }
                 w[slot(f, c, k)] = x;
@@ -778,7 +815,7 @@ mod tests {
         set(&mut t, Key::Exact(0), 0.4, 0.001);
         set(&mut t, Key::Exact(1), 0.05, 0.00001); // noisy: would weigh more than k=2
         set(&mut t, Key::Exact(2), 0.001, 0.1); // a crowd: would count against
-        let w = guarded_weights(&t);
+        let w = guarded_weights(&t, Sharing::NeverAgainst);
         let at = |k| w[slot(f, Context::Plain, k)];
         assert!((at(Key::Exact(0)) - (0.4f64 / 0.001).log2()).abs() < 1e-12);
         assert_eq!(at(Key::Exact(1)), at(Key::Exact(0)));

@@ -397,6 +397,7 @@ fn model_stage(
                 accounts: comparer.accounts().len() as u64,
                 reviews: comparer.has_reviews(),
                 bidders: comparer.side_files().bids.map_or(0, |b| b.bidders()),
+                hiding_pairs: comparer.hiding_pairs(),
                 cfg,
             })
         }
@@ -600,7 +601,7 @@ fn score_stats(scorer: &Scorer, scored: &[score::Scored], candidates: u64) -> Sc
     for s in scored {
         if s.weight >= link_weight {
             sstats.links += 1;
-            if scorer.score(s.a as usize, s.b as usize).1 == score::Profile::Concealment {
+            if scorer.score(s.a as usize, s.b as usize).1.hides() {
                 sstats.evasion_profile_links += 1;
             }
         } else {

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::model::{self, Context, Model};
+use crate::model::{self, Context, Key, Model};
 use crate::record::{Accounts, Signal};
 
 /// The outcome of comparing one signal of a pair.
@@ -151,15 +151,24 @@ impl Comparison {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
     Duplicate,
+    /// A reviewer and the account it reviewed (a possible sock puppet): the match model, with differences
+    /// in `scoring.concealable` signals weighing nothing.
     Concealment,
+    /// A sanctioned account and a newer one: the estimated concealment model (`conceal`), or the
+    /// `Concealment` rule when the export gave none. Reported as `concealment` too.
+    Evasion,
 }
 
 impl Profile {
     pub fn as_str(self) -> &'static str {
         match self {
             Profile::Duplicate => "duplicate",
-            Profile::Concealment => "concealment",
+            Profile::Concealment | Profile::Evasion => "concealment",
         }
+    }
+
+    pub fn hides(self) -> bool {
+        self != Profile::Duplicate
     }
 }
 
@@ -177,6 +186,9 @@ pub struct Explanation {
     pub profile: Profile,
     pub prior: f64,
     pub items: Vec<Item>,
+    /// The household term (see `conceal`): what "two people of one home" takes off; 0 when it does not
+    /// apply. `weight` = `prior` + the items' weights + `household`.
+    pub household: f64,
     pub weight: f64,
 }
 
@@ -538,6 +550,28 @@ impl<'a> Comparer<'a> {
         self.evasion_direction(a, b).is_some()
     }
 
+    /// Pairs that can be ban evasion, candidates or not: every sanctioned account with every account that is
+    /// not sanctioned and not older (`evasion_direction`).
+    pub fn hiding_pairs(&self) -> f64 {
+        let acc = self.acc;
+        let mut others: Vec<i64> = (0..acc.len())
+            .filter(|&i| !acc.status[i].is_sanctioned())
+            .map(|i| acc.created[i])
+            .collect();
+        others.sort_unstable();
+        let unknown = others.partition_point(|&t| t == i64::MIN);
+        let mut pairs = 0.0;
+        for i in (0..acc.len()).filter(|&i| acc.status[i].is_sanctioned()) {
+            let t = acc.created[i];
+            pairs += if t == i64::MIN {
+                others.len()
+            } else {
+                unknown + (others.len() - others.partition_point(|&x| x < t))
+            } as f64;
+        }
+        pairs
+    }
+
     /// For a possible ban evasion, `(sanctioned, newer)`.
     pub fn evasion_direction(&self, a: usize, b: usize) -> Option<(usize, usize)> {
         let acc = self.acc;
@@ -576,13 +610,31 @@ impl Scorer<'_> {
     /// A slot's weight under a profile: under concealment, differences in what a hider changes at will
     /// (name, email, phone by default) are expected and weigh nothing.
     fn slot_weight(&self, slot: usize, profile: Profile) -> f64 {
-        let w = self.model.weight(slot);
-        match profile {
-            Profile::Concealment => {
+        match (profile, &self.model.concealment) {
+            (Profile::Evasion, Some(c)) => c.weight(slot),
+            (Profile::Concealment | Profile::Evasion, _) => {
                 let field = Field::ALL[slot / (model::CONTEXTS * model::KEYS)];
-                model::concealed_weight(w, field, self.concealable[slot])
+                model::concealed_weight(self.model.weight(slot), field, self.concealable[slot])
             }
-            _ => w,
+            _ => self.model.weight(slot),
+        }
+    }
+
+    /// Where a pair's weight starts under a profile: the match prior, or the evader class's among the pairs
+    /// that can hide.
+    pub fn profile_prior(&self, profile: Profile) -> f64 {
+        match (profile, &self.model.concealment) {
+            (Profile::Evasion, Some(c)) => c.evader_prior_bits,
+            _ => self.model.prior_bits,
+        }
+    }
+
+    /// The household term of a pair under a profile (see `conceal`): ≤ 0, and 0 but for a co-located pair
+    /// under the evasion profile of an estimated model.
+    pub fn household_bits(&self, slots: &Slots, profile: Profile) -> f64 {
+        match (profile, &self.model.concealment) {
+            (Profile::Evasion, Some(c)) => c.household_bits(slots),
+            _ => 0.0,
         }
     }
 
@@ -594,15 +646,22 @@ impl Scorer<'_> {
     }
 
     /// The signals whose differences the concealment profile ignored for this pair, as reviewers read them.
+    /// With an estimated concealment model: the differences that weigh at least a bit less than they would
+    /// between one person's accounts that do not hide.
     pub fn concealed_signals(&self, ex: &Explanation) -> Vec<&'static str> {
-        if ex.profile != Profile::Concealment {
+        if !ex.profile.hides() {
             return vec![];
         }
+        let estimated = ex.profile == Profile::Evasion && self.model.concealment.is_some();
         ex.items
             .iter()
             .filter(|i| {
                 model::key_of(i.level).is_some_and(|k| {
                     let s = model::slot(i.field, i.context, k);
+                    if estimated {
+                        let difference = matches!(k, Key::Different | Key::Partial | Key::FuzzyMid);
+                        return difference && i.weight >= self.model.weight(s) + 1.0;
+                    }
                     model::neutral_under_concealment(i.field)
                         || (self.concealable[s] && self.model.weight(s) < 0.0)
                 })
@@ -633,21 +692,26 @@ impl<'a> Scorer<'a> {
     /// The weight of a pair given its slots: the prior plus every signal's weight, in `Field::ALL` order (the
     /// one summation used everywhere, so that a pattern's weight and a pair's explanation agree exactly).
     pub fn total(&self, slots: &Slots, profile: Profile) -> f64 {
-        let mut w = self.model.prior_bits;
+        let mut w = self.profile_prior(profile);
         for s in slots.iter().flatten() {
             w += self.slot_weight(*s as usize, profile);
         }
-        w
+        w + self.household_bits(slots, profile)
     }
 
     /// The pair's match weight and the profile that gave it, from its slots.
     pub fn score_slots(&self, a: usize, b: usize, slots: &Slots) -> (f64, Profile) {
         let dup = self.total(slots, Profile::Duplicate);
-        if self.concealment_applies(a, b) {
-            let ev = self.total(slots, Profile::Concealment);
-            if ev > dup {
-                return (ev, Profile::Concealment);
-            }
+        let hiding = if matches!(self.review(a, b), Level::Exact { .. }) {
+            Profile::Concealment
+        } else if self.evasion_direction(a, b).is_some() {
+            Profile::Evasion
+        } else {
+            return (dup, Profile::Duplicate);
+        };
+        let ev = self.total(slots, hiding);
+        if ev > dup {
+            return (ev, hiding);
         }
         (dup, Profile::Duplicate)
     }
@@ -664,7 +728,8 @@ impl<'a> Scorer<'a> {
     /// Field-by-field weights of a pair, as shown in evidence and by `explain`.
     pub fn explain(&self, a: usize, b: usize) -> Explanation {
         let c = self.compare(a, b);
-        let (weight, profile) = self.score(a, b);
+        let slots = model::slots(&c);
+        let (weight, profile) = self.score_slots(a, b, &slots);
         let items = Field::ALL
             .iter()
             .map(|&f| {
@@ -680,8 +745,9 @@ impl<'a> Scorer<'a> {
             .collect();
         Explanation {
             profile,
-            prior: self.model.prior_bits,
+            prior: self.profile_prior(profile),
             items,
+            household: self.household_bits(&slots, profile),
             weight,
         }
     }
@@ -695,16 +761,16 @@ impl<'a> Scorer<'a> {
 pub struct CommonNameBound {
     /// Per profile (duplicate, concealment), signal and context: the signal's best level when the pair
     /// shares none of its values.
-    plain: [[[f64; model::CONTEXTS]; FIELDS]; 2],
+    plain: [[[f64; model::CONTEXTS]; FIELDS]; 3],
     /// The same when both accounts hold crowd values of the signal: how much more it can add.
-    crowd_extra: [[[f64; model::CONTEXTS]; FIELDS]; 2],
+    crowd_extra: [[[f64; model::CONTEXTS]; FIELDS]; 3],
     /// Per signal: the crowd bits (`1 << Signal`) that count for it.
     crowd_bits: [u16; FIELDS],
     /// Whether a crowd value can co-locate two accounts (it is held by at most `COLOCATED_MAX`).
     crowd_colocates: bool,
 }
 
-const PROFILES: [Profile; 2] = [Profile::Duplicate, Profile::Concealment];
+const PROFILES: [Profile; 3] = [Profile::Duplicate, Profile::Concealment, Profile::Evasion];
 const CONTEXTS: [Context; model::CONTEXTS] = [Context::Plain, Context::Given, Context::Related];
 
 impl CommonNameBound {
@@ -740,8 +806,8 @@ impl CommonNameBound {
             }
         };
         let mut out = CommonNameBound {
-            plain: [[[0.0; model::CONTEXTS]; FIELDS]; 2],
-            crowd_extra: [[[0.0; model::CONTEXTS]; FIELDS]; 2],
+            plain: [[[0.0; model::CONTEXTS]; FIELDS]; 3],
+            crowd_extra: [[[0.0; model::CONTEXTS]; FIELDS]; 3],
             crowd_bits: [0; FIELDS],
             crowd_colocates: (cap as u32) < model::COLOCATED_MAX,
         };
@@ -768,12 +834,11 @@ impl CommonNameBound {
     /// The bound for accounts `a` and `b` of a common-name block of `name_freq` accounts.
     pub fn bound(&self, scorer: &Scorer, a: usize, b: usize, name_freq: u32, crowd: &[u16]) -> f64 {
         let p = if scorer.evasion_direction(a, b).is_some() {
-            Profile::Concealment
+            Profile::Evasion
         } else {
             Profile::Duplicate
         };
         let pi = p as usize;
-        let m = scorer.model;
         let shared = crowd[a] & crowd[b];
         let has = |s: Signal| shared & (1 << s as u16) != 0;
         // The contexts the pair can be in (see `model::context_of`): the names are equal; anything else
@@ -793,7 +858,7 @@ impl CommonNameBound {
         } else {
             Context::Plain
         };
-        let mut w = m.prior_bits;
+        let mut w = scorer.profile_prior(p);
         w += scorer.level_weight(Field::Name, name_ctx, Level::Exact { freq: name_freq }, p);
         w += scorer.level_weight(Field::DateOfBirth, Context::Plain, scorer.dob(a, b), p);
         let crowd_shared = |fi: usize| shared & self.crowd_bits[fi] != 0;
@@ -990,7 +1055,7 @@ impl Explanation {
             })
             .collect();
         items.sort_by(|x, y| y.weight.total_cmp(&x.weight));
-        items
+        let mut parts: Vec<String> = items
             .iter()
             .map(|i| {
                 format!(
@@ -1000,8 +1065,14 @@ impl Explanation {
                     i.weight
                 )
             })
-            .collect::<Vec<_>>()
-            .join("; ")
+            .collect();
+        if self.household <= -0.05 {
+            parts.push(format!(
+                "household=or two people of one home? {:+.1}",
+                self.household
+            ));
+        }
+        parts.join("; ")
     }
 }
 
@@ -1127,9 +1198,15 @@ mod tests {
             "older accounts are not evaders"
         );
         assert_eq!(s.evasion_direction(1, 2), None);
-        // Differences weigh nothing under concealment, so the pair scores the prior.
+        assert!(
+            (s.hiding_pairs() - 1.0).abs() < 1e-9,
+            "banned × the newer account"
+        );
+        // Without an estimated concealment model, differences weigh nothing under the evasion profile (the
+        // documented rule), so the pair scores the prior.
         let ex = s.explain(0, 1);
-        assert_eq!(ex.profile, Profile::Concealment);
+        assert_eq!(ex.profile, Profile::Evasion);
+        assert_eq!(ex.profile.as_str(), "concealment");
         assert!((ex.weight - ex.prior).abs() < 1e-9, "{ex:?}");
     }
 

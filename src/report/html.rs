@@ -303,26 +303,37 @@ impl Report<'_> {
 
 /// The deciding pair's evidence as horizontal bars around a zero line (right: for one person, left: against).
 fn waterfall(ex: &crate::score::Explanation) -> Waterfall {
-    let items: Vec<_> = ex
+    let mut items: Vec<(&'static str, String, f64)> = ex
         .items
         .iter()
         .filter(|i| i.level != Level::Missing)
+        .map(|i| {
+            let level = field_level_text(i.field, i.level, i.context);
+            (i.field.as_str(), level, i.weight)
+        })
         .collect();
+    if ex.household != 0.0 {
+        items.push((
+            "household",
+            "or two people of one home?".into(),
+            ex.household,
+        ));
+    }
     let zero = 220u32;
-    let most = items.iter().map(|i| i.weight.abs()).fold(1.0, f64::max);
+    let most = items.iter().map(|i| i.2.abs()).fold(1.0, f64::max);
     let scale = 200.0 / most;
-    let bars = items
-        .iter()
+    let bars: Vec<Bar> = items
+        .into_iter()
         .enumerate()
-        .map(|(k, i)| {
-            let width = i.weight.abs() * scale;
+        .map(|(k, (signal, level, weight))| {
+            let width = weight.abs() * scale;
             let y = 4 + 20 * k as u32;
             Bar {
-                signal: i.field.as_str(),
-                level: field_level_text(i.field, i.level, i.context),
-                weight: format!("{:+.2}", i.weight),
-                positive: i.weight >= 0.0,
-                x: f1(if i.weight >= 0.0 {
+                signal,
+                level,
+                weight: format!("{weight:+.2}"),
+                positive: weight >= 0.0,
+                x: f1(if weight >= 0.0 {
                     zero as f64
                 } else {
                     zero as f64 - width
@@ -334,7 +345,7 @@ fn waterfall(ex: &crate::score::Explanation) -> Waterfall {
         })
         .collect();
     Waterfall {
-        height: 8 + 20 * items.len() as u32,
+        height: 8 + 20 * bars.len() as u32,
         zero,
         bars,
     }

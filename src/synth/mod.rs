@@ -256,6 +256,16 @@ struct Person {
     home: Home,
 }
 
+/// What a ban evader carries over from the sanctioned account.
+#[derive(Clone, Copy)]
+enum Kept {
+    Device,
+    Card,
+    Home,
+    Phone,
+    IdDocument,
+}
+
 /// Where a person lives.
 #[derive(Clone)]
 struct Home {
@@ -1171,7 +1181,7 @@ impl Gen {
             self.profile.get(R::EvasionMarried),
         );
         let one = self.profile.get(R::EvasionOneSignal);
-        let scenario = if roll < paypal {
+        let (scenario, kept) = if roll < paypal {
             let local = format!("{}{}", p.handle, self.rng.random_range(1..99u8));
             q.card = None;
             q.iban = None;
@@ -1182,20 +1192,21 @@ impl Gen {
         } else if roll < paypal + married {
             q.first = p.first.clone();
             q.dob = p.dob.clone();
-            q.devices = vec![p.devices[0].clone()];
-            "ban_evasion_married"
+            ("ban_evasion_married", vec![Kept::Device])
         } else if roll < paypal + married + one {
-            if self.rng.random_bool(0.5) {
-                q.devices = vec![p.devices[0].clone()];
+            let kept = if self.rng.random_bool(0.5) {
+                Kept::Device
             } else {
-                q.phone = p.phone.clone();
-            }
-            "ban_evasion_one_signal"
+                Kept::Phone
+            };
+            ("ban_evasion_one_signal", vec![kept])
         } else {
-            self.reuse_some(&p, &mut q);
-            "ban_evasion"
+            ("ban_evasion", self.reuse_some(&p))
         };
         let mut b = self.base_account(&q, "freelancer");
+        for k in kept {
+            self.keep(&p, k, &mut a, &mut b);
+        }
         self.evader_birth_date(&a, &mut b);
         if scenario == "ban_evasion" && self.rng.random_bool(0.3) {
             let mut parts: Vec<String> = p.ip.split('.').map(String::from).collect();
@@ -1217,18 +1228,53 @@ impl Gen {
         }
     }
 
-    /// The classic evader reuses one to three of: a device, the card, the phone, the id document.
-    fn reuse_some(&mut self, p: &Person, q: &mut Person) {
-        let mut pool: Vec<u8> = vec![0, 1, 2, 3, 4];
+    /// The classic evader reuses one to three of: a device, the card, the home, the phone, the id document.
+    fn reuse_some(&mut self, p: &Person) -> Vec<Kept> {
+        let mut pool = vec![
+            Kept::Device,
+            Kept::Card,
+            Kept::Home,
+            Kept::Phone,
+            Kept::IdDocument,
+        ];
+        if p.id_doc.is_none() {
+            pool.pop();
+        }
         let k = self.rng.random_range(1..=3usize);
-        for _ in 0..k {
-            match pool.remove(self.rng.random_range(0..pool.len())) {
-                0 => q.devices = vec![p.devices[0].clone()],
-                1 => q.card = p.card.clone(),
-                2 => q.home = p.home.clone(),
-                3 => q.phone = p.phone.clone(),
-                _ if p.id_doc.is_some() => q.id_doc = p.id_doc.clone(),
-                _ => q.devices = vec![p.devices[0].clone()],
+        (0..k)
+            .map(|_| pool.remove(self.rng.random_range(0..pool.len())))
+            .collect()
+    }
+
+    /// What an evader keeps is what the platform records on both accounts: the device id (not a model
+    /// string), the card's fingerprint (not masked), the phone, the address, the document. A "kept" phone
+    /// that the export never shows is no evidence at all, and no matcher could find that person.
+    fn keep(&mut self, p: &Person, kept: Kept, a: &mut Account, b: &mut Account) {
+        match kept {
+            Kept::Device => {
+                a.devices.retain(|d| d.starts_with("dev-"));
+                if !a.devices.contains(&p.devices[0]) {
+                    a.devices.insert(0, p.devices[0].clone());
+                }
+                b.devices = vec![p.devices[0].clone()];
+            }
+            Kept::Card => {
+                let card = format!("card:{}", p.card.as_deref().unwrap_or_default());
+                a.payments.retain(|x| !x.starts_with("card:"));
+                a.payments.insert(0, card.clone());
+                b.payments.retain(|x| !x.starts_with("card:"));
+                b.payments.insert(0, card);
+            }
+            Kept::Home => {
+                let cells = self.address_cells(&p.home);
+                (a.address, a.city, a.postal_code) = self.address_cells(&p.home);
+                (b.address, b.city, b.postal_code) = cells;
+            }
+            Kept::Phone => b.phone = p.phone.1.clone(),
+            Kept::IdDocument => {
+                let doc = p.id_doc.clone().unwrap_or_default();
+                a.id_doc = doc.clone();
+                b.id_doc = doc;
             }
         }
     }
