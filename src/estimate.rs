@@ -724,11 +724,14 @@ pub fn estimate(inp: &Inputs) -> Model {
         inp.sample.pairs
     );
     let mut model = Model::from_table(&table, prior, "estimated", &note, Some(info_));
+    model.households =
+        crate::conceal::estimate_households(pats, &em.counts, &post, &table, em.total_pairs);
     match crate::conceal::estimate(&crate::conceal::Inputs {
         patterns: pats,
         counts: &em.counts,
         posteriors: &post,
         table: &table,
+        open: model.households.as_ref(),
         pairs: inp.hiding_pairs,
         cfg,
     }) {

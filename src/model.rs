@@ -37,7 +37,8 @@ pub fn bucket_lower(b: u8) -> u32 {
     }
 }
 
-fn bucket_text(b: u8) -> String {
+/// `k=2`, `k=4-5`, `k>1000`: a frequency class as people read it.
+pub fn bucket_text(b: u8) -> String {
     let (lo, hi) = (bucket_lower(b), BUCKET_UPPER[b as usize]);
     if hi == u32::MAX {
         format!("k>{}", lo - 1)
@@ -300,15 +301,28 @@ pub const HOUSEHOLD_NETWORK_MAX: u32 = 10;
 /// an associate unless the model calls them the same person. The frequency classes end at `COLOCATED_MAX`
 /// (100) and at `HOUSEHOLD_NETWORK_MAX` (10), so the class of a shared value says which side it is on.
 pub fn slots_share_a_home(slots: &crate::score::Slots) -> bool {
-    let shared_within = |f: Field, max: u32| {
-        slots[f as usize].is_some_and(|s| {
-            matches!(Key::from_index(s as usize % KEYS), Key::Exact(b) if BUCKET_UPPER[b as usize] <= max)
+    home_size(slots).is_some()
+}
+
+/// The size class of the home two accounts share: the smallest frequency class among the card, device,
+/// network and address values that place them together (`slots_share_a_home`); `None` when none does.
+/// A home of two shares a card, a network and an address of two; an office of ten shares them all of ten.
+pub fn home_size(slots: &crate::score::Slots) -> Option<u8> {
+    let class_within = |f: Field, max: u32| {
+        slots[f as usize].and_then(|s| match Key::from_index(s as usize % KEYS) {
+            Key::Exact(b) if BUCKET_UPPER[b as usize] <= max => Some(b),
+            _ => None,
         })
     };
-    shared_within(Field::Payment, COLOCATED_MAX)
-        || shared_within(Field::Device, COLOCATED_MAX)
-        || shared_within(Field::Ip, HOUSEHOLD_NETWORK_MAX)
-        || shared_within(Field::Address, HOUSEHOLD_NETWORK_MAX)
+    [
+        class_within(Field::Payment, COLOCATED_MAX),
+        class_within(Field::Device, COLOCATED_MAX),
+        class_within(Field::Ip, HOUSEHOLD_NETWORK_MAX),
+        class_within(Field::Address, HOUSEHOLD_NETWORK_MAX),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
 }
 
 /// The context a signal of a compared pair is in.
@@ -445,6 +459,10 @@ pub struct Model {
     /// (then `concealment_note` says why and the documented rule is used).
     #[serde(default)]
     pub concealment: Option<crate::conceal::Concealment>,
+    /// Two people of one home or office, per home size, for every pair the match model weighs (see
+    /// `conceal::Homes`); `None` when the export has no co-located pairs to learn it from, or for the defaults.
+    #[serde(default)]
+    pub households: Option<crate::conceal::Homes>,
     #[serde(default)]
     pub concealment_note: String,
     #[serde(skip)]
@@ -612,6 +630,7 @@ impl Model {
             em,
             params,
             concealment: None,
+            households: None,
             concealment_note: String::new(),
             weights,
         }
@@ -676,6 +695,9 @@ impl Model {
         }
         if let Some(c) = model.concealment.as_mut() {
             c.rebuild().map_err(bad)?;
+        }
+        if let Some(h) = model.households.as_mut() {
+            h.rebuild("household").map_err(bad)?;
         }
         model.weights = weights;
         Ok(model)

@@ -630,10 +630,11 @@ impl Scorer<'_> {
     }
 
     /// The household term of a pair under a profile (see `conceal`): ≤ 0, and 0 but for a co-located pair
-    /// under the evasion profile of an estimated model.
+    /// of an estimated model (reviewed pairs under the concealment profile keep the documented rule only).
     pub fn household_bits(&self, slots: &Slots, profile: Profile) -> f64 {
-        match (profile, &self.model.concealment) {
-            (Profile::Evasion, Some(c)) => c.household_bits(slots),
+        match (profile, &self.model.concealment, &self.model.households) {
+            (Profile::Evasion, Some(c), _) => c.household_bits(slots),
+            (Profile::Duplicate, _, Some(h)) => h.bits(slots),
             _ => 0.0,
         }
     }
