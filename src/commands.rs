@@ -261,11 +261,26 @@ pub fn waterfall(scorer: &Scorer, a: usize, b: usize, cfg: &Config) -> String {
         );
     }
     let hidden = scorer.concealed_signals(&ex);
-    if !hidden.is_empty() {
+    let estimated =
+        ex.profile == crate::score::Profile::Evasion && scorer.model().concealment.is_some();
+    if estimated {
+        out += "concealment: weights of one person hiding (learnt from the sanctioned accounts and newer ones)";
+        if !hidden.is_empty() {
+            out += &format!(
+                "; differences in {} weigh at least a bit less than between one person's open accounts",
+                hidden.join(", ")
+            );
+        }
+        out += "\n";
+    } else if !hidden.is_empty() {
         out += &format!(
             "concealment: differences in {} not counted (changed at will by who hides; other differences count)\n",
             hidden.join(", ")
         );
+    }
+    if ex.household != 0.0 {
+        out += "household: the odds that two people of one home (or office) of this size look like this, \
+                against strangers, taken off (model.json: `households`; for a sanctioned account, `concealment.households`)\n";
     }
     out += &format!(
         "=> match weight {:+.2}, probability {:.4}: {} (link at {:+.2})\n",
