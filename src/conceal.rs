@@ -670,44 +670,19 @@ mod tests {
             let s = slot(f, c, k);
             (t.m[s], t.u[s]) = (0.0, 0.5);
         }
-        let set = |t: &mut Table, f, c, k, m: f64, u: f64| {
+        use {Context as C, Field as F, Key as K};
+        let known = [
+            (F::Payment, C::Plain, K::Exact(0), 0.5, 1e-7),
+            (F::Payment, C::Plain, K::Different, 0.5, 1.0),
+            (F::Ip, C::Given, K::Exact(0), 0.7, 0.8),
+            (F::Ip, C::Given, K::Different, 0.3, 0.2),
+            (F::DateOfBirth, C::Plain, K::Exact(0), 0.9, 1e-4),
+            (F::DateOfBirth, C::Plain, K::Different, 0.1, 1.0),
+        ];
+        for (f, c, k, m, u) in known {
             let s = slot(f, c, k);
             (t.m[s], t.u[s]) = (m, u);
-        };
-        set(
-            &mut t,
-            Field::Payment,
-            Context::Plain,
-            Key::Exact(0),
-            0.5,
-            1e-7,
-        );
-        set(
-            &mut t,
-            Field::Payment,
-            Context::Plain,
-            Key::Different,
-            0.5,
-            1.0,
-        );
-        set(&mut t, Field::Ip, Context::Given, Key::Exact(0), 0.7, 0.8);
-        set(&mut t, Field::Ip, Context::Given, Key::Different, 0.3, 0.2);
-        set(
-            &mut t,
-            Field::DateOfBirth,
-            Context::Plain,
-            Key::Exact(0),
-            0.9,
-            1e-4,
-        );
-        set(
-            &mut t,
-            Field::DateOfBirth,
-            Context::Plain,
-            Key::Different,
-            0.1,
-            1.0,
-        );
+        }
         (pats, counts, post, t)
     }
 
@@ -781,8 +756,12 @@ mod tests {
             serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
         back.rebuild().unwrap();
         assert_eq!(back.weights, c.weights);
+        let mut open_back: Homes =
+            serde_json::from_str(&serde_json::to_string(&open).unwrap()).unwrap();
+        open_back.rebuild("household").unwrap();
         for p in &pats.slots {
             assert_eq!(back.household_bits(p), c.household_bits(p));
+            assert_eq!(open_back.bits(p), open.bits(p));
         }
     }
 

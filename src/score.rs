@@ -1007,8 +1007,11 @@ pub fn field_level_text(field: Field, level: Level, context: Context) -> String 
             format!("same address({freq} accounts), expected with the shared card/device/network")
         }
         (Field::Review, Level::Different, _) => "none between them".into(),
-        (Field::Ip, Level::Exact { freq } | Level::Prefix { freq }, Context::Given) => {
+        (Field::Ip, Level::Exact { freq }, Context::Given) => {
             format!("shared network({freq} accounts), expected with the shared card/device")
+        }
+        (Field::Ip, Level::Prefix { freq }, Context::Given) => {
+            format!("same network prefix({freq} accounts), expected with the shared card/device")
         }
         (
             Field::Email,
