@@ -168,17 +168,14 @@ impl HomeClass {
     fn new(bucket: u8, h: Vec<f64>, u: &[f64], prior: f64, pairs: f64) -> HomeClass {
         let weights = log_ratio(&h, u);
         let prior = prior.clamp(1e-15, 0.5);
-        let params = all_slots()
-            .map(|(f, c, k)| {
-                let s = slot(f, c, k);
-                HouseholdParam {
-                    signal: f.as_str().to_string(),
-                    context: c.name(f).to_string(),
-                    level: k.name(),
-                    h: h[s],
-                    u: u[s],
-                    weight: weights[s],
-                }
+        let params = model::named_slots()
+            .map(|(s, signal, context, level)| HouseholdParam {
+                signal,
+                context,
+                level,
+                h: h[s],
+                u: u[s],
+                weight: weights[s],
             })
             .collect();
         HomeClass {
@@ -562,17 +559,14 @@ fn build(inp: &Inputs, e: Vec<f64>, le: f64, households: Homes, em: ConcealEm) -
     };
     let weights =
         model::weights_with_sharing(&et, evader_prior_bits, model::Sharing::MayCountInContext);
-    let params = all_slots()
-        .map(|(f, c, k)| {
-            let s = slot(f, c, k);
-            Param {
-                signal: f.as_str().to_string(),
-                context: c.name(f).to_string(),
-                level: k.name(),
-                e: e[s],
-                u: t.u[s],
-                weight: weights[s],
-            }
+    let params = model::named_slots()
+        .map(|(s, signal, context, level)| Param {
+            signal,
+            context,
+            level,
+            e: e[s],
+            u: t.u[s],
+            weight: weights[s],
         })
         .collect();
     Concealment {

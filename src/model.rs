@@ -504,6 +504,14 @@ pub fn all_slots() -> impl Iterator<Item = (Field, Context, Key)> {
     })
 }
 
+/// Every slot with its names as model.json writes them: (slot, signal, context, level).
+pub fn named_slots() -> impl Iterator<Item = (usize, String, String, String)> {
+    all_slots().map(|(f, c, k)| {
+        let names = (f.as_str().to_string(), c.name(f).to_string(), k.name());
+        (slot(f, c, k), names.0, names.1, names.2)
+    })
+}
+
 /// The documented default m/u of a level (also EM's starting point). Frequency classes divide the
 /// level's Bayes factor by k−1 for the class's smallest k (of the k(k−1)/2 pairs holding a value, about k−1
 /// involve any one account); a value shared by a crowd never counts against a match.
@@ -604,19 +612,16 @@ impl Model {
     ) -> Model {
         let prior_bits = (prior / (1.0 - prior)).log2();
         let weights = weights_with_prior(t, prior_bits);
-        let params = all_slots()
-            .map(|(f, c, k)| {
-                let s = slot(f, c, k);
-                Param {
-                    signal: f.as_str().to_string(),
-                    context: c.name(f).to_string(),
-                    level: k.name(),
-                    m: t.m[s],
-                    u: t.u[s],
-                    weight: weights[s],
-                    m_from: t.m_from[s].to_string(),
-                    u_from: t.u_from[s].to_string(),
-                }
+        let params = named_slots()
+            .map(|(s, signal, context, level)| Param {
+                signal,
+                context,
+                level,
+                m: t.m[s],
+                u: t.u[s],
+                weight: weights[s],
+                m_from: t.m_from[s].to_string(),
+                u_from: t.u_from[s].to_string(),
             })
             .collect();
         Model {
