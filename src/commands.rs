@@ -249,6 +249,17 @@ pub fn waterfall(scorer: &Scorer, a: usize, b: usize, cfg: &Config) -> String {
             probability(total)
         );
     }
+    if ex.changes_once != 0.0 {
+        total += ex.changes_once;
+        out += &format!(
+            "{:<14} {:<28} {:>+8.2} {:>+8.2} {:>8.4}\n",
+            "changes",
+            "counted once (one decision)",
+            ex.changes_once,
+            total,
+            probability(total)
+        );
+    }
     if ex.household != 0.0 {
         total += ex.household;
         out += &format!(

@@ -219,10 +219,47 @@ pub struct Concealment {
     weights: Vec<f64>,
 }
 
+/// What a person starting over replaces, in one decision: name, email, phone, card, device, network and
+/// address. Their differences are one piece of evidence between a sanctioned account and a newer one, so
+/// only the largest counts; a birth date or a document that differs still counts in full (they are verified
+/// and hard to change). Counting each of seven differences as independent would weigh an evader who kept one
+/// thing (a phone, a mailbox) by the habits of the average evader, who keeps more.
+pub const CHANGED_TOGETHER: [Field; 7] = [
+    Field::Name,
+    Field::Email,
+    Field::Phone,
+    Field::Payment,
+    Field::Device,
+    Field::Ip,
+    Field::Address,
+];
+
+/// `prior + Σ weights` with the differences of `CHANGED_TOGETHER` counted once (the most negative), and how
+/// much the others would have taken off (≥ 0, added back).
+fn combine(prior: f64, weights: &[f64], slots: &Slots) -> (f64, f64) {
+    let (mut total, mut worst, mut all) = (prior, 0.0f64, 0.0);
+    for s in slots.iter().flatten() {
+        let (w, f) = (weights[*s as usize], Field::ALL[field_of(*s as usize).0]);
+        if w < 0.0 && CHANGED_TOGETHER.contains(&f) {
+            worst = worst.min(w);
+            all += w;
+        } else {
+            total += w;
+        }
+    }
+    (total + worst, worst - all)
+}
+
 impl Concealment {
     /// The weight of a slot for the evader class against strangers.
     pub fn weight(&self, slot: usize) -> f64 {
         self.weights[slot]
+    }
+
+    /// The evader class's bits for a pair against strangers (before the household term), and what counting
+    /// the changes once added back (see `CHANGED_TOGETHER`).
+    pub fn evader_bits(&self, slots: &Slots) -> (f64, f64) {
+        combine(self.evader_prior_bits, &self.weights, slots)
     }
 
     /// The household term of a pair (≤ 0; see `Homes::bits`).
@@ -423,7 +460,7 @@ fn iterate(
     let (mut sum_e, mut sum_h) = (0.0, vec![0.0; model::BUCKETS]);
     for &(k, size) in hiding {
         let p = &pats.slots[k];
-        let xe = pe + p.iter().flatten().map(|&s| ew[s as usize]).sum::<f64>();
+        let xe = combine(pe, &ew, p).0;
         let xh = match size {
             Some(b) => {
                 let b = b as usize;
@@ -757,6 +794,31 @@ mod tests {
             assert_eq!(back.household_bits(p), c.household_bits(p));
             assert_eq!(open_back.bits(p), open.bits(p));
         }
+    }
+
+    #[test]
+    fn changes_count_once_and_a_birth_date_in_full() {
+        let mut w = vec![0.0; SLOTS];
+        let mut slots: Slots = [None; FIELDS];
+        let mut put = |f: Field, k: Key, x: f64| {
+            let s = slot(f, Context::Plain, k);
+            w[s] = x;
+            slots[f as usize] = Some(s as u16);
+        };
+        put(Field::Phone, Key::Exact(0), 18.0);
+        put(Field::Device, Key::Different, -1.5);
+        put(Field::Address, Key::Different, -0.9);
+        put(Field::Name, Key::Different, -0.4);
+        put(Field::DateOfBirth, Key::Different, -3.0);
+        let (bits, added) = combine(-17.0, &w, &slots);
+        // −17 + 18 − 3 (birth date, in full) − 1.5 (the largest change, once).
+        assert!((bits - (-17.0 + 18.0 - 3.0 - 1.5)).abs() < 1e-9, "{bits}");
+        assert!(
+            (added - 1.3).abs() < 1e-9,
+            "address and name added back: {added}"
+        );
+        let plain: f64 = -17.0 + slots.iter().flatten().map(|&s| w[s as usize]).sum::<f64>();
+        assert!((bits - added - plain).abs() < 1e-9, "explanations add up");
     }
 
     #[test]

@@ -186,8 +186,11 @@ pub struct Explanation {
     pub profile: Profile,
     pub prior: f64,
     pub items: Vec<Item>,
+    /// Under the concealment model, the changes counted once (`conceal::CHANGED_TOGETHER`): what the
+    /// differences other than the largest would have taken off, added back (≥ 0).
+    pub changes_once: f64,
     /// The household term (see `conceal`): what "two people of one home" takes off; 0 when it does not
-    /// apply. `weight` = `prior` + the items' weights + `household`.
+    /// apply. `weight` = `prior` + the items' weights + `changes_once` + `household`.
     pub household: f64,
     pub weight: f64,
 }
@@ -693,6 +696,9 @@ impl<'a> Scorer<'a> {
     /// The weight of a pair given its slots: the prior plus every signal's weight, in `Field::ALL` order (the
     /// one summation used everywhere, so that a pattern's weight and a pair's explanation agree exactly).
     pub fn total(&self, slots: &Slots, profile: Profile) -> f64 {
+        if let (Profile::Evasion, Some(c)) = (profile, &self.model.concealment) {
+            return c.evader_bits(slots).0 + c.household_bits(slots);
+        }
         let mut w = self.profile_prior(profile);
         for s in slots.iter().flatten() {
             w += self.slot_weight(*s as usize, profile);
@@ -744,10 +750,15 @@ impl<'a> Scorer<'a> {
                 }
             })
             .collect();
+        let changes_once = match (profile, &self.model.concealment) {
+            (Profile::Evasion, Some(cm)) => cm.evader_bits(&slots).1,
+            _ => 0.0,
+        };
         Explanation {
             profile,
             prior: self.profile_prior(profile),
             items,
+            changes_once,
             household: self.household_bits(&slots, profile),
             weight,
         }
@@ -1070,6 +1081,9 @@ impl Explanation {
                 )
             })
             .collect();
+        if self.changes_once >= 0.05 {
+            parts.push(format!("changes=counted once {:+.1}", self.changes_once));
+        }
         if self.household <= -0.05 {
             parts.push(format!(
                 "household=or two people of one home? {:+.1}",

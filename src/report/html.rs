@@ -312,6 +312,13 @@ fn waterfall(ex: &crate::score::Explanation) -> Waterfall {
             (i.field.as_str(), level, i.weight)
         })
         .collect();
+    if ex.changes_once != 0.0 {
+        items.push((
+            "changes",
+            "counted once (one decision)".into(),
+            ex.changes_once,
+        ));
+    }
     if ex.household != 0.0 {
         items.push((
             "household",
