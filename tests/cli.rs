@@ -689,12 +689,63 @@ fn a_saved_model_reproduces_the_run_that_trained_it() {
         );
     }
     assert_eq!(summary(&first)["model"]["method"], "estimated");
+    // The saved model carries the household classes and the concealment model, and applying it reproduces
+    // their weights (the files above are byte-identical).
+    let m: serde_json::Value = serde_json::from_slice(&model).unwrap();
+    assert!(
+        m["households"]["classes"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty())
+    );
+    assert!(
+        m["concealment"]["em"]["expected_evaders"].as_f64().unwrap() > 50.0,
+        "{}",
+        m["concealment_note"]
+    );
     assert!(
         summary(&second)["timings_seconds"]["estimate"]
             .as_f64()
             .unwrap()
             < 1.0
     );
+    // Explanations stay exact under the concealment model: every line of `explain` (prior, signals, changes
+    // counted once, the household term) adds up to the pair's weight in pairs.csv.
+    let pairs = read_csv(&first.join("pairs.csv"));
+    let hiding: Vec<_> = pairs
+        .iter()
+        .filter(|p| p["profile"] == "concealment" && p["evidence"].contains("household="))
+        .take(5)
+        .collect();
+    assert!(!hiding.is_empty(), "a co-located pair that can be evasion");
+    for p in hiding {
+        let e = ok(&[
+            "explain",
+            "--out",
+            first.to_str().unwrap(),
+            &p["account_id_a"],
+            &p["account_id_b"],
+        ]);
+        let text = String::from_utf8_lossy(&e.stdout).to_string();
+        assert!(
+            text.contains("concealment: weights of one person hiding"),
+            "{text}"
+        );
+        let mut sum = 0.0;
+        for line in text
+            .lines()
+            .skip(2)
+            .take_while(|l| !l.starts_with("concealment") && !l.starts_with("=>"))
+        {
+            // signal, level (may contain spaces), weight, total, prob: the weight is third from the end.
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            sum += cols[cols.len() - 3].parse::<f64>().unwrap();
+        }
+        let weight: f64 = p["match_weight"].parse().unwrap();
+        assert!(
+            (sum - weight).abs() < 0.05,
+            "lines add to {sum}, pairs.csv says {weight}:\n{text}"
+        );
+    }
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, "{\"prior\": 2}").unwrap();
     let out = run(&[
