@@ -1,28 +1,30 @@
-//! The concealment model: how a sanctioned account and a newer one look when they are one person hiding
-//! (the *evader* class), when they are two people of one home or office (the *household* class), and when
-//! they are two strangers (u, as in the match model). (A reviewer and the account it reviewed hide too, but
-//! among millions of honest reviews: they keep the match model with the documented concealment rule.) It owns the parameters, their estimation by EM over the candidate pairs that can hide, and the
-//! household term of such a pair's weight.
+//! Households and the concealment model. It owns the third class of every pair weight — two people of one
+//! home or office, per home size (`Homes`) — and the concealment model for a sanctioned account and a newer
+//! one: one person hiding (the *evader* class), two people of one home (household classes re-learnt among
+//! these pairs), or two strangers (u, as in the match model). It owns their parameters, their estimation by
+//! EM, and the terms they add to a pair's weight. (A reviewer and the account it reviewed hide too, but among
+//! millions of honest reviews: they keep the match model with the documented concealment rule.)
 //!
 //! A sanctioned person's spouse on the family card and tablet shares what an evader keeps; what tells them
 //! apart is what the data say each class does with everything else (a birth date, a document, a network,
-//! a device of one's own). Scoring one person against strangers only, as the match model does, calls every
-//! such spouse an evader. So a pair that can hide is weighed as
+//! a device of one's own). Scoring one person against strangers only calls every such spouse an evader, and
+//! every couple on one card and network one person. So a co-located pair is weighed as
 //!
 //! ```text
-//! weight = log2(λE / λU) + Σ log2(e/u)  −  log2(1 + (λH / λU) · Π h/u)      (the last term: co-located pairs only)
+//! weight = log2(λ / λU) + Σ log2(m/u)  −  log2(1 + (λH / λU) · Π h/u)
 //! ```
 //!
-//! with e the evader class's level shares, h the household class's and λ the classes' shares among the
-//! pairs that can hide. The first part is the usual sum of per-signal weights (shown line by line); the
-//! second is one line, "two people of one home", which is zero unless the pair shares a home-size card,
-//! device, network or address.
+//! with m the match model's (or, for a pair that can be evasion, e the evader class's) level shares, h the
+//! household class of the pair's home size, and λ the classes' shares. The first part is the usual sum of
+//! per-signal weights (shown line by line); the second is one line, "two people of one home", which is zero
+//! unless the pair shares a home-size card, device, network or address (`model::home_size`).
 //!
-//! - **h** is what co-located pairs that are *not* one person do, from the match model's EM (its posteriors
-//!   over co-located candidates without a reason to hide, weighted by the probability of two people).
-//! - **e, λE, λH** by EM over the candidates that can hide, with u and h held; e starts from the match
-//!   model's m and is pulled towards it by `model.min_expected_matches` pseudo-pairs, so that a small export
-//!   gets the match model's m rather than noise.
+//! - **h (open homes)**: what co-located candidates without a reason to hide do, weighted by the match EM's
+//!   probability that they are two people, per home size (`estimate_households`).
+//! - **e, λE, λH among the pairs that can be evasion** by EM (`estimate`), u held: e starts from the match
+//!   model's m and is pulled towards it by `model.min_expected_matches` pseudo-pairs; the household classes
+//!   start from the open homes' and learn what a sanctioned person's home shares, the identity signals held.
+//!   An evader's changes are one decision (`CHANGED_TOGETHER`): only the largest difference among them counts.
 //! - Too few likely evaders (fewer than `model.min_expected_matches`): no concealment model; the match
 //!   model's weights are used with the documented rule (differences in `scoring.concealable` signals and
 //!   the address weigh nothing), and the model says why.
