@@ -91,7 +91,7 @@ fn stages(c: &mut Criterion) {
         accounts: acc.len() as u64,
         reviews: false,
         bidders: 0,
-        hiding_pairs: comparer.hiding_pairs(),
+        evasion_pairs: comparer.evasion_pairs(),
         cfg: &cfg,
     };
     let mut g = c.benchmark_group("estimate");

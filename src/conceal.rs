@@ -372,7 +372,7 @@ pub struct Inputs<'a> {
     pub table: &'a Table,
     /// The open homes' household classes (where the household classes of the pairs that can hide start).
     pub open: Option<&'a Homes>,
-    /// Pairs that can be ban evasion, candidates or not (`Comparer::hiding_pairs`).
+    /// Pairs that can be ban evasion, candidates or not (`Comparer::evasion_pairs`).
     pub pairs: f64,
     pub cfg: &'a Config,
 }

@@ -301,8 +301,8 @@ pub struct Inputs<'a> {
     pub reviews: bool,
     /// Accounts with at least one bid (with a bids file; 0 without).
     pub bidders: u64,
-    /// Pairs with a reason to hide, candidates or not (`Comparer::hiding_pairs`).
-    pub hiding_pairs: f64,
+    /// Pairs with a reason to hide, candidates or not (`Comparer::evasion_pairs`).
+    pub evasion_pairs: f64,
     pub cfg: &'a crate::config::Config,
 }
 
@@ -732,7 +732,7 @@ pub fn estimate(inp: &Inputs) -> Model {
         posteriors: &post,
         table: &table,
         open: model.households.as_ref(),
-        pairs: inp.hiding_pairs,
+        pairs: inp.evasion_pairs,
         cfg,
     }) {
         Ok(c) => model.concealment = Some(c),
@@ -855,7 +855,7 @@ mod tests {
         }
         let cfg = Config::default();
         let model = estimate(&Inputs {
-            hiding_pairs: 0.0,
+            evasion_pairs: 0.0,
             patterns: &patterns,
             sample: &sample,
             value_pairs: &value_pairs,
@@ -968,7 +968,7 @@ mod tests {
         };
         let cfg = Config::default();
         let inputs = Inputs {
-            hiding_pairs: 0.0,
+            evasion_pairs: 0.0,
             patterns: &patterns,
             sample: &sample,
             value_pairs: &value_pairs,

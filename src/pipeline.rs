@@ -397,7 +397,7 @@ fn model_stage(
                 accounts: comparer.accounts().len() as u64,
                 reviews: comparer.has_reviews(),
                 bidders: comparer.side_files().bids.map_or(0, |b| b.bidders()),
-                hiding_pairs: comparer.hiding_pairs(),
+                evasion_pairs: comparer.evasion_pairs(),
                 cfg,
             })
         }

@@ -555,7 +555,7 @@ impl<'a> Comparer<'a> {
 
     /// Pairs that can be ban evasion, candidates or not: every sanctioned account with every account that is
     /// not sanctioned and not older (`evasion_direction`).
-    pub fn hiding_pairs(&self) -> f64 {
+    pub fn evasion_pairs(&self) -> f64 {
         let acc = self.acc;
         let mut others: Vec<i64> = (0..acc.len())
             .filter(|&i| !acc.status[i].is_sanctioned())
@@ -610,8 +610,9 @@ impl<'a> std::ops::Deref for Scorer<'a> {
 }
 
 impl Scorer<'_> {
-    /// A slot's weight under a profile: under concealment, differences in what a hider changes at will
-    /// (name, email, phone by default) are expected and weigh nothing.
+    /// A slot's weight under a profile: the estimated concealment model's evader weight for a pair that can
+    /// be evasion; else, under concealment, the documented rule (differences in what a hider changes at will
+    /// — name, email, phone by default — weigh nothing).
     fn slot_weight(&self, slot: usize, profile: Profile) -> f64 {
         match (profile, &self.model.concealment) {
             (Profile::Evasion, Some(c)) => c.weight(slot),
@@ -1217,7 +1218,7 @@ mod tests {
         );
         assert_eq!(s.evasion_direction(1, 2), None);
         assert!(
-            (s.hiding_pairs() - 1.0).abs() < 1e-9,
+            (s.evasion_pairs() - 1.0).abs() < 1e-9,
             "banned × the newer account"
         );
         // Without an estimated concealment model, differences weigh nothing under the evasion profile (the
