@@ -166,8 +166,10 @@ pub struct GenerateArgs {
     /// Random seed: the same seed writes the same files.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// `default` (the fixed mix the benchmarks use) or `random` (every scenario weight and rate drawn from
-    /// its documented range by the seed: five seeds, five marketplaces). The rates used go to profile.json.
+    /// `default` (the fixed mix the benchmarks use), `random` (every scenario weight and rate drawn from
+    /// its documented range by the seed: five seeds, five marketplaces) or `dense` (the default mix on
+    /// networks shaped unlike it: many IPs per account from dense ranges, carrier NAT, office devices). The
+    /// rates used go to profile.json.
     #[arg(long, default_value = "default", value_name = "NAME")]
     pub profile: String,
     #[arg(long, value_name = "DIR")]

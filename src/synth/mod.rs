@@ -318,6 +318,9 @@ struct Gen {
     /// Shared crowd IPs: coworking spaces and carrier NAT, per region.
     coworking: Vec<(String, u32)>,
     nat: Vec<Vec<String>>,
+    /// The dense profile's /24 ranges per region (`a.b.c`) and shared office devices; empty elsewhere.
+    dense_ranges: Vec<Vec<String>>,
+    office_devices: Vec<String>,
     profile: Profile,
     /// Mailboxes already given to a person: a provider never gives one twice.
     mailboxes: std::collections::HashSet<u64>,
@@ -339,6 +342,32 @@ fn public_ipv4(rng: &mut ChaCha8Rng) -> String {
             rng.random_range(1..255u16)
         );
     }
+}
+
+/// The dense profile's /24 ranges per region and its office devices (drawn only for that profile, so the
+/// other profiles' data do not change).
+fn dense_networks(
+    rng: &mut ChaCha8Rng,
+    d: &profile::Dense,
+    accounts: u64,
+) -> (Vec<Vec<String>>, Vec<String>) {
+    let ranges = REGIONS
+        .iter()
+        .map(|_| {
+            (0..d.ranges_per_region)
+                .map(|_| {
+                    let ip = public_ipv4(rng);
+                    ip.rsplit_once('.')
+                        .map_or(ip.clone(), |(p, _)| p.to_string())
+                })
+                .collect()
+        })
+        .collect();
+    let n = ((accounts as f64 * d.office_device) / d.office_device_accounts as f64).ceil() as usize;
+    let devices = (0..n.max(1))
+        .map(|_| format!("dev-{:016x}", rng.random::<u64>()))
+        .collect();
+    (ranges, devices)
 }
 
 fn messy(rng: &mut ChaCha8Rng, s: &str) -> String {
@@ -739,8 +768,34 @@ impl Gen {
             city,
             postal_code,
         };
+        if let Some(d) = self.profile.dense {
+            self.densify(&mut a, p.region, &d);
+        }
         self.low_entropy(&mut a);
         a
+    }
+
+    /// The dense profile's extra networks and office devices for one account.
+    fn densify(&mut self, a: &mut Account, region: usize, d: &profile::Dense) {
+        let ranges = &self.dense_ranges[region];
+        // Poisson-ish: a count between 0 and twice the mean.
+        let k = self
+            .rng
+            .random_range(0..=(2.0 * d.extra_ips).round() as usize);
+        for _ in 0..k {
+            let range = &ranges[self.rng.random_range(0..ranges.len())];
+            a.ips
+                .push(format!("{range}.{}", self.rng.random_range(1..255u16)));
+        }
+        if self.rng.random_bool(d.carrier_nat) {
+            let pool = &self.nat[region];
+            a.ips
+                .push(pool[self.rng.random_range(0..pool.len())].clone());
+        }
+        if self.rng.random_bool(d.office_device) {
+            let dev = &self.office_devices[self.rng.random_range(0..self.office_devices.len())];
+            a.devices.push(dev.clone());
+        }
     }
 
     /// What exports are full of: placeholders typed into required fields, device cells holding a model or
@@ -1614,6 +1669,10 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthStats> {
         .iter()
         .map(|_| (0..8).map(|_| public_ipv4(&mut rng)).collect())
         .collect();
+    let (dense_ranges, office_devices) = match cfg.profile.dense {
+        Some(d) => dense_networks(&mut rng, &d, cfg.accounts),
+        None => (vec![], vec![]),
+    };
     let mut g = Gen {
         rng,
         next_account: 0,
@@ -1626,6 +1685,8 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthStats> {
         recent_clients: vec![],
         coworking,
         nat,
+        dense_ranges,
+        office_devices,
         profile: cfg.profile.clone(),
         mailboxes: std::collections::HashSet::new(),
         bidders: vec![],
@@ -1645,6 +1706,7 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthStats> {
         "profile": cfg.profile.name,
         "seed": cfg.seed,
         "rates": cfg.profile.values().into_iter().collect::<std::collections::BTreeMap<_, _>>(),
+        "dense": cfg.profile.dense,
     });
     std::fs::write(
         out.join("profile.json"),
@@ -1682,6 +1744,44 @@ mod tests {
         assert_eq!(
             iban_with_check("DE", "370400440532013000"),
             "DE89370400440532013000"
+        );
+    }
+
+    /// The dense profile shares networks and devices far more than the default.
+    #[test]
+    fn the_dense_profile_adds_networks_and_office_devices() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, b) = (d.path().join("a"), d.path().join("b"));
+        generate(&SynthConfig::new(3000, 7), &a).unwrap();
+        let dense = SynthConfig {
+            profile: Profile::dense(),
+            ..SynthConfig::new(3000, 7)
+        };
+        generate(&dense, &b).unwrap();
+        let cells = |dir: &Path, col: usize| -> Vec<String> {
+            let mut r = csv::Reader::from_path(dir.join("accounts.csv")).unwrap();
+            r.records().map(|x| x.unwrap()[col].to_string()).collect()
+        };
+        let per_account = |v: &[String]| {
+            v.iter()
+                .map(|c| c.split('|').filter(|x| !x.is_empty()).count())
+                .sum::<usize>() as f64
+                / v.len() as f64
+        };
+        let (ips_a, ips_b) = (cells(&a, 13), cells(&b, 13));
+        assert!(
+            per_account(&ips_b) > per_account(&ips_a) + 3.0,
+            "extra networks"
+        );
+        let mut devices: std::collections::HashMap<String, usize> = Default::default();
+        for c in cells(&b, 12) {
+            for x in c.split('|') {
+                *devices.entry(x.to_string()).or_default() += 1;
+            }
+        }
+        assert!(
+            devices.values().any(|&n| n >= 20),
+            "office devices shared by dozens"
         );
     }
 

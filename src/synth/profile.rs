@@ -426,6 +426,25 @@ pub struct Profile {
     pub name: String,
     pub seed: u64,
     values: Vec<f64>,
+    /// The `dense` profile's network sharing, on top of the default rates (`None` elsewhere).
+    pub dense: Option<Dense>,
+}
+
+/// Networks shaped unlike the default marketplace (issue #12): many IPs per account from dense ISP ranges,
+/// carrier NAT on a large share of accounts, office devices shared by dozens. What an export from a mobile-
+/// heavy market looks like; the scenario mix and every other rate are the default profile's.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Dense {
+    /// Mean extra IPs per account, drawn from the region's dense /24 ranges.
+    pub extra_ips: f64,
+    /// /24 ranges per region the extra IPs come from (254 addresses each).
+    pub ranges_per_region: usize,
+    /// Accounts that also show one of the region's carrier-NAT addresses (each shared by thousands).
+    pub carrier_nat: f64,
+    /// Accounts that also show a shared office device.
+    pub office_device: f64,
+    /// Accounts per office device, on average.
+    pub office_device_accounts: u64,
 }
 
 impl Profile {
@@ -435,6 +454,22 @@ impl Profile {
             name: "default".into(),
             seed: 0,
             values: RATES.iter().map(|r| r.default).collect(),
+            dense: None,
+        }
+    }
+
+    /// The default rates with dense network sharing (`Dense`).
+    pub fn dense() -> Profile {
+        Profile {
+            name: "dense".into(),
+            dense: Some(Dense {
+                extra_ips: 4.0,
+                ranges_per_region: 400,
+                carrier_nat: 0.4,
+                office_device: 0.1,
+                office_device_accounts: 40,
+            }),
+            ..Profile::fixed()
         }
     }
 
@@ -448,6 +483,7 @@ impl Profile {
                 .iter()
                 .map(|r| r.low + (r.high - r.low) * rng.random::<f64>())
                 .collect(),
+            dense: None,
         }
     }
 
@@ -455,8 +491,9 @@ impl Profile {
         match name {
             "default" => Ok(Profile::fixed()),
             "random" => Ok(Profile::random(seed)),
+            "dense" => Ok(Profile::dense()),
             other => Err(Error::Setting(format!(
-                "unknown generator profile `{other}` (default, random)"
+                "unknown generator profile `{other}` (default, random, dense)"
             ))),
         }
     }
