@@ -407,13 +407,19 @@ impl<'a> Comparer<'a> {
         }
     }
 
+    /// The same address, the same /24 (or /64), or different. An address whose every shared range is a crowd
+    /// (held by more than `blocking.max_block_size` accounts: a dynamic ISP pool, a mobile carrier) is a pool
+    /// address: two accounts that drew it are neighbours in the pool, not in a home, so it counts as the range.
     fn ip(&self, a: usize, b: usize) -> Level {
-        match self.identifier(Signal::Ip, a, b) {
-            Level::Different => match shared(self.acc.signal(Signal::IpPrefix), a, b) {
-                Some(freq) => Level::Prefix { freq },
-                None => Level::Different,
-            },
-            l => l,
+        let prefix = shared(self.acc.signal(Signal::IpPrefix), a, b);
+        match (self.identifier(Signal::Ip, a, b), prefix) {
+            (Level::Exact { .. }, Some(freq))
+                if freq as usize > self.cfg.blocking.max_block_size =>
+            {
+                Level::Prefix { freq }
+            }
+            (Level::Different, Some(freq)) => Level::Prefix { freq },
+            (l, _) => l,
         }
     }
 
@@ -1163,6 +1169,40 @@ mod tests {
             })
             .collect();
         test_accounts(&rows)
+    }
+
+    /// An address whose every shared range is a crowd is a pool address: it counts as the range, and places
+    /// nobody in a home; an address in a range of a few is the same address.
+    #[test]
+    fn a_pool_address_counts_as_its_range() {
+        let ips = [
+            "203.0.113.5",
+            "203.0.113.5",
+            "203.0.113.9",
+            "198.51.100.7",
+            "198.51.100.7",
+        ];
+        let rows: Vec<Vec<(usize, &str)>> = ips
+            .iter()
+            .map(|ip| vec![(col::FULL_NAME, "Ann Lee"), (col::IP_ADDRESSES, *ip)])
+            .collect();
+        let acc = test_accounts(&rows);
+        let mut cfg = Config::default();
+        cfg.blocking.max_block_size = 2;
+        let c = Comparer::new(&acc, &cfg, Default::default());
+        assert_eq!(
+            c.ip(0, 1),
+            Level::Prefix { freq: 3 },
+            "the /24 is held by three"
+        );
+        assert_eq!(
+            c.ip(3, 4),
+            Level::Exact { freq: 2 },
+            "the /24 is held by two"
+        );
+        cfg.blocking.max_block_size = 3;
+        let c = Comparer::new(&acc, &cfg, Default::default());
+        assert_eq!(c.ip(0, 1), Level::Exact { freq: 2 });
     }
 
     #[test]
