@@ -10,7 +10,7 @@ use crate::cli::{
 };
 use crate::config::Config;
 use crate::pipeline::{self, RunOptions};
-use crate::score::{Scorer, field_level_text, probability};
+use crate::score::{Scorer, probability};
 
 pub fn dispatch(cmd: Command) -> Result<()> {
     match cmd {
@@ -229,47 +229,17 @@ pub fn waterfall(scorer: &Scorer, a: usize, b: usize, cfg: &Config) -> String {
         "total",
         "prob"
     );
+    let line = |signal: &str, level: &str, weight: f64, total: f64| {
+        format!(
+            "{signal:<14} {level:<28} {weight:>+8.2} {total:>+8.2} {:>8.4}\n",
+            probability(total)
+        )
+    };
     let mut total = ex.prior;
-    out += &format!(
-        "{:<14} {:<28} {:>+8.2} {:>+8.2} {:>8.4}\n",
-        "prior",
-        "",
-        ex.prior,
-        total,
-        probability(total)
-    );
-    for it in &ex.items {
-        total += it.weight;
-        out += &format!(
-            "{:<14} {:<28} {:>+8.2} {:>+8.2} {:>8.4}\n",
-            it.field.as_str(),
-            field_level_text(it.field, it.level, it.context),
-            it.weight,
-            total,
-            probability(total)
-        );
-    }
-    if ex.changes_once != 0.0 {
-        total += ex.changes_once;
-        out += &format!(
-            "{:<14} {:<28} {:>+8.2} {:>+8.2} {:>8.4}\n",
-            "changes",
-            "counted once (one decision)",
-            ex.changes_once,
-            total,
-            probability(total)
-        );
-    }
-    if ex.household != 0.0 {
-        total += ex.household;
-        out += &format!(
-            "{:<14} {:<28} {:>+8.2} {:>+8.2} {:>8.4}\n",
-            "household",
-            "or two people of one home?",
-            ex.household,
-            total,
-            probability(total)
-        );
+    out += &line("prior", "", ex.prior, total);
+    for (signal, level, weight) in ex.rows(true) {
+        total += weight;
+        out += &line(signal, &level, weight, total);
     }
     let hidden = scorer.concealed_signals(&ex);
     let estimated =

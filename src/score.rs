@@ -1065,6 +1065,36 @@ pub fn level_text(level: Level) -> String {
 }
 
 impl Explanation {
+    /// The lines of the explanation after the prior, in order — every signal (its level as reviewers read
+    /// it; missing ones only with `missing`), then the changes counted once and the household term when they
+    /// apply — as (name, level, weight). Their weights add up to `weight − prior`.
+    pub fn rows(&self, missing: bool) -> Vec<(&'static str, String, f64)> {
+        let mut rows: Vec<(&'static str, String, f64)> = self
+            .items
+            .iter()
+            .filter(|i| missing || i.level != Level::Missing)
+            .map(|i| {
+                let level = field_level_text(i.field, i.level, i.context);
+                (i.field.as_str(), level, i.weight)
+            })
+            .collect();
+        if self.changes_once != 0.0 {
+            rows.push((
+                "changes",
+                "counted once (one decision)".into(),
+                self.changes_once,
+            ));
+        }
+        if self.household != 0.0 {
+            rows.push((
+                "household",
+                "or two people of one home?".into(),
+                self.household,
+            ));
+        }
+        rows
+    }
+
     /// `email=shared(2 accounts) +10.8; name=jw 0.95 +3.6; …`, strongest first, missing fields left out.
     pub fn evidence(&self) -> String {
         // Differences that weigh nothing (under the concealment profile) are left out: they say nothing.

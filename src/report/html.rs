@@ -15,7 +15,7 @@ use super::files::Report;
 use super::write_atomic;
 use crate::error::{Error, Result};
 use crate::policy::Judged;
-use crate::score::{Level, field_level_text, probability};
+use crate::score::{Level, probability};
 
 const TEMPLATE: &str = include_str!("../../templates/review.html.j2");
 
@@ -303,29 +303,7 @@ impl Report<'_> {
 
 /// The deciding pair's evidence as horizontal bars around a zero line (right: for one person, left: against).
 fn waterfall(ex: &crate::score::Explanation) -> Waterfall {
-    let mut items: Vec<(&'static str, String, f64)> = ex
-        .items
-        .iter()
-        .filter(|i| i.level != Level::Missing)
-        .map(|i| {
-            let level = field_level_text(i.field, i.level, i.context);
-            (i.field.as_str(), level, i.weight)
-        })
-        .collect();
-    if ex.changes_once != 0.0 {
-        items.push((
-            "changes",
-            "counted once (one decision)".into(),
-            ex.changes_once,
-        ));
-    }
-    if ex.household != 0.0 {
-        items.push((
-            "household",
-            "or two people of one home?".into(),
-            ex.household,
-        ));
-    }
+    let items = ex.rows(false);
     let zero = 220u32;
     let most = items.iter().map(|i| i.2.abs()).fold(1.0, f64::max);
     let scale = 200.0 / most;
