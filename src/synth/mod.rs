@@ -713,16 +713,7 @@ impl Gen {
             payments.push(format!("iban:{i}"));
         }
         let (_, created) = self.date(2016, 2025);
-        let mut ips = vec![p.ip.clone()];
-        if self.chance(R::SecondIp) {
-            ips.push(public_ipv4(&mut self.rng));
-        }
-        if let Some(v6) = &p.ipv6 {
-            ips.push(self.ipv6_address(v6));
-        }
-        if self.rng.random_bool(0.1) {
-            ips.push("192.168.1.10".into());
-        }
+        let ips = self.networks(p);
         let id = self.account_id();
         let (address, city, postal_code) = if self.chance(R::AddressPresent) {
             self.address_cells(&p.home)
@@ -773,6 +764,22 @@ impl Gen {
         }
         self.low_entropy(&mut a);
         a
+    }
+
+    /// The networks an account is seen on: the home IP, sometimes a second one, the IPv6 of the home's /64,
+    /// now and then a private address (never evidence).
+    fn networks(&mut self, p: &Person) -> Vec<String> {
+        let mut ips = vec![p.ip.clone()];
+        if self.chance(R::SecondIp) {
+            ips.push(public_ipv4(&mut self.rng));
+        }
+        if let Some(v6) = &p.ipv6 {
+            ips.push(self.ipv6_address(v6));
+        }
+        if self.rng.random_bool(0.1) {
+            ips.push("192.168.1.10".into());
+        }
+        ips
     }
 
     /// The dense profile's extra networks and office devices for one account.
