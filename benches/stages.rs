@@ -92,6 +92,7 @@ fn stages(c: &mut Criterion) {
         reviews: false,
         bidders: 0,
         evasion_pairs: comparer.evasion_pairs(),
+        deferred: &sybilscan::score::census(&comparer, &cands.deferred, &cands.crowd).slots,
         cfg: &cfg,
     };
     let mut g = c.benchmark_group("estimate");

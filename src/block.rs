@@ -75,6 +75,9 @@ pub struct BlockStats {
     pub candidate_pairs: u64,
     /// Pairs in blocks of common names, checked one by one after estimation (see `NAME_EXPAND_MAX`).
     pub common_name_pairs: u64,
+    /// Pairs that only crowded blocks of weak keys found (`deferrable`), checked one by one after
+    /// estimation: not candidates, not in `candidate_pairs`.
+    pub deferred_pairs: u64,
     /// Pairs each kind of key generated (before pairs found by several keys are merged).
     pub pairs_by_key: std::collections::BTreeMap<&'static str, u64>,
     pub largest_oversized: Vec<Oversized>,
@@ -143,16 +146,105 @@ const COUNT_ONLY: [Signal; 1] = [Signal::DateOfBirth];
 /// the bound is exact for what such a pair can share.
 pub const NAME_EXPAND_MAX: u32 = 30;
 
-/// Blocks of common names, to expand after estimation.
+/// Whether a crowded block (more than `NAME_EXPAND_MAX` accounts, at most the cap) of a key is deferred: its
+/// pairs are not compared before estimation, and after it only where their best possible weight reaches the
+/// near-miss line (`score::score_deferred`). At 1M generated accounts 73% of all candidates came from such
+/// blocks — name-built handles held by 31–100 strangers, business names, network ranges, birth date with a
+/// common name part — and the model never learns from them (`Candidates::learn`). Deferred are the keys whose
+/// shared value puts no pair in a context the model counts from candidates (`estimate::enumeration`): not a
+/// card, device, network address or postal address (they place two accounts together), not an email, phone,
+/// building or document (their near levels are counted from candidates). A shared handle changes the email's
+/// level, so the email levels of the deferred pairs are counted before estimation (`score::email_census`).
+fn deferrable(slot: u32, base: &[u32; Signal::COUNT + 1]) -> bool {
+    if slot >= NO_SLOT {
+        let kind = slot - NO_SLOT;
+        return [
+            Derived::NameDob,
+            Derived::PhoneticDob,
+            Derived::DobNamePrefix,
+            Derived::DobNamePart,
+        ]
+        .iter()
+        .any(|d| *d as u32 == kind);
+    }
+    deferrable_signal(KEYED[base.partition_point(|&b| b <= slot) - 1])
+}
+
+/// The signals whose crowded blocks are deferred (see `deferrable`).
+pub fn deferrable_signal(s: Signal) -> bool {
+    matches!(
+        s,
+        Signal::Name | Signal::EmailHandle | Signal::Business | Signal::IpPrefix
+    )
+}
+
+/// Above how many accounts a value of `s` is shared without making its holders a candidate pair: the cap,
+/// or `NAME_EXPAND_MAX` for deferred signals.
+pub fn crowd_floor(s: Signal, cap: usize) -> usize {
+    if deferrable_signal(s) {
+        cap.min(NAME_EXPAND_MAX as usize)
+    } else {
+        cap
+    }
+}
+
+/// What is checked pair by pair after estimation instead of being compared before it: blocks of common
+/// names, and the pairs that only crowded blocks of weak keys found (`deferrable`).
 #[derive(Debug, Clone, Default)]
 pub struct Deferred {
-    /// Account indices of all deferred blocks, block after block.
+    /// Account indices of all deferred common-name blocks, block after block.
     pub accounts: Vec<u32>,
-    /// Each block's range in `accounts`.
+    /// Each common-name block's range in `accounts`.
     pub blocks: Vec<std::ops::Range<usize>>,
+    /// Pairs (packed, sorted, unique) that some block of a deferrable key held by more than
+    /// `NAME_EXPAND_MAX` accounts found and no other block did: not candidates.
+    pub pairs: Vec<u64>,
+    /// Account indices of those crowded blocks, block after block: their pairs are visited block by block
+    /// (`visit_crowded`), so that a block's accounts stay in the cache while its pairs are compared.
+    pub crowded_accounts: Vec<u32>,
+    /// Each crowded block's range in `crowded_accounts`.
+    pub crowded_blocks: Vec<std::ops::Range<usize>>,
 }
 
 impl Deferred {
+    /// Calls `f(state, index in pairs, a, b)` once for every deferred crowded pair, visiting the crowded
+    /// blocks in parallel (a pair in several blocks is visited in whichever comes first); returns the
+    /// states of the workers. What `f` computes must not depend on which worker visits a pair.
+    pub fn visit_crowded<S: Send>(
+        &self,
+        init: impl Fn() -> S + Sync + Send,
+        f: impl Fn(&mut S, usize, u32, u32) + Sync + Send,
+    ) -> Vec<S> {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let done: Vec<AtomicBool> = (0..self.pairs.len())
+            .map(|_| AtomicBool::new(false))
+            .collect();
+        self.crowded_blocks
+            .par_iter()
+            .fold(&init, |mut state, r| {
+                // Accounts ascend within a block: the pairs of `i` with the later accounts ascend too, and
+                // are found by walking the run of `i`'s pairs in `pairs` (not a candidate if not there).
+                let block = &self.crowded_accounts[r.clone()];
+                for (x, &i) in block.iter().enumerate() {
+                    let mut k = self.pairs.partition_point(|&p| p < pack(i, i + 1));
+                    for &j in &block[x + 1..] {
+                        let p = pack(i, j);
+                        while k < self.pairs.len() && self.pairs[k] < p {
+                            k += 1;
+                        }
+                        if k == self.pairs.len() || (self.pairs[k] >> 32) as u32 != i {
+                            break;
+                        }
+                        if self.pairs[k] == p && !done[k].swap(true, Ordering::Relaxed) {
+                            f(&mut state, k, i, j);
+                        }
+                    }
+                }
+                state
+            })
+            .collect()
+    }
+
     pub fn pairs(&self) -> u64 {
         self.blocks
             .iter()
@@ -179,22 +271,24 @@ pub struct ValuePairs {
 /// Document values up to this long get one-deletion keys (see `derived_keys`).
 pub const MAX_KEYED_DOCUMENT: usize = 16;
 
-fn derived_keys(acc: &Accounts, i: usize, out: &mut Vec<(Derived, u64)>) {
+/// The derived keys of account `i` into `out`, built in `buf` (reused: no allocation per account).
+fn derived_keys(acc: &Accounts, i: usize, out: &mut Vec<(Derived, u64)>, buf: &mut Vec<u8>) {
     let sorted = acc.name_sorted.get(i);
     let dob = acc.dob[i];
     let ph = acc.name_phonetic[i];
+    let mut key = |kind: Derived, parts: &[&[u8]], buf: &mut Vec<u8>| {
+        buf.clear();
+        for p in parts {
+            buf.extend_from_slice(p);
+        }
+        out.push((kind, tagged_hash(kind as u64, buf)));
+    };
+    let dob_bytes = dob.to_le_bytes();
     if !sorted.is_empty() && dob != 0 {
-        let mut b = sorted.as_bytes().to_vec();
-        b.extend_from_slice(&dob.to_le_bytes());
-        out.push((Derived::NameDob, tagged_hash(Derived::NameDob as u64, &b)));
+        key(Derived::NameDob, &[sorted.as_bytes(), &dob_bytes], buf);
     }
     if ph != 0 && dob != 0 {
-        let mut b = ph.to_le_bytes().to_vec();
-        b.extend_from_slice(&dob.to_le_bytes());
-        out.push((
-            Derived::PhoneticDob,
-            tagged_hash(Derived::PhoneticDob as u64, &b),
-        ));
+        key(Derived::PhoneticDob, &[&ph.to_le_bytes(), &dob_bytes], buf);
     }
     // A short document number (a keyed-in id, not a hash) with one character deleted, for each position:
     // two numbers one substitution or transposition apart share one of these, so the `id_document_near`
@@ -202,12 +296,11 @@ fn derived_keys(acc: &Accounts, i: usize, out: &mut Vec<(Derived, u64)>) {
     let doc = acc.id_document.get(i).as_bytes();
     if (6..=MAX_KEYED_DOCUMENT).contains(&doc.len()) {
         for k in 0..doc.len() {
-            let mut b = doc[..k].to_vec();
-            b.extend_from_slice(&doc[k + 1..]);
-            out.push((
+            key(
                 Derived::IdDocumentDeletion,
-                tagged_hash(Derived::IdDocumentDeletion as u64, &b),
-            ));
+                &[&doc[..k], &doc[k + 1..]],
+                buf,
+            );
         }
     }
     // Birth date with each part of the name alone, with each of its nickname relatives and with its sound:
@@ -215,25 +308,22 @@ fn derived_keys(acc: &Accounts, i: usize, out: &mut Vec<(Derived, u64)>) {
     // and the prefixes), a nickname (Bob / Robert) or a spelling variant (Smyth / Smith) still meets its
     // twin here — every pair at the name's `nickname, spelling variant` level with equal birth dates.
     if dob != 0 {
-        let codes: Vec<&str> = acc.name_codes.get(i).split(' ').collect();
-        let mut part = |text: &[u8]| {
-            let mut b = text.to_vec();
-            b.extend_from_slice(&dob.to_le_bytes());
-            out.push((
-                Derived::DobNamePart,
-                tagged_hash(Derived::DobNamePart as u64, &b),
-            ));
-        };
-        for (k, tok) in acc.name_formal.get(i).split(' ').enumerate() {
+        let mut codes = acc.name_codes.get(i).split(' ');
+        for tok in acc.name_formal.get(i).split(' ') {
+            let code = codes.next();
             if tok.len() < 2 {
                 continue;
             }
-            part(tok.as_bytes());
+            key(Derived::DobNamePart, &[tok.as_bytes(), &dob_bytes], buf);
             for r in crate::normalize::name::nickname_relatives(tok) {
-                part(r.as_bytes());
+                key(Derived::DobNamePart, &[r.as_bytes(), &dob_bytes], buf);
             }
-            if let Some(code) = codes.get(k).filter(|c| !c.is_empty()) {
-                part(format!("~{code}").as_bytes());
+            if let Some(code) = code.filter(|c| !c.is_empty()) {
+                key(
+                    Derived::DobNamePart,
+                    &[b"~", code.as_bytes(), &dob_bytes],
+                    buf,
+                );
             }
         }
     }
@@ -242,15 +332,15 @@ fn derived_keys(acc: &Accounts, i: usize, out: &mut Vec<(Derived, u64)>) {
     if dob != 0 {
         let formal = acc.name_formal.get(i);
         if !formal.is_empty() {
-            let mut b: Vec<u8> = Vec::with_capacity(16);
+            buf.clear();
             for tok in formal.split(' ') {
-                b.extend_from_slice(&tok.as_bytes()[..tok.len().min(3)]);
-                b.push(b' ');
+                buf.extend_from_slice(&tok.as_bytes()[..tok.len().min(3)]);
+                buf.push(b' ');
             }
-            b.extend_from_slice(&dob.to_le_bytes());
+            buf.extend_from_slice(&dob_bytes);
             out.push((
                 Derived::DobNamePrefix,
-                tagged_hash(Derived::DobNamePrefix as u64, &b),
+                tagged_hash(Derived::DobNamePrefix as u64, buf),
             ));
         }
     }
@@ -279,7 +369,8 @@ fn merge_marked(first: &[u64], second: &[u64]) -> (Vec<u64>, Vec<bool>) {
     (out, mark)
 }
 
-/// Per account, the signals in which it holds a value held by more than `cap` accounts.
+/// Per account, the signals in which it holds a value held by more accounts than make a candidate pair
+/// (`crowd_floor`).
 fn crowd_signals(acc: &Accounts, cap: usize) -> Vec<u16> {
     (0..acc.len())
         .into_par_iter()
@@ -287,7 +378,10 @@ fn crowd_signals(acc: &Accounts, cap: usize) -> Vec<u16> {
             KEYED
                 .iter()
                 .filter(|s| is_blocked(**s))
-                .filter(|s| acc.signal(**s).freqs(i).iter().any(|&f| f as usize > cap))
+                .filter(|s| {
+                    let floor = crowd_floor(**s, cap);
+                    acc.signal(**s).freqs(i).iter().any(|&f| f as usize > floor)
+                })
                 .fold(0u16, |m, s| m | 1 << *s as u16)
         })
         .collect()
@@ -301,38 +395,47 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
     for (k, s) in KEYED.iter().enumerate() {
         base[k + 1] = base[k] + acc.signal(*s).values.len() as u32;
     }
-    let mut entries: Vec<Entry> = (0..n)
+    let t0 = std::time::Instant::now();
+    // Per worker: its entries, the derived keys of the account at hand and a byte buffer to build them in.
+    let parts: Vec<Vec<Entry>> = (0..n)
         .into_par_iter()
-        .fold(Vec::new, |mut v, i| {
-            for (k, s) in KEYED.iter().enumerate() {
-                let m = acc.signal(*s);
-                let r = m.range(i);
-                for j in r {
+        .fold(
+            || (Vec::new(), Vec::new(), Vec::new()),
+            |(mut v, mut d, mut buf): (Vec<Entry>, Vec<(Derived, u64)>, Vec<u8>), i| {
+                for (k, s) in KEYED.iter().enumerate() {
+                    let m = acc.signal(*s);
+                    let r = m.range(i);
+                    for j in r {
+                        v.push(Entry {
+                            key: m.values[j],
+                            account: i as u32,
+                            slot: base[k] + j as u32,
+                        });
+                    }
+                }
+                d.clear();
+                derived_keys(acc, i, &mut d, &mut buf);
+                d.sort_unstable_by_key(|x| x.1);
+                d.dedup_by_key(|x| x.1);
+                for &(kind, key) in &d {
                     v.push(Entry {
-                        key: m.values[j],
+                        key,
                         account: i as u32,
-                        slot: base[k] + j as u32,
+                        slot: NO_SLOT + kind as u32,
                     });
                 }
-            }
-            let mut d = Vec::with_capacity(4);
-            derived_keys(acc, i, &mut d);
-            d.sort_unstable_by_key(|x| x.1);
-            d.dedup_by_key(|x| x.1);
-            for (kind, key) in d {
-                v.push(Entry {
-                    key,
-                    account: i as u32,
-                    slot: NO_SLOT + kind as u32,
-                });
-            }
-            v
-        })
-        .reduce(Vec::new, |mut a, mut b| {
-            a.append(&mut b);
-            a
-        });
+                (v, d, buf)
+            },
+        )
+        .map(|(v, _, _)| v)
+        .collect();
+    let mut entries: Vec<Entry> = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+    for p in parts {
+        entries.extend_from_slice(&p);
+    }
+    let t1 = std::time::Instant::now();
     entries.par_sort_unstable();
+    let t2 = std::time::Instant::now();
 
     let mut stats = BlockStats {
         key_occurrences: entries.len() as u64,
@@ -411,6 +514,15 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
                         .extend(entries[start..end].iter().map(|e| e.account));
                     deferred.blocks.push(from..deferred.accounts.len());
                 } else if !count_only {
+                    if len as u32 > NAME_EXPAND_MAX && deferrable(slot, &base) {
+                        let from = deferred.crowded_accounts.len();
+                        deferred
+                            .crowded_accounts
+                            .extend(entries[start..end].iter().map(|e| e.account));
+                        deferred
+                            .crowded_blocks
+                            .push(from..deferred.crowded_accounts.len());
+                    }
                     stats.blocks += 1;
                     *stats.pairs_by_key.entry(signal).or_insert(0) +=
                         (len as u64) * (len as u64 - 1) / 2;
@@ -424,17 +536,34 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
         acc.signal_mut(*s).freq = std::mem::take(&mut freq[k]);
     }
     stats.common_name_pairs = deferred.pairs();
+    let t3 = std::time::Instant::now();
     let crowd = crowd_signals(acc, cfg.max_block_size);
     oversized.sort_by(|a, b| b.accounts.cmp(&a.accounts).then(a.key.cmp(&b.key)));
     oversized.truncate(20);
     stats.largest_oversized = oversized;
 
-    // Pairs of small blocks (values held by at most `NAME_EXPAND_MAX` accounts) and of crowded ones,
-    // apart: the model is learnt from the pairs some small block found (see `Candidates::learn`).
-    let expand = |small: bool| -> Vec<u64> {
+    // Pairs of small blocks (values held by at most `NAME_EXPAND_MAX` accounts), of crowded ones and of
+    // crowded deferrable ones, apart: the model is learnt from the pairs some small block found (see
+    // `Candidates::learn`), and deferred pairs are not candidates.
+    #[derive(PartialEq, Clone, Copy)]
+    enum Size {
+        Small,
+        Crowded,
+        CrowdedDeferred,
+    }
+    let size_of = |s: usize, e: usize| {
+        if (e - s) as u32 <= NAME_EXPAND_MAX {
+            Size::Small
+        } else if deferrable(entries[s].slot, &base) {
+            Size::CrowdedDeferred
+        } else {
+            Size::Crowded
+        }
+    };
+    let expand = |size: Size| -> Vec<u64> {
         let mut v: Vec<u64> = runs
             .par_iter()
-            .filter(|&&(s, e)| ((e - s) as u32 <= NAME_EXPAND_MAX) == small)
+            .filter(|&&(s, e)| size_of(s, e) == size)
             .fold(Vec::new, |mut v, &(s, e)| {
                 let run = &entries[s..e];
                 for x in 0..run.len() {
@@ -453,12 +582,21 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
         v.par_sort_unstable();
         v
     };
-    let (mut small, mut crowded) = (expand(true), expand(false));
+    let t4 = std::time::Instant::now();
+    let (mut small, mut crowded) = (expand(Size::Small), expand(Size::Crowded));
+    let mut crowded_deferred = expand(Size::CrowdedDeferred);
     drop(entries);
     stats.candidate_pairs_before_dedup = (small.len() + crowded.len()) as u64;
     small.dedup();
     crowded.dedup();
+    crowded_deferred.dedup();
     let (pairs, learn) = merge_marked(&small, &crowded);
+    deferred.pairs = crowded_deferred
+        .into_par_iter()
+        .filter(|p| pairs.binary_search(p).is_err())
+        .collect();
+    stats.deferred_pairs = deferred.pairs.len() as u64;
+    tracing::debug!(keys = ?t1.duration_since(t0), sort = ?t2.duration_since(t1), walk = ?t3.duration_since(t2), crowd = ?t4.duration_since(t3), expand = ?t4.elapsed(), "block stages");
     stats.candidate_pairs = pairs.len() as u64;
     Candidates {
         pairs,

@@ -303,6 +303,9 @@ pub struct Inputs<'a> {
     pub bidders: u64,
     /// Pairs with a reason to hide, candidates or not (`Comparer::evasion_pairs`).
     pub evasion_pairs: f64,
+    /// Per slot, the deferred crowded pairs at it (`score::census`; empty: none): counted with the
+    /// candidates, as pairs of different people, where the census's signals' levels are counted.
+    pub deferred: &'a [u64],
     pub cfg: &'a crate::config::Config,
 }
 
@@ -440,6 +443,11 @@ impl Em<'_> {
                     den[fi][Self::field_of(s).1 as usize] += c * q;
                 }
             }
+        }
+        for (s, &c) in self.inp.deferred.iter().enumerate() {
+            let (fi, ctx, _) = Self::field_of(s);
+            e_nm[s] += c as f64;
+            den_nm[fi][ctx as usize] += c as f64;
         }
         let prior = (matches / self.total_pairs).clamp(1e-15, 0.5);
         let mut next = t.clone();
@@ -615,6 +623,10 @@ pub fn estimate(inp: &Inputs) -> Model {
             let (f, _, k) = Em::field_of(*s as usize);
             cand_count[slot(Field::ALL[f], Context::Plain, k)] += c;
         }
+    }
+    for (s, &c) in inp.deferred.iter().enumerate() {
+        let (f, _, k) = Em::field_of(s);
+        cand_count[slot(Field::ALL[f], Context::Plain, k)] += c as f64;
     }
     let mut m0 = vec![0.0; SLOTS];
     for f in Field::ALL {
@@ -856,6 +868,7 @@ mod tests {
         let cfg = Config::default();
         let model = estimate(&Inputs {
             evasion_pairs: 0.0,
+            deferred: &[],
             patterns: &patterns,
             sample: &sample,
             value_pairs: &value_pairs,
@@ -969,6 +982,7 @@ mod tests {
         let cfg = Config::default();
         let inputs = Inputs {
             evasion_pairs: 0.0,
+            deferred: &[],
             patterns: &patterns,
             sample: &sample,
             value_pairs: &value_pairs,

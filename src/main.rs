@@ -4,7 +4,8 @@
 use clap::Parser;
 
 // The pipeline allocates many small strings while normalizing; mimalloc does that several times faster
-// than the system allocator on this workload (see BENCHMARKS.md).
+// than the system allocator on this workload (see BENCHMARKS.md). Built without transparent huge pages
+// (`no_thp`): the kernel zeroing 2 MiB pages on first touch cost 0.3–1 s of a 1M run and more memory.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use sybilscan::cli::{Cli, LogFormat};

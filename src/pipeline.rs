@@ -193,29 +193,33 @@ pub fn load_accounts(
         );
         join_secs += t_join.elapsed().as_secs_f64();
         let t_append = Instant::now();
-        // Sequential: quarantine and duplicate ids (first occurrence wins). Cheap: hash-map lookups only.
+        // Sequential: quarantine and duplicate ids (first occurrence wins). Lookups only: the normalized rows
+        // stay where they are, marked kept or not.
         let base = acc.len();
-        let mut accepted: Vec<(u64, normalize::Normalized, crate::record::Fields<'_>)> =
-            Vec::with_capacity(chunk.len());
-        for (row, n) in chunk.iter().zip(normalized) {
+        let mut keep = vec![false; chunk.len()];
+        // Row (in this chunk) of each account accepted from it so far.
+        let mut accepted: Vec<u32> = Vec::with_capacity(chunk.len());
+        seen.reserve(chunk.len());
+        for (r, (row, n)) in chunk.iter().zip(&normalized).enumerate() {
             let (n, f, h) = match n {
                 Ok(x) => x,
                 Err(reason) => {
                     quarantine.push(Quarantined {
                         line: row.line,
-                        reason,
+                        reason: reason.clone(),
                         raw: row.raw(),
                     });
                     continue;
                 }
             };
             let id = f[0].trim();
-            let first = match seen.get(&h) {
+            let first = match seen.get(h) {
                 Some(&(line, i)) => {
                     let other = if (i as usize) < base {
                         acc.id.get(i as usize)
                     } else {
-                        accepted[i as usize - base].2[0].trim()
+                        let at = accepted[i as usize - base] as usize;
+                        normalized[at].as_ref().map_or("", |x| x.1[0].trim())
                     };
                     if other == id {
                         Some(line)
@@ -235,7 +239,7 @@ pub fn load_accounts(
                 });
                 continue;
             }
-            match seen.entry(h) {
+            match seen.entry(*h) {
                 // Another id with the same hash: remember this one by its text.
                 std::collections::hash_map::Entry::Occupied(_) => {
                     seen_exact.insert(id.to_string(), row.line);
@@ -247,16 +251,21 @@ pub fn load_accounts(
             for p in &n.problems {
                 problems.add(*p);
             }
-            accepted.push((row.line, n, f));
+            keep[r] = true;
+            accepted.push(r as u32);
         }
-        // Parallel: build the columns of the accepted rows in pieces, then append the pieces in order.
-        let parts: Vec<Accounts> = accepted
+        // Parallel: build the columns of the kept rows in pieces, then append the pieces in order.
+        let parts: Vec<Accounts> = normalized
             .into_par_iter()
+            .zip(chunk.par_iter())
+            .zip(keep)
             .chunks(4096)
             .map(|piece| {
                 let mut part = Accounts::default();
-                for (line, n, f) in piece {
-                    normalize::append(&mut part, line, &f, n);
+                for ((n, row), kept) in piece {
+                    if let (true, Ok((n, f, _))) = (kept, n) {
+                        normalize::append(&mut part, row.line, &f, n);
+                    }
                 }
                 part
             })
@@ -318,7 +327,7 @@ pub fn train(opts: &RunOptions) -> Result<Model> {
             bids: bids.as_ref(),
         };
         let comparer = Comparer::new(&acc, cfg, side);
-        let (_, model) = model_stage(&comparer, &cands, None, &mut timings)?;
+        let (_, _, model) = model_stage(&comparer, &cands, None, &mut timings)?;
         Ok(model)
     })
 }
@@ -372,17 +381,21 @@ fn block_stage(
     cands
 }
 
-/// Compares every candidate once, then estimates the model (or reads the saved one).
+/// Compares every candidate once and the emails (and names) of the deferred crowded pairs, then estimates
+/// the model (or reads the saved one).
 fn model_stage(
     comparer: &Comparer,
     cands: &block::Candidates,
     saved: Option<&std::path::Path>,
     timings: &mut BTreeMap<&'static str, f64>,
-) -> Result<(Patterns, Model)> {
+) -> Result<(Patterns, score::Census, Model)> {
     let t = Instant::now();
     let bar = progress(cands.pairs.len() as u64, "compare");
     let patterns = estimate::patterns(comparer, &cands.pairs, &cands.learn, &bar);
     bar.finish_and_clear();
+    let t_census = Instant::now();
+    let census = score::census(comparer, &cands.deferred, &cands.crowd);
+    tracing::debug!(secs = ?t_census.elapsed(), pairs = cands.deferred.pairs.len(), "census of deferred pairs");
     timings.insert("compare", t.elapsed().as_secs_f64());
     let t = Instant::now();
     let cfg = comparer.config();
@@ -398,6 +411,7 @@ fn model_stage(
                 reviews: comparer.has_reviews(),
                 bidders: comparer.side_files().bids.map_or(0, |b| b.bidders()),
                 evasion_pairs: comparer.evasion_pairs(),
+                deferred: &census.slots,
                 cfg,
             })
         }
@@ -405,7 +419,7 @@ fn model_stage(
     timings.insert("estimate", t.elapsed().as_secs_f64());
     info!(method = %model.method, prior = model.prior, patterns = patterns.slots.len(),
           secs = ?t.elapsed(), "model");
-    Ok((patterns, model))
+    Ok((patterns, census, model))
 }
 
 fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
@@ -439,7 +453,7 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
         reviews: reviews.as_ref().map(|r| &r.set),
         bids: bids.as_ref(),
     };
-    let (patterns, model) = model_stage(
+    let (patterns, census, model) = model_stage(
         &Comparer::new(&acc, cfg, side),
         &cands,
         opts.model.as_deref(),
@@ -465,12 +479,19 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
         &patterns.of_candidate,
     );
     drop(patterns);
-    let (common, common_stats) =
-        score::score_common_names(&scorer, &cands.deferred, &cands.pairs, &cands.crowd);
-    scored.extend(common);
+    let t_deferred = Instant::now();
+    let (deferred, deferred_stats) = score::score_deferred(
+        &scorer,
+        &cands.deferred,
+        &census,
+        &cands.pairs,
+        &cands.crowd,
+    );
+    tracing::debug!(secs = ?t_deferred.elapsed(), "deferred pairs scored");
+    scored.extend(deferred);
     let mut sstats = score_stats(&scorer, &scored, cands.pairs.len() as u64);
-    sstats.pairs_scored += common_stats.scored;
-    sstats.common_names = common_stats;
+    sstats.pairs_scored += deferred_stats.common_name_scored + deferred_stats.crowded_scored;
+    sstats.deferred = deferred_stats;
     cands.pairs = Vec::new();
     timings.insert("score", t.elapsed().as_secs_f64());
     info!(links = sstats.links, near_misses = sstats.near_misses, secs = ?t.elapsed(), "scored");

@@ -236,7 +236,7 @@ fn shared(m: &crate::record::Multi, a: usize, b: usize) -> Option<u32> {
 }
 
 fn jw(a: &str, b: &str) -> f64 {
-    strsim::jaro_winkler(a, b)
+    crate::normalize::similarity::jaro_winkler(a, b)
 }
 
 impl<'a> Comparer<'a> {
@@ -306,16 +306,24 @@ impl<'a> Comparer<'a> {
         if crate::normalize::name::same_name_variant(fa, ca, fb, cb, close) {
             return Level::Formal { freq };
         }
-        let ta: Vec<&str> = fa.split(' ').filter(|t| !t.is_empty()).collect();
-        let tb: Vec<&str> = fb.split(' ').filter(|t| !t.is_empty()).collect();
-        if ta.is_empty() || tb.is_empty() {
-            return Level::Different;
-        }
         // Each token of the shorter name against its best counterpart in the longer one (a dropped middle
         // name costs nothing); with equally long names both directions count, so the result is symmetric.
-        // Names have a handful of tokens: the similarity matrix lives on the stack.
+        // Names have a handful of tokens (the first `MAX` count): tokens and similarities live on the stack.
         const MAX: usize = 8;
-        let (ta, tb) = (&ta[..ta.len().min(MAX)], &tb[..tb.len().min(MAX)]);
+        let first_tokens = |s: &'a str| {
+            let mut out = [""; MAX];
+            let mut n = 0;
+            for t in s.split(' ').filter(|t| !t.is_empty()).take(MAX) {
+                out[n] = t;
+                n += 1;
+            }
+            (out, n)
+        };
+        let ((ta, na), (tb, nb)) = (first_tokens(fa), first_tokens(fb));
+        if na == 0 || nb == 0 {
+            return Level::Different;
+        }
+        let (ta, tb) = (&ta[..na], &tb[..nb]);
         let mut row_best = [0.0f64; MAX];
         let mut col_best = [0.0f64; MAX];
         for (i, x) in ta.iter().enumerate() {
@@ -772,74 +780,142 @@ impl<'a> Scorer<'a> {
     }
 }
 
-/// The best weight a pair can reach when its only blocking key is a common name (see
-/// `block::NAME_EXPAND_MAX`): not a candidate, so it shares no value that blocking keys on — only values too
-/// common to block on (`crowd`), which the bound credits with their best weight. The name is exact, the birth
-/// date is compared, every other signal counts at its best level among those left. An upper bound of the
-/// pair's weight under either profile.
-pub struct CommonNameBound {
-    /// Per profile (duplicate, concealment), signal and context: the signal's best level when the pair
-    /// shares none of its values.
+/// A signal of a deferred pair, as far as it was compared: its level's key (`None`: missing on either
+/// account), or not compared yet. Packed in a byte for the census's cache (`email_census`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Seen {
+    NotCompared,
+    At(Option<Key>),
+}
+
+impl Seen {
+    fn of(level: Level) -> Self {
+        Seen::At(model::key_of(level))
+    }
+    fn pack(self) -> u8 {
+        match self {
+            Seen::NotCompared => 0,
+            Seen::At(None) => 1,
+            Seen::At(Some(k)) => 2 + k.index() as u8,
+        }
+    }
+    fn unpack(b: u8) -> Self {
+        match b {
+            0 => Seen::NotCompared,
+            1 => Seen::At(None),
+            k => Seen::At(Some(Key::from_index(k as usize - 2))),
+        }
+    }
+}
+
+/// The best weight a deferred pair can reach (see `block::Deferred`): a pair of a common-name block or one
+/// that only crowded blocks of weak keys found. Not a candidate, so it shares no value that a candidate
+/// block keys on — only values held by more accounts than that (`block::crowd_floor`: the `crowd` bits),
+/// which the bound credits with their best weight. The name, the birth date and (when given) the email are
+/// exact; every other signal counts at its best level among those left. An upper bound of the pair's weight
+/// under every profile it is scored under.
+pub struct DeferredBound {
+    /// Per profile (duplicate, concealment, evasion), signal and context: the signal's best level (never
+    /// below 0) when the pair shares none of its values.
     plain: [[[f64; model::CONTEXTS]; FIELDS]; 3],
     /// The same when both accounts hold crowd values of the signal: how much more it can add.
     crowd_extra: [[[f64; model::CONTEXTS]; FIELDS]; 3],
     /// Per signal: the crowd bits (`1 << Signal`) that count for it.
     crowd_bits: [u16; FIELDS],
-    /// Whether a crowd value can co-locate two accounts (it is held by at most `COLOCATED_MAX`).
+    /// Whether a crowd value of a signal that places two accounts together can co-locate them (it is held by
+    /// at most `COLOCATED_MAX`).
     crowd_colocates: bool,
+    /// Per profile and name context (plain, given): the best a name not compared can weigh, when two
+    /// accounts are not a candidate pair (equal names of at most `NAME_EXPAND_MAX` accounts make one).
+    name_best: [[f64; 2]; 3],
+    /// Per profile: the sum of the plain bounds of every signal but name, birth date and email — the
+    /// bound of those signals for a pair that shares no crowd value (most pairs).
+    others_plain: [f64; 3],
 }
 
 const PROFILES: [Profile; 3] = [Profile::Duplicate, Profile::Concealment, Profile::Evasion];
 const CONTEXTS: [Context; model::CONTEXTS] = [Context::Plain, Context::Given, Context::Related];
 
-impl CommonNameBound {
+/// The levels a signal can reach through crowd values only: exact (or near, through a secondary signal) at
+/// every frequency class above the signal's crowd floor.
+fn crowd_levels(f: Field, cap: usize) -> Vec<(Signal, Level)> {
+    let mk = |s: Signal, l: fn(u32) -> Level| {
+        let floor = crate::block::crowd_floor(s, cap);
+        (0..model::BUCKETS as u8)
+            .map(model::bucket_lower)
+            .filter(move |&lo| model::BUCKET_UPPER[model::bucket(lo) as usize] as usize > floor)
+            .map(move |k| (s, l(k)))
+    };
+    let exact = |k| Level::Exact { freq: k };
+    match f {
+        Field::IdDocument => mk(Signal::IdDocument, exact).collect(),
+        Field::Email => mk(Signal::Email, exact)
+            .chain(mk(Signal::EmailHandle, |k| Level::Handle {
+                freq: k,
+                from_names: false,
+            }))
+            .chain(mk(Signal::EmailHandle, |k| Level::Handle {
+                freq: k,
+                from_names: true,
+            }))
+            .collect(),
+        Field::Phone => mk(Signal::Phone, exact)
+            .chain(mk(Signal::PhoneNational, |_| Level::Near))
+            .collect(),
+        Field::Address => mk(Signal::Address, exact)
+            .chain(mk(Signal::AddressBuilding, |_| Level::Near))
+            .collect(),
+        Field::Business => mk(Signal::Business, exact).collect(),
+        Field::Payment => mk(Signal::Payment, exact).collect(),
+        Field::Device => mk(Signal::Device, exact).collect(),
+        Field::Ip => mk(Signal::Ip, exact)
+            .chain(mk(Signal::IpPrefix, |k| Level::Prefix { freq: k }))
+            .collect(),
+        _ => vec![],
+    }
+}
+
+impl DeferredBound {
     pub fn new(scorer: &Scorer) -> Self {
         let cap = scorer.config().blocking.max_block_size;
-        let crowd_levels = |f: Field| -> Vec<(Signal, Level)> {
-            let classes = (0..model::BUCKETS as u8)
-                .map(model::bucket_lower)
-                .filter(|&lo| model::BUCKET_UPPER[model::bucket(lo) as usize] as usize > cap);
-            let mk = |s: Signal, l: fn(u32) -> Level| classes.clone().map(move |k| (s, l(k)));
-            let exact = |k| Level::Exact { freq: k };
-            match f {
-                Field::IdDocument => mk(Signal::IdDocument, exact).collect(),
-                Field::Email => mk(Signal::Email, exact)
-                    .chain(mk(Signal::EmailHandle, |k| Level::Handle {
-                        freq: k,
-                        from_names: false,
-                    }))
-                    .collect(),
-                Field::Phone => mk(Signal::Phone, exact)
-                    .chain(mk(Signal::PhoneNational, |_| Level::Near))
-                    .collect(),
-                Field::Address => mk(Signal::Address, exact)
-                    .chain(mk(Signal::AddressBuilding, |_| Level::Near))
-                    .collect(),
-                Field::Business => mk(Signal::Business, exact).collect(),
-                Field::Payment => mk(Signal::Payment, exact).collect(),
-                Field::Device => mk(Signal::Device, exact).collect(),
-                Field::Ip => mk(Signal::Ip, exact)
-                    .chain(mk(Signal::IpPrefix, |k| Level::Prefix { freq: k }))
-                    .collect(),
-                _ => vec![],
-            }
-        };
-        let mut out = CommonNameBound {
+        let mut out = DeferredBound {
             plain: [[[0.0; model::CONTEXTS]; FIELDS]; 3],
             crowd_extra: [[[0.0; model::CONTEXTS]; FIELDS]; 3],
             crowd_bits: [0; FIELDS],
             crowd_colocates: (cap as u32) < model::COLOCATED_MAX,
+            name_best: [[0.0; 2]; 3],
+            others_plain: [0.0; 3],
         };
         for (pi, p) in PROFILES.into_iter().enumerate() {
+            for (ci, c) in [Context::Plain, Context::Given].into_iter().enumerate() {
+                out.name_best[pi][ci] = model::keys_of(Field::Name)
+                    .into_iter()
+                    .filter(|k| {
+                        !matches!(k, Key::Exact(b)
+                            if model::BUCKET_UPPER[*b as usize] <= crate::block::NAME_EXPAND_MAX)
+                    })
+                    .map(|k| scorer.slot_weight(model::slot(Field::Name, c, k), p))
+                    .fold(0.0f64, f64::max);
+            }
             for (fi, f) in Field::ALL.iter().enumerate() {
                 if matches!(f, Field::Name | Field::DateOfBirth) {
                     continue;
                 }
                 for (ci, c) in CONTEXTS.into_iter().enumerate() {
                     let w = |l: Level| scorer.level_weight(*f, c, l, p);
-                    let plain = w(Level::Different).max(0.0);
+                    // Levels that need no shared value: a difference, similar business names, co-bidding.
+                    let plain = model::keys_of(*f)
+                        .into_iter()
+                        .filter(|k| {
+                            matches!(
+                                k,
+                                Key::Different | Key::FuzzyHigh { .. } | Key::CoBid { .. }
+                            )
+                        })
+                        .map(|k| scorer.slot_weight(model::slot(*f, c, k), p))
+                        .fold(0.0f64, f64::max);
                     out.plain[pi][fi][ci] = plain;
-                    for (sig, level) in crowd_levels(*f) {
+                    for (sig, level) in crowd_levels(*f, cap) {
                         out.crowd_bits[fi] |= 1 << sig as u16;
                         let extra = (w(level) - plain).max(0.0);
                         out.crowd_extra[pi][fi][ci] = out.crowd_extra[pi][fi][ci].max(extra);
@@ -847,96 +923,320 @@ impl CommonNameBound {
                 }
             }
         }
+        for (pi, sum) in out.others_plain.iter_mut().enumerate() {
+            *sum = Field::ALL
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| !matches!(f, Field::Name | Field::DateOfBirth | Field::Email))
+                .map(|(fi, _)| out.plain[pi][fi][0])
+                .sum();
+        }
         out
     }
 
-    /// The bound for accounts `a` and `b` of a common-name block of `name_freq` accounts.
-    pub fn bound(&self, scorer: &Scorer, a: usize, b: usize, name_freq: u32, crowd: &[u16]) -> f64 {
-        let p = if scorer.evasion_direction(a, b).is_some() {
-            Profile::Evasion
+    /// The bound for accounts `a` and `b`, whose names and emails are as far compared as `name` and
+    /// `email` say (not compared: bounded by the best they can reach).
+    pub fn bound(
+        &self,
+        scorer: &Scorer,
+        (a, b): (usize, usize),
+        name: Seen,
+        email: Seen,
+        crowd: &[u16],
+    ) -> f64 {
+        let dob = model::key_of(scorer.dob(a, b));
+        let dup = self.under(
+            scorer,
+            Profile::Duplicate,
+            (a, b, crowd),
+            [name, email],
+            dob,
+        );
+        if scorer.evasion_direction(a, b).is_some() {
+            dup.max(self.under(scorer, Profile::Evasion, (a, b, crowd), [name, email], dob))
         } else {
-            Profile::Duplicate
-        };
-        let pi = p as usize;
+            dup
+        }
+    }
+
+    fn under(
+        &self,
+        scorer: &Scorer,
+        p: Profile,
+        (a, b, crowd): (usize, usize, &[u16]),
+        seen: [Seen; 2],
+        dob: Option<Key>,
+    ) -> f64 {
         let shared = crowd[a] & crowd[b];
         let has = |s: Signal| shared & (1 << s as u16) != 0;
-        // The contexts the pair can be in (see `model::context_of`): the names are equal; anything else
-        // that conditions a signal must be a shared crowd value.
-        let given = |yes: bool| if yes { 1 } else { 0 };
+        // The contexts the pair can be in (see `model::context_of`): anything that conditions a signal and is
+        // not compared here must be a shared crowd value; where a context is possible, the better one counts.
         let card_or_device = has(Signal::Payment) || has(Signal::Device);
-        let colocated =
-            self.crowd_colocates && (card_or_device || has(Signal::Ip) || has(Signal::Address));
-        let ctx_of = |f: Field| match f {
-            Field::Email => 1,
-            Field::Ip => given(card_or_device),
-            Field::Device => given(self.crowd_colocates && has(Signal::Payment)),
-            _ => 0,
+        let ctx = PairContext {
+            shared,
+            card_or_device,
+            colocated: self.crowd_colocates
+                && (card_or_device || has(Signal::Ip) || has(Signal::Address)),
+            email: match seen[0] {
+                Seen::At(Some(Key::Exact(_))) => Context::Given,
+                Seen::At(None | Some(Key::Different)) => Context::Plain,
+                // Resembling names, or names not compared: the email's context is open, related is the best
+                // bound but for equal names (the better of the two counts).
+                _ => Context::Related,
+            },
         };
-        let name_ctx = if colocated {
-            Context::Given
+        let entities = scorer.accounts().entity[a] && scorer.accounts().entity[b];
+        self.known(scorer, p, &ctx, seen, dob) + self.others(p, &ctx, seen, entities)
+    }
+
+    /// The prior, the birth date, and the name and email as far as they are known.
+    fn known(
+        &self,
+        scorer: &Scorer,
+        p: Profile,
+        ctx: &PairContext,
+        [name, email]: [Seen; 2],
+        dob: Option<Key>,
+    ) -> f64 {
+        let pi = p as usize;
+        let w = |f: Field, c: Context, k: Option<Key>| {
+            k.map_or(0.0, |k| scorer.slot_weight(model::slot(f, c, k), p))
+        };
+        let name_weight = match name {
+            Seen::At(k) if ctx.colocated => {
+                w(Field::Name, Context::Plain, k).max(w(Field::Name, Context::Given, k))
+            }
+            Seen::At(k) => w(Field::Name, Context::Plain, k),
+            Seen::NotCompared => {
+                self.name_best[pi][usize::from(ctx.colocated)].max(self.name_best[pi][0])
+            }
+        };
+        let email_weight = match email {
+            Seen::At(k) if ctx.colocated || name == Seen::NotCompared => {
+                w(Field::Email, ctx.email, k).max(w(Field::Email, Context::Related, k))
+            }
+            Seen::At(k) => w(Field::Email, ctx.email, k),
+            Seen::NotCompared => 0.0,
+        };
+        let base = scorer.profile_prior(p) + w(Field::DateOfBirth, Context::Plain, dob);
+        // Name and email are among the signals whose differences an evader makes together: under the
+        // concealment model only the larger difference counts (`conceal::CHANGED_TOGETHER`).
+        if p == Profile::Evasion && scorer.model.concealment.is_some() {
+            base + name_weight.max(0.0)
+                + email_weight.max(0.0)
+                + name_weight.min(email_weight).min(0.0)
         } else {
-            Context::Plain
+            base + name_weight + email_weight
+        }
+    }
+
+    /// Every other signal at its best level left: the plain one, or what a shared crowd value can add.
+    fn others(
+        &self,
+        p: Profile,
+        ctx: &PairContext,
+        [name, email]: [Seen; 2],
+        entities: bool,
+    ) -> f64 {
+        let pi = p as usize;
+        let email_field = Field::Email as usize;
+        // Business names are compared between two entity accounts only (`Comparer::business`).
+        let no_business = if entities {
+            0.0
+        } else {
+            self.plain[pi][Field::Business as usize][0]
         };
-        let mut w = scorer.profile_prior(p);
-        w += scorer.level_weight(Field::Name, name_ctx, Level::Exact { freq: name_freq }, p);
-        w += scorer.level_weight(Field::DateOfBirth, Context::Plain, scorer.dob(a, b), p);
-        let crowd_shared = |fi: usize| shared & self.crowd_bits[fi] != 0;
+        let shared = ctx.shared;
+        if shared == 0 {
+            // No crowd value in common: every signal at its plain bound.
+            return self.others_plain[pi] - no_business
+                + match (email, name) {
+                    (Seen::At(_), _) => 0.0,
+                    (Seen::NotCompared, Seen::NotCompared) => {
+                        let e = &self.plain[pi][email_field];
+                        e[0].max(e[1]).max(e[2])
+                    }
+                    _ => self.plain[pi][email_field][ctx.email as usize],
+                };
+        }
+        let has = |s: Signal| shared & (1 << s as u16) != 0;
+        // Whether the signal's conditioning context is possible (then the better of it and the plain one
+        // counts; see `model::context_of`).
+        let given_possible = |f: Field| match f {
+            Field::Ip => ctx.card_or_device,
+            Field::Device => self.crowd_colocates && has(Signal::Payment),
+            Field::Address => ctx.card_or_device || has(Signal::Ip),
+            _ => false,
+        };
         let at = |fi: usize, ci: usize| {
             self.plain[pi][fi][ci]
-                + if crowd_shared(fi) {
+                + if shared & self.crowd_bits[fi] != 0 {
                     self.crowd_extra[pi][fi][ci]
                 } else {
                     0.0
                 }
         };
+        let mut total = 0.0;
         for (fi, f) in Field::ALL.iter().enumerate() {
-            w += match f {
-                // Its context turns on the frequency of what else is shared: the better of the two.
-                Field::Address => at(fi, 0).max(at(fi, 1)),
-                _ => at(fi, ctx_of(*f)),
+            total += match f {
+                Field::Name | Field::DateOfBirth => 0.0,
+                Field::Business if !entities => 0.0,
+                Field::Email => match (email, name) {
+                    (Seen::At(_), _) => 0.0,
+                    (Seen::NotCompared, Seen::NotCompared) => {
+                        at(fi, 0).max(at(fi, 1)).max(at(fi, 2))
+                    }
+                    _ if ctx.colocated => at(fi, ctx.email as usize).max(at(fi, 2)),
+                    _ => at(fi, ctx.email as usize),
+                },
+                _ if given_possible(*f) => at(fi, 0).max(at(fi, 1)),
+                _ => at(fi, 0),
             };
         }
-        w
+        total
     }
 }
 
-/// What expanding the common-name blocks did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
-pub struct CommonNameStats {
-    /// Pairs in common-name blocks.
-    pub pairs: u64,
-    /// Of those, pairs whose bound reached the near-miss line and that were not candidates already: scored.
-    pub scored: u64,
+/// What a deferred pair's crowd values allow (see `DeferredBound::under`).
+struct PairContext {
+    /// The crowd bits both accounts hold.
+    shared: u16,
+    /// Both hold crowd cards or crowd devices.
+    card_or_device: bool,
+    /// A crowd value may place them together.
+    colocated: bool,
+    /// The email's context as far as the names tell.
+    email: Context,
 }
 
-/// Scores the pairs of common-name blocks that are not candidates (`candidates` is sorted) and whose bound
-/// reaches the near-miss line; keeps those at or above it. Deterministic for any thread count.
-pub fn score_common_names(
+/// The signals whose levels turn on values that crowded blocks are deferred for (`block::deferrable`), and
+/// whose levels among candidates EM counts: the census counts them for the deferred crowded pairs too.
+pub const CENSUS_FIELDS: [Field; 3] = [Field::Email, Field::Business, Field::Ip];
+
+/// What the census of the deferred crowded pairs found (`census`).
+#[derive(Debug, Clone, Default)]
+pub struct Census {
+    /// Per model slot of `CENSUS_FIELDS` (context and level), the deferred crowded pairs at it: what they
+    /// would have added to the candidates' counts, had they been compared before estimation (pairs of
+    /// different people: a crowded block never teaches the match class).
+    pub slots: Vec<u64>,
+    /// Per deferred crowded pair, its name and email as far as the census compared them (`Seen`, packed:
+    /// name in the low byte): scoring reads them instead of comparing again.
+    seen: Vec<u16>,
+}
+
+/// Compares the emails, business names and networks of the deferred crowded pairs
+/// (`block::Deferred::pairs`), and the names of those that share an email or a handle (the email's context
+/// turns on the names). A pair that shares a crowd value of a signal that sets a context (card, device,
+/// network, address) is compared in full. Deterministic for any thread count.
+pub fn census(cmp: &Comparer, deferred: &crate::block::Deferred, crowd: &[u16]) -> Census {
+    let contextual = [Signal::Payment, Signal::Device, Signal::Ip, Signal::Address]
+        .iter()
+        .fold(0u16, |m, s| m | 1 << *s as u16);
+    let states = deferred.visit_crowded(
+        || (vec![0u64; model::SLOTS], Vec::new()),
+        |(counts, seen): &mut (Vec<u64>, Vec<(usize, u16)>), k, a, b| {
+            let (a, b) = (a as usize, b as usize);
+            let mut count = |f: Field, ctx: Context, l: Level| {
+                if let Some(k) = model::key_of(l) {
+                    counts[model::slot(f, ctx, k)] += 1;
+                }
+            };
+            let email = cmp.email(a, b);
+            let shares = model::key_of(email).is_some_and(|k| k != Key::Different);
+            let name = shares.then(|| cmp.name(a, b));
+            if crowd[a] & crowd[b] & contextual != 0 {
+                let c = cmp.compare(a, b);
+                for f in CENSUS_FIELDS {
+                    count(f, model::context_of(f, &c), c.get(f));
+                }
+            } else {
+                let email_ctx = match name {
+                    Some(Level::Exact { .. }) => Context::Given,
+                    Some(l) if model::names_resemble(l) => Context::Related,
+                    _ => Context::Plain,
+                };
+                count(Field::Email, email_ctx, email);
+                count(Field::Business, Context::Plain, cmp.business(a, b));
+                count(Field::Ip, Context::Plain, cmp.ip(a, b));
+            }
+            let name = name.map_or(Seen::NotCompared, Seen::of);
+            seen.push((
+                k,
+                u16::from(Seen::of(email).pack()) << 8 | u16::from(name.pack()),
+            ));
+        },
+    );
+    let mut out = Census {
+        slots: vec![0; model::SLOTS],
+        seen: vec![0; deferred.pairs.len()],
+    };
+    for (counts, seen) in states {
+        out.slots.iter_mut().zip(counts).for_each(|(x, y)| *x += y);
+        for (k, v) in seen {
+            out.seen[k] = v;
+        }
+    }
+    out
+}
+
+/// What scoring the deferred pairs did (see `block::Deferred`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct DeferredStats {
+    /// Pairs in common-name blocks.
+    pub common_name_pairs: u64,
+    /// Of those, pairs whose bound reached the near-miss line and that were not candidates or deferred
+    /// crowded pairs: scored.
+    pub common_name_scored: u64,
+    /// Pairs only crowded blocks of weak keys found.
+    pub crowded_pairs: u64,
+    /// Of those, pairs whose bound reached the near-miss line: scored.
+    pub crowded_scored: u64,
+}
+
+/// Scores the deferred pairs (see `block::Deferred`) whose bound reaches the near-miss line, and keeps
+/// those at or above it: the pairs of common-name blocks that are neither candidates (`candidates` is
+/// sorted) nor deferred crowded pairs, then the deferred crowded pairs. Deterministic for any thread count.
+pub fn score_deferred(
     scorer: &Scorer,
     deferred: &crate::block::Deferred,
+    census: &Census,
     candidates: &[u64],
     crowd: &[u16],
-) -> (Vec<Scored>, CommonNameStats) {
+) -> (Vec<Scored>, DeferredStats) {
     let cfg = scorer.config();
     let floor = cfg.link_weight() - cfg.scoring.near_miss_bits;
-    let bound = CommonNameBound::new(scorer);
+    let bound = DeferredBound::new(scorer);
+    let t0 = std::time::Instant::now();
     let parts: Vec<(Vec<Scored>, u64)> = deferred
         .blocks
         .par_iter()
         .map(|r| {
             let block = &deferred.accounts[r.clone()];
-            let freq = block.len() as u32;
+            let name = Level::Exact {
+                freq: block.len() as u32,
+            };
             let (mut kept, mut scored) = (Vec::new(), 0u64);
             for (x, &i) in block.iter().enumerate() {
                 for &j in &block[x + 1..] {
                     let (a, b) = (i.min(j), i.max(j));
-                    if bound.bound(scorer, a as usize, b as usize, freq, crowd) < floor
-                        || candidates.binary_search(&crate::block::pack(a, b)).is_ok()
+                    let pair = (a as usize, b as usize);
+                    if bound.bound(scorer, pair, Seen::of(name), Seen::NotCompared, crowd) < floor {
+                        continue;
+                    }
+                    let p = crate::block::pack(a, b);
+                    if candidates.binary_search(&p).is_ok()
+                        || deferred.pairs.binary_search(&p).is_ok()
                     {
                         continue;
                     }
+                    // Closer, with the email compared: a crowded handle each holds need not be one.
+                    let email = Seen::of(scorer.email(pair.0, pair.1));
+                    if bound.bound(scorer, pair, Seen::of(name), email, crowd) < floor {
+                        continue;
+                    }
                     scored += 1;
-                    let w = scorer.weight(a as usize, b as usize);
+                    let w = scorer.weight(pair.0, pair.1);
                     if w >= floor {
                         kept.push(Scored { a, b, weight: w });
                     }
@@ -945,15 +1245,48 @@ pub fn score_common_names(
             (kept, scored)
         })
         .collect();
-    let mut stats = CommonNameStats {
-        pairs: deferred.pairs(),
-        scored: 0,
+    let mut stats = DeferredStats {
+        common_name_pairs: deferred.pairs(),
+        crowded_pairs: deferred.pairs.len() as u64,
+        ..Default::default()
     };
     let mut out = Vec::new();
     for (kept, scored) in parts {
         out.extend(kept);
-        stats.scored += scored;
+        stats.common_name_scored += scored;
     }
+    tracing::debug!(secs = ?t0.elapsed(), "common-name blocks");
+    let crowded = deferred.visit_crowded(
+        || (Vec::new(), 0u64),
+        |(kept, scored): &mut (Vec<Scored>, u64), k, a, b| {
+            let pair = (a as usize, b as usize);
+            let s = census.seen[k];
+            let (mut name, email) = (Seen::unpack(s as u8), Seen::unpack((s >> 8) as u8));
+            // The names are compared only where the bound without them reaches the line.
+            if name == Seen::NotCompared {
+                if bound.bound(scorer, pair, name, email, crowd) < floor {
+                    return;
+                }
+                name = Seen::of(scorer.name(pair.0, pair.1));
+            }
+            if bound.bound(scorer, pair, name, email, crowd) < floor {
+                return;
+            }
+            *scored += 1;
+            let w = scorer.weight(pair.0, pair.1);
+            if w >= floor {
+                kept.push(Scored { a, b, weight: w });
+            }
+        },
+    );
+    // In pair order: which worker found a pair must not show.
+    let mut kept: Vec<Scored> = Vec::new();
+    for (k, scored) in crowded {
+        kept.extend(k);
+        stats.crowded_scored += scored;
+    }
+    kept.sort_unstable_by_key(|s| (s.a, s.b));
+    out.extend(kept);
     (out, stats)
 }
 

@@ -30,8 +30,9 @@ pub struct ScoreStats {
     pub links: u64,
     pub near_misses: u64,
     pub evasion_profile_links: u64,
-    /// Pairs of common-name blocks: how many there were, how many could reach the near-miss line.
-    pub common_names: score::CommonNameStats,
+    /// Deferred pairs (common-name blocks, pairs only crowded blocks of weak keys found): how many there
+    /// were, how many could reach the near-miss line and were scored.
+    pub deferred: score::DeferredStats,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

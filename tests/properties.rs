@@ -10,6 +10,7 @@ use sybilscan::config::Config;
 use sybilscan::estimate;
 use sybilscan::model::Model;
 use sybilscan::pipeline::load_accounts;
+use sybilscan::record::Signal;
 use sybilscan::score::{Comparer, Scorer, score_all};
 
 /// Small pools so that random accounts collide on every signal.
@@ -182,13 +183,24 @@ proptest! {
     }
 }
 
-/// Accounts crowded onto two common names (each held by more than `block::NAME_EXPAND_MAX` accounts), with a
-/// crowd device and a crowd IP (held by more than the block cap), birth dates one typo apart, and banned
-/// accounts: the pairs that only a common name brings together.
+/// Accounts crowded onto two common names (each held by more than `block::NAME_EXPAND_MAX` accounts), with
+/// name-built handles at several providers and two network ranges (crowded blocks of deferred keys: 31 to
+/// 60 accounts), a crowd device and a crowd IP (held by more than the block cap), birth dates one typo
+/// apart, and banned accounts: the pairs that only a common name, a common handle or a busy range bring
+/// together.
 fn crowded_account() -> impl Strategy<Value = [String; 11]> {
     let name = prop::sample::select(vec!["Wei Zhang", "Maria Garcia"]);
-    (name, 0..8u8, 0..6u8, 0..10u8, 0..10u8, 0..4u8, 0..4u8).prop_map(
-        |(n, e, d, dev, ip, st, card)| {
+    (
+        name,
+        0..8u8,
+        0..6u8,
+        0..10u8,
+        0..10u8,
+        0..4u8,
+        0..4u8,
+        0..2u8,
+    )
+        .prop_map(|(n, e, d, dev, ip, st, card, range)| {
             let dobs = [
                 "",
                 "1980-01-12",
@@ -197,10 +209,11 @@ fn crowded_account() -> impl Strategy<Value = [String; 11]> {
                 "1990-05-05",
                 "1980-01-13",
             ];
+            let handle: String = n.to_lowercase().replace(' ', ".");
             [
                 n.to_string(),
-                if e < 6 {
-                    format!("u{e}@mail.com")
+                if e < 7 {
+                    format!("{handle}@mail{e}.com")
                 } else {
                     String::new()
                 },
@@ -219,48 +232,64 @@ fn crowded_account() -> impl Strategy<Value = [String; 11]> {
                 if ip < 9 {
                     "81.2.69.160".into()
                 } else {
-                    "81.2.70.1".into()
+                    format!("10.{range}.7.{ip}")
                 },
                 ["active", "banned", "active", "suspended"][st as usize].to_string(),
                 "freelancer".into(),
                 "US".into(),
                 String::new(),
             ]
-        },
-    )
+        })
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
 
-    /// Deferring common-name blocks and expanding them under the bound loses no link or near miss that
-    /// comparing all same-name pairs finds — with a model in which a common name is close to the line.
+    /// Deferring common-name blocks and the pairs only crowded blocks of weak keys found, and scoring them
+    /// under the bound, loses no link or near miss that comparing all pairs finds — with a model in which a
+    /// common name and a common handle are close to the line.
     #[test]
-    fn common_name_blocks_lose_no_link(rows in prop::collection::vec(crowded_account(), 70..90)) {
+    fn deferred_pairs_lose_no_link(rows in prop::collection::vec(crowded_account(), 80..100)) {
         let f = write_accounts(&rows);
         let mut cfg = Config::default();
         cfg.blocking.max_block_size = 60;
-        // A common name (31-100 accounts) weighs +4 bits here: with the prior alone just above the
-        // near-miss line, so a birth date or a shared crowd value decides each pair.
+        // A common name (31-100 accounts) weighs +4 bits here, a handle about as much: with the prior alone
+        // just above the near-miss line, so a birth date or a shared crowd value decides each pair.
         cfg.scoring.levels.name_exact = sybilscan::config::MU { m: 0.9, u: 0.9 / (16.0 * 30.0) };
+        cfg.scoring.levels.email_handle = sybilscan::config::MU { m: 0.5, u: 0.5 / (16.0 * 30.0) };
         let (mut acc, ..) = load_accounts(f.path(), &cfg).unwrap();
         let cands = block::block(&mut acc, &cfg.blocking);
         prop_assert!(!cands.deferred.blocks.is_empty(), "the test needs common-name blocks");
+        prop_assert!(!cands.deferred.pairs.is_empty(), "the test needs deferred crowded pairs");
         let model = Model::defaults(&cfg, "test");
         let scorer = Scorer::new(&acc, &cfg, Default::default(), &model);
-        // Everything expansion promises to keep: links and near misses.
+        // Everything scoring the deferred pairs promises to keep: links and near misses.
         let t = cfg.link_weight() - cfg.scoring.near_miss_bits;
-        let (common, _) = sybilscan::score::score_common_names(&scorer, &cands.deferred, &cands.pairs, &cands.crowd);
-        // Deferral only concerns accounts with the same name: the reference is every such pair.
-        let same_name = |a: usize, b: usize| acc.name_sorted.get(a) == acc.name_sorted.get(b);
+        let census = sybilscan::score::census(&scorer, &cands.deferred, &cands.crowd);
+        let (deferred, _) = sybilscan::score::score_deferred(&scorer, &cands.deferred, &census, &cands.pairs, &cands.crowd);
         let mut found: BTreeSet<(u32, u32)> = cands.pairs.iter().map(|&p| unpack(p))
-            .filter(|&(a, b)| same_name(a as usize, b as usize))
             .filter(|&(a, b)| scorer.weight(a as usize, b as usize) >= t).collect();
-        found.extend(common.iter().filter(|s| s.weight >= t).map(|s| (s.a, s.b)));
+        let kept: Vec<(u32, u32)> = deferred.iter().filter(|s| s.weight >= t).map(|s| (s.a, s.b)).collect();
+        prop_assert!(kept.iter().all(|p| !found.contains(p)), "a deferred pair was a candidate too");
+        found.extend(kept.iter().copied());
+        prop_assert_eq!(found.len(), cands.pairs.iter().map(|&p| unpack(p))
+            .filter(|&(a, b)| scorer.weight(a as usize, b as usize) >= t).count() + kept.len(),
+            "a pair was kept twice");
+        // The reference: every pair that some block not over the cap holds (what expanding every block would
+        // compare; a crowd value's pairs are left out by design), compared one by one.
+        let blocked = |a: usize, b: usize| {
+            cands.pairs.binary_search(&block::pack(a as u32, b as u32)).is_ok()
+                || Signal::ALL.iter().filter(|s| block::is_blocked(**s)).any(|s| {
+                    let m = acc.signal(*s);
+                    m.get(a).iter().zip(m.freqs(a)).any(|(v, &f)| {
+                        f as usize <= cfg.blocking.max_block_size && m.get(b).contains(v)
+                    })
+                })
+        };
         let mut brute = BTreeSet::new();
         for a in 0..acc.len() {
             for b in a + 1..acc.len() {
-                if same_name(a, b) && scorer.weight(a, b) >= t {
+                if blocked(a, b) && scorer.weight(a, b) >= t {
                     brute.insert((a as u32, b as u32));
                 }
             }

@@ -10,6 +10,7 @@ pub mod name;
 pub mod payment;
 pub mod phone;
 pub mod rules;
+pub mod similarity;
 
 use crate::load::{ExtraColumn, ExtraKind};
 pub use rules::Rules;

@@ -102,7 +102,9 @@ pub fn same_name_variant(
             let y = tb[j];
             !used[j]
                 && (x == y
-                    || (!ca[i].is_empty() && ca[i] == cb[j] && strsim::jaro_winkler(x, y) >= close)
+                    || (!ca[i].is_empty()
+                        && ca[i] == cb[j]
+                        && super::similarity::jaro_winkler(x, y) >= close)
                     || are_nicknames(x, y))
         });
         hit.inspect(|&j| used[j] = true).is_some()
