@@ -298,3 +298,103 @@ proptest! {
         prop_assert_eq!(found, brute);
     }
 }
+
+/// Deferring crowded blocks changes what is compared, not the model: EM over the candidates plus the census of
+/// the deferred pairs gives the model EM over the candidates and the deferred pairs compared in full gives.
+/// Generated accounts, with 45 namesakes whose handles are built from their name at several providers and 36
+/// colleagues under one company name (crowded handle and business-name blocks: deferred).
+#[test]
+fn the_census_keeps_the_model_that_comparing_every_pair_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    sybilscan::synth::generate(&sybilscan::synth::SynthConfig::new(20_000, 7), dir.path()).unwrap();
+    let path = dir.path().join("accounts.csv");
+    let mut csv = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    for i in 0..45 {
+        // account_id … postal_code, in the generator's column order (see the contract).
+        writeln!(
+            csv,
+            "crowd{i},freelancer,active,2024-02-{:02}T10:00:00Z,Wei Zhang,,wei.zhang@mail{}.com,,CN,198{}-0{}-1{},,,,,,,",
+            1 + i % 28,
+            i % 9,
+            i % 10,
+            1 + i % 9,
+            i % 10
+        )
+        .unwrap();
+    }
+    // And 36 client accounts of one company, each under its own name: a crowded business-name block.
+    let (first, last) = (
+        ["Ana", "Ben", "Chloe", "Dev", "Emil", "Fay"],
+        ["Ortiz", "Quinn", "Reyes", "Sato", "Toth", "Ueda"],
+    );
+    for i in 0..36 {
+        writeln!(
+            csv,
+            "biz{i},client,active,2024-03-01T10:00:00Z,{} {},Acme Trading Ltd,,,GB,,,,,,,,",
+            first[i % 6],
+            last[i / 6]
+        )
+        .unwrap();
+    }
+    drop(csv);
+    let cfg = Config::default();
+    let (mut acc, ..) = load_accounts(&path, &cfg).unwrap();
+    let cands = block::block(&mut acc, &cfg.blocking);
+    assert!(
+        cands.deferred.pairs.len() > 100,
+        "the test needs deferred crowded pairs"
+    );
+    let cmp = Comparer::new(&acc, &cfg, Default::default());
+    let bar = indicatif::ProgressBar::hidden();
+    let sample = estimate::sample(&cmp, cfg.model.sample_pairs);
+    let model = |pairs: &[u64], learn: &[bool], deferred: &[u64]| {
+        let pats = estimate::patterns(&cmp, pairs, learn, &bar);
+        estimate::estimate(&estimate::Inputs {
+            patterns: &pats,
+            sample: &sample,
+            value_pairs: &cands.value_pairs,
+            accounts: acc.len() as u64,
+            reviews: false,
+            bidders: 0,
+            evasion_pairs: cmp.evasion_pairs(),
+            deferred,
+            cfg: &cfg,
+        })
+    };
+    let census = sybilscan::score::census(&cmp, &cands.deferred, &cands.crowd);
+    assert!(census.slots.iter().sum::<u64>() > 100);
+    let deferred = model(&cands.pairs, &cands.learn, &census.slots);
+    // Every pair compared: the candidates and the deferred pairs (which no small block found).
+    let mut all: Vec<(u64, bool)> = cands
+        .pairs
+        .iter()
+        .copied()
+        .zip(cands.learn.iter().copied())
+        .chain(cands.deferred.pairs.iter().map(|&p| (p, false)))
+        .collect();
+    all.sort_unstable();
+    let (pairs, learn): (Vec<u64>, Vec<bool>) = all.into_iter().unzip();
+    let full = model(&pairs, &learn, &[]);
+    assert_eq!(deferred.method, "estimated", "{}", deferred.note);
+    let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0);
+    assert!(
+        close(deferred.prior, full.prior),
+        "{} vs {}",
+        deferred.prior,
+        full.prior
+    );
+    for (d, f) in deferred.params.iter().zip(&full.params) {
+        assert!(
+            close(d.weight, f.weight),
+            "{} {} {}: {} vs {}",
+            d.signal,
+            d.context,
+            d.level,
+            d.weight,
+            f.weight
+        );
+    }
+}
