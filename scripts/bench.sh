@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Times whole `sybilscan run`s on generated data and writes BENCHMARKS.md.
 # Usage: scripts/bench.sh [SIZES...]   (default: 1000000 10000000)
+# Each size runs with every generator profile in BENCH_PROFILES (default: "default dense"; `dense` is many IPs
+# per account, carrier NAT, dense /24 ranges and shared office devices).
 # Needs GNU time at /usr/bin/time (Debian package `time`) for peak memory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,24 +14,27 @@ cargo build --release --locked >&2
 bin="$CARGO_TARGET_DIR/release/sybilscan"
 work="${BENCH_DIR:-${TMPDIR:-/tmp}/sybilscan-bench}"
 mkdir -p "$work"
+read -r -a profiles <<< "${BENCH_PROFILES:-default dense}"
 rows=()
 for n in "${sizes[@]}"; do
-  data="$work/gen-$n"; out="$work/out-$n"
+for profile in "${profiles[@]}"; do
+  if [ "$profile" = default ]; then tag="$n"; else tag="$profile-$n"; fi
+  data="$work/gen-$tag"; out="$work/out-$tag"
   if [ ! -f "$data/accounts.csv" ]; then
     gen_start=$(date +%s.%N)
-    "$bin" generate --accounts "$n" --seed 42 --out "$data" >&2
+    "$bin" generate --accounts "$n" --seed 42 --profile "$profile" --out "$data" >&2
     gen_s=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$gen_start" "$(date +%s.%N)")
   else
     gen_s="(cached)"
   fi
-  /usr/bin/time -v -o "$work/time-$n.txt" "$bin" run --accounts "$data/accounts.csv" --reviews "$data/reviews.csv" \
+  /usr/bin/time -v -o "$work/time-$tag.txt" "$bin" run --accounts "$data/accounts.csv" --reviews "$data/reviews.csv" \
     --out "$out" --log warn >&2
   "$bin" evaluate --truth "$data/truth.csv" --clusters "$out/clusters.csv" --json "$out/evaluation.json" > /dev/null
-  wall=$(grep "Elapsed (wall clock)" "$work/time-$n.txt" | awk '{print $NF}')
-  rss_kb=$(grep "Maximum resident set size" "$work/time-$n.txt" | awk '{print $NF}')
-  row=$(python3 - "$out" "$n" "$wall" "$rss_kb" "$gen_s" <<'PY'
+  wall=$(grep "Elapsed (wall clock)" "$work/time-$tag.txt" | awk '{print $NF}')
+  rss_kb=$(grep "Maximum resident set size" "$work/time-$tag.txt" | awk '{print $NF}')
+  row=$(python3 - "$out" "$n" "$wall" "$rss_kb" "$gen_s" "$profile" <<'PY'
 import json, sys
-out, n, wall, rss_kb, gen_s = sys.argv[1:]
+out, n, wall, rss_kb, gen_s, profile = sys.argv[1:]
 s = json.load(open(f"{out}/summary.json")); e = json.load(open(f"{out}/evaluation.json"))
 t = s["timings_seconds"]; parts = wall.split(":")
 secs = sum(float(p) * 60 ** i for i, p in enumerate(reversed(parts)))
@@ -37,7 +42,7 @@ pairs = s["blocking"]["candidate_pairs"]
 fm = e["false_merges_by_scenario"]
 def rate(k): return f'{fm[k]["rate"]*100:.2f}%' if k in fm else "n/a"
 stages = " / ".join(f"{t.get(k, 0):.1f}" for k in ["load_normalize", "block", "compare", "estimate", "score", "cluster", "policy", "report"])
-print(f"| {int(n):,} | {gen_s} | {secs:.1f} | {int(rss_kb)/1048576:.2f} | {stages} | {pairs:,} | {pairs/max(t.get('compare', t['score']),1e-9):,.0f} "
+print(f"| {int(n):,} | {profile} | {gen_s} | {secs:.1f} | {int(rss_kb)/1048576:.2f} | {stages} | {pairs:,} | {pairs/max(t.get('compare', t['score']),1e-9):,.0f} "
       f"| {e['pairwise']['f1']:.4f} | {e['bcubed']['f1']:.4f} | {e['recall_by_scenario'].get('ban_evasion',{}).get('recall',0):.4f} "
       f"| {rate('household')} / {rate('coworking')} / {rate('agency')} |")
 PY
@@ -45,16 +50,17 @@ PY
   rows+=("$row")
   echo "$row" >&2
 done
+done
 {
   echo "# Benchmarks"
   echo
   echo "Measured by \`scripts/bench.sh ${sizes[*]}\` on $(date -u +%Y-%m-%d): $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB,"
   echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), sybilscan $("$bin" --version | awk '{print $2}')."
-  echo "Data: \`sybilscan generate --seed 42\` (default scenario mix, reviews included). Wall time and peak RSS of"
+  echo "Data: \`sybilscan generate --seed 42 --profile P\` (default scenario mix, reviews included). Wall time and peak RSS of"
   echo "\`sybilscan run\` from GNU time; stage seconds from summary.json; metrics from \`sybilscan evaluate\`."
   echo
-  echo "| accounts | generate s | run wall s | peak RSS GiB | load / block / compare / estimate / score / cluster / policy / report s | candidate pairs | pairs/s (compare) | pairwise F1 | B-cubed F1 | ban-evasion recall | false merges household / coworking / agency |"
-  echo "|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|"
+  echo "| accounts | profile | generate s | run wall s | peak RSS GiB | load / block / compare / estimate / score / cluster / policy / report s | candidate pairs | pairs/s (compare) | pairwise F1 | B-cubed F1 | ban-evasion recall | false merges household / coworking / agency |"
+  echo "|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|"
   printf '%s\n' "${rows[@]}"
   if [ -f BENCHMARKS.notes.md ]; then echo; cat BENCHMARKS.notes.md; fi
 } > BENCHMARKS.md

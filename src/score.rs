@@ -831,7 +831,21 @@ pub struct DeferredBound {
     /// Per profile: the sum of the plain bounds of every signal but name, birth date and email — the
     /// bound of those signals for a pair that shares no crowd value (most pairs).
     others_plain: [f64; 3],
+    /// Per account, a bit per signal of `PRESENCE` (`1 << Signal`) it holds a value of: a signal either
+    /// account lacks is missing, weighing nothing.
+    present: Vec<u16>,
 }
+
+/// The signals whose presence on both accounts decides whether a field of `others` is compared.
+const PRESENCE: [(Field, Signal); 7] = [
+    (Field::IdDocument, Signal::IdDocument),
+    (Field::Phone, Signal::Phone),
+    (Field::Payment, Signal::Payment),
+    (Field::Device, Signal::Device),
+    (Field::Ip, Signal::Ip),
+    (Field::Address, Signal::Address),
+    (Field::Business, Signal::Business),
+];
 
 const PROFILES: [Profile; 3] = [Profile::Duplicate, Profile::Concealment, Profile::Evasion];
 const CONTEXTS: [Context; model::CONTEXTS] = [Context::Plain, Context::Given, Context::Related];
@@ -885,6 +899,18 @@ impl DeferredBound {
             crowd_colocates: (cap as u32) < model::COLOCATED_MAX,
             name_best: [[0.0; 2]; 3],
             others_plain: [0.0; 3],
+            present: {
+                let acc = scorer.accounts();
+                (0..acc.len())
+                    .into_par_iter()
+                    .map(|i| {
+                        PRESENCE
+                            .iter()
+                            .filter(|(_, s)| !acc.signal(*s).is_empty_at(i))
+                            .fold(0u16, |m, (_, s)| m | 1 << *s as u16)
+                    })
+                    .collect()
+            },
         };
         for (pi, p) in PROFILES.into_iter().enumerate() {
             for (ci, c) in [Context::Plain, Context::Given].into_iter().enumerate() {
@@ -985,8 +1011,14 @@ impl DeferredBound {
                 _ => Context::Related,
             },
         };
-        let entities = scorer.accounts().entity[a] && scorer.accounts().entity[b];
-        self.known(scorer, p, &ctx, seen, dob) + self.others(p, &ctx, seen, entities)
+        let compared = Compared {
+            present: self.present[a] & self.present[b],
+            business: scorer.accounts().entity[a] && scorer.accounts().entity[b],
+            bids: scorer
+                .bids
+                .is_some_and(|idx| !idx.of(a).is_empty() && !idx.of(b).is_empty()),
+        };
+        self.known(scorer, p, &ctx, seen, dob) + self.others(p, &ctx, seen, compared)
     }
 
     /// The prior, the birth date, and the name and email as far as they are known.
@@ -1036,20 +1068,32 @@ impl DeferredBound {
         p: Profile,
         ctx: &PairContext,
         [name, email]: [Seen; 2],
-        entities: bool,
+        compared: Compared,
     ) -> f64 {
         let pi = p as usize;
         let email_field = Field::Email as usize;
-        // Business names are compared between two entity accounts only (`Comparer::business`).
-        let no_business = if entities {
-            0.0
-        } else {
-            self.plain[pi][Field::Business as usize][0]
+        // Business names are compared between two entity accounts only, bids between two bidders
+        // (`Comparer::business`, `Comparer::bids`): otherwise missing, weighing nothing.
+        let not_compared = |f: Field, yes: bool| {
+            if yes {
+                0.0
+            } else {
+                self.plain[pi][f as usize][0]
+            }
         };
+        let absent =
+            |f: Field, s: Signal| compared.present & (1 << s as u16) == 0 && f != Field::Business;
+        let missing = not_compared(Field::Business, compared.business)
+            + not_compared(Field::Bids, compared.bids)
+            + PRESENCE
+                .iter()
+                .filter(|(f, s)| absent(*f, *s))
+                .map(|(f, _)| self.plain[pi][*f as usize][0])
+                .sum::<f64>();
         let shared = ctx.shared;
         if shared == 0 {
             // No crowd value in common: every signal at its plain bound.
-            return self.others_plain[pi] - no_business
+            return self.others_plain[pi] - missing
                 + match (email, name) {
                     (Seen::At(_), _) => 0.0,
                     (Seen::NotCompared, Seen::NotCompared) => {
@@ -1080,7 +1124,9 @@ impl DeferredBound {
         for (fi, f) in Field::ALL.iter().enumerate() {
             total += match f {
                 Field::Name | Field::DateOfBirth => 0.0,
-                Field::Business if !entities => 0.0,
+                Field::Business if !compared.business => 0.0,
+                Field::Bids if !compared.bids => 0.0,
+                _ if PRESENCE.iter().any(|(g, s)| g == f && absent(*g, *s)) => 0.0,
                 Field::Email => match (email, name) {
                     (Seen::At(_), _) => 0.0,
                     (Seen::NotCompared, Seen::NotCompared) => {
@@ -1095,6 +1141,15 @@ impl DeferredBound {
         }
         total
     }
+}
+
+/// Which of the signals compared only between some accounts a deferred pair has (see `DeferredBound::under`).
+#[derive(Clone, Copy)]
+struct Compared {
+    /// The `PRESENCE` bits both accounts hold.
+    present: u16,
+    business: bool,
+    bids: bool,
 }
 
 /// What a deferred pair's crowd values allow (see `DeferredBound::under`).
