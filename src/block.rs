@@ -155,7 +155,7 @@ pub const NAME_EXPAND_MAX: u32 = 30;
 /// card, device, network address or postal address (they place two accounts together), not an email, phone,
 /// building or document (their near levels are counted from candidates). A shared handle changes the email's
 /// level, so the email levels of the deferred pairs are counted before estimation (`score::email_census`).
-fn deferrable(slot: u32, base: &[u32; Signal::COUNT + 1]) -> bool {
+fn deferrable(slot: u32, sig_of: &[u8]) -> bool {
     if slot >= NO_SLOT {
         let kind = slot - NO_SLOT;
         return [
@@ -167,7 +167,7 @@ fn deferrable(slot: u32, base: &[u32; Signal::COUNT + 1]) -> bool {
         .iter()
         .any(|d| *d as u32 == kind);
     }
-    deferrable_signal(KEYED[base.partition_point(|&b| b <= slot) - 1])
+    deferrable_signal(KEYED[sig_of[slot as usize] as usize])
 }
 
 /// The signals whose crowded blocks are deferred (see `deferrable`).
@@ -390,11 +390,15 @@ fn crowd_signals(acc: &Accounts, cap: usize) -> Vec<u16> {
 /// Builds the candidate pairs and fills in value frequencies on `acc`.
 pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
     let n = acc.len();
-    // Slot bases: the frequency of value j of signal s lives at freq[s][j]; a slot is base[s] + j.
-    let mut base = [0u32; Signal::COUNT + 1];
-    for (k, s) in KEYED.iter().enumerate() {
-        base[k + 1] = base[k] + acc.signal(*s).values.len() as u32;
+    // A value's slot is its index in `acc.signals`; its frequency goes to `freq[slot]`, and `sig_of[slot]`
+    // is its signal (the index in `KEYED`, which is `Signal::ALL`).
+    let mut sig_of: Vec<u8> = Vec::with_capacity(acc.signals.values().len());
+    for i in 0..n {
+        for (s, r) in acc.signals.account_slots(i) {
+            sig_of.extend(std::iter::repeat_n(s as u8, r.len()));
+        }
     }
+    let values = acc.signals.values();
     let t0 = std::time::Instant::now();
     // Per worker: its entries, the derived keys of the account at hand and a byte buffer to build them in.
     let parts: Vec<Vec<Entry>> = (0..n)
@@ -402,16 +406,12 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
         .fold(
             || (Vec::new(), Vec::new(), Vec::new()),
             |(mut v, mut d, mut buf): (Vec<Entry>, Vec<(Derived, u64)>, Vec<u8>), i| {
-                for (k, s) in KEYED.iter().enumerate() {
-                    let m = acc.signal(*s);
-                    let r = m.range(i);
-                    for j in r {
-                        v.push(Entry {
-                            key: m.values[j],
-                            account: i as u32,
-                            slot: base[k] + j as u32,
-                        });
-                    }
+                for j in acc.signals.account_range(i) {
+                    v.push(Entry {
+                        key: values[j],
+                        account: i as u32,
+                        slot: j as u32,
+                    });
                 }
                 d.clear();
                 derived_keys(acc, i, &mut d, &mut buf);
@@ -444,10 +444,7 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
     // Walk runs: frequencies, block sizes, oversized keys.
     let mut runs: Vec<(usize, usize)> = Vec::new();
     let mut oversized: Vec<Oversized> = Vec::new();
-    let mut freq: Vec<Vec<u32>> = KEYED
-        .iter()
-        .map(|s| vec![0; acc.signal(*s).values.len()])
-        .collect();
+    let mut freq: Vec<u32> = vec![0; values.len()];
     let mut value_pairs = ValuePairs::default();
     let mut deferred = Deferred::default();
     for (k, s) in KEYED.iter().enumerate() {
@@ -466,20 +463,19 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
         let len = end - start;
         stats.distinct_keys += 1;
         if entries[start].slot < NO_SLOT && len >= 2 {
-            let k = base.partition_point(|&b| b <= entries[start].slot) - 1;
+            let k = sig_of[entries[start].slot as usize] as usize;
             let pairs = len as f64 * (len as f64 - 1.0) / 2.0;
             value_pairs.pairs[k][crate::model::bucket(len as u32) as usize] += pairs;
         }
         for e in &entries[start..end] {
             if e.slot < NO_SLOT {
-                let k = base.partition_point(|&b| b <= e.slot) - 1;
-                freq[k][(e.slot - base[k]) as usize] = len as u32;
+                freq[e.slot as usize] = len as u32;
             }
         }
         if len >= 2 {
             let slot = entries[start].slot;
             let signal = if slot < NO_SLOT {
-                KEYED[base.partition_point(|&b| b <= slot) - 1].as_str()
+                KEYED[sig_of[slot as usize] as usize].as_str()
             } else {
                 Derived::ALL
                     .iter()
@@ -502,10 +498,10 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
                     sample_account_ids: vec![],
                 });
             } else {
-                let count_only = slot < NO_SLOT
-                    && COUNT_ONLY.contains(&KEYED[base.partition_point(|&b| b <= slot) - 1]);
+                let count_only =
+                    slot < NO_SLOT && COUNT_ONLY.contains(&KEYED[sig_of[slot as usize] as usize]);
                 let common_name = slot < NO_SLOT
-                    && KEYED[base.partition_point(|&b| b <= slot) - 1] == Signal::Name
+                    && KEYED[sig_of[slot as usize] as usize] == Signal::Name
                     && len as u32 > NAME_EXPAND_MAX;
                 if common_name {
                     let from = deferred.accounts.len();
@@ -514,7 +510,7 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
                         .extend(entries[start..end].iter().map(|e| e.account));
                     deferred.blocks.push(from..deferred.accounts.len());
                 } else if !count_only {
-                    if len as u32 > NAME_EXPAND_MAX && deferrable(slot, &base) {
+                    if len as u32 > NAME_EXPAND_MAX && deferrable(slot, &sig_of) {
                         let from = deferred.crowded_accounts.len();
                         deferred
                             .crowded_accounts
@@ -532,9 +528,7 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
         }
         start = end;
     }
-    for (k, s) in KEYED.iter().enumerate() {
-        acc.signal_mut(*s).freq = std::mem::take(&mut freq[k]);
-    }
+    acc.signals.set_freq(freq);
     stats.common_name_pairs = deferred.pairs();
     let t3 = std::time::Instant::now();
     let crowd = crowd_signals(acc, cfg.max_block_size);
@@ -554,7 +548,7 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
     let size_of = |s: usize, e: usize| {
         if (e - s) as u32 <= NAME_EXPAND_MAX {
             Size::Small
-        } else if deferrable(entries[s].slot, &base) {
+        } else if deferrable(entries[s].slot, &sig_of) {
             Size::CrowdedDeferred
         } else {
             Size::Crowded

@@ -225,49 +225,113 @@ impl StrColumn {
     }
 }
 
-/// Zero or more hashed values per account, and the frequency of each value occurrence.
+/// One account's place in `Signals::values`: where it starts and where each signal's values end (one cache
+/// line, so that comparing two accounts reads one line of each to find all their values).
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(align(64))]
+struct Head([u32; Signal::COUNT + 1]);
+
+/// The identifier values of all accounts, account after account (all signals of an account together: a pair
+/// comparison touches a few cache lines of each account, not one per signal), and the frequency of each value
+/// occurrence. An account's values of one signal are sorted and distinct (`push_account` sees to it): two
+/// accounts' lists meet in one merge walk.
 #[derive(Debug, Default, Clone)]
-pub struct Multi {
-    offsets: Vec<u32>,
-    pub values: Vec<u64>,
-    /// How many accounts hold `values[i]`; 0 until `block` fills it in.
-    pub freq: Vec<u32>,
+pub struct Signals {
+    heads: Vec<Head>,
+    values: Vec<u64>,
+    /// How many accounts hold `values[i]`; 0 until `block` fills it in (`set_freq`).
+    freq: Vec<u32>,
 }
 
-impl Multi {
-    pub fn push(&mut self, vals: &[u64]) {
-        if self.offsets.is_empty() {
-            self.offsets.push(0);
-        }
-        for &v in vals {
-            if !self.values[self.offsets[self.offsets.len() - 1] as usize..].contains(&v) {
-                self.values.push(v);
+impl Signals {
+    /// Appends an account's values, signal by signal (in `Signal::ALL` order).
+    pub fn push_account(&mut self, signals: &[Vec<u64>; Signal::COUNT]) {
+        let mut head = Head::default();
+        head.0[0] = self.values.len() as u32;
+        for (k, vals) in signals.iter().enumerate() {
+            let from = self.values.len();
+            self.values.extend_from_slice(vals);
+            let mine = &mut self.values[from..];
+            if !mine.is_sorted() {
+                mine.sort_unstable();
             }
+            let mut kept = from;
+            for i in from..self.values.len() {
+                if i == from || self.values[i] != self.values[kept - 1] {
+                    self.values[kept] = self.values[i];
+                    kept += 1;
+                }
+            }
+            self.values.truncate(kept);
+            head.0[k + 1] = self.values.len() as u32;
         }
-        self.offsets.push(self.values.len() as u32);
+        self.heads.push(head);
     }
-    /// Range of account `i`'s values in `values` / `freq`.
-    pub fn range(&self, i: usize) -> std::ops::Range<usize> {
-        self.offsets[i] as usize..self.offsets[i + 1] as usize
-    }
-    pub fn get(&self, i: usize) -> &[u64] {
-        &self.values[self.range(i)]
-    }
-    pub fn freqs(&self, i: usize) -> &[u32] {
-        &self.freq[self.range(i)]
-    }
-    pub fn is_empty_at(&self, i: usize) -> bool {
-        self.offsets[i] == self.offsets[i + 1]
-    }
-    /// Appends all accounts' values of `other` (frequencies are filled in later by `block`).
-    pub fn extend(&mut self, other: Multi) {
-        if self.offsets.is_empty() {
-            self.offsets.push(0);
-        }
+    /// Appends all accounts of `other` (frequencies are filled in later by `block`).
+    pub fn extend(&mut self, other: Signals) {
         let shift = self.values.len() as u32;
         self.values.extend_from_slice(&other.values);
-        self.offsets
-            .extend(other.offsets.iter().skip(1).map(|o| o + shift));
+        self.heads.extend(other.heads.iter().map(|h| {
+            let mut h = *h;
+            h.0.iter_mut().for_each(|o| *o += shift);
+            h
+        }));
+    }
+    /// All values of all accounts: a value's slot is its index here.
+    pub fn values(&self) -> &[u64] {
+        &self.values
+    }
+    /// Every value's frequency, by slot (from `block`).
+    pub fn set_freq(&mut self, freq: Vec<u32>) {
+        debug_assert_eq!(freq.len(), self.values.len());
+        self.freq = freq;
+    }
+    /// The slots of account `i`'s values, all signals.
+    pub fn account_range(&self, i: usize) -> std::ops::Range<usize> {
+        let h = &self.heads[i].0;
+        h[0] as usize..h[Signal::COUNT] as usize
+    }
+    /// The signal of each slot of account `i`, in slot order.
+    pub fn account_slots(
+        &self,
+        i: usize,
+    ) -> impl Iterator<Item = (Signal, std::ops::Range<usize>)> + '_ {
+        let h = &self.heads[i].0;
+        Signal::ALL
+            .iter()
+            .enumerate()
+            .map(move |(k, s)| (*s, h[k] as usize..h[k + 1] as usize))
+    }
+    pub fn of(&self, s: Signal) -> Multi<'_> {
+        Multi {
+            table: self,
+            k: s as usize,
+        }
+    }
+}
+
+/// One signal's values of every account (a view of `Signals`).
+#[derive(Clone, Copy)]
+pub struct Multi<'a> {
+    table: &'a Signals,
+    k: usize,
+}
+
+impl<'a> Multi<'a> {
+    /// Slots of account `i`'s values of this signal.
+    pub fn range(&self, i: usize) -> std::ops::Range<usize> {
+        let h = &self.table.heads[i].0;
+        h[self.k] as usize..h[self.k + 1] as usize
+    }
+    pub fn get(&self, i: usize) -> &'a [u64] {
+        &self.table.values[self.range(i)]
+    }
+    pub fn freqs(&self, i: usize) -> &'a [u32] {
+        &self.table.freq[self.range(i)]
+    }
+    pub fn is_empty_at(&self, i: usize) -> bool {
+        let h = &self.table.heads[i].0;
+        h[self.k] == h[self.k + 1]
     }
 }
 
@@ -310,7 +374,7 @@ pub struct Accounts {
     pub handles: StrColumn,
     pub email_relay: Vec<bool>,
     pub email_disposable: Vec<bool>,
-    pub signals: [Multi; Signal::COUNT],
+    pub signals: Signals,
 }
 
 impl Accounts {
@@ -367,9 +431,7 @@ impl Accounts {
         self.handles.extend(handles);
         self.email_relay.extend(email_relay);
         self.email_disposable.extend(email_disposable);
-        for (mine, theirs) in self.signals.iter_mut().zip(signals) {
-            mine.extend(theirs);
-        }
+        self.signals.extend(signals);
     }
 
     /// An account whose business name is an agency's (an agency account in the export holds it) names its
@@ -401,18 +463,15 @@ impl Accounts {
         if self.len() as u64 > limit {
             return Err(too_large("accounts"));
         }
-        let values: u64 = self.signals.iter().map(|m| m.values.len() as u64).sum();
+        let values = self.signals.values().len() as u64;
         if values > limit {
             return Err(too_large("identifier values (all signals together)"));
         }
         Ok(())
     }
 
-    pub fn signal(&self, s: Signal) -> &Multi {
-        &self.signals[s as usize]
-    }
-    pub fn signal_mut(&mut self, s: Signal) -> &mut Multi {
-        &mut self.signals[s as usize]
+    pub fn signal(&self, s: Signal) -> Multi<'_> {
+        self.signals.of(s)
     }
     pub fn country_str(&self, i: usize) -> &str {
         let c = &self.country[i];
@@ -435,17 +494,29 @@ mod tests {
         s.push("");
         s.push("ccc");
         assert_eq!((s.get(0), s.get(1), s.get(2), s.len()), ("a", "", "ccc", 3));
-        let mut m = Multi::default();
-        m.push(&[1, 2, 1]);
-        m.push(&[]);
-        m.push(&[3]);
-        assert_eq!(m.get(0), &[1, 2]);
-        assert!(m.is_empty_at(1));
-        assert_eq!(m.get(2), &[3]);
-        let mut n = Multi::default();
-        n.push(&[9]);
-        m.extend(n);
-        assert_eq!(m.get(3), &[9]);
+        let account = |email: &[u64], device: &[u64]| {
+            let mut v: [Vec<u64>; Signal::COUNT] = Default::default();
+            v[Signal::Email as usize] = email.to_vec();
+            v[Signal::Device as usize] = device.to_vec();
+            v
+        };
+        let mut t = Signals::default();
+        t.push_account(&account(&[2, 1, 2], &[7]));
+        t.push_account(&account(&[], &[]));
+        t.push_account(&account(&[3], &[5, 4]));
+        let (m, d) = (t.of(Signal::Email), t.of(Signal::Device));
+        // Sorted and distinct per account and signal; each signal apart.
+        assert_eq!((m.get(0), d.get(0)), (&[1, 2][..], &[7][..]));
+        assert!(m.is_empty_at(1) && d.is_empty_at(1));
+        assert_eq!((m.get(2), d.get(2)), (&[3][..], &[4, 5][..]));
+        let mut u = Signals::default();
+        u.push_account(&account(&[9], &[]));
+        t.extend(u);
+        assert_eq!(
+            (t.of(Signal::Email).get(3), t.of(Signal::Device).range(3)),
+            (&[9][..], 7..7)
+        );
+        assert_eq!(t.account_range(2), 3..6);
         let mut t = StrColumn::default();
         t.push("dd");
         s.extend(t);

@@ -222,14 +222,22 @@ pub struct Comparer<'a> {
     bids: Option<&'a crate::bids::BidIndex>,
 }
 
-/// Rarest value shared by two sorted-by-construction value lists (lists are tiny: nested loop).
-fn shared(m: &crate::record::Multi, a: usize, b: usize) -> Option<u32> {
+/// The frequency of the rarest value two accounts share (their lists are sorted: `Signals::push_account`).
+fn shared(m: crate::record::Multi, a: usize, b: usize) -> Option<u32> {
     let (va, fa) = (m.get(a), m.freqs(a));
     let vb = m.get(b);
     let mut best: Option<u32> = None;
-    for (x, f) in va.iter().zip(fa) {
-        if vb.contains(x) {
-            best = Some(best.map_or(*f, |bf| bf.min(*f)));
+    // Both lists are sorted: one merge walk.
+    let (mut i, mut j) = (0, 0);
+    while i < va.len() && j < vb.len() {
+        match va[i].cmp(&vb[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                best = Some(best.map_or(fa[i], |bf| bf.min(fa[i])));
+                i += 1;
+                j += 1;
+            }
         }
     }
     best

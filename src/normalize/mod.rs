@@ -575,9 +575,7 @@ pub fn append(
     acc.handles.push(&n.handles);
     acc.email_relay.push(n.email_relay);
     acc.email_disposable.push(n.email_disposable);
-    for (k, v) in n.signals.iter().enumerate() {
-        acc.signals[k].push(v);
-    }
+    acc.signals.push_account(&n.signals);
 }
 
 /// Accounts built from rows of `(contract column, value)` pairs, ids `a0, a1, …`, with value frequencies filled
