@@ -84,19 +84,28 @@ impl Report<'_> {
     }
 
     pub fn write_all(&self, out: &Path, quarantine: &[Quarantined]) -> Result<()> {
-        self.write_clusters(&out.join("clusters.csv"))?;
-        self.write_pairs(&out.join("pairs.csv"))?;
-        self.write_queue(&out.join("review_queue.csv"))?;
-        self.write_associates(&out.join("associates.csv"))?;
-        write_quarantine(
-            &out.join("quarantine.csv"),
-            quarantine,
-            self.redact.is_some(),
-        )?;
-        match self.html {
-            Some(limit) => self.write_html(&out.join("review.html"), limit),
-            None => Ok(()),
-        }
+        // The files are independent: written side by side (each atomically), the first error in this order
+        // reported.
+        type Job<'j> = &'j (dyn Fn() -> Result<()> + Sync);
+        let jobs: [Job<'_>; 6] = [
+            &|| self.write_clusters(&out.join("clusters.csv")),
+            &|| self.write_pairs(&out.join("pairs.csv")),
+            &|| self.write_queue(&out.join("review_queue.csv")),
+            &|| self.write_associates(&out.join("associates.csv")),
+            &|| {
+                write_quarantine(
+                    &out.join("quarantine.csv"),
+                    quarantine,
+                    self.redact.is_some(),
+                )
+            },
+            &|| match self.html {
+                Some(limit) => self.write_html(&out.join("review.html"), limit),
+                None => Ok(()),
+            },
+        ];
+        let done: Vec<Result<()>> = jobs.par_iter().map(|job| job()).collect();
+        done.into_iter().collect()
     }
 
     fn write_clusters(&self, path: &Path) -> Result<()> {
