@@ -180,48 +180,36 @@ pub struct Sample {
 /// The fixed seed of the random pair sample: the same export gives the same sample.
 const SAMPLE_SEED: u64 = 0x5b1c_5ca1_0000_5a3e;
 
-/// Accounts per group of the random sample (see `sample`): a group's data stays in the cache while its pairs
-/// are compared.
-const SAMPLE_GROUP: u32 = 256;
-
-/// Compares a deterministic random sample of about `size` account pairs (all pairs when there are fewer):
-/// every pair within groups of `SAMPLE_GROUP` accounts drawn at random without replacement, as many groups as
-/// make `size` pairs. Each such pair is a uniformly random pair of the export, like a pair drawn alone, but
-/// comparing a group's pairs reads its accounts' data from the cache rather than two random places in memory
-/// per pair (4× faster at 1M accounts). Pairs of one group share accounts; for the rare coincidences the
-/// sample counts (two random accounts with similar names) that correlation is negligible against the count.
+/// Compares a deterministic random sample of `size` account pairs (all pairs when there are fewer).
 pub fn sample(cmp: &Comparer, size: u64) -> Sample {
     let n = cmp.accounts().len() as u64;
     let all = n * n.saturating_sub(1) / 2;
-    let groups: Vec<Vec<u32>> = if all <= size {
-        vec![(0..n as u32).collect()]
+    let pairs: Vec<(u32, u32)> = if all <= size {
+        (0..n as u32)
+            .flat_map(|a| (a + 1..n as u32).map(move |b| (a, b)))
+            .collect()
     } else {
-        let g = u64::from(SAMPLE_GROUP).min(n);
-        let count = size.div_ceil(g * (g - 1) / 2);
         let mut rng = ChaCha8Rng::seed_from_u64(SAMPLE_SEED);
-        (0..count)
+        (0..size)
             .map(|_| {
-                let mut group: Vec<u32> = Vec::with_capacity(g as usize);
-                while (group.len() as u64) < g {
-                    let a = rng.random_range(0..n as u32);
-                    if !group.contains(&a) {
-                        group.push(a);
-                    }
+                let a = rng.random_range(0..n as u32);
+                let mut b = rng.random_range(0..n as u32 - 1);
+                if b >= a {
+                    b += 1;
                 }
-                group.sort_unstable();
-                group
+                (a.min(b), a.max(b))
             })
             .collect()
     };
-    let empty = || (vec![0u64; SLOTS], [0u64; FIELDS], 0u64);
-    let (counts, present, pairs) = groups
-        .par_iter()
-        .flat_map_iter(|g| (0..g.len()).map(move |x| (g, x)))
-        .fold(empty, |(mut counts, mut present, mut pairs), (g, x)| {
-            let a = g[x] as usize;
-            for &b in &g[x + 1..] {
-                let c = cmp.compare(a, b as usize);
-                pairs += 1;
+    // In account order, one side of every pair is read sequentially (the counts do not depend on order).
+    let mut pairs = pairs;
+    pairs.par_sort_unstable();
+    let empty = || (vec![0u64; SLOTS], [0u64; FIELDS]);
+    let (counts, present) = pairs
+        .par_chunks(8 * 1024)
+        .fold(empty, |(mut counts, mut present), chunk| {
+            for &(a, b) in chunk {
+                let c = cmp.compare(a as usize, b as usize);
                 for (k, f) in Field::ALL.iter().enumerate() {
                     if let Some(key) = model::key_of(c.get(*f)) {
                         counts[slot(*f, Context::Plain, key)] += 1;
@@ -229,15 +217,15 @@ pub fn sample(cmp: &Comparer, size: u64) -> Sample {
                     }
                 }
             }
-            (counts, present, pairs)
+            (counts, present)
         })
-        .reduce(empty, |(mut c1, mut p1, n1), (c2, p2, n2)| {
+        .reduce(empty, |(mut c1, mut p1), (c2, p2)| {
             c1.iter_mut().zip(c2).for_each(|(x, y)| *x += y);
             p1.iter_mut().zip(p2).for_each(|(x, y)| *x += y);
-            (c1, p1, n1 + n2)
+            (c1, p1)
         });
     Sample {
-        pairs,
+        pairs: pairs.len() as u64,
         counts,
         present,
     }
