@@ -180,8 +180,33 @@ pub struct Sample {
 /// The fixed seed of the random pair sample: the same export gives the same sample.
 const SAMPLE_SEED: u64 = 0x5b1c_5ca1_0000_5a3e;
 
-/// Compares a deterministic random sample of `size` account pairs (all pairs when there are fewer).
+/// The signals whose levels the random sample counts: those with two or more levels whose u comes from the
+/// sample in some context (names, birth dates, business names, co-bidding). For every other signal the sample
+/// shares out only the difference level, whose u is then what the counted levels leave (`Em::m_step`),
+/// whatever the sample says — comparing it would cost a random read of both accounts' values per pair.
+pub fn sampled_fields() -> Vec<Field> {
+    Field::ALL
+        .into_iter()
+        .filter(|&f| {
+            model::contexts_of(f).iter().any(|&ctx| {
+                keys_of(f)
+                    .into_iter()
+                    .filter(|&k| enumeration(f, ctx, k) == Enumeration::Sampled)
+                    .count()
+                    >= 2
+            })
+        })
+        .collect()
+}
+
+/// Compares a deterministic random sample of `size` account pairs (all pairs when there are fewer), on the
+/// signals of `sampled_fields`.
 pub fn sample(cmp: &Comparer, size: u64) -> Sample {
+    sample_of(cmp, size, &sampled_fields())
+}
+
+/// `sample`, on the given signals.
+pub fn sample_of(cmp: &Comparer, size: u64, fields: &[Field]) -> Sample {
     let n = cmp.accounts().len() as u64;
     let all = n * n.saturating_sub(1) / 2;
     let pairs: Vec<(u32, u32)> = if all <= size {
@@ -209,11 +234,10 @@ pub fn sample(cmp: &Comparer, size: u64) -> Sample {
         .par_chunks(8 * 1024)
         .fold(empty, |(mut counts, mut present), chunk| {
             for &(a, b) in chunk {
-                let c = cmp.compare(a as usize, b as usize);
-                for (k, f) in Field::ALL.iter().enumerate() {
-                    if let Some(key) = model::key_of(c.get(*f)) {
-                        counts[slot(*f, Context::Plain, key)] += 1;
-                        present[k] += 1;
+                for &f in fields {
+                    if let Some(key) = model::key_of(cmp.level(f, a as usize, b as usize)) {
+                        counts[slot(f, Context::Plain, key)] += 1;
+                        present[f as usize] += 1;
                     }
                 }
             }

@@ -547,6 +547,24 @@ impl<'a> Comparer<'a> {
         }
     }
 
+    /// The level of one signal of a pair.
+    pub fn level(&self, f: Field, a: usize, b: usize) -> Level {
+        match f {
+            Field::IdDocument => self.id_document(a, b),
+            Field::Email => self.email(a, b),
+            Field::Phone => self.phone(a, b),
+            Field::Payment => self.identifier(Signal::Payment, a, b),
+            Field::Device => self.identifier(Signal::Device, a, b),
+            Field::Name => self.name(a, b),
+            Field::DateOfBirth => self.dob(a, b),
+            Field::Ip => self.ip(a, b),
+            Field::Address => self.address(a, b),
+            Field::Business => self.business(a, b),
+            Field::Review => self.review(a, b),
+            Field::Bids => self.bids(a, b),
+        }
+    }
+
     /// Compares every signal of a pair.
     pub fn compare(&self, a: usize, b: usize) -> Comparison {
         Comparison {

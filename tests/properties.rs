@@ -398,3 +398,53 @@ fn the_census_keeps_the_model_that_comparing_every_pair_gives() {
         );
     }
 }
+
+/// The random sample compares only the signals whose sampled counts can change a weight
+/// (`estimate::sampled_fields`): the model is the one a sample of every signal gives.
+#[test]
+fn sampling_fewer_signals_keeps_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    sybilscan::synth::generate(&sybilscan::synth::SynthConfig::new(20_000, 11), dir.path())
+        .unwrap();
+    let cfg = Config::default();
+    let (mut acc, ..) = load_accounts(&dir.path().join("accounts.csv"), &cfg).unwrap();
+    let cands = block::block(&mut acc, &cfg.blocking);
+    let cmp = Comparer::new(&acc, &cfg, Default::default());
+    let bar = indicatif::ProgressBar::hidden();
+    let pats = estimate::patterns(&cmp, &cands.pairs, &cands.learn, &bar);
+    let census = sybilscan::score::census(&cmp, &cands.deferred, &cands.crowd);
+    let model = |sample: &estimate::Sample| {
+        estimate::estimate(&estimate::Inputs {
+            patterns: &pats,
+            sample,
+            value_pairs: &cands.value_pairs,
+            accounts: acc.len() as u64,
+            reviews: false,
+            bidders: 0,
+            evasion_pairs: cmp.evasion_pairs(),
+            deferred: &census.slots,
+            cfg: &cfg,
+        })
+    };
+    let fields = estimate::sampled_fields();
+    assert!(fields.len() < sybilscan::score::Field::ALL.len());
+    let few = model(&estimate::sample(&cmp, cfg.model.sample_pairs));
+    let all = model(&estimate::sample_of(
+        &cmp,
+        cfg.model.sample_pairs,
+        &sybilscan::score::Field::ALL,
+    ));
+    assert_eq!(few.method, "estimated", "{}", few.note);
+    let close = |x: f64, y: f64| (x - y).abs() <= 1e-12 * x.abs().max(y.abs()).max(1.0);
+    for (f, a) in few.params.iter().zip(&all.params) {
+        assert!(
+            close(f.u, a.u) && close(f.weight, a.weight),
+            "{} {} {}: {} vs {}",
+            f.signal,
+            f.context,
+            f.level,
+            f.u,
+            a.u
+        );
+    }
+}
