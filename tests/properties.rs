@@ -439,12 +439,14 @@ fn sampling_fewer_signals_keeps_the_model() {
     for (f, a) in few.params.iter().zip(&all.params) {
         assert!(
             close(f.u, a.u) && close(f.weight, a.weight),
-            "{} {} {}: {} vs {}",
+            "{} {} {}: u {} vs {}, weight {} vs {}",
             f.signal,
             f.context,
             f.level,
             f.u,
-            a.u
+            a.u,
+            f.weight,
+            a.weight
         );
     }
 }
