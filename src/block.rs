@@ -153,8 +153,9 @@ pub const NAME_EXPAND_MAX: u32 = 30;
 /// common name part — and the model never learns from them (`Candidates::learn`). Deferred are the keys whose
 /// shared value puts no pair in a context the model counts from candidates (`estimate::enumeration`): not a
 /// card, device, network address or postal address (they place two accounts together), not an email, phone,
-/// building or document (their near levels are counted from candidates). A shared handle changes the email's
-/// level, so the email levels of the deferred pairs are counted before estimation (`score::email_census`).
+/// building or document (their near levels are counted from candidates). A shared handle, business name or
+/// range changes the email's, business name's or network's level, so those levels of the deferred pairs are
+/// counted before estimation (`score::census`).
 fn deferrable(slot: u32, sig_of: &[u8]) -> bool {
     if slot >= NO_SLOT {
         let kind = slot - NO_SLOT;

@@ -381,7 +381,7 @@ fn block_stage(
     cands
 }
 
-/// Compares every candidate once and the emails (and names) of the deferred crowded pairs, then estimates
+/// Compares every candidate once and takes the census of the deferred crowded pairs, then estimates
 /// the model (or reads the saved one).
 fn model_stage(
     comparer: &Comparer,

@@ -807,7 +807,7 @@ impl<'a> Scorer<'a> {
 }
 
 /// A signal of a deferred pair, as far as it was compared: its level's key (`None`: missing on either
-/// account), or not compared yet. Packed in a byte for the census's cache (`email_census`).
+/// account), or not compared yet. Packed in a byte for the census's cache (`census`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Seen {
     NotCompared,
