@@ -331,6 +331,17 @@ impl<'a> Comparer<'a> {
         if na == 0 || nb == 0 {
             return Level::Different;
         }
+        // Most names compared (the random sample's, a crowd's) share nothing: when no pair of tokens can reach
+        // the middle similarity, no level but `different` can come out (every level below needs one).
+        let (high, mid) = (self.cfg.scoring.name_jw_high, self.cfg.scoring.name_jw_mid);
+        let cannot_reach = |x: &&str| {
+            tb[..nb].iter().all(|y| {
+                x != y && crate::normalize::similarity::jaro_winkler_bound(x, y) < mid.min(high)
+            })
+        };
+        if ta[..na].iter().all(cannot_reach) {
+            return Level::Different;
+        }
         let (ta, tb) = (&ta[..na], &tb[..nb]);
         let mut row_best = [0.0f64; MAX];
         let mut col_best = [0.0f64; MAX];
@@ -357,7 +368,6 @@ impl<'a> Comparer<'a> {
         let any_same = row_best[..ta.len()]
             .iter()
             .any(|&s| s >= self.cfg.scoring.name_jw_high);
-        let (high, mid) = (self.cfg.scoring.name_jw_high, self.cfg.scoring.name_jw_mid);
         if min >= high {
             Level::FuzzyHigh {
                 jw: min as f32,
