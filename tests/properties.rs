@@ -265,8 +265,18 @@ proptest! {
         let scorer = Scorer::new(&acc, &cfg, Default::default(), &model);
         // Everything scoring the deferred pairs promises to keep: links and near misses.
         let t = cfg.link_weight() - cfg.scoring.near_miss_bits;
-        let census = sybilscan::score::census(&scorer, &cands.deferred, &cands.crowd);
-        let (deferred, _) = sybilscan::score::score_deferred(&scorer, &cands.deferred, &census, &cands.pairs, &cands.crowd);
+        // On one thread and on four: the same census and the same pairs in the same order.
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| {
+                let census = sybilscan::score::census(&scorer, &cands.deferred, &cands.crowd);
+                let (scored, stats) = sybilscan::score::score_deferred(&scorer, &cands.deferred, &census, &cands.pairs, &cands.crowd);
+                (census.slots, scored, stats)
+            })
+        };
+        let (one, four) = (run(1), run(4));
+        prop_assert_eq!(&one, &four);
+        let (_, deferred, _) = one;
         let mut found: BTreeSet<(u32, u32)> = cands.pairs.iter().map(|&p| unpack(p))
             .filter(|&(a, b)| scorer.weight(a as usize, b as usize) >= t).collect();
         let kept: Vec<(u32, u32)> = deferred.iter().filter(|s| s.weight >= t).map(|s| (s.a, s.b)).collect();
