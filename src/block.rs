@@ -400,7 +400,7 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
         }
     }
     let values = acc.signals.values();
-    let t0 = std::time::Instant::now();
+    let started = std::time::Instant::now();
     // Per worker: its entries, the derived keys of the account at hand and a byte buffer to build them in.
     let parts: Vec<Vec<Entry>> = (0..n)
         .into_par_iter()
@@ -434,9 +434,9 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
     for p in parts {
         entries.extend_from_slice(&p);
     }
-    let t1 = std::time::Instant::now();
+    let keyed = std::time::Instant::now();
     entries.par_sort_unstable();
-    let t2 = std::time::Instant::now();
+    let sorted = std::time::Instant::now();
 
     let mut stats = BlockStats {
         key_occurrences: entries.len() as u64,
@@ -531,7 +531,7 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
     }
     acc.signals.set_freq(freq);
     stats.common_name_pairs = deferred.pairs();
-    let t3 = std::time::Instant::now();
+    let walked = std::time::Instant::now();
     let crowd = crowd_signals(acc, cfg.max_block_size);
     oversized.sort_by(|a, b| b.accounts.cmp(&a.accounts).then(a.key.cmp(&b.key)));
     oversized.truncate(20);
@@ -577,7 +577,7 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
         v.par_sort_unstable();
         v
     };
-    let t4 = std::time::Instant::now();
+    let crowded_at = std::time::Instant::now();
     let (mut small, mut crowded) = (expand(Size::Small), expand(Size::Crowded));
     let mut crowded_deferred = expand(Size::CrowdedDeferred);
     drop(entries);
@@ -591,7 +591,14 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
         .filter(|p| pairs.binary_search(p).is_err())
         .collect();
     stats.deferred_pairs = deferred.pairs.len() as u64;
-    tracing::debug!(keys = ?t1.duration_since(t0), sort = ?t2.duration_since(t1), walk = ?t3.duration_since(t2), crowd = ?t4.duration_since(t3), expand = ?t4.elapsed(), "block stages");
+    tracing::debug!(
+        keys = ?keyed.duration_since(started),
+        sort = ?sorted.duration_since(keyed),
+        walk = ?walked.duration_since(sorted),
+        crowd = ?crowded_at.duration_since(walked),
+        expand = ?crowded_at.elapsed(),
+        "block: seconds per step"
+    );
     stats.candidate_pairs = pairs.len() as u64;
     Candidates {
         pairs,
