@@ -577,19 +577,20 @@ impl<'a> Comparer<'a> {
 
     /// Compares every signal of a pair.
     pub fn compare(&self, a: usize, b: usize) -> Comparison {
+        let l = |f: Field| self.level(f, a, b);
         Comparison {
-            id_document: self.id_document(a, b),
-            email: self.email(a, b),
-            phone: self.phone(a, b),
-            payment: self.identifier(Signal::Payment, a, b),
-            device: self.identifier(Signal::Device, a, b),
-            name: self.name(a, b),
-            date_of_birth: self.dob(a, b),
-            ip: self.ip(a, b),
-            address: self.address(a, b),
-            business: self.business(a, b),
-            review: self.review(a, b),
-            bids: self.bids(a, b),
+            id_document: l(Field::IdDocument),
+            email: l(Field::Email),
+            phone: l(Field::Phone),
+            payment: l(Field::Payment),
+            device: l(Field::Device),
+            name: l(Field::Name),
+            date_of_birth: l(Field::DateOfBirth),
+            ip: l(Field::Ip),
+            address: l(Field::Address),
+            business: l(Field::Business),
+            review: l(Field::Review),
+            bids: l(Field::Bids),
         }
     }
 
