@@ -190,6 +190,31 @@ fn metaphone() -> &'static DoubleMetaphone {
     DM.get_or_init(|| DoubleMetaphone::new(Some(6)))
 }
 
+/// Tokens memoized per thread: a few thousand first names and surnames make up most of an export's names, and
+/// encoding one costs more than the rest of normalizing the name. Cleared when full, so memory stays bounded
+/// whatever the input; the code is a pure function of the token, so the memo never changes a result.
+const PHONETIC_MEMO_MAX: usize = 1 << 16;
+
+thread_local! {
+    static PHONETIC_MEMO: std::cell::RefCell<std::collections::HashMap<String, String, xxhash_rust::xxh3::Xxh3Builder>> =
+        const { std::cell::RefCell::new(std::collections::HashMap::with_hasher(xxhash_rust::xxh3::Xxh3Builder::new())) };
+}
+
+/// The Double Metaphone primary code of one token.
+fn phonetic_code(token: &str) -> String {
+    PHONETIC_MEMO.with_borrow_mut(|memo| {
+        if let Some(code) = memo.get(token) {
+            return code.clone();
+        }
+        if memo.len() >= PHONETIC_MEMO_MAX {
+            memo.clear();
+        }
+        let code = metaphone().double_metaphone(token).primary();
+        memo.insert(token.to_string(), code.clone());
+        code
+    })
+}
+
 /// Normalizes a person name. An empty or all-punctuation value gives an empty `Name`.
 pub fn normalize(raw: &str) -> Name {
     let toks: Vec<String> = tokens(raw)
@@ -212,7 +237,7 @@ pub fn normalize(raw: &str) -> Name {
     let formal_joined = formal_toks.join(" ");
     let codes = formal_toks
         .iter()
-        .map(|t| metaphone().double_metaphone(t).primary())
+        .map(|t| phonetic_code(t))
         .collect::<Vec<_>>()
         .join(" ");
     let significant: Vec<&String> = toks
@@ -221,12 +246,9 @@ pub fn normalize(raw: &str) -> Name {
         .collect();
     let phonetic = match significant.as_slice() {
         [] => String::new(),
-        [only] => metaphone().double_metaphone(only).primary(),
+        [only] => phonetic_code(only),
         [first, .., last] => {
-            let mut codes = [
-                metaphone().double_metaphone(first).primary(),
-                metaphone().double_metaphone(last).primary(),
-            ];
+            let mut codes = [phonetic_code(first), phonetic_code(last)];
             codes.sort_unstable();
             codes.join(" ")
         }
