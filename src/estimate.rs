@@ -118,10 +118,13 @@ pub fn patterns(
         .par_chunks(16 * 1024)
         .zip(learn.par_chunks(16 * 1024))
         .flat_map_iter(|(chunk, learn)| {
+            let acc = cmp.accounts();
             let v: Vec<u128> = chunk
                 .iter()
                 .zip(learn)
-                .map(|(&p, &l)| {
+                .enumerate()
+                .map(|(k, (&p, &l))| {
+                    acc.prefetch_ahead(k, |k| chunk.get(k).map(|&p| unpack(p).1 as usize));
                     let (a, b) = unpack(p);
                     let c = cmp.compare(a as usize, b as usize);
                     let hides = cmp.concealment_applies(a as usize, b as usize);
@@ -233,7 +236,9 @@ pub fn sample_of(cmp: &Comparer, size: u64, fields: &[Field]) -> Sample {
     let (counts, present) = pairs
         .par_chunks(8 * 1024)
         .fold(empty, |(mut counts, mut present), chunk| {
-            for &(a, b) in chunk {
+            for (k, &(a, b)) in chunk.iter().enumerate() {
+                cmp.accounts()
+                    .prefetch_ahead(k, |k| chunk.get(k).map(|p| p.1 as usize));
                 for &f in fields {
                     if let Some(key) = model::key_of(cmp.level(f, a as usize, b as usize)) {
                         counts[slot(f, Context::Plain, key)] += 1;
