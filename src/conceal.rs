@@ -370,6 +370,9 @@ pub struct Inputs<'a> {
     pub posteriors: &'a [f64],
     /// The match model's m and u.
     pub table: &'a Table,
+    /// u counted among the pairs the match model's posteriors call different people (its `u_pairs` say
+    /// among how many): where the strangers' u starts (`stranger_u`).
+    pub different_people: &'a Table,
     /// The open homes' household classes (where the household classes of the pairs that can hide start).
     pub open: Option<&'a Homes>,
     /// Pairs that can be ban evasion, candidates or not (`Comparer::evasion_pairs`).
@@ -435,9 +438,32 @@ fn log_ratio(x: &[f64], u: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// u of the strangers' class. Where u was counted among pairs (shared values, candidates in a context), the
+/// count is of the pairs the match model calls different people (not every pair, as the match model's held
+/// u), less the pairs this model finds to be one person hiding (`ev`: expected evaders per slot, as much of
+/// them as the match model had counted as different people). The match model has two classes, and an
+/// evader, who looks like no open duplicate, lands among its different people: every evader who kept a
+/// phone made sharing a phone look that much more common among strangers, and so weaker evidence against
+/// the next evader. A count never goes below the half pair u is floored at; levels whose u came from the
+/// random sample (where evaders are a vanishing share) keep it.
+fn stranger_u(t: &Table, ev: &[f64]) -> Vec<f64> {
+    (0..SLOTS)
+        .map(|s| {
+            let pairs = t.u_pairs[s];
+            if pairs <= 0.0 || ev[s] <= 0.0 {
+                return t.u[s];
+            }
+            let counted = t.u[s] * pairs;
+            (counted - ev[s]).max(counted.min(0.5)) / pairs
+        })
+        .collect()
+}
+
 /// EM state over the candidate pairs that can be ban evasion.
 struct ConcealEmState {
     e: Vec<f64>,
+    /// The strangers' u (`stranger_u`).
+    u: Vec<f64>,
     /// Per home size.
     h: Vec<Vec<f64>>,
     le: f64,
@@ -453,11 +479,13 @@ fn iterate(
 ) -> (ConcealEmState, f64, Vec<f64>, f64) {
     let (pats, t) = (inp.patterns, inp.table);
     let pseudo = inp.cfg.model.min_expected_matches.max(1.0);
-    let ew = log_ratio(&st.e, &t.u);
-    let hw: Vec<Vec<f64>> = st.h.iter().map(|h| log_ratio(h, &t.u)).collect();
+    let ew = log_ratio(&st.e, &st.u);
+    let hw: Vec<Vec<f64>> = st.h.iter().map(|h| log_ratio(h, &st.u)).collect();
     let lu = (1.0 - st.le - st.lh.iter().sum::<f64>()).max(1e-12);
     let pe = (st.le / lu).log2();
     let (mut en, mut ed) = (vec![0.0; SLOTS], [0.0; FIELDS]);
+    // Evaders the match model had counted as different people, per slot.
+    let mut ev = vec![0.0; SLOTS];
     let mut hc = size_counts();
     let (mut sum_e, mut sum_h) = (0.0, vec![0.0; model::BUCKETS]);
     for &(k, size) in hiding {
@@ -476,9 +504,11 @@ fn iterate(
         let (re, rh) = (a / (a + b + c), b / (a + b + c));
         let n = inp.counts[k];
         sum_e += n * re;
+        let hidden = n * re * (1.0 - inp.posteriors[k]);
         for s in p.iter().flatten() {
             let (s, f) = (*s as usize, field_of(*s as usize).0);
             (en[s], ed[f]) = (en[s] + n * re, ed[f] + n * re);
+            ev[s] += hidden;
         }
         if let Some(b) = size {
             sum_h[b as usize] += n * rh;
@@ -487,6 +517,7 @@ fn iterate(
     }
     let next = ConcealEmState {
         e: shares(&en, &ed, &t.m, pseudo),
+        u: stranger_u(inp.different_people, &ev),
         h: (0..model::BUCKETS)
             .map(|b| household_shares(&open_h[b], &hc.0[b], &hc.1[b], pseudo))
             .collect(),
@@ -506,6 +537,7 @@ fn iterate(
     }
     for s in 0..SLOTS {
         delta = delta.max(rel(st.e[s], next.e[s]));
+        delta = delta.max(rel(st.u[s], next.u[s]));
     }
     (next, sum_e, sum_h, delta)
 }
@@ -532,8 +564,18 @@ pub fn estimate(inp: &Inputs) -> Result<Concealment, String> {
     }
     let open_h = open.h_by_size(&t.u);
     let start = (candidates * 0.1 / inp.pairs).max(1e-12);
+    // EM over a class whose evidence grows as it is found has a fixed point where nobody is found: start
+    // from the other side, every pair that can hide and that the match model calls two people taken out of
+    // the strangers' counts, and let the data put back the ones the classes do not explain.
+    let mut hidden = vec![0.0; SLOTS];
+    for &(k, _) in &hiding {
+        for s in pats.slots[k].iter().flatten() {
+            hidden[*s as usize] += inp.counts[k] * (1.0 - inp.posteriors[k]);
+        }
+    }
     let mut st = ConcealEmState {
         e: t.m.clone(),
+        u: stranger_u(inp.different_people, &hidden),
         h: open_h.clone(),
         le: start,
         lh: vec![start / model::BUCKETS as f64; model::BUCKETS],
@@ -581,20 +623,28 @@ pub fn estimate(inp: &Inputs) -> Result<Concealment, String> {
     );
     let classes = (0..model::BUCKETS)
         .filter(|&b| sum_h[b] >= 1.0)
-        .map(|b| HomeClass::new(b as u8, st.h[b].clone(), &t.u, st.lh[b], sum_h[b]))
+        .map(|b| HomeClass::new(b as u8, st.h[b].clone(), &st.u, st.lh[b], sum_h[b]))
         .collect();
-    Ok(build(inp, st.e, st.le, Homes { classes }, info_))
+    Ok(build(inp, (st.e, st.u), st.le, Homes { classes }, info_))
 }
 
-fn build(inp: &Inputs, e: Vec<f64>, le: f64, households: Homes, em: ConcealEm) -> Concealment {
+/// The concealment model from its estimated evader shares `e` and strangers' `u`.
+fn build(
+    inp: &Inputs,
+    (e, u): (Vec<f64>, Vec<f64>),
+    le: f64,
+    households: Homes,
+    em: ConcealEm,
+) -> Concealment {
     let t = inp.table;
     let lu = (1.0 - le - households.classes.iter().map(|c| c.prior).sum::<f64>()).max(1e-12);
     let evader_prior_bits = (le / lu).log2();
     let et = Table {
         m: e.clone(),
-        u: t.u.clone(),
+        u: u.clone(),
         m_from: t.m_from.clone(),
         u_from: t.u_from.clone(),
+        u_pairs: t.u_pairs.clone(),
     };
     let weights =
         model::weights_with_sharing(&et, evader_prior_bits, model::Sharing::MayCountInContext);
@@ -604,7 +654,7 @@ fn build(inp: &Inputs, e: Vec<f64>, le: f64, households: Homes, em: ConcealEm) -
             context,
             level,
             e: e[s],
-            u: t.u[s],
+            u: u[s],
             weight: weights[s],
         })
         .collect();
@@ -736,6 +786,7 @@ mod tests {
             counts: &counts,
             posteriors: &post,
             table: &t,
+            different_people: &t,
             open: Some(&open),
             pairs: sim.pairs,
             cfg: &cfg,
@@ -796,6 +847,108 @@ mod tests {
             assert_eq!(back.household_bits(p), c.household_bits(p));
             assert_eq!(open_back.bits(p), open.bits(p));
         }
+    }
+
+    /// Evaders who kept only a phone sit among the match model's different people (they look like no open
+    /// duplicate), so the phone's u counted there is mostly them. The strangers' u takes them out: what is
+    /// left is the few strangers who share a number, and an evader with nothing but the phone (birth date
+    /// left blank) links. Without the correction (no counts to correct) the same evader does not: the test
+    /// fails if `stranger_u` is bypassed.
+    #[test]
+    fn evaders_are_taken_out_of_the_strangers_u() {
+        use {Context as C, Field as F, Key as K};
+        const EVADERS: f64 = 300.0;
+        const STRANGERS_SHARING: f64 = 5.0;
+        const DIFFERENT_PEOPLE: f64 = 1e9;
+        let phone = |k: K| sl(F::Phone, C::Plain, k);
+        let dob = |k: K| sl(F::DateOfBirth, C::Plain, k);
+        let mut pats = Patterns {
+            slots: vec![],
+            concealed: vec![],
+            learn: vec![],
+            counts: vec![],
+            of_candidate: vec![],
+        };
+        let mut counts = vec![];
+        // Evaders: the phone kept, the birth date kept by half, left blank by the other half; strangers
+        // among the candidates that can hide, found by their birth date.
+        for (ph, d, n) in [
+            (K::Exact(0), Some(K::Exact(0)), EVADERS * 0.5),
+            (K::Exact(0), None, EVADERS * 0.5),
+            (K::Different, Some(K::Exact(0)), 20_000.0),
+        ] {
+            let mut p: Slots = [None; FIELDS];
+            (p[F::Phone as usize], p[F::DateOfBirth as usize]) = (phone(ph), d.and_then(dob));
+            pats.slots.push(p);
+            pats.concealed.push(true);
+            pats.learn.push(true);
+            pats.counts.push(n as u64);
+            counts.push(n);
+        }
+        let post = vec![0.0; counts.len()];
+        let mut t = Table::new();
+        for (f, c, k) in all_slots() {
+            let s = slot(f, c, k);
+            (t.m[s], t.u[s]) = (0.0, 0.5);
+        }
+        for (f, k, m, u) in [
+            (
+                F::Phone,
+                K::Exact(0),
+                0.6,
+                (EVADERS + STRANGERS_SHARING) / DIFFERENT_PEOPLE,
+            ),
+            (F::Phone, K::Different, 0.4, 1.0),
+            (F::DateOfBirth, K::Exact(0), 0.9, 1e-4),
+            (F::DateOfBirth, K::Different, 0.1, 1.0),
+        ] {
+            let s = slot(f, C::Plain, k);
+            (t.m[s], t.u[s]) = (m, u);
+        }
+        let cfg = Config::default();
+        let open = Homes { classes: vec![] };
+        let fit = |different_people: &Table| {
+            estimate(&Inputs {
+                patterns: &pats,
+                counts: &counts,
+                posteriors: &post,
+                table: &t,
+                different_people,
+                open: Some(&open),
+                pairs: 1e9,
+                cfg: &cfg,
+            })
+            .expect("enough evaders")
+        };
+        let weight = |c: &Concealment, k: usize| {
+            let p = &pats.slots[k];
+            c.evader_prior_bits
+                + p.iter()
+                    .flatten()
+                    .map(|&s| c.weight(s as usize))
+                    .sum::<f64>()
+        };
+        let mut counted = t.clone();
+        counted.u_pairs[slot(F::Phone, C::Plain, K::Exact(0))] = DIFFERENT_PEOPLE;
+        let c = fit(&counted);
+        let u = c
+            .params
+            .iter()
+            .find(|p| p.signal == "phone" && p.level == "exact[k=2]" && p.context == "-")
+            .expect("phone exact")
+            .u;
+        let want = STRANGERS_SHARING / DIFFERENT_PEOPLE;
+        // Of the 305 pairs sharing a number among different people, the strangers' 5 are left and at most a
+        // few evaders' worth of posterior: u falls from 3.05e-7 to under 1.5e-8.
+        assert!(u >= want && u < 3.0 * want, "strangers' u {u} vs {want}");
+        assert!(weight(&c, 1) > 3.0, "phone only: {}", weight(&c, 1));
+        assert!(weight(&c, 2) < -1.0, "birth date only: {}", weight(&c, 2));
+        let uncorrected = fit(&t);
+        assert!(
+            weight(&uncorrected, 1) < 0.0,
+            "without the correction: {}",
+            weight(&uncorrected, 1)
+        );
     }
 
     #[test]

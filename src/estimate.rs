@@ -561,6 +561,7 @@ impl Em<'_> {
                         1.0
                     };
                     next.u[s] = ((e_nm[s] + rem).max(0.5) / nm).min(most);
+                    next.u_pairs[s] = nm;
                     next.u_from[s] = match how {
                         Enumeration::Values(sig) if self.empty_class(sig, k) => model::EXTRAPOLATED,
                         Enumeration::Values(_) => {
@@ -586,6 +587,7 @@ impl Em<'_> {
                 for &k in &sampled {
                     let s = slot(f, ctx, k);
                     next.u[s] = rest * (nm_count(k) + 0.5) / (total + 0.5 * sampled.len() as f64);
+                    next.u_pairs[s] = 0.0;
                     next.u_from[s] = "random sample";
                 }
             }
@@ -767,11 +769,16 @@ pub fn estimate(inp: &Inputs) -> Model {
     let mut model = Model::from_table(&table, prior, "estimated", &note, Some(info_));
     model.households =
         crate::conceal::estimate_households(pats, &em.counts, &post, &table, em.total_pairs);
+    // The pairs the fitted model calls different people: where u was counted among pairs, the count without
+    // the matches (u itself stays held at every pair's count, above; the concealment model's strangers start
+    // from this one).
+    let (different_people, _) = em.m_step(&post, &table);
     match crate::conceal::estimate(&crate::conceal::Inputs {
         patterns: pats,
         counts: &em.counts,
         posteriors: &post,
         table: &table,
+        different_people: &different_people,
         open: model.households.as_ref(),
         pairs: inp.evasion_pairs,
         cfg,

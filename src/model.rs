@@ -476,6 +476,10 @@ pub struct Table {
     pub u: Vec<f64>,
     pub m_from: Vec<&'static str>,
     pub u_from: Vec<&'static str>,
+    /// Where u was counted among pairs (shared values, candidates in a context): how many pairs of different
+    /// people it was counted among, so that a count can be corrected (`conceal` takes out the pairs it finds
+    /// to be one person hiding). 0 where u came from the random sample or the defaults.
+    pub u_pairs: Vec<f64>,
 }
 
 impl Table {
@@ -485,6 +489,7 @@ impl Table {
             u: vec![0.0; SLOTS],
             m_from: vec![""; SLOTS],
             u_from: vec![""; SLOTS],
+            u_pairs: vec![0.0; SLOTS],
         }
     }
 }
