@@ -188,6 +188,10 @@ pub struct EvaluateArgs {
     /// that bid on one job.
     #[arg(long, value_name = "PATH")]
     pub bids: Option<PathBuf>,
+    /// The accounts file the run read (its account_id and status): which households, agencies and
+    /// coworking spaces hold a sanctioned account, for the share of their other people named as evaders.
+    #[arg(long, value_name = "PATH")]
+    pub accounts: Option<PathBuf>,
     /// Where to write the metrics as JSON (default: evaluation.json beside clusters.csv).
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,

@@ -297,7 +297,7 @@ fn generate(a: GenerateArgs) -> Result<()> {
 }
 
 fn evaluate(a: EvaluateArgs) -> Result<()> {
-    let mut m = crate::evaluate::evaluate_files(&a.truth, &a.clusters)?;
+    let mut m = crate::evaluate::evaluate_files(&a.truth, &a.clusters, a.accounts.as_deref())?;
     if let Some(b) = &a.bids {
         m.self_bidding = Some(crate::evaluate::self_bidding(&a.truth, &a.clusters, b)?);
     }

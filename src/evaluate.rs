@@ -95,6 +95,15 @@ pub struct Verdicts {
     pub associates_by_scenario: BTreeMap<String, u64>,
     /// Associates that are in truth the sanctioned person (evaders the model let go as a relative).
     pub associates_same_person: u64,
+    /// Other people of a hard-negative group (household, agency, coworking space…) that holds a sanctioned
+    /// account, and how many of them were named ban-evasion suspects, by kind of group (the scenario up to
+    /// its first `_`: `household_twins` is a household). Groups are known from the sanctioned accounts
+    /// the accounts file (`evaluate --accounts`) or, without it, from those clusters.csv shows (then a group
+    /// whose sanctioned member is in no cluster is not counted, and the rate errs high).
+    pub group_members_named_evaders: BTreeMap<String, GroupNamed>,
+    /// The accounts named as ban-evasion suspects (to recount the groups from the accounts file).
+    #[serde(skip)]
+    pub named_suspects: std::collections::BTreeSet<String>,
     /// People with a personal and one entity account (`legal_entity`), and the share of them queued: for
     /// any reason, and for a reason other than self-bidding (their two accounts bid on one job: a real
     /// violation whatever the accounts are).
@@ -326,6 +335,50 @@ pub fn evaluate(truth: &[TruthRow], cluster_of: &HashMap<String, String>) -> Met
     }
 }
 
+/// Members of groups that hold a sanctioned account, and those named as ban-evasion suspects.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct GroupNamed {
+    pub members: u64,
+    pub named: u64,
+    pub rate: f64,
+}
+
+/// Other people of groups that hold a sanctioned account, and those of them named as suspects
+/// (`Verdicts::group_members_named_evaders`).
+fn group_members_named(
+    truth: &[TruthRow],
+    sanctioned: &std::collections::HashSet<&str>,
+    named: &std::collections::HashSet<&str>,
+) -> BTreeMap<String, GroupNamed> {
+    let kind = |t: &TruthRow| t.scenario.split('_').next().unwrap_or("").to_string();
+    // Group → the people holding a sanctioned account in it.
+    let mut holders: HashMap<(String, &str), Vec<&str>> = HashMap::new();
+    for t in truth.iter().filter(|t| !t.group_id.is_empty()) {
+        if sanctioned.contains(t.account_id.as_str()) {
+            holders
+                .entry((kind(t), t.group_id.as_str()))
+                .or_default()
+                .push(t.person_id.as_str());
+        }
+    }
+    let mut out: BTreeMap<String, GroupNamed> = BTreeMap::new();
+    for t in truth.iter().filter(|t| !t.group_id.is_empty()) {
+        let Some(people) = holders.get(&(kind(t), t.group_id.as_str())) else {
+            continue;
+        };
+        if people.contains(&t.person_id.as_str()) {
+            continue;
+        }
+        let g = out.entry(kind(t)).or_default();
+        g.members += 1;
+        g.named += u64::from(named.contains(t.account_id.as_str()));
+    }
+    for g in out.values_mut() {
+        g.rate = g.named as f64 / g.members.max(1) as f64;
+    }
+    out
+}
+
 /// The queue and its suspects against the truth.
 pub fn verdict_metrics<'a>(truth: &'a [TruthRow], rows: &'a [ClusterRow]) -> Verdicts {
     let person: HashMap<&str, &TruthRow> =
@@ -342,6 +395,7 @@ pub fn verdict_metrics<'a>(truth: &'a [TruthRow], rows: &'a [ClusterRow]) -> Ver
     let mut v = Verdicts::default();
     let (mut good_clusters, mut good_suspects) = (0u64, 0u64);
     let mut caught: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut named: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for members in clusters.values() {
         let Some(first) = members.first() else {
             continue;
@@ -366,6 +420,7 @@ pub fn verdict_metrics<'a>(truth: &'a [TruthRow], rows: &'a [ClusterRow]) -> Ver
             .filter(|m| m.suspect && !sanctioned(&m.status))
         {
             v.ban_evasion_suspects += 1;
+            named.insert(s.account_id.as_str());
             let evader = members.iter().any(|o| {
                 sanctioned(&o.status)
                     && o.account_id != s.account_id
@@ -398,6 +453,13 @@ pub fn verdict_metrics<'a>(truth: &'a [TruthRow], rows: &'a [ClusterRow]) -> Ver
         evaders.iter().filter(|p| caught.contains(*p)).count() as u64,
         evaders.len() as u64,
     );
+    let shown: std::collections::HashSet<&str> = rows
+        .iter()
+        .filter(|r| sanctioned(&r.status))
+        .map(|r| r.account_id.as_str())
+        .collect();
+    v.group_members_named_evaders = group_members_named(truth, &shown, &named);
+    v.named_suspects = named.iter().map(|s| s.to_string()).collect();
     legal_entities(truth, &clusters, &mut v);
     v
 }
@@ -560,7 +622,32 @@ pub fn self_bidding(
 }
 
 /// Reads truth.csv and clusters.csv and computes the metrics.
-pub fn evaluate_files(truth_path: &Path, clusters_path: &Path) -> Result<Metrics> {
+/// The sanctioned (banned or suspended) accounts of an accounts file in the input contract.
+fn sanctioned_accounts(path: &Path) -> Result<std::collections::HashSet<String>> {
+    let (mut r, h) = open_table(path)?;
+    let ia = require_column(path, &h, "account_id")?;
+    let mut out = std::collections::HashSet::new();
+    // An export without statuses (person-record sets) has no sanctioned account.
+    let Some(is) = h.iter().position(|n| n == "status") else {
+        return Ok(out);
+    };
+    for rec in r.records() {
+        let rec = rec.map_err(|e| Error::csv(path, &e))?;
+        let status = rec.get(is).unwrap_or("").trim().to_ascii_lowercase();
+        if matches!(status.as_str(), "banned" | "suspended") {
+            out.insert(rec.get(ia).unwrap_or("").trim().to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// Metrics of a run's clusters.csv against truth.csv; with the accounts file, the groups of sanctioned
+/// accounts are known from it (`Verdicts::group_members_named_evaders`).
+pub fn evaluate_files(
+    truth_path: &Path,
+    clusters_path: &Path,
+    accounts_path: Option<&Path>,
+) -> Result<Metrics> {
     let (mut r, h) = open_table(truth_path)?;
     let (ia, ip) = (
         require_column(truth_path, &h, "account_id")?,
@@ -621,6 +708,17 @@ pub fn evaluate_files(truth_path: &Path, clusters_path: &Path) -> Result<Metrics
     }
     let mut m = evaluate(&truth, &cluster_of);
     m.verdicts = verdict_metrics(&truth, &rows);
+    if let Some(p) = accounts_path {
+        let sanctioned = sanctioned_accounts(p)?;
+        let sanctioned = sanctioned.iter().map(String::as_str).collect();
+        let named = m
+            .verdicts
+            .named_suspects
+            .iter()
+            .map(String::as_str)
+            .collect();
+        m.verdicts.group_members_named_evaders = group_members_named(&truth, &sanctioned, &named);
+    }
     let associates = clusters_path.with_file_name("associates.csv");
     if associates.exists() {
         count_associates(&truth, &associates, &mut m.verdicts)?;
@@ -680,6 +778,11 @@ mod tests {
             t("d2", "D", "duplicate", ""),
             t("f1", "F", "ban_evasion", ""),
             t("f2", "F", "ban_evasion", ""),
+            // The spouse's household holds a banned account (h1) and a twin (s2) nobody named; agency A has
+            // no sanctioned account shown, so its member counts nowhere.
+            t("h1", "H1", "household", "H"),
+            t("s2", "S2", "household_twins", "H"),
+            t("g1", "G1", "agency", "A"),
         ];
         let row = |c: &str, a: &str, v: &str, p: &str, s: bool, st: &str| ClusterRow {
             cluster_id: c.into(),
@@ -693,6 +796,7 @@ mod tests {
             row("C1", "e1", "ban_evasion", "1", false, "banned"),
             row("C1", "e2", "ban_evasion", "1", true, "active"),
             row("C1", "s1", "ban_evasion", "1", true, "active"),
+            row("C1", "h1", "ban_evasion", "1", false, "banned"),
             row("C2", "d1", "duplicate_accounts", "3", false, "active"),
             row("C2", "d2", "duplicate_accounts", "3", true, "active"),
         ];
@@ -702,6 +806,9 @@ mod tests {
         assert_eq!(v.ban_evasion_precision, 0.5);
         assert_eq!((v.ban_evasion_people, v.ban_evasion_recall), (2, 0.5));
         assert_eq!(v.wrong_ban_evasion_suspects_by_scenario["household"], 1);
+        let h = &v.group_members_named_evaders["household"];
+        assert_eq!((h.members, h.named, h.rate), (2, 1, 0.5));
+        assert!(!v.group_members_named_evaders.contains_key("agency"));
     }
 
     #[test]

@@ -405,9 +405,22 @@ fn output_is_identical_for_any_thread_count() {
         data.join("truth.csv").to_str().unwrap(),
         "--clusters",
         outs[0].join("clusters.csv").to_str().unwrap(),
+        "--accounts",
+        data.join("accounts.csv").to_str().unwrap(),
     ]);
     let m: serde_json::Value = serde_json::from_slice(&ev.stdout).unwrap();
     assert!(m["pairwise"]["f1"].as_f64().unwrap() > 0.9, "{m}");
+    // With the accounts file, the people around a sanctioned account are counted, and few are named.
+    let groups = &m["verdicts"]["group_members_named_evaders"];
+    let members: u64 = ["household", "agency", "coworking"]
+        .iter()
+        .filter_map(|k| groups[k]["members"].as_u64())
+        .sum();
+    let named: u64 = ["household", "agency", "coworking"]
+        .iter()
+        .filter_map(|k| groups[k]["named"].as_u64())
+        .sum();
+    assert!(members > 0 && named * 20 < members, "{groups}");
     assert!(outs[0].join("evaluation.json").exists());
 }
 
