@@ -8,6 +8,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use crate::error::{Error, Result};
 use crate::record::{Accounts, Quarantined};
 
@@ -137,47 +139,70 @@ fn parse_row<'r>(
 /// Reads the bids file. Rows naming an account that is not in the export are counted and ignored;
 /// malformed rows (missing account or job, a time or amount that does not parse) are quarantined.
 pub fn load(path: &Path, acc: &Accounts) -> Result<BidIndex> {
-    let mut index_of = HashMap::with_capacity(acc.len());
-    for i in 0..acc.len() {
-        index_of.insert(acc.id.get(i), i as u32);
-    }
+    let index_of = acc.id_index();
     let (mut rdr, names) = crate::load::open_table(path)?;
     let find = |c: &str| crate::load::require_column(path, &names, c);
     let cols = [find("account_id")?, find("job_id")?, find("created_at")?];
     let amount = names.iter().position(|n| n == "amount");
     let mut out = BidIndex::default();
-    let mut job_of: HashMap<String, u32> = HashMap::new();
+    // Job number by the job id's hash, the id itself compared (`out.jobs`): several bids a job.
+    let mut job_of: HashMap<
+        u64,
+        Vec<u32>,
+        std::hash::BuildHasherDefault<crate::record::IdentityHasher>,
+    > = HashMap::default();
     let mut rows: Vec<(u32, Bid)> = Vec::new();
-    let mut rec = csv::StringRecord::new();
+    // Read in chunks; parse and find the accounts of a chunk in parallel (the lookups are memory-bound);
+    // number the jobs in file order.
+    const CHUNK: usize = 64 * 1024;
+    // Records are read into the same buffers chunk after chunk.
+    let mut buf: Vec<csv::StringRecord> = vec![csv::StringRecord::new(); CHUNK];
     loop {
-        match rdr.read_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => return Err(Error::csv(path, &e)),
+        let mut n = 0;
+        while n < CHUNK
+            && rdr
+                .read_record(&mut buf[n])
+                .map_err(|e| Error::csv(path, &e))?
+        {
+            n += 1;
         }
-        out.rows += 1;
-        let line = rec.position().map_or(0, |p| p.line());
-        match parse_row(&rec, &cols, amount) {
-            Err(reason) => out.quarantined.push(Quarantined {
-                line,
-                reason: format!("bids file: {reason}"),
-                raw: rec.iter().collect::<Vec<_>>().join(","),
-            }),
-            Ok((a, id, at)) => match index_of.get(a) {
-                None => out.unknown_accounts += 1,
-                Some(&i) => {
-                    let next = job_of.len() as u32;
-                    let job = *job_of.entry(id.to_string()).or_insert(next);
-                    if job == next {
-                        out.jobs.push(id.to_string());
-                    }
+        if n == 0 {
+            break;
+        }
+        let chunk = &buf[..n];
+        let parsed: Vec<_> = chunk
+            .par_iter()
+            .map(|rec| parse_row(rec, &cols, amount).map(|(a, job, at)| (index_of.get(a), job, at)))
+            .collect();
+        for (rec, p) in chunk.iter().zip(parsed) {
+            out.rows += 1;
+            match p {
+                Err(reason) => out.quarantined.push(Quarantined {
+                    line: rec.position().map_or(0, |p| p.line()),
+                    reason: format!("bids file: {reason}"),
+                    raw: rec.iter().collect::<Vec<_>>().join(","),
+                }),
+                Ok((None, _, _)) => out.unknown_accounts += 1,
+                Ok((Some(i), id, at)) => {
+                    let same = job_of
+                        .entry(xxhash_rust::xxh3::xxh3_64(id.as_bytes()))
+                        .or_default();
+                    let job = match same.iter().find(|&&j| out.jobs[j as usize] == id) {
+                        Some(&j) => j,
+                        None => {
+                            let j = out.jobs.len() as u32;
+                            same.push(j);
+                            out.jobs.push(id.to_string());
+                            j
+                        }
+                    };
                     rows.push((i, Bid { job, at }));
                     out.used += 1;
                 }
-            },
+            }
         }
     }
-    rows.sort_unstable();
+    rows.par_sort_unstable();
     let mut offsets = vec![0u32; acc.len() + 1];
     for (i, _) in &rows {
         offsets[*i as usize + 1] += 1;

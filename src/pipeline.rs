@@ -64,24 +64,6 @@ fn progress(len: u64, what: &str) -> ProgressBar {
     bar
 }
 
-/// A hasher for keys that are hashes already.
-#[derive(Default)]
-struct IdentityHasher(u64);
-
-impl std::hash::Hasher for IdentityHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 << 8) | u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
 /// The export's value conventions: the config's synonyms, and each date column's format — configured, or
 /// detected from the first chunk of rows (see `normalize::rules::detect_date_format`).
 fn value_rules(
@@ -155,7 +137,8 @@ pub fn load_accounts(
     let mut rows = RowCounts::default();
     let mut problems = ProblemCounts::default();
     // Keys are xxh3 hashes already: no need to hash them again.
-    let mut seen: HashMap<u64, (u64, u32), BuildHasherDefault<IdentityHasher>> = HashMap::default();
+    let mut seen: HashMap<u64, (u64, u32), BuildHasherDefault<crate::record::IdentityHasher>> =
+        HashMap::default();
     let mut seen_exact: HashMap<String, u64> = HashMap::new();
     let layout = src.layout();
     let (mut read_secs, mut join_secs, mut append_secs) = (0.0, 0.0, 0.0);
@@ -432,8 +415,12 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
     timings.insert("load_normalize", t.elapsed().as_secs_f64());
     info!(read = rows.read, used = rows.used, quarantined = rows.quarantined, secs = ?t.elapsed(), "loaded");
 
+    // The side files (reviews, bids, decisions, the previous run): read beside the stages, timed together.
+    let t = Instant::now();
     let reviews = load_reviews(opts, &acc)?;
+    let mut side_secs = t.elapsed().as_secs_f64();
     let mut cands = block_stage(&mut acc, reviews.as_ref(), cfg, &mut timings);
+    let t = Instant::now();
     let bids = load_bids(opts, &acc)?;
     let decisions = opts
         .decisions
@@ -445,6 +432,8 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
         .as_ref()
         .map(|p| crate::history::Previous::read(p))
         .transpose()?;
+    side_secs += t.elapsed().as_secs_f64();
+    timings.insert("side_files", side_secs);
     let mut quarantine = quarantine;
     if let Some(b) = &bids {
         quarantine.extend(b.quarantined.iter().cloned());

@@ -79,10 +79,7 @@ pub struct ReviewIndex {
 
 /// Reads `reviewer_id, reviewee_id, rating, created_at`; rows naming unknown accounts are counted, not used.
 pub fn load_reviews(path: &Path, acc: &crate::record::Accounts) -> Result<ReviewIndex> {
-    let mut index_of = std::collections::HashMap::with_capacity(acc.len());
-    for i in 0..acc.len() {
-        index_of.insert(acc.id.get(i), i as u32);
-    }
+    let index_of = acc.id_index();
     let (mut rdr, names) = crate::load::open_table(path)?;
     let find = |c: &str| crate::load::require_column(path, &names, c);
     let (ir, ie) = (find("reviewer_id")?, find("reviewee_id")?);
@@ -98,7 +95,7 @@ pub fn load_reviews(path: &Path, acc: &crate::record::Accounts) -> Result<Review
         let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("").trim().to_string();
         let (a, b) = (get(Some(ir)), get(Some(ie)));
         match (index_of.get(a.as_str()), index_of.get(b.as_str())) {
-            (Some(&x), Some(&y)) if x != y => {
+            (Some(x), Some(y)) if x != y => {
                 out.set.insert((x, y));
                 pairs.insert((x.min(y), x.max(y)));
                 out.reviews.push(Review {
