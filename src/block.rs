@@ -254,6 +254,30 @@ impl Deferred {
     }
 }
 
+/// The pieces one after the other, copied side by side (the result is a few hundred MB at a million
+/// accounts: one sequential copy of it was a tenth of blocking).
+fn concat_parallel<T: Copy + Send + Sync>(parts: &[Vec<T>]) -> Vec<T> {
+    let total = parts.iter().map(Vec::len).sum();
+    let mut out: Vec<T> = Vec::with_capacity(total);
+    let mut rest = &mut out.spare_capacity_mut()[..total];
+    let mut slices = Vec::with_capacity(parts.len());
+    for p in parts {
+        let (head, tail) = rest.split_at_mut(p.len());
+        slices.push(head);
+        rest = tail;
+    }
+    slices
+        .into_par_iter()
+        .zip(parts.par_iter())
+        .for_each(|(dst, src)| {
+            dst.write_copy_of_slice(src);
+        });
+    // SAFETY: the slices above cover the first `total` elements exactly once (the parts' lengths sum to
+    // `total`), and each was written from its part.
+    unsafe { out.set_len(total) };
+    out
+}
+
 /// Whether a signal's values generate candidate pairs (up to the block-size cap).
 pub fn is_blocked(s: Signal) -> bool {
     !COUNT_ONLY.contains(&s)
@@ -401,12 +425,14 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
     }
     let values = acc.signals.values();
     let started = std::time::Instant::now();
-    // Per worker: its entries, the derived keys of the account at hand and a byte buffer to build them in.
-    let parts: Vec<Vec<Entry>> = (0..n)
+    // Accounts in pieces, each piece's entries built by one worker (with the derived keys of the account at
+    // hand and a byte buffer to build them in), then copied side by side into one vector at their offsets.
+    const PIECE: usize = 16 * 1024;
+    let parts: Vec<Vec<Entry>> = (0..n.div_ceil(PIECE))
         .into_par_iter()
-        .fold(
-            || (Vec::new(), Vec::new(), Vec::new()),
-            |(mut v, mut d, mut buf): (Vec<Entry>, Vec<(Derived, u64)>, Vec<u8>), i| {
+        .map(|p| {
+            let (mut v, mut d, mut buf) = (Vec::new(), Vec::new(), Vec::new());
+            for i in p * PIECE..((p + 1) * PIECE).min(n) {
                 for j in acc.signals.account_range(i) {
                     v.push(Entry {
                         key: values[j],
@@ -416,7 +442,7 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
                 }
                 d.clear();
                 derived_keys(acc, i, &mut d, &mut buf);
-                d.sort_unstable_by_key(|x| x.1);
+                d.sort_unstable_by_key(|x: &(Derived, u64)| x.1);
                 d.dedup_by_key(|x| x.1);
                 for &(kind, key) in &d {
                     v.push(Entry {
@@ -425,15 +451,12 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
                         slot: NO_SLOT + kind as u32,
                     });
                 }
-                (v, d, buf)
-            },
-        )
-        .map(|(v, _, _)| v)
+            }
+            v
+        })
         .collect();
-    let mut entries: Vec<Entry> = Vec::with_capacity(parts.iter().map(Vec::len).sum());
-    for p in parts {
-        entries.extend_from_slice(&p);
-    }
+    let mut entries = concat_parallel(&parts);
+    drop(parts);
     let keyed = std::time::Instant::now();
     entries.par_sort_unstable();
     let sorted = std::time::Instant::now();
