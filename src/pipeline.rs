@@ -142,6 +142,7 @@ pub fn load_accounts(
     let mut seen_exact: HashMap<String, u64> = HashMap::new();
     let layout = src.layout();
     let (mut read_secs, mut join_secs, mut append_secs) = (0.0, 0.0, 0.0);
+    let (mut ids_secs, mut parts_secs, mut extend_secs) = (0.0, 0.0, 0.0);
     const CHUNK: usize = 64 * 1024;
     let mut chunk = src.next_chunk(CHUNK)?;
     let (rules, date_formats) = value_rules(cfg, &chunk, &layout);
@@ -237,6 +238,8 @@ pub fn load_accounts(
             keep[r] = true;
             accepted.push(r as u32);
         }
+        let t_parts = Instant::now();
+        ids_secs += t_parts.duration_since(t_append).as_secs_f64();
         // Parallel: build the columns of the kept rows in pieces, then append the pieces in order.
         let parts: Vec<Accounts> = normalized
             .into_par_iter()
@@ -253,9 +256,12 @@ pub fn load_accounts(
                 part
             })
             .collect();
+        let t_ext = Instant::now();
+        parts_secs += t_ext.duration_since(t_parts).as_secs_f64();
         for part in parts {
             acc.extend(part);
         }
+        extend_secs += t_ext.elapsed().as_secs_f64();
         append_secs += t_append.elapsed().as_secs_f64();
         bar.inc(chunk.len() as u64);
         chunk = next?;
@@ -264,6 +270,9 @@ pub fn load_accounts(
         read_secs,
         join_secs,
         append_secs,
+        ids_secs,
+        parts_secs,
+        extend_secs,
         "load: reading, reading ∥ normalizing, checking ids and appending"
     );
     bar.finish_and_clear();
