@@ -695,13 +695,7 @@ mod tests {
     /// The patterns (card shared always, network, birth date), their counts, concealed flags and the match
     /// model's posteriors (0: the open families are two people).
     fn population(sim: &Simulated) -> (Patterns, Vec<f64>, Vec<f64>, Table) {
-        let mut pats = Patterns {
-            slots: vec![],
-            concealed: vec![],
-            learn: vec![],
-            counts: vec![],
-            of_candidate: vec![],
-        };
+        let mut pats = Patterns::default();
         let mut counts = vec![];
         let mut add = |net_same: bool, dob_same: bool, concealed: bool, n: f64| {
             let mut p: Slots = [None; FIELDS];
@@ -862,13 +856,7 @@ mod tests {
         const DIFFERENT_PEOPLE: f64 = 1e9;
         let phone = |k: K| sl(F::Phone, C::Plain, k);
         let dob = |k: K| sl(F::DateOfBirth, C::Plain, k);
-        let mut pats = Patterns {
-            slots: vec![],
-            concealed: vec![],
-            learn: vec![],
-            counts: vec![],
-            of_candidate: vec![],
-        };
+        let mut pats = Patterns::default();
         let mut counts = vec![];
         // Evaders: the phone kept, the birth date kept by half, left blank by the other half; strangers
         // among the candidates that can hide, found by their birth date.

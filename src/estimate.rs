@@ -49,6 +49,7 @@ use crate::record::Signal;
 use crate::score::{Comparer, FIELDS, Field, Slots};
 
 /// The distinct comparison patterns of the candidates, with counts, and each candidate's pattern.
+#[derive(Default)]
 pub struct Patterns {
     pub slots: Vec<Slots>,
     /// Pairs scored under the concealment profile too (sanctioned and newer, or reviewed).
