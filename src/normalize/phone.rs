@@ -93,7 +93,6 @@ pub fn normalize(raw: &str, region: Option<Id>) -> Result<Option<String>, ()> {
 /// region of the metadata.
 mod national {
     use std::borrow::Cow;
-    use std::collections::HashMap;
     use std::sync::OnceLock;
 
     use phonenumber::country::Id;
@@ -220,15 +219,20 @@ mod national {
     }
 
     fn rules(region: Id) -> Option<&'static Rules> {
-        static ALL: OnceLock<HashMap<Id, OnceLock<Option<Rules>>>> = OnceLock::new();
+        // One slot per region (`Id` is a plain enum: its discriminant indexes the slots), compiled on first use.
+        static ALL: OnceLock<Vec<OnceLock<Option<Rules>>>> = OnceLock::new();
         let all = ALL.get_or_init(|| {
-            phonenumber::metadata::DATABASE
+            let slots = phonenumber::metadata::DATABASE
                 .iter()
                 .filter_map(|m| m.id().parse::<Id>().ok())
-                .map(|id| (id, OnceLock::new()))
-                .collect()
+                .map(|id| id as usize + 1)
+                .max()
+                .unwrap_or(0);
+            (0..slots).map(|_| OnceLock::new()).collect()
         });
-        all.get(&region)?.get_or_init(|| Rules::of(region)).as_ref()
+        all.get(region as usize)?
+            .get_or_init(|| Rules::of(region))
+            .as_ref()
     }
 
     /// The E.164 form the parser gives a national number typed on an account of `region`, or `None` to ask
@@ -271,6 +275,17 @@ mod national {
     }
 }
 
+/// Whether a number is a country calling code of the metadata (a table built once: the database's own lookup
+/// allocates a list per call, three calls per phone).
+fn is_calling_code(code: u16) -> bool {
+    static CODES: std::sync::OnceLock<Vec<bool>> = std::sync::OnceLock::new();
+    let codes = CODES.get_or_init(|| {
+        let db = &*phonenumber::metadata::DATABASE;
+        (0..1000u16).map(|c| db.by_code(&c).is_some()).collect()
+    });
+    codes.get(code as usize).copied().unwrap_or(false)
+}
+
 /// The national significant number of a normalized phone value: the digits after the country calling code
 /// of an E.164 number (calling codes are prefix-free), or the digits of a `national:` value without a
 /// leading trunk zero. Two accounts whose numbers agree here but not in E.164 typed the same number, one of
@@ -285,14 +300,9 @@ pub fn national_significant(value: &str) -> Option<String> {
     if !digits.bytes().all(|c| c.is_ascii_digit()) {
         return None;
     }
-    let db = &*phonenumber::metadata::DATABASE;
     (1..=3)
         .filter(|&n| n < digits.len())
-        .find(|&n| {
-            digits[..n]
-                .parse::<u16>()
-                .is_ok_and(|c| db.by_code(&c).is_some())
-        })
+        .find(|&n| digits[..n].parse::<u16>().is_ok_and(is_calling_code))
         .map(|n| digits[n..].trim_start_matches('0').to_string())
         .filter(|nsn| nsn.len() >= 6)
 }
