@@ -639,6 +639,17 @@ mod tests {
 
     use crate::record::col;
 
+    /// The parallel concatenation (the one `unsafe` of blocking) is the plain one, empty pieces included.
+    #[test]
+    fn parallel_concatenation_is_concatenation() {
+        let parts: Vec<Vec<u64>> = (0..200u64)
+            .map(|p| (0..(p * 7919) % 97).map(|i| p << 32 | i).collect())
+            .collect();
+        assert!(parts.iter().any(Vec::is_empty));
+        assert_eq!(concat_parallel(&parts), parts.concat());
+        assert!(concat_parallel::<u64>(&[]).is_empty());
+    }
+
     /// Accounts from (email, device) rows; `block` runs again in the test with its own cap.
     fn accounts(rows: &[(&str, &str)]) -> Accounts {
         let rows: Vec<Vec<(usize, &str)>> = rows
