@@ -5,7 +5,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use super::safe::cell;
-use super::{csv_writer, io_err, write_atomic};
+use super::{csv_writer, io_err, write_atomic, write_header, write_rows_par};
 use crate::error::{Error, Result};
 use crate::policy::Judged;
 use crate::record::Quarantined;
@@ -84,57 +84,79 @@ impl Report<'_> {
     }
 
     pub fn write_all(&self, out: &Path, quarantine: &[Quarantined]) -> Result<()> {
-        // The files are independent: written side by side (each atomically), the first error in this order
-        // reported.
+        // An associate's evidence is shown in associates.csv and in the queue: built once.
+        let associate_evidence: Vec<(String, String)> = self
+            .associates
+            .par_iter()
+            .map(|a| self.associate_evidence(a))
+            .collect();
+        let associate_evidence = &associate_evidence;
+        // The files are independent: written side by side (each atomically, each building its rows in
+        // parallel), the largest first; the first error in this order is reported.
         type Job<'j> = &'j (dyn Fn() -> Result<()> + Sync);
-        let jobs: [Job<'_>; 6] = [
-            &|| self.write_clusters(&out.join("clusters.csv")),
-            &|| self.write_pairs(&out.join("pairs.csv")),
-            &|| self.write_queue(&out.join("review_queue.csv")),
-            &|| self.write_associates(&out.join("associates.csv")),
-            &|| {
+        let jobs: [(&str, Job<'_>); 6] = [
+            ("review_queue", &|| {
+                self.write_queue(&out.join("review_queue.csv"), associate_evidence)
+            }),
+            ("pairs", &|| self.write_pairs(&out.join("pairs.csv"))),
+            ("associates", &|| {
+                self.write_associates(&out.join("associates.csv"), associate_evidence)
+            }),
+            ("clusters", &|| {
+                self.write_clusters(&out.join("clusters.csv"))
+            }),
+            ("html", &|| match self.html {
+                Some(limit) => self.write_html(&out.join("review.html"), limit),
+                None => Ok(()),
+            }),
+            ("quarantine", &|| {
                 write_quarantine(
                     &out.join("quarantine.csv"),
                     quarantine,
                     self.redact.is_some(),
                 )
-            },
-            &|| match self.html {
-                Some(limit) => self.write_html(&out.join("review.html"), limit),
-                None => Ok(()),
-            },
+            }),
         ];
-        let done: Vec<Result<()>> = jobs.par_iter().map(|job| job()).collect();
+        let done: Vec<Result<()>> = jobs
+            .par_iter()
+            .map(|(name, job)| {
+                let t = std::time::Instant::now();
+                let r = job();
+                tracing::debug!(file = name, secs = ?t.elapsed(), "report: file written");
+                r
+            })
+            .collect();
         done.into_iter().collect()
     }
 
     fn write_clusters(&self, path: &Path) -> Result<()> {
         let acc = self.scorer.accounts();
         write_atomic(path, |w| {
-            let mut c = csv_writer(w);
-            c.write_record([
-                "cluster_id",
-                "account_id",
-                "account_type",
-                "status",
-                "cluster_size",
-                "cluster_score",
-                "verdicts",
-                "priority",
-                "suspect",
-                "created_at",
-                "full_name",
-                "email",
-                "country",
-                "email_risk",
-                "source_line",
-                "permitted_reason",
-                "change",
-                "first_seen",
-                "decision",
-            ])
-            .map_err(io_err)?;
-            for j in self.clusters {
+            write_header(
+                w,
+                &[
+                    "cluster_id",
+                    "account_id",
+                    "account_type",
+                    "status",
+                    "cluster_size",
+                    "cluster_score",
+                    "verdicts",
+                    "priority",
+                    "suspect",
+                    "created_at",
+                    "full_name",
+                    "email",
+                    "country",
+                    "email_risk",
+                    "source_line",
+                    "permitted_reason",
+                    "change",
+                    "first_seen",
+                    "decision",
+                ],
+            )?;
+            write_rows_par(w, self.clusters, |c, j| {
                 let mut members = j.cluster.members.clone();
                 members.sort_by(|a, b| self.id(*a).cmp(self.id(*b)));
                 let verdicts = j
@@ -143,6 +165,8 @@ impl Report<'_> {
                     .map(|v| v.as_str())
                     .collect::<Vec<_>>()
                     .join("|");
+                let (size, score) = (j.cluster.members.len().to_string(), fmt_p(j.cluster.score));
+                let priority = j.priority.map(|p| p.to_string()).unwrap_or_default();
                 for m in members {
                     let i = m as usize;
                     let (name, email) = self.identity(i);
@@ -151,10 +175,10 @@ impl Report<'_> {
                         &cell(acc.id.get(i)),
                         acc.account_type[i].as_str(),
                         acc.status[i].as_str(),
-                        &j.cluster.members.len().to_string(),
-                        &fmt_p(j.cluster.score),
+                        &size,
+                        &score,
                         &verdicts,
-                        &j.priority.map(|p| p.to_string()).unwrap_or_default(),
+                        &priority,
                         if j.suspects.contains(&m) { "yes" } else { "" },
                         &cell(acc.created_raw.get(i)),
                         &cell(&name),
@@ -170,11 +194,10 @@ impl Report<'_> {
                         j.change.as_str(),
                         &j.first_seen,
                         j.decision.map_or("", |d| d.as_str()),
-                    ])
-                    .map_err(io_err)?;
+                    ])?;
                 }
-            }
-            c.flush()
+                Ok(())
+            })
         })
     }
 
@@ -248,31 +271,30 @@ impl Report<'_> {
         )
     }
 
-    fn write_associates(&self, path: &Path) -> Result<()> {
+    fn write_associates(&self, path: &Path, evidence: &[(String, String)]) -> Result<()> {
+        let rows: Vec<_> = self.associates.iter().zip(evidence).collect();
         write_atomic(path, |w| {
-            let mut c = csv_writer(w);
-            c.write_record([
-                "associate_id",
-                "sanctioned_account_id",
-                "account_id",
-                "match_weight",
-                "evidence",
-                "why_not_the_same_person",
-            ])
-            .map_err(io_err)?;
-            for a in self.associates {
-                let (why, evidence) = self.associate_evidence(a);
+            write_header(
+                w,
+                &[
+                    "associate_id",
+                    "sanctioned_account_id",
+                    "account_id",
+                    "match_weight",
+                    "evidence",
+                    "why_not_the_same_person",
+                ],
+            )?;
+            write_rows_par(w, &rows, |c, (a, (why, evidence))| {
                 c.write_record([
                     a.id.as_str(),
                     &*cell(self.id(a.sanctioned)),
                     &*cell(self.id(a.account)),
                     &fmt_w(a.weight),
-                    &*cell(&evidence),
-                    &*cell(&why),
+                    &*cell(evidence),
+                    &*cell(why),
                 ])
-                .map_err(io_err)?;
-            }
-            c.flush()
+            })
         })
     }
 
@@ -291,114 +313,69 @@ impl Report<'_> {
                 .then_with(|| self.id(x.b).cmp(self.id(y.b)))
         });
         write_atomic(path, |w| {
-            let mut c = csv_writer(w);
-            c.write_record([
-                "account_id_a",
-                "account_id_b",
-                "match_weight",
-                "match_probability",
-                "kind",
-                "profile",
-                "cluster_id",
-                "evidence",
-            ])
-            .map_err(io_err)?;
-            // Evidence text is the costly part: build it in parallel, chunk by chunk, and write in order.
-            for chunk in rows.chunks(64 * 1024) {
-                let evidence: Vec<(crate::score::Profile, String)> = chunk
-                    .par_iter()
-                    .map(|s| {
-                        let (a, b) = self.ordered(s);
-                        let ex = self.scorer.explain(a as usize, b as usize);
-                        (ex.profile, ex.evidence())
-                    })
-                    .collect();
-                for (s, (profile, evidence)) in chunk.iter().zip(evidence) {
-                    let (a, b) = self.ordered(s);
-                    let same = match (cluster_of.get(&a), cluster_of.get(&b)) {
-                        (Some(x), Some(y)) if x == y => *x,
-                        _ => "",
-                    };
-                    c.write_record([
-                        &*cell(self.id(a)),
-                        &*cell(self.id(b)),
-                        &fmt_w(s.weight),
-                        &fmt_p(probability(s.weight)),
-                        if s.weight >= self.link_weight {
-                            "link"
-                        } else {
-                            "near_miss"
-                        },
-                        profile.as_str(),
-                        same,
-                        &*cell(&evidence),
-                    ])
-                    .map_err(io_err)?;
-                }
-            }
-            c.flush()
+            write_header(
+                w,
+                &[
+                    "account_id_a",
+                    "account_id_b",
+                    "match_weight",
+                    "match_probability",
+                    "kind",
+                    "profile",
+                    "cluster_id",
+                    "evidence",
+                ],
+            )?;
+            write_rows_par(w, &rows, |c, s| {
+                let (a, b) = self.ordered(s);
+                let ex = self.scorer.explain(a as usize, b as usize);
+                let same = match (cluster_of.get(&a), cluster_of.get(&b)) {
+                    (Some(x), Some(y)) if x == y => *x,
+                    _ => "",
+                };
+                c.write_record([
+                    &*cell(self.id(a)),
+                    &*cell(self.id(b)),
+                    &fmt_w(s.weight),
+                    &fmt_p(probability(s.weight)),
+                    if s.weight >= self.link_weight {
+                        "link"
+                    } else {
+                        "near_miss"
+                    },
+                    ex.profile.as_str(),
+                    same,
+                    &*cell(&ex.evidence()),
+                ])
+            })
         })
     }
 
-    fn write_queue(&self, path: &Path) -> Result<()> {
+    fn write_queue(&self, path: &Path, associate_evidence: &[(String, String)]) -> Result<()> {
+        let queued: Vec<&Judged> = self.clusters.iter().filter(|j| j.queued()).collect();
+        let associates: Vec<_> = self.associates.iter().zip(associate_evidence).collect();
         write_atomic(path, |w| {
-            let mut c = csv_writer(w);
-            c.write_record([
-                "cluster_id",
-                "verdicts",
-                "priority",
-                "cluster_size",
-                "cluster_score",
-                "account_ids",
-                "suspect_account_ids",
-                "ban_evasion_links",
-                "evidence",
-                "reviews",
-                "self_bidding_jobs",
-                "duplicate_businesses",
-                "change",
-                "first_seen",
-            ])
-            .map_err(io_err)?;
-            for j in self.clusters.iter().filter(|j| j.queued()) {
-                let ids = |v: &[u32]| {
-                    let mut s: Vec<&str> = v.iter().map(|&i| self.id(i)).collect();
-                    s.sort_unstable();
-                    s.join("|")
-                };
-                let (a, b) = j.key_pair;
-                let ex = self.scorer.explain(a as usize, b as usize);
-                let evidence = self.pair_evidence(a, b, &ex);
-                let reviews = j
-                    .reviews
-                    .iter()
-                    .map(|r| self.review_text(r))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                c.write_record([
-                    j.id.as_str(),
-                    &j.verdicts
-                        .iter()
-                        .map(|v| v.as_str())
-                        .collect::<Vec<_>>()
-                        .join("|"),
-                    &j.priority.map(|p| p.to_string()).unwrap_or_default(),
-                    &j.cluster.members.len().to_string(),
-                    &fmt_p(j.cluster.score),
-                    &*cell(&ids(&j.cluster.members)),
-                    &*cell(&ids(&j.suspects)),
-                    &*cell(&self.evasion_links_text(j)),
-                    &*cell(&evidence),
-                    &*cell(&reviews),
-                    &*cell(&self.self_bids_text(j)),
-                    &*cell(&j.duplicate_businesses.join("|")),
-                    j.change.as_str(),
-                    &j.first_seen,
-                ])
-                .map_err(io_err)?;
-            }
-            for a in self.associates {
-                let (why, evidence) = self.associate_evidence(a);
+            write_header(
+                w,
+                &[
+                    "cluster_id",
+                    "verdicts",
+                    "priority",
+                    "cluster_size",
+                    "cluster_score",
+                    "account_ids",
+                    "suspect_account_ids",
+                    "ban_evasion_links",
+                    "evidence",
+                    "reviews",
+                    "self_bidding_jobs",
+                    "duplicate_businesses",
+                    "change",
+                    "first_seen",
+                ],
+            )?;
+            write_rows_par(w, &queued, |c, j| self.queue_row(c, j))?;
+            write_rows_par(w, &associates, |c, (a, (why, evidence))| {
                 c.write_record([
                     a.id.as_str(),
                     "associated_with_sanctioned",
@@ -415,10 +392,46 @@ impl Report<'_> {
                     "",
                     "",
                 ])
-                .map_err(io_err)?;
-            }
-            c.flush()
+            })
         })
+    }
+
+    /// A queued cluster's row of `review_queue.csv`.
+    fn queue_row(&self, c: &mut csv::Writer<Vec<u8>>, j: &Judged) -> csv::Result<()> {
+        let ids = |v: &[u32]| {
+            let mut s: Vec<&str> = v.iter().map(|&i| self.id(i)).collect();
+            s.sort_unstable();
+            s.join("|")
+        };
+        let (a, b) = j.key_pair;
+        let ex = self.scorer.explain(a as usize, b as usize);
+        let evidence = self.pair_evidence(a, b, &ex);
+        let reviews = j
+            .reviews
+            .iter()
+            .map(|r| self.review_text(r))
+            .collect::<Vec<_>>()
+            .join("; ");
+        c.write_record([
+            j.id.as_str(),
+            &j.verdicts
+                .iter()
+                .map(|v| v.as_str())
+                .collect::<Vec<_>>()
+                .join("|"),
+            &j.priority.map(|p| p.to_string()).unwrap_or_default(),
+            &j.cluster.members.len().to_string(),
+            &fmt_p(j.cluster.score),
+            &*cell(&ids(&j.cluster.members)),
+            &*cell(&ids(&j.suspects)),
+            &*cell(&self.evasion_links_text(j)),
+            &*cell(&evidence),
+            &*cell(&reviews),
+            &*cell(&self.self_bids_text(j)),
+            &*cell(&j.duplicate_businesses.join("|")),
+            j.change.as_str(),
+            &j.first_seen,
+        ])
     }
 }
 

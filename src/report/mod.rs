@@ -47,6 +47,46 @@ pub fn csv_writer(w: &mut dyn Write) -> csv::Writer<&mut dyn Write> {
         .from_writer(w)
 }
 
+/// Writes a CSV header line.
+pub fn write_header(w: &mut dyn Write, header: &[&str]) -> std::io::Result<()> {
+    let mut c = csv_writer(w);
+    c.write_record(header).map_err(io_err)?;
+    c.flush()
+}
+
+/// Writes the rows `rows` makes of each item, in item order. The rows of a batch of items (evidence text,
+/// number formatting, CSV quoting) are built by all workers at once, each piece of items into its own
+/// buffer, and the buffers are written one after the other: the same bytes whatever the thread count, and
+/// at most one batch held in memory.
+pub fn write_rows_par<T: Sync>(
+    w: &mut dyn Write,
+    items: &[T],
+    rows: impl Fn(&mut csv::Writer<Vec<u8>>, &T) -> csv::Result<()> + Sync,
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    const BATCH: usize = 64 * 1024;
+    const PIECE: usize = 256;
+    for batch in items.chunks(BATCH) {
+        let bufs: Vec<Vec<u8>> = batch
+            .par_chunks(PIECE)
+            .map(|piece| {
+                let mut c = csv::WriterBuilder::new()
+                    .terminator(csv::Terminator::Any(b'\n'))
+                    .from_writer(Vec::new());
+                for t in piece {
+                    rows(&mut c, t).map_err(io_err)?;
+                }
+                c.into_inner()
+                    .map_err(|e| std::io::Error::other(e.to_string()))
+            })
+            .collect::<std::io::Result<_>>()?;
+        for b in &bufs {
+            w.write_all(b)?;
+        }
+    }
+    Ok(())
+}
+
 /// Turns a csv error into an io error for `write_atomic`.
 pub fn io_err(e: csv::Error) -> std::io::Error {
     std::io::Error::other(e)
