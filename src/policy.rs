@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::cluster::Cluster;
@@ -562,8 +563,12 @@ pub fn judge(
         reviews,
         by_reviewer,
     };
-    let mut out: Vec<Judged> = clusters.into_iter().map(|c| judge.judge_one(c)).collect();
-    out.sort_by(|x, y| {
+    // Each cluster is judged on its own: in parallel, in cluster order.
+    let mut out: Vec<Judged> = clusters
+        .into_par_iter()
+        .map(|c| judge.judge_one(c))
+        .collect();
+    out.par_sort_by(|x, y| {
         x.priority
             .unwrap_or(u8::MAX)
             .cmp(&y.priority.unwrap_or(u8::MAX))
