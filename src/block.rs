@@ -4,6 +4,8 @@
 //! than the cap generate no pairs (block purging) and are reported; the others generate all their pairs,
 //! packed as `u64` and deduplicated across keys. Nothing here ever looks at all n² pairs.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -412,6 +414,148 @@ fn crowd_signals(acc: &Accounts, cap: usize) -> Vec<u16> {
         .collect()
 }
 
+/// What the walk over the sorted key entries finds, run by run (a run: the entries of one key).
+#[derive(Default)]
+struct Walk {
+    distinct_keys: u64,
+    blocks: u64,
+    oversized_keys: u64,
+    pairs_avoided: u64,
+    pairs_by_key: std::collections::BTreeMap<&'static str, u64>,
+    /// Per keyed signal and frequency class, pairs sharing a value (`ValuePairs::pairs`), as integers.
+    value_pairs: [[u64; crate::model::BUCKETS]; Signal::COUNT],
+    oversized: Vec<Oversized>,
+    /// Entry ranges of the blocks that generate pairs, of common names, and of crowded deferrable keys, in
+    /// key order.
+    runs: Vec<(usize, usize)>,
+    common: Vec<(usize, usize)>,
+    crowded: Vec<(usize, usize)>,
+}
+
+impl Walk {
+    /// This walk's runs followed by `later`'s.
+    fn then(mut self, mut later: Walk) -> Walk {
+        self.distinct_keys += later.distinct_keys;
+        self.blocks += later.blocks;
+        self.oversized_keys += later.oversized_keys;
+        self.pairs_avoided += later.pairs_avoided;
+        for (k, v) in later.pairs_by_key {
+            *self.pairs_by_key.entry(k).or_insert(0) += v;
+        }
+        for (mine, theirs) in self.value_pairs.iter_mut().zip(later.value_pairs) {
+            for (m, t) in mine.iter_mut().zip(theirs) {
+                *m += t;
+            }
+        }
+        self.oversized.append(&mut later.oversized);
+        self.runs.append(&mut later.runs);
+        self.common.append(&mut later.common);
+        self.crowded.append(&mut later.crowded);
+        self
+    }
+
+    /// Takes in the run `entries[start..end]`, writing its length as the frequency of its values.
+    fn run(
+        &mut self,
+        entries: &[Entry],
+        (start, end): (usize, usize),
+        sig_of: &[u8],
+        cap: usize,
+        freq: &[AtomicU32],
+    ) {
+        // Accounts are distinct within a run: values are deduplicated per account, and derived keys are
+        // one per account and kind — except a hash collision across kinds, which the pairs' dedup absorbs.
+        let len = end - start;
+        self.distinct_keys += 1;
+        let slot = entries[start].slot;
+        let keyed = (slot < NO_SLOT).then(|| KEYED[sig_of[slot as usize] as usize]);
+        for e in &entries[start..end] {
+            if e.slot < NO_SLOT {
+                freq[e.slot as usize].store(len as u32, Ordering::Relaxed);
+            }
+        }
+        if len < 2 {
+            return;
+        }
+        let pairs = (len as u64) * (len as u64 - 1) / 2;
+        if let Some(s) = keyed {
+            self.value_pairs[s as usize][crate::model::bucket(len as u32) as usize] += pairs;
+        }
+        let signal = match keyed {
+            Some(s) => s.as_str(),
+            None => Derived::ALL
+                .iter()
+                .find(|d| NO_SLOT + **d as u32 == slot)
+                .map(|d| d.as_str())
+                .unwrap_or("derived"),
+        };
+        if len > cap {
+            self.oversized_keys += 1;
+            self.pairs_avoided += pairs;
+            self.oversized.push(Oversized {
+                key: format!("{:016x}", entries[start].key),
+                signal,
+                accounts: len,
+                sample: entries[start..end]
+                    .iter()
+                    .take(3)
+                    .map(|e| e.account)
+                    .collect(),
+                sample_account_ids: vec![],
+            });
+        } else if keyed == Some(Signal::Name) && len as u32 > NAME_EXPAND_MAX {
+            self.common.push((start, end));
+        } else if !keyed.is_some_and(|s| COUNT_ONLY.contains(&s)) {
+            if len as u32 > NAME_EXPAND_MAX && deferrable(slot, sig_of) {
+                self.crowded.push((start, end));
+            }
+            self.blocks += 1;
+            *self.pairs_by_key.entry(signal).or_insert(0) += pairs;
+            self.runs.push((start, end));
+        }
+    }
+}
+
+/// Runs walked by one worker at a time.
+const WALK_PIECE: usize = 16 * 1024;
+
+/// Walks the sorted entries run by run, the runs shared out among the workers: what the runs hold, and each
+/// value's frequency (by slot).
+fn walk_runs(entries: &[Entry], sig_of: &[u8], slots: usize, cap: usize) -> (Walk, Vec<u32>) {
+    // Where each run starts: found piece by piece, the pieces' lists joined in order.
+    let pieces: Vec<Vec<usize>> = (0..entries.len().div_ceil(1 << 16))
+        .into_par_iter()
+        .map(|p| {
+            let range = p << 16..((p + 1) << 16).min(entries.len());
+            range
+                .filter(|&i| i == 0 || entries[i].key != entries[i - 1].key)
+                .collect()
+        })
+        .collect();
+    let starts = concat_parallel(&pieces);
+    let freq: Vec<AtomicU32> = (0..slots)
+        .into_par_iter()
+        .map(|_| AtomicU32::new(0))
+        .collect();
+    let walk = starts
+        .par_chunks(WALK_PIECE)
+        .enumerate()
+        .map(|(p, piece)| {
+            let mut w = Walk::default();
+            for (r, &start) in piece.iter().enumerate() {
+                let end = starts
+                    .get(p * WALK_PIECE + r + 1)
+                    .copied()
+                    .unwrap_or(entries.len());
+                w.run(entries, (start, end), sig_of, cap, &freq);
+            }
+            w
+        })
+        .reduce(Walk::default, Walk::then);
+    let freq = freq.into_par_iter().map(AtomicU32::into_inner).collect();
+    (walk, freq)
+}
+
 /// Builds the candidate pairs and fills in value frequencies on `acc`.
 pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
     let n = acc.len();
@@ -465,92 +609,43 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
         key_occurrences: entries.len() as u64,
         ..Default::default()
     };
-    // Walk runs: frequencies, block sizes, oversized keys.
-    let mut runs: Vec<(usize, usize)> = Vec::new();
-    let mut oversized: Vec<Oversized> = Vec::new();
-    let mut freq: Vec<u32> = vec![0; values.len()];
     let mut value_pairs = ValuePairs::default();
-    let mut deferred = Deferred::default();
-    for (k, s) in KEYED.iter().enumerate() {
-        let m = acc.signal(*s);
-        value_pairs.accounts_with[k] = (0..n).filter(|&i| !m.is_empty_at(i)).count() as u64;
+    value_pairs.accounts_with = std::array::from_fn(|k| {
+        let m = acc.signal(KEYED[k]);
+        (0..n)
+            .into_par_iter()
+            .filter(|&i| !m.is_empty_at(i))
+            .count() as u64
+    });
+    let (walk, freq) = walk_runs(&entries, &sig_of, values.len(), cfg.max_block_size);
+    stats.distinct_keys = walk.distinct_keys;
+    stats.blocks = walk.blocks;
+    stats.oversized_keys = walk.oversized_keys;
+    stats.pairs_avoided = walk.pairs_avoided;
+    stats.pairs_by_key = walk.pairs_by_key;
+    for (k, buckets) in walk.value_pairs.iter().enumerate() {
+        for (b, &p) in buckets.iter().enumerate() {
+            // Integers below 2^53: the same f64 whatever the order they were summed in.
+            value_pairs.pairs[k][b] = p as f64;
+        }
     }
-    let mut start = 0;
-    while start < entries.len() {
-        let key = entries[start].key;
-        let mut end = start + 1;
-        while end < entries.len() && entries[end].key == key {
-            end += 1;
-        }
-        // Accounts are distinct within a run: values are deduplicated per account, and derived keys are
-        // one per account and kind — except a hash collision across kinds, which dedup below absorbs.
-        let len = end - start;
-        stats.distinct_keys += 1;
-        if entries[start].slot < NO_SLOT && len >= 2 {
-            let k = sig_of[entries[start].slot as usize] as usize;
-            let pairs = len as f64 * (len as f64 - 1.0) / 2.0;
-            value_pairs.pairs[k][crate::model::bucket(len as u32) as usize] += pairs;
-        }
-        for e in &entries[start..end] {
-            if e.slot < NO_SLOT {
-                freq[e.slot as usize] = len as u32;
-            }
-        }
-        if len >= 2 {
-            let slot = entries[start].slot;
-            let signal = if slot < NO_SLOT {
-                KEYED[sig_of[slot as usize] as usize].as_str()
-            } else {
-                Derived::ALL
-                    .iter()
-                    .find(|d| NO_SLOT + **d as u32 == slot)
-                    .map(|d| d.as_str())
-                    .unwrap_or("derived")
-            };
-            if len > cfg.max_block_size {
-                stats.oversized_keys += 1;
-                stats.pairs_avoided += (len as u64) * (len as u64 - 1) / 2;
-                oversized.push(Oversized {
-                    key: format!("{key:016x}"),
-                    signal,
-                    accounts: len,
-                    sample: entries[start..end]
-                        .iter()
-                        .take(3)
-                        .map(|e| e.account)
-                        .collect(),
-                    sample_account_ids: vec![],
-                });
-            } else {
-                let count_only =
-                    slot < NO_SLOT && COUNT_ONLY.contains(&KEYED[sig_of[slot as usize] as usize]);
-                let common_name = slot < NO_SLOT
-                    && KEYED[sig_of[slot as usize] as usize] == Signal::Name
-                    && len as u32 > NAME_EXPAND_MAX;
-                if common_name {
-                    let from = deferred.accounts.len();
-                    deferred
-                        .accounts
-                        .extend(entries[start..end].iter().map(|e| e.account));
-                    deferred.blocks.push(from..deferred.accounts.len());
-                } else if !count_only {
-                    if len as u32 > NAME_EXPAND_MAX && deferrable(slot, &sig_of) {
-                        let from = deferred.crowded_accounts.len();
-                        deferred
-                            .crowded_accounts
-                            .extend(entries[start..end].iter().map(|e| e.account));
-                        deferred
-                            .crowded_blocks
-                            .push(from..deferred.crowded_accounts.len());
-                    }
-                    stats.blocks += 1;
-                    *stats.pairs_by_key.entry(signal).or_insert(0) +=
-                        (len as u64) * (len as u64 - 1) / 2;
-                    runs.push((start, end));
-                }
-            }
-        }
-        start = end;
+    let (runs, mut oversized) = (walk.runs, walk.oversized);
+    let mut deferred = Deferred::default();
+    for &(start, end) in &walk.common {
+        let from = deferred.accounts.len();
+        deferred
+            .accounts
+            .extend(entries[start..end].iter().map(|e| e.account));
+        deferred.blocks.push(from..deferred.accounts.len());
+    }
+    for &(start, end) in &walk.crowded {
+        let from = deferred.crowded_accounts.len();
+        deferred
+            .crowded_accounts
+            .extend(entries[start..end].iter().map(|e| e.account));
+        deferred
+            .crowded_blocks
+            .push(from..deferred.crowded_accounts.len());
     }
     acc.signals.set_freq(freq);
     stats.common_name_pairs = deferred.pairs();
@@ -640,6 +735,79 @@ mod tests {
     use crate::record::col;
 
     /// The parallel concatenation (the one `unsafe` of blocking) is the plain one, empty pieces included.
+    #[test]
+    fn parallel_walk_is_the_sequential_walk() {
+        use rand::{RngExt, SeedableRng};
+        // Enough runs for many pieces of `walk_runs`, of every kind: single values, small blocks, crowded
+        // and common names, oversized keys, derived and count-only keys.
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        // Every key is of one signal, as in `block`; every seventh entry is a derived key.
+        let mut sig_of = vec![0u8; 300_000];
+        let mut entries: Vec<Entry> = (0..300_000u32)
+            .map(|i| {
+                let value = match i % 5 {
+                    0 => u64::from(i),
+                    1 => rng.random_range(0..50_000u64),
+                    2 => rng.random_range(0..2_000u64),
+                    3 => rng.random_range(0..100u64),
+                    _ => rng.random_range(0..10u64),
+                };
+                // Spread over the key space (as hashes are), so that every piece meets every kind of run.
+                let key = (value * 16 + u64::from(i % 3)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                sig_of[i as usize] = (key % Signal::COUNT as u64) as u8;
+                let slot = if i % 7 == 0 { NO_SLOT + 1 + i % 5 } else { i };
+                Entry {
+                    key,
+                    account: i,
+                    slot,
+                }
+            })
+            .collect();
+        entries.sort_unstable();
+        let cap = 1_000;
+        let (walk, freq) = walk_runs(&entries, &sig_of, sig_of.len(), cap);
+
+        let seq_freq: Vec<AtomicU32> = (0..sig_of.len()).map(|_| AtomicU32::new(0)).collect();
+        let mut seq = Walk::default();
+        let mut start = 0;
+        while start < entries.len() {
+            let mut end = start + 1;
+            while end < entries.len() && entries[end].key == entries[start].key {
+                end += 1;
+            }
+            seq.run(&entries, (start, end), &sig_of, cap, &seq_freq);
+            start = end;
+        }
+        assert!(
+            seq.distinct_keys > 2 * WALK_PIECE as u64,
+            "fewer than three pieces"
+        );
+        let kinds = (seq.common.len(), seq.crowded.len(), seq.oversized.len());
+        assert!(kinds.0 > 0 && kinds.1 > 0 && kinds.2 > 0, "{kinds:?}");
+        assert_eq!(walk.runs, seq.runs);
+        assert_eq!(walk.common, seq.common);
+        assert_eq!(walk.crowded, seq.crowded);
+        assert_eq!(walk.oversized, seq.oversized);
+        assert_eq!(walk.value_pairs, seq.value_pairs);
+        assert_eq!(walk.pairs_by_key, seq.pairs_by_key);
+        assert_eq!(
+            (
+                walk.distinct_keys,
+                walk.blocks,
+                walk.oversized_keys,
+                walk.pairs_avoided
+            ),
+            (
+                seq.distinct_keys,
+                seq.blocks,
+                seq.oversized_keys,
+                seq.pairs_avoided
+            )
+        );
+        let seq_freq: Vec<u32> = seq_freq.into_iter().map(AtomicU32::into_inner).collect();
+        assert_eq!(freq, seq_freq);
+    }
+
     #[test]
     fn parallel_concatenation_is_concatenation() {
         let parts: Vec<Vec<u64>> = (0..200u64)
