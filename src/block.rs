@@ -605,30 +605,27 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
     entries.par_sort_unstable();
     let sorted = std::time::Instant::now();
 
+    let (walk, freq) = walk_runs(&entries, &sig_of, values.len(), cfg.max_block_size);
     let mut stats = BlockStats {
         key_occurrences: entries.len() as u64,
+        distinct_keys: walk.distinct_keys,
+        blocks: walk.blocks,
+        oversized_keys: walk.oversized_keys,
+        pairs_avoided: walk.pairs_avoided,
+        pairs_by_key: walk.pairs_by_key,
         ..Default::default()
     };
-    let mut value_pairs = ValuePairs::default();
-    value_pairs.accounts_with = std::array::from_fn(|k| {
-        let m = acc.signal(KEYED[k]);
-        (0..n)
-            .into_par_iter()
-            .filter(|&i| !m.is_empty_at(i))
-            .count() as u64
-    });
-    let (walk, freq) = walk_runs(&entries, &sig_of, values.len(), cfg.max_block_size);
-    stats.distinct_keys = walk.distinct_keys;
-    stats.blocks = walk.blocks;
-    stats.oversized_keys = walk.oversized_keys;
-    stats.pairs_avoided = walk.pairs_avoided;
-    stats.pairs_by_key = walk.pairs_by_key;
-    for (k, buckets) in walk.value_pairs.iter().enumerate() {
-        for (b, &p) in buckets.iter().enumerate() {
-            // Integers below 2^53: the same f64 whatever the order they were summed in.
-            value_pairs.pairs[k][b] = p as f64;
-        }
-    }
+    let value_pairs = ValuePairs {
+        // Integers below 2^53: the same f64 whatever the order they were summed in.
+        pairs: walk.value_pairs.map(|buckets| buckets.map(|p| p as f64)),
+        accounts_with: std::array::from_fn(|k| {
+            let m = acc.signal(KEYED[k]);
+            (0..n)
+                .into_par_iter()
+                .filter(|&i| !m.is_empty_at(i))
+                .count() as u64
+        }),
+    };
     let (runs, mut oversized) = (walk.runs, walk.oversized);
     let mut deferred = Deferred::default();
     for &(start, end) in &walk.common {
