@@ -42,7 +42,7 @@ pub enum Content {
 }
 
 /// Where each contract column sits in a record.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Layout {
     map: [Option<usize>; crate::record::COLUMN_COUNT],
     extra: Vec<ExtraColumn>,
@@ -63,6 +63,14 @@ impl Layout {
             }
         }
         Ok(out)
+    }
+
+    /// One contract field of a record (empty when the column is absent or not UTF-8: `fields` says why).
+    pub fn field<'r>(&self, rec: &'r csv::ByteRecord, i: usize) -> &'r str {
+        self.map[i]
+            .and_then(|j| rec.get(j))
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("")
     }
 
     /// The non-empty values of the `[columns.extra]` columns of a record, with their column.

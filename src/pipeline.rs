@@ -16,7 +16,7 @@ use crate::cluster;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::estimate::{self, Patterns};
-use crate::load::{Content, Header, Source};
+use crate::load::{Content, Header, Layout, Row, Source};
 use crate::model::Model;
 use crate::normalize::{self, ProblemCounts};
 use crate::policy::{self, ReviewIndex};
@@ -132,150 +132,56 @@ pub fn load_accounts(
         ProgressStyle::with_template("{msg:>10} {human_pos} rows {per_sec}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let mut acc = Accounts::default();
-    let mut quarantine = Vec::new();
-    let mut rows = RowCounts::default();
-    let mut problems = ProblemCounts::default();
-    // Keys are xxh3 hashes already: no need to hash them again.
-    let mut seen: HashMap<u64, (u64, u32), BuildHasherDefault<crate::record::IdentityHasher>> =
-        HashMap::default();
-    let mut seen_exact: HashMap<String, u64> = HashMap::new();
-    let layout = src.layout();
-    let (mut read_secs, mut join_secs, mut append_secs) = (0.0, 0.0, 0.0);
-    let (mut ids_secs, mut parts_secs, mut extend_secs) = (0.0, 0.0, 0.0);
     const CHUNK: usize = 64 * 1024;
     let mut chunk = src.next_chunk(CHUNK)?;
+    let layout = src.layout();
     let (rules, date_formats) = value_rules(cfg, &chunk, &layout);
+    let mut loader = Loader {
+        layout: layout.clone(),
+        ..Loader::default()
+    };
+    let mut rows = RowCounts::default();
+    let (mut read_secs, mut join_secs) = (0.0, 0.0);
+    // Three chunks in flight: while one is normalized in parallel, the next is read and the previous one's
+    // accounts are checked and appended.
+    let mut pending: Option<(Vec<Row>, Vec<NormalizedRow>)> = None;
     while !chunk.is_empty() {
         rows.read += chunk.len() as u64;
-        // Read the next chunk while this one is checked and normalized in parallel.
         let t_join = Instant::now();
         let (next, normalized) = rayon::join(
             || {
                 let t = Instant::now();
                 let next = src.next_chunk(CHUNK);
                 read_secs += t.elapsed().as_secs_f64();
+                if let Some((rows, normalized)) = pending.take() {
+                    loader.append(&rows, normalized);
+                    bar.inc(rows.len() as u64);
+                }
                 next
             },
-            || {
-                chunk
-                    .par_iter()
-                    .map(|r| match &r.content {
-                        Content::Record(rec) => match layout.fields(rec) {
-                            Ok(f) if f[0].trim().is_empty() => Err("empty account_id".to_string()),
-                            Ok(f) => Ok((
-                                normalize::account(&f, &layout.extras(rec), &rules),
-                                f,
-                                normalize::tagged_hash(99, f[0].trim().as_bytes()),
-                            )),
-                            Err(reason) => Err(reason),
-                        },
-                        Content::Quarantined { reason, .. } => Err(reason.clone()),
-                    })
-                    .collect::<Vec<_>>()
-            },
+            || normalize_chunk(&layout, &chunk, &rules),
         );
         join_secs += t_join.elapsed().as_secs_f64();
-        let t_append = Instant::now();
-        // Sequential: quarantine and duplicate ids (first occurrence wins). Lookups only: the normalized rows
-        // stay where they are, marked kept or not.
-        let base = acc.len();
-        let mut keep = vec![false; chunk.len()];
-        // Row (in this chunk) of each account accepted from it so far.
-        let mut accepted: Vec<u32> = Vec::with_capacity(chunk.len());
-        seen.reserve(chunk.len());
-        for (r, (row, n)) in chunk.iter().zip(&normalized).enumerate() {
-            let (n, f, h) = match n {
-                Ok(x) => x,
-                Err(reason) => {
-                    quarantine.push(Quarantined {
-                        line: row.line,
-                        reason: reason.clone(),
-                        raw: row.raw(),
-                    });
-                    continue;
-                }
-            };
-            let id = f[0].trim();
-            let first = match seen.get(h) {
-                Some(&(line, i)) => {
-                    let other = if (i as usize) < base {
-                        acc.id.get(i as usize)
-                    } else {
-                        let at = accepted[i as usize - base] as usize;
-                        normalized[at].as_ref().map_or("", |x| x.1[0].trim())
-                    };
-                    if other == id {
-                        Some(line)
-                    } else {
-                        seen_exact.get(id).copied()
-                    }
-                }
-                None => None,
-            };
-            if let Some(first_line) = first {
-                quarantine.push(Quarantined {
-                    line: row.line,
-                    reason: format!(
-                        "duplicate account_id `{id}` (first seen on line {first_line})"
-                    ),
-                    raw: row.raw(),
-                });
-                continue;
-            }
-            match seen.entry(*h) {
-                // Another id with the same hash: remember this one by its text.
-                std::collections::hash_map::Entry::Occupied(_) => {
-                    seen_exact.insert(id.to_string(), row.line);
-                }
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert((row.line, (base + accepted.len()) as u32));
-                }
-            }
-            for p in &n.problems {
-                problems.add(*p);
-            }
-            keep[r] = true;
-            accepted.push(r as u32);
-        }
-        let t_parts = Instant::now();
-        ids_secs += t_parts.duration_since(t_append).as_secs_f64();
-        // Parallel: build the columns of the kept rows in pieces, then append the pieces in order.
-        let parts: Vec<Accounts> = normalized
-            .into_par_iter()
-            .zip(chunk.par_iter())
-            .zip(keep)
-            .chunks(4096)
-            .map(|piece| {
-                let mut part = Accounts::default();
-                for ((n, row), kept) in piece {
-                    if let (true, Ok((n, f, _))) = (kept, n) {
-                        normalize::append(&mut part, row.line, &f, n);
-                    }
-                }
-                part
-            })
-            .collect();
-        let t_ext = Instant::now();
-        parts_secs += t_ext.duration_since(t_parts).as_secs_f64();
-        for part in parts {
-            acc.extend(part);
-        }
-        extend_secs += t_ext.elapsed().as_secs_f64();
-        append_secs += t_append.elapsed().as_secs_f64();
-        bar.inc(chunk.len() as u64);
+        pending = Some((chunk, normalized));
         chunk = next?;
+    }
+    if let Some((rows, normalized)) = pending.take() {
+        loader.append(&rows, normalized);
     }
     tracing::debug!(
         read_secs,
         join_secs,
-        append_secs,
-        ids_secs,
-        parts_secs,
-        extend_secs,
-        "load: reading, reading ∥ normalizing, checking ids and appending"
+        append_secs = loader.append_secs,
+        ids_secs = loader.ids_secs,
+        "load: reading, reading ∥ normalizing ∥ appending, appending, checking ids"
     );
     bar.finish_and_clear();
+    let Loader {
+        mut acc,
+        quarantine,
+        problems,
+        ..
+    } = loader;
     rows.used = acc.len() as u64;
     rows.quarantined = quarantine.len() as u64;
     debug_assert_eq!(rows.read, rows.used + rows.quarantined);
@@ -284,6 +190,147 @@ pub fn load_accounts(
     let mut header = src.header;
     header.date_formats = date_formats;
     Ok((acc, quarantine, rows, problems, header))
+}
+
+/// A row normalized (with the hash of its account id), or why it is quarantined.
+type NormalizedRow = std::result::Result<(normalize::Normalized, u64), String>;
+
+/// The accounts loaded so far, with what is needed to check the next ones.
+#[derive(Default)]
+struct Loader {
+    layout: Layout,
+    acc: Accounts,
+    quarantine: Vec<Quarantined>,
+    problems: ProblemCounts,
+    /// Account id hash → (line, account index) of its first occurrence. Keys are xxh3 hashes already: no
+    /// need to hash them again.
+    seen: HashMap<u64, (u64, u32), BuildHasherDefault<crate::record::IdentityHasher>>,
+    /// Ids whose hash another id already holds, by their text.
+    seen_exact: HashMap<String, u64>,
+    append_secs: f64,
+    ids_secs: f64,
+}
+
+/// Checks and normalizes a chunk's rows, in parallel.
+fn normalize_chunk(
+    layout: &Layout,
+    chunk: &[Row],
+    rules: &normalize::rules::Rules,
+) -> Vec<NormalizedRow> {
+    chunk
+        .par_iter()
+        .map(|r| match &r.content {
+            Content::Record(rec) => match layout.fields(rec) {
+                Ok(f) if f[0].trim().is_empty() => Err("empty account_id".to_string()),
+                Ok(f) => Ok((
+                    normalize::account(&f, &layout.extras(rec), rules),
+                    normalize::tagged_hash(99, f[0].trim().as_bytes()),
+                )),
+                Err(reason) => Err(reason),
+            },
+            Content::Quarantined { reason, .. } => Err(reason.clone()),
+        })
+        .collect()
+}
+
+impl Loader {
+    /// The id of a row `normalize_chunk` accepted.
+    fn id<'r>(&self, row: &'r Row) -> &'r str {
+        match &row.content {
+            Content::Record(rec) => self
+                .layout
+                .field(rec, crate::record::col::ACCOUNT_ID)
+                .trim(),
+            Content::Quarantined { .. } => "",
+        }
+    }
+
+    /// Appends a normalized chunk: sequentially, quarantine and duplicate ids (the first occurrence wins);
+    /// then the kept rows' columns, built in parallel pieces and appended in order.
+    fn append(&mut self, chunk: &[Row], normalized: Vec<NormalizedRow>) {
+        let t = Instant::now();
+        let base = self.acc.len();
+        let mut keep = vec![false; chunk.len()];
+        // Row (in this chunk) of each account accepted from it so far.
+        let mut accepted: Vec<u32> = Vec::with_capacity(chunk.len());
+        self.seen.reserve(chunk.len());
+        for (r, (row, n)) in chunk.iter().zip(&normalized).enumerate() {
+            let (n, h) = match n {
+                Ok(x) => x,
+                Err(reason) => {
+                    self.quarantine.push(Quarantined {
+                        line: row.line,
+                        reason: reason.clone(),
+                        raw: row.raw(),
+                    });
+                    continue;
+                }
+            };
+            let id = self.id(row);
+            let first = match self.seen.get(h) {
+                Some(&(line, i)) => {
+                    let other = if (i as usize) < base {
+                        self.acc.id.get(i as usize)
+                    } else {
+                        self.id(&chunk[accepted[i as usize - base] as usize])
+                    };
+                    if other == id {
+                        Some(line)
+                    } else {
+                        self.seen_exact.get(id).copied()
+                    }
+                }
+                None => None,
+            };
+            if let Some(first_line) = first {
+                self.quarantine.push(Quarantined {
+                    line: row.line,
+                    reason: format!(
+                        "duplicate account_id `{id}` (first seen on line {first_line})"
+                    ),
+                    raw: row.raw(),
+                });
+                continue;
+            }
+            match self.seen.entry(*h) {
+                // Another id with the same hash: remember this one by its text.
+                std::collections::hash_map::Entry::Occupied(_) => {
+                    self.seen_exact.insert(id.to_string(), row.line);
+                }
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert((row.line, (base + accepted.len()) as u32));
+                }
+            }
+            for p in &n.problems {
+                self.problems.add(*p);
+            }
+            keep[r] = true;
+            accepted.push(r as u32);
+        }
+        self.ids_secs += t.elapsed().as_secs_f64();
+        let layout = &self.layout;
+        let parts: Vec<Accounts> = normalized
+            .into_par_iter()
+            .zip(chunk.par_iter())
+            .zip(keep)
+            .chunks(4096)
+            .map(|piece| {
+                let mut part = Accounts::default();
+                for ((n, row), kept) in piece {
+                    if let (true, Ok((n, _)), Content::Record(rec)) = (kept, n, &row.content)
+                        && let Ok(f) = layout.fields(rec)
+                    {
+                        normalize::append(&mut part, row.line, &f, n);
+                    }
+                }
+                part
+            })
+            .collect();
+        for part in parts {
+            self.acc.extend(part);
+        }
+        self.append_secs += t.elapsed().as_secs_f64();
+    }
 }
 
 /// Runs `f` on a pool of `threads` workers (default: one per core).
@@ -628,4 +675,45 @@ fn score_stats(scorer: &Scorer, scored: &[score::Scored], candidates: u64) -> Sc
         }
     }
     sstats
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// More rows than three chunks: duplicate ids across chunks, bad rows in several chunks — every row is
+    /// accounted for, in line order, whichever chunk was appended while which was normalized.
+    #[test]
+    fn loading_across_chunks_keeps_first_ids_and_line_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.csv");
+        let mut text = String::from("account_id,full_name,email\n");
+        let n = 200_000;
+        for i in 0..n {
+            match i {
+                // Line i + 2: duplicates of the first rows, two and three chunks later.
+                70_000 => text.push_str("a0,Dup,dup@x.com\n"),
+                140_000 => text.push_str("a1,Dup,dup@x.com\n"),
+                139_999 => text.push_str("a5\n"),
+                _ => text.push_str(&format!("a{i},Name {i},n{i}@x.com\n")),
+            }
+        }
+        std::fs::write(&p, text).unwrap();
+        let (acc, quarantine, rows, _, _) = load_accounts(&p, &Config::default()).unwrap();
+        assert_eq!((rows.read, rows.used, rows.quarantined), (n, n - 3, 3));
+        let got: Vec<(u64, &str)> = quarantine
+            .iter()
+            .map(|q| (q.line, q.reason.as_str()))
+            .collect();
+        assert_eq!(got[0].0, 70_002);
+        assert!(got[0].1.contains("`a0` (first seen on line 2)"), "{got:?}");
+        assert_eq!(got[1].0, 140_001);
+        assert_eq!(got[2].0, 140_002);
+        assert!(got[2].1.contains("`a1` (first seen on line 3)"), "{got:?}");
+        assert_eq!(acc.id.get(0), "a0");
+        assert_eq!(acc.line[70_000], 70_003);
+        assert_eq!(acc.id.get(acc.len() - 1), format!("a{}", n - 1));
+        let lines_ascend = acc.line.windows(2).all(|w| w[0] < w[1]);
+        assert!(lines_ascend);
+    }
 }
