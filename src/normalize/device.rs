@@ -31,48 +31,87 @@ const JUNK: &[&str] = &[
     "android_id",
 ];
 
-/// Normalizes one device id; `None` for an empty or junk value.
-pub fn normalize(raw: &str) -> Option<String> {
-    let s = raw.trim().to_lowercase();
-    if s.is_empty() || JUNK.contains(&s.as_str()) {
-        return None;
+/// What one value of the device column is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Device {
+    /// Nothing typed.
+    Empty,
+    /// A value that stands for "no real id" (see the module's doc).
+    Junk,
+    /// A device model or a user agent (see `is_model_or_agent`).
+    ModelOrAgent,
+    /// A device id, trimmed and lower-cased.
+    Id(String),
+}
+
+/// Classifies one raw value (trimmed and lower-cased once).
+pub fn classify(raw: &str) -> Device {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Device::Empty;
+    }
+    let s = t.to_lowercase();
+    if is_junk_lower(&s) {
+        Device::Junk
+    } else if is_model_or_agent_lower(&s) {
+        Device::ModelOrAgent
+    } else {
+        Device::Id(s)
+    }
+}
+
+/// Whether a trimmed, lower-cased, non-empty value stands for no real id.
+fn is_junk_lower(s: &str) -> bool {
+    if JUNK.contains(&s) {
+        return true;
     }
     let mut significant = s.chars().filter(|c| c.is_ascii_alphanumeric());
-    let first = significant.next()?;
+    let Some(first) = significant.next() else {
+        return true;
+    };
     let (mut count, mut all_same) = (1, true);
     for c in significant {
         count += 1;
         all_same &= c == first;
     }
     // Too short to identify anything; or all zeros (00000000-0000-…), all f's, one repeated character.
-    if count < 4 || all_same {
-        return None;
-    }
-    Some(s)
+    count < 4 || all_same
+}
+
+/// Normalizes one device id; `None` for an empty or junk value.
+pub fn normalize(raw: &str) -> Option<String> {
+    let s = raw.trim().to_lowercase();
+    (!s.is_empty() && !is_junk_lower(&s)).then_some(s)
 }
 
 /// A device model or a user agent where a fingerprint belongs (`SM-G991B`, `iPhone14,2`, `Pixel 7`,
 /// `Mozilla/5.0 (Linux; Android 13)…`): everyone with that phone or browser shares it.
 pub fn is_model_or_agent(raw: &str) -> bool {
-    let s = raw.trim().to_lowercase();
-    let agent = s.starts_with("mozilla/")
-        || s.contains("applewebkit")
-        || s.contains("(linux;")
-        || s.contains("(iphone;")
-        || s.contains("(windows nt")
-        || s.contains("okhttp/")
-        || s.contains("cfnetwork/");
+    is_model_or_agent_lower(&raw.trim().to_lowercase())
+}
+
+fn is_model_or_agent_lower(s: &str) -> bool {
     const MODELS: &[&str] = &[
         "sm-", "iphone", "ipad", "pixel", "redmi", "galaxy", "moto", "oneplus", "huawei", "xiaomi",
         "nokia", "oppo", "vivo", "realme", "lg-", "mi ", "poco", "honor", "infinix", "tecno",
     ];
-    let model = s.len() <= 32 && MODELS.iter().any(|m| s.starts_with(m));
-    agent || model
+    if s.len() <= 32 && MODELS.iter().any(|m| s.starts_with(m)) {
+        return true;
+    }
+    // The other agent markers hold `(` or `/`: a value with neither is not checked for them.
+    s.starts_with("mozilla/")
+        || s.contains("applewebkit")
+        || (s.contains(['(', '/'])
+            && (s.contains("(linux;")
+                || s.contains("(iphone;")
+                || s.contains("(windows nt")
+                || s.contains("okhttp/")
+                || s.contains("cfnetwork/")))
 }
 
 /// True when a raw value is junk (for counting dropped values).
 pub fn is_junk(raw: &str) -> bool {
-    !raw.trim().is_empty() && normalize(raw).is_none()
+    classify(raw) == Device::Junk
 }
 
 #[cfg(test)]
@@ -96,6 +135,31 @@ mod tests {
         ];
         for (raw, want) in cases {
             assert_eq!(normalize(raw).as_deref(), want, "{raw:?}");
+        }
+        let kinds = [
+            ("", Device::Empty),
+            ("  ", Device::Empty),
+            ("unknown", Device::Junk),
+            ("0000", Device::Junk),
+            ("SM-G991B", Device::ModelOrAgent),
+            ("iPhone14,2", Device::ModelOrAgent),
+            (
+                "Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36",
+                Device::ModelOrAgent,
+            ),
+            ("Dalvik okhttp/4.9.0", Device::ModelOrAgent),
+            (
+                "MyApp CFNetwork/1404.0.5 Darwin/22.3.0",
+                Device::ModelOrAgent,
+            ),
+            (" AB12-CD34 ", Device::Id("ab12-cd34".into())),
+            (
+                "3f2a9c1e-7b44-4d1a-9e2b-5c6d7e8f9a0b",
+                Device::Id("3f2a9c1e-7b44-4d1a-9e2b-5c6d7e8f9a0b".into()),
+            ),
+        ];
+        for (raw, want) in kinds {
+            assert_eq!(classify(raw), want, "{raw:?}");
         }
         assert!(is_junk("unknown"));
         assert!(!is_junk(""));

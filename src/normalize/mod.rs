@@ -477,11 +477,13 @@ fn devices(n: &mut Normalized, raw: &str) {
         &['|', ';']
     };
     for raw in raw.split(seps) {
-        match device::normalize(raw) {
-            Some(_) if device::is_model_or_agent(raw) => n.problems.push(Problem::DeviceModel),
-            Some(d) => n.signals[Signal::Device as usize].push(value_hash(Signal::Device, &d)),
-            None if device::is_junk(raw) => n.problems.push(Problem::DeviceJunk),
-            None => {}
+        match device::classify(raw) {
+            device::Device::ModelOrAgent => n.problems.push(Problem::DeviceModel),
+            device::Device::Id(d) => {
+                n.signals[Signal::Device as usize].push(value_hash(Signal::Device, &d))
+            }
+            device::Device::Junk => n.problems.push(Problem::DeviceJunk),
+            device::Device::Empty => {}
         }
     }
 }

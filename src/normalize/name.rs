@@ -40,27 +40,46 @@ fn nickname_pairs() -> &'static std::collections::HashSet<(&'static str, &'stati
     })
 }
 
-/// Whether the nickname list relates two (lower-case) name tokens: Bob and Robert, Bill and William.
-pub fn are_nicknames(a: &str, b: &str) -> bool {
-    nickname_pairs().contains(&(a, b))
+/// Each token of the nickname list, found by the xxh3 hash of its text, with the tokens the list relates to
+/// it (sorted). Read for every pair of differing name tokens compared: one table entry and a short binary
+/// search instead of hashing both tokens with SipHash. Tokens whose hashes collide share an entry's list.
+type Relatives = std::collections::HashMap<
+    u64,
+    Vec<(&'static str, Vec<&'static str>)>,
+    std::hash::BuildHasherDefault<crate::record::IdentityHasher>,
+>;
+
+fn relatives() -> &'static Relatives {
+    static MAP: OnceLock<Relatives> = OnceLock::new();
+    MAP.get_or_init(|| {
+        let mut by_token: std::collections::BTreeMap<&'static str, Vec<&'static str>> =
+            std::collections::BTreeMap::new();
+        for &(a, b) in nickname_pairs() {
+            by_token.entry(a).or_default().push(b);
+        }
+        let mut map = Relatives::default();
+        for (token, mut related) in by_token {
+            related.sort_unstable();
+            related.dedup();
+            map.entry(xxhash_rust::xxh3::xxh3_64(token.as_bytes()))
+                .or_default()
+                .push((token, related));
+        }
+        map
+    })
 }
 
-/// The tokens the nickname list relates to a token (Bob: Robert, Rob, Bobby…), for blocking.
+/// Whether the nickname list relates two (lower-case) name tokens: Bob and Robert, Bill and William.
+pub fn are_nicknames(a: &str, b: &str) -> bool {
+    nickname_relatives(a).binary_search(&b).is_ok()
+}
+
+/// The tokens the nickname list relates to a token (Bob: Robert, Rob, Bobby…), sorted, for blocking.
 pub fn nickname_relatives(token: &str) -> &'static [&'static str] {
-    static MAP: OnceLock<std::collections::HashMap<&'static str, Vec<&'static str>>> =
-        OnceLock::new();
-    let map = MAP.get_or_init(|| {
-        let mut m: std::collections::HashMap<&'static str, Vec<&'static str>> =
-            std::collections::HashMap::new();
-        for &(a, b) in nickname_pairs() {
-            m.entry(a).or_default().push(b);
-        }
-        for v in m.values_mut() {
-            v.sort_unstable();
-        }
-        m
-    });
-    map.get(token).map(Vec::as_slice).unwrap_or(&[])
+    relatives()
+        .get(&xxhash_rust::xxh3::xxh3_64(token.as_bytes()))
+        .and_then(|entries| entries.iter().find(|(t, _)| *t == token))
+        .map_or(&[], |(_, related)| related.as_slice())
 }
 
 /// Whether two names, as their significant tokens (`Name::formal`) and those tokens' Double Metaphone codes
@@ -235,20 +254,23 @@ pub fn normalize(raw: &str) -> Name {
         .collect();
     formal_toks.sort_unstable();
     let formal_joined = formal_toks.join(" ");
-    let codes = formal_toks
-        .iter()
-        .map(|t| phonetic_code(t))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let token_codes: Vec<String> = formal_toks.iter().map(|t| phonetic_code(t)).collect();
+    let codes = token_codes.join(" ");
+    // Every significant token is a formal one: its code is already there (`formal_toks` is sorted).
+    let code_of = |t: &str| {
+        formal_toks
+            .binary_search(&t)
+            .map_or_else(|_| phonetic_code(t), |k| token_codes[k].clone())
+    };
     let significant: Vec<&String> = toks
         .iter()
         .filter(|t| t.len() > 1 && t.chars().any(|c| c.is_ascii_alphabetic()))
         .collect();
     let phonetic = match significant.as_slice() {
         [] => String::new(),
-        [only] => phonetic_code(only),
+        [only] => code_of(only),
         [first, .., last] => {
-            let mut codes = [phonetic_code(first), phonetic_code(last)];
+            let mut codes = [code_of(first), code_of(last)];
             codes.sort_unstable();
             codes.join(" ")
         }
