@@ -222,6 +222,20 @@ impl Deferred {
         let done: Vec<AtomicBool> = (0..self.pairs.len())
             .map(|_| AtomicBool::new(false))
             .collect();
+        // Where each account's run of pairs starts in `pairs` (accounts past the last pair: its end).
+        let accounts = self.pairs.last().map_or(0, |&p| unpack(p).0 as usize + 1);
+        let mut run_start = vec![self.pairs.len() as u32; accounts + 1];
+        for (k, &p) in self.pairs.iter().enumerate().rev() {
+            run_start[unpack(p).0 as usize] = k as u32;
+        }
+        for i in (0..accounts).rev() {
+            run_start[i] = run_start[i].min(run_start[i + 1]);
+        }
+        let run_start = |i: u32| {
+            run_start
+                .get(i as usize)
+                .map_or(self.pairs.len(), |&k| k as usize)
+        };
         self.crowded_blocks
             .par_iter()
             .fold(&init, |mut state, r| {
@@ -229,7 +243,7 @@ impl Deferred {
                 // are found by walking the run of `i`'s pairs in `pairs` (not a candidate if not there).
                 let block = &self.crowded_accounts[r.clone()];
                 for (x, &i) in block.iter().enumerate() {
-                    let mut k = self.pairs.partition_point(|&p| p < pack(i, i + 1));
+                    let mut k = run_start(i);
                     for &j in &block[x + 1..] {
                         let p = pack(i, j);
                         while k < self.pairs.len() && self.pairs[k] < p {

@@ -425,8 +425,9 @@ pub struct Accounts {
     pub dob: Vec<u32>,
     /// The id document value as compared (trimmed, lower-case); empty when missing.
     pub id_document: StrColumn,
-    /// The account's email handles (letters of the local parts, of the email and of PayPal addresses),
-    /// space-separated: to tell a handle built from the names (`johnsmith`) from one that is not.
+    /// The account's email handles (letters of the local parts, of the email and of PayPal addresses) that
+    /// are made of its own name (`normalize::name::handle_from_name`: `johnsmith` for John Smith),
+    /// space-separated: a handle two accounts share repeats their names when it is here for both.
     pub handles: StrColumn,
     pub email_relay: Vec<bool>,
     pub email_disposable: Vec<bool>,

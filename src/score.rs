@@ -400,13 +400,12 @@ impl<'a> Comparer<'a> {
 
     /// Whether a handle the two accounts share is made of each one's own name (then it repeats the names).
     fn handle_from_both_names(&self, a: usize, b: usize) -> bool {
-        use crate::normalize::name::handle_from_name;
-        let acc = self.acc;
-        let (na, nb) = (acc.name.get(a), acc.name.get(b));
-        let theirs = acc.handles.get(b);
-        acc.handles.get(a).split(' ').any(|h| {
-            theirs.split(' ').any(|x| x == h) && handle_from_name(h, na) && handle_from_name(h, nb)
-        })
+        let theirs = self.acc.handles.get(b);
+        self.acc
+            .handles
+            .get(a)
+            .split(' ')
+            .any(|h| !h.is_empty() && theirs.split(' ').any(|x| x == h))
     }
 
     /// Addresses: the same address, the same building (another unit, or the street spelt otherwise: `Near`),

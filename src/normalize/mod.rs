@@ -574,7 +574,12 @@ pub fn append(
     acc.dob.push(n.dob);
     acc.id_document
         .push(&fields[col::ID_DOCUMENT_HASH].trim().to_ascii_lowercase());
-    acc.handles.push(&n.handles);
+    let own_name_handles: Vec<&str> = n
+        .handles
+        .split(' ')
+        .filter(|h| name::handle_from_name(h, &n.name.full))
+        .collect();
+    acc.handles.push(&own_name_handles.join(" "));
     acc.email_relay.push(n.email_relay);
     acc.email_disposable.push(n.email_disposable);
     acc.signals.push_account(&n.signals);
