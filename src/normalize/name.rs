@@ -117,6 +117,7 @@ pub fn same_name_variant(
     let mut used = [false; MAX];
     (0..na).all(|i| {
         let x = ta[i];
+        let relatives = nickname_relatives(x);
         let hit = (0..nb).find(|&j| {
             let y = tb[j];
             !used[j]
@@ -124,7 +125,7 @@ pub fn same_name_variant(
                     || (!ca[i].is_empty()
                         && ca[i] == cb[j]
                         && super::similarity::jaro_winkler(x, y) >= close)
-                    || are_nicknames(x, y))
+                    || relatives.binary_search(&y).is_ok())
         });
         hit.inspect(|&j| used[j] = true).is_some()
     })
