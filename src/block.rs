@@ -575,22 +575,35 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
     let n = acc.len();
     // A value's slot is its index in `acc.signals`; its frequency goes to `freq[slot]`, and `sig_of[slot]`
     // is its signal (the index in `KEYED`, which is `Signal::ALL`).
-    let mut sig_of: Vec<u8> = Vec::with_capacity(acc.signals.values().len());
-    for i in 0..n {
-        for (s, r) in acc.signals.account_slots(i) {
-            sig_of.extend(std::iter::repeat_n(s as u8, r.len()));
-        }
-    }
-    let values = acc.signals.values();
     let started = std::time::Instant::now();
+    let sig_parts: Vec<Vec<u8>> = (0..n.div_ceil(1 << 16))
+        .into_par_iter()
+        .map(|p| {
+            let mut v = Vec::new();
+            for i in p << 16..((p + 1) << 16).min(n) {
+                for (s, r) in acc.signals.account_slots(i) {
+                    v.extend(std::iter::repeat_n(s as u8, r.len()));
+                }
+            }
+            v
+        })
+        .collect();
+    let sig_of = concat_parallel(&sig_parts);
+    drop(sig_parts);
+    let values = acc.signals.values();
     // Accounts in pieces, each piece's entries built by one worker (with the derived keys of the account at
     // hand and a byte buffer to build them in), then copied side by side into one vector at their offsets.
     const PIECE: usize = 16 * 1024;
     let parts: Vec<Vec<Entry>> = (0..n.div_ceil(PIECE))
         .into_par_iter()
         .map(|p| {
-            let (mut v, mut d, mut buf) = (Vec::new(), Vec::new(), Vec::new());
-            for i in p * PIECE..((p + 1) * PIECE).min(n) {
+            let end = ((p + 1) * PIECE).min(n);
+            // Room for every value and a few derived keys per account: no regrowth in the common case.
+            let values_in_piece =
+                acc.signals.account_range(end - 1).end - acc.signals.account_range(p * PIECE).start;
+            let mut v = Vec::with_capacity(values_in_piece + 8 * (end - p * PIECE));
+            let (mut d, mut buf) = (Vec::new(), Vec::new());
+            for i in p * PIECE..end {
                 for j in acc.signals.account_range(i) {
                     v.push(Entry {
                         key: values[j],
@@ -684,25 +697,35 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
             Size::Crowded
         }
     };
+    // Each piece of runs writes its pairs into a vector of the exact size (no regrowth: at ten million
+    // accounts, growing and appending vectors of hundreds of MB was most of this step), then the pieces are
+    // copied side by side.
     let expand = |size: Size| -> Vec<u64> {
-        let mut v: Vec<u64> = runs
+        let mine: Vec<(usize, usize)> = runs
             .par_iter()
-            .filter(|&&(s, e)| size_of(s, e) == size)
-            .fold(Vec::new, |mut v, &(s, e)| {
-                let run = &entries[s..e];
-                for x in 0..run.len() {
-                    for y in x + 1..run.len() {
-                        if run[x].account != run[y].account {
-                            v.push(pack(run[x].account, run[y].account));
+            .copied()
+            .filter(|&(s, e)| size_of(s, e) == size)
+            .collect();
+        let parts: Vec<Vec<u64>> = mine
+            .par_chunks(1024)
+            .map(|rs| {
+                let cap = rs.iter().map(|&(s, e)| (e - s) * (e - s - 1) / 2).sum();
+                let mut v = Vec::with_capacity(cap);
+                for &(s, e) in rs {
+                    let run = &entries[s..e];
+                    for x in 0..run.len() {
+                        for y in x + 1..run.len() {
+                            if run[x].account != run[y].account {
+                                v.push(pack(run[x].account, run[y].account));
+                            }
                         }
                     }
                 }
                 v
             })
-            .reduce(Vec::new, |mut a, mut b| {
-                a.append(&mut b);
-                a
-            });
+            .collect();
+        let mut v = concat_parallel(&parts);
+        drop(parts);
         v.par_sort_unstable();
         v
     };
