@@ -566,7 +566,9 @@ fn walk_runs(entries: &[Entry], sig_of: &[u8], slots: usize, cap: usize) -> (Wal
             w
         })
         .reduce(Walk::default, Walk::then);
-    let freq = freq.into_par_iter().map(AtomicU32::into_inner).collect();
+    // Sequential on purpose: a `Vec`'s own `into_iter().map().collect()` reuses its allocation (hundreds of
+    // MB at ten million accounts), where a parallel collect would fill fresh memory.
+    let freq = freq.into_iter().map(AtomicU32::into_inner).collect();
     (walk, freq)
 }
 
