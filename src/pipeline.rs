@@ -317,10 +317,10 @@ impl Loader {
             .map(|piece| {
                 let mut part = Accounts::default();
                 for ((n, row), kept) in piece {
-                    if let (true, Ok((n, _)), Content::Record(rec)) = (kept, n, &row.content)
-                        && let Ok(f) = layout.fields(rec)
-                    {
-                        normalize::append(&mut part, row.line, &f, n);
+                    if let (true, Ok((n, _)), Content::Record(rec)) = (kept, n, &row.content) {
+                        // Only the columns kept as typed: the whole row was checked by `fields`.
+                        let raw = normalize::Raw::from_column(|c| layout.field(rec, c));
+                        normalize::append(&mut part, row.line, &raw, n);
                     }
                 }
                 part

@@ -543,22 +543,45 @@ pub fn is_entity(business: &name::Business, name_sorted: &str) -> bool {
     tokens.join(" ") != name_sorted
 }
 
+/// The raw fields an account keeps as typed (the review files show them), beside its normalized values.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Raw<'a> {
+    pub id: &'a str,
+    pub created_at: &'a str,
+    pub full_name: &'a str,
+    pub email: &'a str,
+    pub id_document: &'a str,
+}
+
+impl<'a> Raw<'a> {
+    /// The raw fields of a row's contract fields.
+    pub fn of(f: &crate::record::Fields<'a>) -> Self {
+        Raw::from_column(|c| f[c])
+    }
+
+    /// The raw fields, each read from its contract column by `get`.
+    pub fn from_column(get: impl Fn(usize) -> &'a str) -> Self {
+        Raw {
+            id: get(col::ACCOUNT_ID),
+            created_at: get(col::CREATED_AT),
+            full_name: get(col::FULL_NAME),
+            email: get(col::EMAIL),
+            id_document: get(col::ID_DOCUMENT_HASH),
+        }
+    }
+}
+
 /// Appends one normalized account to the columns. `fields` are the raw contract fields of the row.
-pub fn append(
-    acc: &mut crate::record::Accounts,
-    line: u64,
-    fields: &crate::record::Fields<'_>,
-    n: Normalized,
-) {
-    acc.id.push(fields[col::ACCOUNT_ID].trim());
+pub fn append(acc: &mut crate::record::Accounts, line: u64, raw: &Raw<'_>, n: Normalized) {
+    acc.id.push(raw.id.trim());
     acc.line.push(line);
     acc.account_type
         .push(n.account_type.unwrap_or(AccountType::Unknown));
     acc.status.push(n.status.unwrap_or(Status::Unknown));
     acc.created.push(n.created);
-    acc.created_raw.push(fields[col::CREATED_AT].trim());
-    acc.full_name_raw.push(fields[col::FULL_NAME].trim());
-    acc.email_raw.push(fields[col::EMAIL].trim());
+    acc.created_raw.push(raw.created_at.trim());
+    acc.full_name_raw.push(raw.full_name.trim());
+    acc.email_raw.push(raw.email.trim());
     acc.name.push(&n.name.full);
     acc.name_sorted.push(&n.name.sorted);
     acc.name_formal.push(&n.name.formal);
@@ -573,7 +596,7 @@ pub fn append(
     acc.country.push(n.country);
     acc.dob.push(n.dob);
     acc.id_document
-        .push(&fields[col::ID_DOCUMENT_HASH].trim().to_ascii_lowercase());
+        .push(&raw.id_document.trim().to_ascii_lowercase());
     let own_name_handles: Vec<&str> = n
         .handles
         .split(' ')
@@ -600,7 +623,7 @@ pub(crate) fn test_accounts(rows: &[Vec<(usize, &str)>]) -> crate::record::Accou
         append(
             &mut acc,
             i as u64 + 2,
-            &f,
+            &Raw::of(&f),
             account(&f, &[], &Rules::default()),
         );
     }
