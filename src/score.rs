@@ -935,18 +935,7 @@ impl DeferredBound {
             crowd_colocates: (cap as u32) < model::COLOCATED_MAX,
             name_best: [[0.0; 2]; 3],
             others_plain: [0.0; 3],
-            present: {
-                let acc = scorer.accounts();
-                (0..acc.len())
-                    .into_par_iter()
-                    .map(|i| {
-                        PRESENCE
-                            .iter()
-                            .filter(|(_, s)| !acc.signal(*s).is_empty_at(i))
-                            .fold(0u16, |m, (_, s)| m | 1 << *s as u16)
-                    })
-                    .collect()
-            },
+            present: presence(scorer.accounts()),
         };
         for (pi, p) in PROFILES.into_iter().enumerate() {
             for (ci, c) in [Context::Plain, Context::Given].into_iter().enumerate() {
@@ -1001,35 +990,27 @@ impl DeferredBound {
     pub fn bound(
         &self,
         scorer: &Scorer,
-        (a, b): (usize, usize),
+        pair: (usize, usize),
         name: Seen,
         email: Seen,
         crowd: &[u16],
     ) -> f64 {
-        let dob = model::key_of(scorer.dob(a, b));
-        let dup = self.under(
-            scorer,
-            Profile::Duplicate,
-            (a, b, crowd),
-            [name, email],
-            dob,
-        );
-        if scorer.evasion_direction(a, b).is_some() {
-            dup.max(self.under(scorer, Profile::Evasion, (a, b, crowd), [name, email], dob))
+        let x = BoundInputs::of(scorer, &self.present, pair, [name, email], crowd);
+        self.bound_of(scorer, x)
+    }
+
+    /// The bound of a pair with these inputs: the best of the profiles it is scored under.
+    fn bound_of(&self, scorer: &Scorer, x: BoundInputs) -> f64 {
+        let dup = self.under(scorer, Profile::Duplicate, &x);
+        if x.evasion {
+            dup.max(self.under(scorer, Profile::Evasion, &x))
         } else {
             dup
         }
     }
 
-    fn under(
-        &self,
-        scorer: &Scorer,
-        p: Profile,
-        (a, b, crowd): (usize, usize, &[u16]),
-        seen: [Seen; 2],
-        dob: Option<Key>,
-    ) -> f64 {
-        let shared = crowd[a] & crowd[b];
+    fn under(&self, scorer: &Scorer, p: Profile, x: &BoundInputs) -> f64 {
+        let shared = x.shared;
         let has = |s: Signal| shared & (1 << s as u16) != 0;
         // The contexts the pair can be in (see `model::context_of`): anything that conditions a signal and is
         // not compared here must be a shared crowd value; where a context is possible, the better one counts.
@@ -1039,7 +1020,7 @@ impl DeferredBound {
             card_or_device,
             colocated: self.crowd_colocates
                 && (card_or_device || has(Signal::Ip) || has(Signal::Address)),
-            email: match seen[0] {
+            email: match x.seen[0] {
                 Seen::At(Some(Key::Exact(_))) => Context::Given,
                 Seen::At(None | Some(Key::Different)) => Context::Plain,
                 // Resembling names, or names not compared: the email's context is open, related is the best
@@ -1048,16 +1029,13 @@ impl DeferredBound {
             },
         };
         let compared = Compared {
-            present: self.present[a] & self.present[b],
-            business: scorer.accounts().entity[a] && scorer.accounts().entity[b],
-            bids: scorer
-                .bids
-                .is_some_and(|idx| !idx.of(a).is_empty() && !idx.of(b).is_empty()),
+            present: x.present,
+            business: x.business,
+            bids: x.bids,
         };
-        self.known(scorer, p, &ctx, seen, dob) + self.others(p, &ctx, seen, compared)
+        self.known(scorer, p, &ctx, x.seen, x.dob) + self.others(p, &ctx, x.seen, compared)
     }
 
-    /// The prior, the birth date, and the name and email as far as they are known.
     fn known(
         &self,
         scorer: &Scorer,
@@ -1179,6 +1157,97 @@ impl DeferredBound {
     }
 }
 
+/// Everything of a deferred pair its bound depends on (`DeferredBound::bound_of`). The census records it
+/// for each crowded pair, packed in a `u64`, while it has the pair's accounts at hand: scoring then bounds the
+/// millions of crowded pairs from these codes alone (a few thousand distinct ones), without reading accounts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct BoundInputs {
+    /// The crowd bits both accounts hold.
+    shared: u16,
+    /// The `PRESENCE` bits both accounts hold.
+    present: u16,
+    /// Both are entity accounts (business names are compared).
+    business: bool,
+    /// Both bid (bids are compared).
+    bids: bool,
+    /// Name and email, as far as compared.
+    seen: [Seen; 2],
+    dob: Option<Key>,
+    /// The pair is scored under the evasion profile too.
+    evasion: bool,
+}
+
+impl BoundInputs {
+    fn of(
+        cmp: &Comparer,
+        present: &[u16],
+        (a, b): (usize, usize),
+        seen: [Seen; 2],
+        crowd: &[u16],
+    ) -> Self {
+        let acc = cmp.accounts();
+        BoundInputs {
+            shared: crowd[a] & crowd[b],
+            present: present[a] & present[b],
+            business: acc.entity[a] && acc.entity[b],
+            bids: cmp
+                .bids
+                .is_some_and(|idx| !idx.of(a).is_empty() && !idx.of(b).is_empty()),
+            seen,
+            dob: model::key_of(cmp.dob(a, b)),
+            evasion: cmp.evasion_direction(a, b).is_some(),
+        }
+    }
+
+    fn pack(self) -> u64 {
+        u64::from(self.shared)
+            | u64::from(self.present) << 16
+            | u64::from(self.seen[0].pack()) << 32
+            | u64::from(self.seen[1].pack()) << 40
+            | u64::from(Seen::At(self.dob).pack()) << 48
+            | u64::from(self.business) << 56
+            | u64::from(self.bids) << 57
+            | u64::from(self.evasion) << 58
+    }
+
+    fn unpack(x: u64) -> Self {
+        let byte = |at: u32| (x >> at) as u8;
+        BoundInputs {
+            shared: x as u16,
+            present: (x >> 16) as u16,
+            seen: [Seen::unpack(byte(32)), Seen::unpack(byte(40))],
+            dob: match Seen::unpack(byte(48)) {
+                Seen::At(k) => k,
+                Seen::NotCompared => None,
+            },
+            business: x >> 56 & 1 == 1,
+            bids: x >> 57 & 1 == 1,
+            evasion: x >> 58 & 1 == 1,
+        }
+    }
+
+    /// The same inputs with the name compared.
+    fn with_name(self, name: Seen) -> Self {
+        BoundInputs {
+            seen: [name, self.seen[1]],
+            ..self
+        }
+    }
+}
+
+/// The accounts' `PRESENCE` bits (`1 << Signal` per signal it holds a value of).
+fn presence(acc: &Accounts) -> Vec<u16> {
+    (0..acc.len())
+        .into_par_iter()
+        .map(|i| {
+            PRESENCE
+                .iter()
+                .filter(|(_, s)| !acc.signal(*s).is_empty_at(i))
+                .fold(0u16, |m, (_, s)| m | 1 << *s as u16)
+        })
+        .collect()
+}
+
 /// Which of the signals compared only between some accounts a deferred pair has (see `DeferredBound::under`).
 #[derive(Clone, Copy)]
 struct Compared {
@@ -1211,9 +1280,9 @@ pub struct Census {
     /// would have added to the candidates' counts, had they been compared before estimation (pairs of
     /// different people: a crowded block never teaches the match class).
     pub slots: Vec<u64>,
-    /// Per deferred crowded pair, its name and email as far as the census compared them (`Seen`, packed:
-    /// name in the low byte): scoring reads them instead of comparing again.
-    seen: Vec<u16>,
+    /// Per deferred crowded pair, what its bound depends on (`BoundInputs`, packed), its name and email as
+    /// far as the census compared them: scoring reads them instead of comparing again.
+    bound_inputs: Vec<u64>,
 }
 
 /// Compares the emails, business names and networks of the deferred crowded pairs
@@ -1224,9 +1293,10 @@ pub fn census(cmp: &Comparer, deferred: &crate::block::Deferred, crowd: &[u16]) 
     let contextual = [Signal::Payment, Signal::Device, Signal::Ip, Signal::Address]
         .iter()
         .fold(0u16, |m, s| m | 1 << *s as u16);
+    let present = presence(cmp.accounts());
     let states = deferred.visit_crowded(
         || (vec![0u64; model::SLOTS], Vec::new()),
-        |(counts, seen): &mut (Vec<u64>, Vec<(usize, u16)>), k, a, b| {
+        |(counts, seen): &mut (Vec<u64>, Vec<(usize, u64)>), k, a, b| {
             let (a, b) = (a as usize, b as usize);
             let mut count = |f: Field, ctx: Context, l: Level| {
                 if let Some(k) = model::key_of(l) {
@@ -1252,20 +1322,18 @@ pub fn census(cmp: &Comparer, deferred: &crate::block::Deferred, crowd: &[u16]) 
                 count(Field::Ip, Context::Plain, cmp.ip(a, b));
             }
             let name = name.map_or(Seen::NotCompared, Seen::of);
-            seen.push((
-                k,
-                u16::from(Seen::of(email).pack()) << 8 | u16::from(name.pack()),
-            ));
+            let x = BoundInputs::of(cmp, &present, (a, b), [name, Seen::of(email)], crowd);
+            seen.push((k, x.pack()));
         },
     );
     let mut out = Census {
         slots: vec![0; model::SLOTS],
-        seen: vec![0; deferred.pairs.len()],
+        bound_inputs: vec![0; deferred.pairs.len()],
     };
     for (counts, seen) in states {
         out.slots.iter_mut().zip(counts).for_each(|(x, y)| *x += y);
         for (k, v) in seen {
-            out.seen[k] = v;
+            out.bound_inputs[k] = v;
         }
     }
     out
@@ -1347,30 +1415,47 @@ pub fn score_deferred(
         stats.common_name_scored += scored;
     }
     tracing::debug!(secs = ?t0.elapsed(), "common-name blocks");
-    let crowded = deferred.visit_crowded(
-        || (Vec::new(), 0u64),
-        |(kept, scored): &mut (Vec<Scored>, u64), k, a, b| {
-            let pair = (a as usize, b as usize);
-            let s = census.seen[k];
-            let (mut name, email) = (Seen::unpack(s as u8), Seen::unpack((s >> 8) as u8));
-            // The names are compared only where the bound without them reaches the line.
-            if name == Seen::NotCompared {
-                if bound.bound(scorer, pair, name, email, crowd) < floor {
-                    return;
+    // The crowded pairs, bounded from what the census recorded: the bound of each distinct record once
+    // (a few thousand among millions of pairs), looked up pair by pair; the accounts are read only for the
+    // pairs whose bound reaches the line.
+    let mut distinct = census.bound_inputs.clone();
+    distinct.par_sort_unstable();
+    distinct.dedup();
+    let bounds: Vec<f64> = distinct
+        .par_iter()
+        .map(|&x| bound.bound_of(scorer, BoundInputs::unpack(x)))
+        .collect();
+    let crowded: Vec<(Vec<Scored>, u64)> = deferred
+        .pairs
+        .par_chunks(64 * 1024)
+        .zip(census.bound_inputs.par_chunks(64 * 1024))
+        .map(|(pairs, inputs)| {
+            let (mut kept, mut scored) = (Vec::new(), 0u64);
+            for (&p, &x) in pairs.iter().zip(inputs) {
+                let at = distinct.binary_search(&x).unwrap_or(0);
+                if bounds[at] < floor {
+                    continue;
                 }
-                name = Seen::of(scorer.name(pair.0, pair.1));
+                let (a, b) = crate::block::unpack(p);
+                let pair = (a as usize, b as usize);
+                let mut inputs = BoundInputs::unpack(x);
+                // The names are compared only where the bound without them reaches the line.
+                if inputs.seen[0] == Seen::NotCompared {
+                    inputs = inputs.with_name(Seen::of(scorer.name(pair.0, pair.1)));
+                    if bound.bound_of(scorer, inputs) < floor {
+                        continue;
+                    }
+                }
+                scored += 1;
+                let w = scorer.weight(pair.0, pair.1);
+                if w >= floor {
+                    kept.push(Scored { a, b, weight: w });
+                }
             }
-            if bound.bound(scorer, pair, name, email, crowd) < floor {
-                return;
-            }
-            *scored += 1;
-            let w = scorer.weight(pair.0, pair.1);
-            if w >= floor {
-                kept.push(Scored { a, b, weight: w });
-            }
-        },
-    );
-    // In pair order: which worker found a pair must not show.
+            (kept, scored)
+        })
+        .collect();
+    // In pair order.
     let mut kept: Vec<Scored> = Vec::new();
     for (k, scored) in crowded {
         kept.extend(k);
@@ -1608,6 +1693,45 @@ mod tests {
     use super::*;
     use crate::normalize::test_accounts;
     use crate::record::col;
+
+    #[test]
+    fn bound_inputs_survive_packing() {
+        let all_bits = BoundInputs {
+            shared: u16::MAX,
+            present: 0x5a5a,
+            business: true,
+            bids: true,
+            seen: [
+                Seen::At(Some(Key::FuzzyMid)),
+                Seen::At(Some(Key::Handle(7))),
+            ],
+            dob: Some(Key::Exact(3)),
+            evasion: true,
+        };
+        let none = BoundInputs {
+            shared: 0,
+            present: 0,
+            business: false,
+            bids: false,
+            seen: [Seen::NotCompared, Seen::At(None)],
+            dob: None,
+            evasion: false,
+        };
+        let mixed = BoundInputs {
+            seen: [Seen::At(Some(Key::Different)), Seen::NotCompared],
+            dob: Some(Key::YearClose),
+            bids: true,
+            ..none
+        };
+        for x in [all_bits, none, mixed, mixed.with_name(Seen::At(None))] {
+            assert_eq!(BoundInputs::unpack(x.pack()), x, "{x:?}");
+        }
+        assert_ne!(all_bits.pack(), none.pack());
+        assert_eq!(
+            mixed.with_name(Seen::At(None)).seen,
+            [Seen::At(None), Seen::NotCompared]
+        );
+    }
 
     /// Accounts from (full_name, email, status, created_at) rows.
     fn accounts(rows: &[(&str, &str, &str, &str)]) -> Accounts {
