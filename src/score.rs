@@ -1235,6 +1235,35 @@ impl BoundInputs {
     }
 }
 
+/// One worker's last bounds by their inputs, direct-mapped: the pairs of a common-name block share a handful of
+/// inputs, and a bound is a pure function of them, so a remembered bound is the bound.
+struct BoundCache {
+    keys: Vec<u64>,
+    bounds: Vec<f64>,
+}
+
+impl Default for BoundCache {
+    fn default() -> Self {
+        // No packed inputs has its top bits set: `u64::MAX` marks an empty entry.
+        BoundCache {
+            keys: vec![u64::MAX; 1 << 12],
+            bounds: vec![0.0; 1 << 12],
+        }
+    }
+}
+
+impl BoundCache {
+    fn bound(&mut self, x: BoundInputs, compute: impl FnOnce(BoundInputs) -> f64) -> f64 {
+        let key = x.pack();
+        let at = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 52) as usize;
+        if self.keys[at] != key {
+            self.keys[at] = key;
+            self.bounds[at] = compute(x);
+        }
+        self.bounds[at]
+    }
+}
+
 /// The accounts' `PRESENCE` bits (`1 << Signal` per signal it holds a value of).
 fn presence(acc: &Accounts) -> Vec<u16> {
     (0..acc.len())
@@ -1370,7 +1399,7 @@ pub fn score_deferred(
     let parts: Vec<(Vec<Scored>, u64)> = deferred
         .blocks
         .par_iter()
-        .map(|r| {
+        .map_init(BoundCache::default, |cache, r| {
             let block = &deferred.accounts[r.clone()];
             let name = Level::Exact {
                 freq: block.len() as u32,
@@ -1380,7 +1409,9 @@ pub fn score_deferred(
                 for &j in &block[x + 1..] {
                     let (a, b) = (i.min(j), i.max(j));
                     let pair = (a as usize, b as usize);
-                    if bound.bound(scorer, pair, Seen::of(name), Seen::NotCompared, crowd) < floor {
+                    let first = [Seen::of(name), Seen::NotCompared];
+                    let x = BoundInputs::of(scorer, &bound.present, pair, first, crowd);
+                    if cache.bound(x, |x| bound.bound_of(scorer, x)) < floor {
                         continue;
                     }
                     let p = crate::block::pack(a, b);
@@ -1693,6 +1724,34 @@ mod tests {
     use super::*;
     use crate::normalize::test_accounts;
     use crate::record::col;
+
+    #[test]
+    fn bound_cache_computes_each_input_once_and_never_mixes_them() {
+        let mut cache = BoundCache::default();
+        let calls = std::cell::Cell::new(0);
+        let compute = |x: BoundInputs| {
+            calls.set(calls.get() + 1);
+            f64::from(x.shared) + f64::from(x.present) / 65536.0
+        };
+        let inputs: Vec<BoundInputs> = (0..10_000u16)
+            .map(|k| BoundInputs {
+                shared: k,
+                present: k.wrapping_mul(7),
+                business: false,
+                bids: false,
+                seen: [Seen::NotCompared, Seen::At(None)],
+                dob: None,
+                evasion: false,
+            })
+            .collect();
+        // More inputs than entries: collisions evict, and every answer is still its own input's.
+        for x in inputs.iter().chain(&inputs) {
+            assert_eq!(cache.bound(*x, compute), compute(*x));
+        }
+        calls.set(0);
+        assert_eq!(cache.bound(inputs[9_999], compute), compute(inputs[9_999]));
+        assert_eq!(calls.get(), 1, "the last input was remembered");
+    }
 
     #[test]
     fn bound_inputs_survive_packing() {
