@@ -1647,27 +1647,32 @@ impl Explanation {
             })
             .collect();
         items.sort_by(|x, y| y.weight.total_cmp(&x.weight));
-        let mut parts: Vec<String> = items
-            .iter()
-            .map(|i| {
-                format!(
-                    "{}={} {:+.1}",
-                    i.field.as_str(),
-                    field_level_text(i.field, i.level, i.context),
-                    i.weight
-                )
-            })
-            .collect();
+        // One string written in place (millions of near misses at ten million accounts).
+        use std::fmt::Write;
+        let mut out = String::with_capacity(64 * (items.len() + 2));
+        let sep = |out: &mut String| {
+            if !out.is_empty() {
+                out.push_str("; ");
+            }
+        };
+        for i in items {
+            sep(&mut out);
+            let text = field_level_text(i.field, i.level, i.context);
+            let _ = write!(out, "{}={} {:+.1}", i.field.as_str(), text, i.weight);
+        }
         if self.changes_once >= 0.05 {
-            parts.push(format!("changes=counted once {:+.1}", self.changes_once));
+            sep(&mut out);
+            let _ = write!(out, "changes=counted once {:+.1}", self.changes_once);
         }
         if self.household <= -0.05 {
-            parts.push(format!(
+            sep(&mut out);
+            let _ = write!(
+                out,
                 "household=or two people of one home? {:+.1}",
                 self.household
-            ));
+            );
         }
-        parts.join("; ")
+        out
     }
 }
 
