@@ -901,6 +901,40 @@ mod tests {
     }
 
     #[test]
+    fn key_entries_across_pieces() {
+        // More accounts than three pieces of the key step: accounts 2k and 2k+1 share an email and a device
+        // (every third pair only the device); the pairs are exactly those, frequencies everywhere 2.
+        let texts: Vec<(String, String)> = (0..40_000)
+            .map(|i| {
+                let email = if (i / 2) % 3 == 0 {
+                    format!("solo{i}@x.com")
+                } else {
+                    format!("u{}@x.com", i / 2)
+                };
+                (email, format!("device-{:06}", i / 2))
+            })
+            .collect();
+        let rows: Vec<(&str, &str)> = texts
+            .iter()
+            .map(|(e, d)| (e.as_str(), d.as_str()))
+            .collect();
+        let mut acc = accounts(&rows);
+        let c = block(
+            &mut acc,
+            &BlockingCfg {
+                max_block_size: 100,
+            },
+        );
+        let want: Vec<u64> = (0..20_000u32).map(|k| pack(2 * k, 2 * k + 1)).collect();
+        assert_eq!(c.pairs, want);
+        for i in [0, 16_383, 16_384, 32_769, 39_999] {
+            assert_eq!(acc.signal(Signal::Device).freqs(i), &[2], "account {i}");
+            let email = if (i / 2) % 3 == 0 { 1 } else { 2 };
+            assert_eq!(acc.signal(Signal::Email).freqs(i), &[email], "account {i}");
+        }
+    }
+
+    #[test]
     fn frequencies_pairs_and_purging() {
         let mut acc = accounts(&[
             ("a@x.com", "dev-crowd-1"),
