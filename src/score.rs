@@ -1368,6 +1368,22 @@ pub fn census(cmp: &Comparer, deferred: &crate::block::Deferred, crowd: &[u16]) 
     out
 }
 
+/// Scores a deferred pair whose bound reached the near-miss line (counted in `scored`), kept when its weight
+/// does too.
+fn score_reached(
+    scorer: &Scorer,
+    (a, b): (u32, u32),
+    floor: f64,
+    kept: &mut Vec<Scored>,
+    scored: &mut u64,
+) {
+    *scored += 1;
+    let weight = scorer.weight(a as usize, b as usize);
+    if weight >= floor {
+        kept.push(Scored { a, b, weight });
+    }
+}
+
 /// What scoring the deferred pairs did (see `block::Deferred`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
 pub struct DeferredStats {
@@ -1425,11 +1441,7 @@ pub fn score_deferred(
                     if bound.bound(scorer, pair, Seen::of(name), email, crowd) < floor {
                         continue;
                     }
-                    scored += 1;
-                    let w = scorer.weight(pair.0, pair.1);
-                    if w >= floor {
-                        kept.push(Scored { a, b, weight: w });
-                    }
+                    score_reached(scorer, (a, b), floor, &mut kept, &mut scored);
                 }
             }
             (kept, scored)
@@ -1477,11 +1489,7 @@ pub fn score_deferred(
                         continue;
                     }
                 }
-                scored += 1;
-                let w = scorer.weight(pair.0, pair.1);
-                if w >= floor {
-                    kept.push(Scored { a, b, weight: w });
-                }
+                score_reached(scorer, (a, b), floor, &mut kept, &mut scored);
             }
             (kept, scored)
         })
