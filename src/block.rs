@@ -572,12 +572,10 @@ fn walk_runs(entries: &[Entry], sig_of: &[u8], slots: usize, cap: usize) -> (Wal
     (walk, freq)
 }
 
-/// Builds the candidate pairs and fills in value frequencies on `acc`.
-pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
+/// Per value slot (a value's index in `acc.signals`, where its frequency goes), its signal: the index in
+/// `KEYED`, which is `Signal::ALL`.
+fn value_signals(acc: &Accounts) -> Vec<u8> {
     let n = acc.len();
-    // A value's slot is its index in `acc.signals`; its frequency goes to `freq[slot]`, and `sig_of[slot]`
-    // is its signal (the index in `KEYED`, which is `Signal::ALL`).
-    let started = std::time::Instant::now();
     let sig_parts: Vec<Vec<u8>> = (0..n.div_ceil(1 << 16))
         .into_par_iter()
         .map(|p| {
@@ -590,8 +588,12 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
             v
         })
         .collect();
-    let sig_of = concat_parallel(&sig_parts);
-    drop(sig_parts);
+    concat_parallel(&sig_parts)
+}
+
+/// Every key occurrence: each value of each account (in slot order), then each account's derived keys.
+fn key_entries(acc: &Accounts) -> Vec<Entry> {
+    let n = acc.len();
     let values = acc.signals.values();
     // Accounts in pieces of `PIECE`. The entries are written once, in place: first every value's (its slot
     // is its index), then each piece's derived keys (built by one worker, with a byte buffer to build them
@@ -656,6 +658,16 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
             });
     }
     drop(derived);
+    entries
+}
+
+/// Builds the candidate pairs and fills in value frequencies on `acc`.
+pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
+    let n = acc.len();
+    let started = std::time::Instant::now();
+    let sig_of = value_signals(acc);
+    let values = acc.signals.values();
+    let mut entries = key_entries(acc);
     let keyed = std::time::Instant::now();
     entries.par_sort_unstable();
     let sorted = std::time::Instant::now();
