@@ -75,14 +75,14 @@ fn stages(c: &mut Criterion) {
     g.throughput(Throughput::Elements(cands.pairs.len() as u64));
     g.bench_function("pairs", |b| {
         b.iter(|| {
-            estimate::patterns(&comparer, &cands.pairs, &cands.learn, &bar)
+            estimate::patterns(&comparer, &cands.pairs, &cands.learn, cands.weights(), &bar)
                 .slots
                 .len()
         })
     });
     g.finish();
 
-    let pats = estimate::patterns(&comparer, &cands.pairs, &cands.learn, &bar);
+    let pats = estimate::patterns(&comparer, &cands.pairs, &cands.learn, cands.weights(), &bar);
     let sample = estimate::sample(&comparer, cfg.model.sample_pairs);
     let inputs = estimate::Inputs {
         patterns: &pats,

@@ -80,6 +80,18 @@ pub struct BlockStats {
     /// Pairs that only crowded blocks of weak keys found (`deferrable`), checked one by one after
     /// estimation: not candidates, not in `candidate_pairs`.
     pub deferred_pairs: u64,
+    /// Candidate pairs that only IP keys (an address or a range held by at most the cap) found: a shared
+    /// network and nothing else that blocks. They can reach the line only through what no key finds
+    /// (similar names, birth dates), and on dense address pools they are most of the candidates.
+    pub network_only_pairs: u64,
+    /// Of those, the pairs standing for all of them in the model's counts (each counts `network_sample_step`
+    /// times), compared before estimation like every candidate (`blocking.network_sample_pairs`).
+    pub network_sampled_pairs: u64,
+    /// One network-only pair in this many is in the sample (1: all of them are candidates).
+    pub network_sample_step: u64,
+    /// Network-only pairs left out of the sample: not candidates, not compared before estimation, checked
+    /// one by one after it under a bound (`score::score_deferred`).
+    pub network_deferred_pairs: u64,
     /// Pairs each kind of key generated (before pairs found by several keys are merged).
     pub pairs_by_key: std::collections::BTreeMap<&'static str, u64>,
     pub largest_oversized: Vec<Oversized>,
@@ -92,6 +104,10 @@ pub struct Candidates {
     /// these pairs only: a block of more accounts is a crowd of mostly strangers (a name-built handle, an
     /// office network), and a two-class mixture fitted to it finds that crowd, not a person.
     pub learn: Vec<bool>,
+    /// Per pair: a network-only pair of the model's sample, standing for `network_step` such pairs in its
+    /// counts (`thin_network`).
+    pub sampled: Vec<bool>,
+    pub network_step: u64,
     pub stats: BlockStats,
     pub value_pairs: ValuePairs,
     pub deferred: Deferred,
@@ -101,26 +117,68 @@ pub struct Candidates {
 }
 
 impl Candidates {
-    /// Adds pairs (sorted, unique) to learn from, such as reviewed pairs.
+    /// Adds pairs (sorted, unique) to learn from, such as reviewed pairs: candidates, counted once each.
     pub fn add_learnt(&mut self, extra: &[u64]) {
-        let learnt: Vec<u64> = self
-            .pairs
-            .iter()
-            .zip(&self.learn)
-            .filter(|(_, l)| **l)
-            .map(|(p, _)| *p)
-            .chain(extra.iter().copied())
-            .collect::<std::collections::BTreeSet<u64>>()
-            .into_iter()
-            .collect();
-        let rest: Vec<u64> = self
-            .pairs
-            .iter()
-            .zip(&self.learn)
-            .filter(|(p, l)| !**l && extra.binary_search(p).is_err())
-            .map(|(p, _)| *p)
-            .collect();
-        (self.pairs, self.learn) = merge_marked(&learnt, &rest);
+        let n = self.pairs.len() + extra.len();
+        let (mut pairs, mut learn, mut sampled) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let (mut i, mut j) = (0, 0);
+        while i < self.pairs.len() || j < extra.len() {
+            let ours = self.pairs.get(i).copied().unwrap_or(u64::MAX);
+            let theirs = extra.get(j).copied().unwrap_or(u64::MAX);
+            if ours < theirs || j == extra.len() {
+                pairs.push(ours);
+                learn.push(self.learn[i]);
+                sampled.push(self.sampled[i]);
+                i += 1;
+            } else {
+                pairs.push(theirs);
+                learn.push(true);
+                sampled.push(false);
+                i += usize::from(ours == theirs && i < self.pairs.len());
+                j += 1;
+            }
+        }
+        (self.pairs, self.learn, self.sampled) = (pairs, learn, sampled);
+        self.deferred
+            .network
+            .retain(|p| extra.binary_search(p).is_err());
+        self.stats.network_deferred_pairs = self.deferred.network.len() as u64;
+    }
+
+    /// How many pairs each candidate stands for in the model's counts.
+    pub fn weights(&self) -> Weights<'_> {
+        Weights {
+            sampled: &self.sampled,
+            step: self.network_step,
+        }
+    }
+}
+
+/// How many pairs each candidate stands for in the model's counts (`estimate::patterns`): `step` for the
+/// network-only pairs of the sample, 1 for every other.
+#[derive(Debug, Clone, Copy)]
+pub struct Weights<'a> {
+    pub sampled: &'a [bool],
+    pub step: u64,
+}
+
+impl Weights<'_> {
+    /// Every candidate counts once.
+    pub const ONE: Weights<'static> = Weights {
+        sampled: &[],
+        step: 1,
+    };
+
+    pub fn of(&self, i: usize) -> u64 {
+        if self.sampled.get(i).copied().unwrap_or(false) {
+            self.step
+        } else {
+            1
+        }
     }
 }
 
@@ -207,6 +265,9 @@ pub struct Deferred {
     pub crowded_accounts: Vec<u32>,
     /// Each crowded block's range in `crowded_accounts`.
     pub crowded_blocks: Vec<std::ops::Range<usize>>,
+    /// Network-only pairs (packed, sorted, unique) that the model's sample left out
+    /// (`Candidates::thin_network`): not candidates.
+    pub network: Vec<u64>,
 }
 
 impl Deferred {
@@ -719,81 +780,40 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
     oversized.truncate(20);
     stats.largest_oversized = oversized;
 
-    // Pairs of small blocks (values held by at most `NAME_EXPAND_MAX` accounts), of crowded ones and of
-    // crowded deferrable ones, apart: the model is learnt from the pairs some small block found (see
-    // `Candidates::learn`), and deferred pairs are not candidates.
-    #[derive(PartialEq, Clone, Copy)]
-    enum Size {
-        Small,
-        Crowded,
-        CrowdedDeferred,
-    }
-    let size_of = |s: usize, e: usize| {
-        if (e - s) as u32 <= NAME_EXPAND_MAX {
-            Size::Small
-        } else if deferrable(entries[s].slot, &sig_of) {
-            Size::CrowdedDeferred
-        } else {
-            Size::Crowded
-        }
-    };
     // The blocks that make pairs, as lists of accounts: the key entries (four times larger) are dropped
     // before the pairs are made — at ten million accounts they were 2.9 GB of the run's peak memory.
     let mut block_accounts: Vec<u32> = Vec::with_capacity(runs.iter().map(|(s, e)| e - s).sum());
-    let mut blocks: Vec<(usize, usize, Size)> = Vec::with_capacity(runs.len());
+    let mut blocks: Vec<BlockOf> = Vec::with_capacity(runs.len());
     for &(s, e) in &runs {
         let from = block_accounts.len();
         block_accounts.extend(entries[s..e].iter().map(|x| x.account));
-        blocks.push((from, block_accounts.len(), size_of(s, e)));
+        let slot = entries[s].slot;
+        blocks.push(BlockOf {
+            range: (from, block_accounts.len()),
+            size: Size::of(e - s, slot, &sig_of),
+            network: network_key(slot, &sig_of),
+        });
     }
     drop(runs);
     drop(entries);
-    // Each piece of blocks writes its pairs into a vector of the exact size (no regrowth: at ten million
-    // accounts, growing and appending vectors of hundreds of MB was most of this step), then the pieces are
-    // copied side by side.
-    let expand = |size: Size| -> Vec<u64> {
-        let mine: Vec<(usize, usize)> = blocks
-            .par_iter()
-            .filter(|b| b.2 == size)
-            .map(|&(s, e, _)| (s, e))
-            .collect();
-        let parts: Vec<Vec<u64>> = mine
-            .par_chunks(1024)
-            .map(|rs| {
-                let cap = rs.iter().map(|&(s, e)| (e - s) * (e - s - 1) / 2).sum();
-                let mut v = Vec::with_capacity(cap);
-                for &(s, e) in rs {
-                    let block = &block_accounts[s..e];
-                    for x in 0..block.len() {
-                        for y in x + 1..block.len() {
-                            if block[x] != block[y] {
-                                v.push(pack(block[x], block[y]));
-                            }
-                        }
-                    }
-                }
-                v
-            })
-            .collect();
-        let mut v = concat_parallel(&parts);
-        drop(parts);
-        v.par_sort_unstable();
-        v
-    };
     let crowded_at = std::time::Instant::now();
-    let (mut small, mut crowded) = (expand(Size::Small), expand(Size::Crowded));
-    let mut crowded_deferred = expand(Size::CrowdedDeferred);
+    let (pairs, learn, network_only) = candidate_pairs(&block_accounts, &blocks, &mut stats);
+    let mut crowded_deferred = expand(&block_accounts, &blocks, |b| {
+        b.size == Size::CrowdedDeferred
+    });
     drop(block_accounts);
-    stats.candidate_pairs_before_dedup = (small.len() + crowded.len()) as u64;
-    small.dedup();
-    crowded.dedup();
     crowded_deferred.dedup();
-    let (pairs, learn) = merge_marked(&small, &crowded);
     deferred.pairs = crowded_deferred
         .into_par_iter()
         .filter(|p| pairs.binary_search(p).is_err())
         .collect();
     stats.deferred_pairs = deferred.pairs.len() as u64;
+    let thinned = thin_network(acc, pairs, learn, network_only, cfg.network_sample_pairs);
+    stats.network_only_pairs = thinned.network_only;
+    stats.network_sampled_pairs = thinned.sampled_count;
+    stats.network_sample_step = thinned.step;
+    stats.network_deferred_pairs = thinned.left_out.len() as u64;
+    deferred.network = thinned.left_out;
     tracing::debug!(
         keys = ?keyed.duration_since(started),
         sort = ?sorted.duration_since(keyed),
@@ -802,14 +822,226 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
         expand = ?crowded_at.elapsed(),
         "block: seconds per step"
     );
-    stats.candidate_pairs = pairs.len() as u64;
+    stats.candidate_pairs = thinned.pairs.len() as u64;
     Candidates {
-        pairs,
-        learn,
+        pairs: thinned.pairs,
+        learn: thinned.learn,
+        sampled: thinned.sampled,
+        network_step: thinned.step,
         stats,
         value_pairs,
         deferred,
         crowd,
+    }
+}
+
+/// What a block's pairs become: pairs of small blocks (values held by at most `NAME_EXPAND_MAX` accounts)
+/// are what the model learns from (`Candidates::learn`); crowded blocks' pairs are candidates it does not
+/// learn from; crowded blocks of deferrable keys make no candidates (`deferrable`).
+#[derive(PartialEq, Clone, Copy, Debug)]
+enum Size {
+    Small,
+    Crowded,
+    CrowdedDeferred,
+}
+
+impl Size {
+    fn of(len: usize, slot: u32, sig_of: &[u8]) -> Size {
+        if len as u32 <= NAME_EXPAND_MAX {
+            Size::Small
+        } else if deferrable(slot, sig_of) {
+            Size::CrowdedDeferred
+        } else {
+            Size::Crowded
+        }
+    }
+}
+
+/// A block that makes pairs: its range in the block account list, its size class, and whether its key is a
+/// network's (`network_key`).
+#[derive(Clone, Copy)]
+struct BlockOf {
+    range: (usize, usize),
+    size: Size,
+    network: bool,
+}
+
+/// Whether a key is an IP address or range (a value key of `Ip` or `IpPrefix`): a pair only such keys
+/// found shares a network and nothing else that blocks (see `thin_network`).
+fn network_key(slot: u32, sig_of: &[u8]) -> bool {
+    slot < NO_SLOT
+        && matches!(
+            KEYED[sig_of[slot as usize] as usize],
+            Signal::Ip | Signal::IpPrefix
+        )
+}
+
+/// The pairs (sorted; a pair two blocks hold appears twice) of the blocks `keep` selects. Each piece of blocks writes its pairs into a
+/// vector of the exact size (no regrowth: at ten million accounts, growing and appending vectors of
+/// hundreds of MB was most of this step), then the pieces are copied side by side.
+fn expand(
+    block_accounts: &[u32],
+    blocks: &[BlockOf],
+    keep: impl Fn(&BlockOf) -> bool + Sync,
+) -> Vec<u64> {
+    let mine: Vec<(usize, usize)> = blocks
+        .par_iter()
+        .filter(|b| keep(b))
+        .map(|b| b.range)
+        .collect();
+    let parts: Vec<Vec<u64>> = mine
+        .par_chunks(1024)
+        .map(|rs| {
+            let cap = rs.iter().map(|&(s, e)| (e - s) * (e - s - 1) / 2).sum();
+            let mut v = Vec::with_capacity(cap);
+            for &(s, e) in rs {
+                let block = &block_accounts[s..e];
+                for x in 0..block.len() {
+                    for y in x + 1..block.len() {
+                        if block[x] != block[y] {
+                            v.push(pack(block[x], block[y]));
+                        }
+                    }
+                }
+            }
+            v
+        })
+        .collect();
+    let mut v = concat_parallel(&parts);
+    drop(parts);
+    v.par_sort_unstable();
+    v
+}
+
+/// The candidate pairs of the small and crowded blocks (sorted, unique), whether a small block found each
+/// (`Candidates::learn`), and whether only network keys found it. Counts the pairs before pairs found by
+/// several keys are merged into `stats`.
+fn candidate_pairs(
+    block_accounts: &[u32],
+    blocks: &[BlockOf],
+    stats: &mut BlockStats,
+) -> (Vec<u64>, Vec<bool>, Vec<bool>) {
+    let pairs_of = |size: Size, network: bool| {
+        expand(block_accounts, blocks, |b| {
+            b.size == size && b.network == network
+        })
+    };
+    let mut parts = [
+        pairs_of(Size::Small, false),
+        pairs_of(Size::Crowded, false),
+        pairs_of(Size::Small, true),
+        pairs_of(Size::Crowded, true),
+    ];
+    stats.candidate_pairs_before_dedup = parts.iter().map(|p| p.len() as u64).sum();
+    parts.iter_mut().for_each(Vec::dedup);
+    let [small, crowded, net_small, net_crowded] = parts;
+    let (other, other_learn) = merge_marked(&small, &crowded);
+    drop((small, crowded));
+    let (net, net_learn) = merge_marked(&net_small, &net_crowded);
+    drop((net_small, net_crowded));
+    let n = other.len() + net.len();
+    let (mut pairs, mut learn, mut network_only) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut i, mut j) = (0, 0);
+    while i < other.len() || j < net.len() {
+        let x = other.get(i).copied().unwrap_or(u64::MAX);
+        let y = net.get(j).copied().unwrap_or(u64::MAX);
+        if j == net.len() || (i < other.len() && x < y) {
+            pairs.push(x);
+            learn.push(other_learn[i]);
+            network_only.push(false);
+            i += 1;
+        } else if i < other.len() && x == y {
+            pairs.push(x);
+            learn.push(other_learn[i] || net_learn[j]);
+            network_only.push(false);
+            i += 1;
+            j += 1;
+        } else {
+            pairs.push(y);
+            learn.push(net_learn[j]);
+            network_only.push(true);
+            j += 1;
+        }
+    }
+    (pairs, learn, network_only)
+}
+
+/// The candidates after the network-only pairs are thinned (`thin_network`).
+struct Thinned {
+    pairs: Vec<u64>,
+    learn: Vec<bool>,
+    sampled: Vec<bool>,
+    step: u64,
+    network_only: u64,
+    sampled_count: u64,
+    /// The network-only pairs left out of the sample (sorted).
+    left_out: Vec<u64>,
+}
+
+/// Thins the network-only pairs (`candidate_pairs`) to about `budget` of them. Such a pair shares an IP
+/// address or range and nothing else that blocks: on a dense address pool (dynamic addresses, a campus, a
+/// carrier's range) millions of strangers do, and comparing them all before estimation was most of a run.
+/// Past the budget one in `step` of them (by a hash of the pair: the same export, the same sample) stays a
+/// candidate and counts `step` times in the model's counts, an unbiased estimate of what all of them would
+/// have counted; the others are checked after estimation under a bound (`score::score_deferred`), so no
+/// link or near miss is lost. Pairs of a sanctioned account and a newer one are never thinned: they are
+/// the associate check's and the evasion profile's. Under the budget nothing changes.
+fn thin_network(
+    acc: &Accounts,
+    pairs: Vec<u64>,
+    learn: Vec<bool>,
+    network_only: Vec<bool>,
+    budget: u64,
+) -> Thinned {
+    let thinnable = |k: usize| {
+        let (a, b) = unpack(pairs[k]);
+        network_only[k] && acc.evasion_direction(a as usize, b as usize).is_none()
+    };
+    let count = network_only.iter().filter(|&&x| x).count() as u64;
+    let eligible = (0..pairs.len())
+        .into_par_iter()
+        .filter(|&k| thinnable(k))
+        .count() as u64;
+    let step = eligible.div_ceil(budget.max(1)).max(1);
+    if step == 1 {
+        let sampled = vec![false; pairs.len()];
+        return Thinned {
+            pairs,
+            learn,
+            sampled,
+            step,
+            network_only: count,
+            sampled_count: 0,
+            left_out: Vec::new(),
+        };
+    }
+    let in_sample = |p: u64| xxhash_rust::xxh3::xxh3_64(&p.to_le_bytes()).is_multiple_of(step);
+    let (mut kept, mut kept_learn, mut sampled, mut left_out) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for k in 0..pairs.len() {
+        let p = pairs[k];
+        let thin = thinnable(k);
+        if thin && !in_sample(p) {
+            left_out.push(p);
+            continue;
+        }
+        kept.push(p);
+        kept_learn.push(learn[k]);
+        sampled.push(thin);
+    }
+    let sampled_count = sampled.iter().filter(|&&x| x).count() as u64;
+    Thinned {
+        pairs: kept,
+        learn: kept_learn,
+        sampled,
+        step,
+        network_only: count,
+        sampled_count,
+        left_out,
     }
 }
 
@@ -935,6 +1167,7 @@ mod tests {
             &mut acc,
             &BlockingCfg {
                 max_block_size: 100,
+                ..Default::default()
             },
         );
         let want: Vec<u64> = (0..20_000u32).map(|k| pack(2 * k, 2 * k + 1)).collect();
@@ -955,7 +1188,10 @@ mod tests {
             ("c@x.com", "dev-pair-22"),
             ("d@x.com", "dev-pair-22"),
         ]);
-        let cfg = BlockingCfg { max_block_size: 2 };
+        let cfg = BlockingCfg {
+            max_block_size: 2,
+            ..Default::default()
+        };
         let c = block(&mut acc, &cfg);
         // The crowd device (3 accounts) is over the cap: no pairs from it, and it is reported.
         assert_eq!(c.stats.oversized_keys, 1);
@@ -969,6 +1205,158 @@ mod tests {
         assert_eq!(acc.signal(Signal::Device).freqs(0), &[3]);
         assert_eq!(acc.signal(Signal::Device).freqs(3), &[2]);
         assert_eq!(acc.signal(Signal::Email).freqs(2), &[1]);
+    }
+
+    /// 900 groups of three accounts on one home network each (an address and its /24 alone): every third
+    /// group also shares an email (not network-only), and every fifth holds a banned account, older than
+    /// the others (its pairs with them are evasion pairs, never thinned).
+    fn network_groups() -> Accounts {
+        let texts: Vec<[String; 4]> = (0..2_700)
+            .map(|i| {
+                let g = i / 3;
+                let email = if g % 3 == 0 {
+                    format!("g{g}@x.com")
+                } else {
+                    format!("own{i}@x.com")
+                };
+                let banned = g % 5 == 0 && i % 3 == 0;
+                [
+                    email,
+                    format!("81.{}.{}.7", g / 200, g % 200),
+                    if banned { "banned" } else { "active" }.to_string(),
+                    format!("2024-01-{:02}", 1 + i % 3),
+                ]
+            })
+            .collect();
+        let rows: Vec<Vec<(usize, &str)>> = texts
+            .iter()
+            .map(|[e, ip, st, at]| {
+                vec![
+                    (col::EMAIL, e.as_str()),
+                    (col::IP_ADDRESSES, ip.as_str()),
+                    (col::STATUS, st.as_str()),
+                    (col::CREATED_AT, at.as_str()),
+                ]
+            })
+            .collect();
+        crate::normalize::test_accounts(&rows)
+    }
+
+    #[test]
+    fn network_only_pairs_are_thinned_to_the_budget_and_none_is_lost() {
+        let mut acc = network_groups();
+        let all = block(&mut acc, &BlockingCfg::default());
+        // 900 groups × 3 pairs; 600 groups share only their network.
+        assert_eq!(all.pairs.len(), 2_700);
+        assert_eq!(all.stats.network_only_pairs, 1_800);
+        assert_eq!(
+            all.stats.network_sample_step, 1,
+            "under the budget nothing changes"
+        );
+        assert!(all.deferred.network.is_empty() && all.sampled.iter().all(|s| !s));
+        let banned: Vec<bool> = (0..acc.len())
+            .map(|i| acc.status[i].is_sanctioned())
+            .collect();
+        // All accounts of a group but the banned one are newer: every pair with it is an evasion pair.
+        let evasion = |p: u64| {
+            let (a, b) = unpack(p);
+            banned[a as usize] != banned[b as usize]
+        };
+        // Network-only groups with a banned member: 120 (g % 5 == 0, g % 3 != 0), two evasion pairs each.
+        let kept_whole = all.pairs.iter().filter(|&&p| evasion(p)).count();
+        assert_eq!(kept_whole, 2 * 180);
+        let cfg = BlockingCfg {
+            network_sample_pairs: 100,
+            ..Default::default()
+        };
+        let thin = block(&mut acc, &cfg);
+        let eligible: u64 = 1_800 - 2 * 120;
+        assert_eq!(thin.stats.network_sample_step, eligible.div_ceil(100));
+        // Candidates and left-out pairs are the unthinned candidates, apart.
+        let mut union: Vec<u64> = thin
+            .pairs
+            .iter()
+            .chain(&thin.deferred.network)
+            .copied()
+            .collect();
+        union.sort_unstable();
+        assert_eq!(union, all.pairs);
+        assert_eq!(
+            thin.stats.network_deferred_pairs,
+            thin.deferred.network.len() as u64
+        );
+        assert_eq!(thin.stats.candidate_pairs, thin.pairs.len() as u64);
+        // The sample: network-only, never an evasion pair, about one in `step`.
+        let sampled: Vec<u64> = thin
+            .pairs
+            .iter()
+            .zip(&thin.sampled)
+            .filter(|(_, s)| **s)
+            .map(|(p, _)| *p)
+            .collect();
+        assert_eq!(sampled.len() as u64, thin.stats.network_sampled_pairs);
+        assert_eq!(
+            sampled.len() as u64 + thin.deferred.network.len() as u64,
+            eligible
+        );
+        assert!(
+            (50..=160).contains(&sampled.len()),
+            "{} sampled",
+            sampled.len()
+        );
+        assert!(
+            sampled
+                .iter()
+                .chain(&thin.deferred.network)
+                .all(|&p| !evasion(p))
+        );
+        assert!(
+            all.pairs
+                .iter()
+                .filter(|&&p| evasion(p))
+                .all(|p| thin.pairs.binary_search(p).is_ok())
+        );
+        // The model counts each sampled pair `step` times, every other candidate once.
+        let w = thin.weights();
+        let counted: u64 = (0..thin.pairs.len()).map(|i| w.of(i)).sum();
+        assert_eq!(
+            counted,
+            thin.pairs.len() as u64 + (thin.stats.network_sample_step - 1) * sampled.len() as u64
+        );
+        // The same export, the same sample.
+        let again = block(&mut acc, &cfg);
+        assert_eq!(
+            (again.pairs, again.sampled),
+            (thin.pairs.clone(), thin.sampled.clone())
+        );
+        // A reviewed pair among the left-out ones becomes a candidate counted once, and leaves the list.
+        let mut thin = thin;
+        let reviewed = thin.deferred.network[3];
+        thin.add_learnt(&[reviewed]);
+        let at = thin.pairs.binary_search(&reviewed).unwrap();
+        assert!(thin.learn[at] && !thin.sampled[at]);
+        assert!(thin.deferred.network.binary_search(&reviewed).is_err());
+        assert_eq!(
+            thin.stats.network_deferred_pairs,
+            thin.deferred.network.len() as u64
+        );
+        assert_eq!(thin.pairs.len(), thin.sampled.len());
+    }
+
+    #[test]
+    fn adding_learnt_pairs_keeps_the_marks() {
+        let mut acc = accounts(&[("a@x.com", ""), ("a@x.com", "")]);
+        let mut c = block(&mut acc, &BlockingCfg::default());
+        c.pairs = vec![pack(0, 1), pack(0, 3), pack(2, 3)];
+        c.learn = vec![true, false, false];
+        c.sampled = vec![false, true, false];
+        c.add_learnt(&[pack(0, 2), pack(0, 3), pack(5, 6)]);
+        assert_eq!(
+            c.pairs,
+            vec![pack(0, 1), pack(0, 2), pack(0, 3), pack(2, 3), pack(5, 6)]
+        );
+        assert_eq!(c.learn, vec![true, true, true, false, true]);
+        assert_eq!(c.sampled, vec![false, false, false, false, false]);
     }
 
     #[test]

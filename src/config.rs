@@ -136,12 +136,19 @@ impl Default for Levels {
 pub struct Blocking {
     /// A key held by more accounts than this generates no candidate pairs (it is listed in the summary).
     pub max_block_size: usize,
+    /// At most about this many pairs that only IP keys found (an address or a range shared, nothing else)
+    /// are compared before the model is estimated. Past it, a deterministic sample of them (every k-th by
+    /// hash) stands for all of them in the model's counts, and the others are checked one by one after
+    /// estimation, scored only where their best possible weight reaches the near-miss line
+    /// (`block::Candidates::thin_network`). Pairs of a sanctioned account and a newer one are always compared.
+    pub network_sample_pairs: u64,
 }
 
 impl Default for Blocking {
     fn default() -> Self {
         Blocking {
             max_block_size: 100,
+            network_sample_pairs: 1_000_000,
         }
     }
 }
@@ -486,6 +493,11 @@ impl Config {
             return Err(Error::Setting(format!(
                 "blocking.max_block_size must be between 2 and {MAX_BLOCK_SIZE}"
             )));
+        }
+        if self.blocking.network_sample_pairs == 0 {
+            return Err(Error::Setting(
+                "blocking.network_sample_pairs must be at least 1".into(),
+            ));
         }
         if !(2..=MAX_CLUSTER_SIZE).contains(&self.clustering.max_cluster_size) {
             return Err(Error::Setting(format!(

@@ -40,7 +40,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use tracing::{debug, info};
 
-use crate::block::{ValuePairs, is_blocked, unpack};
+use crate::block::{ValuePairs, Weights, is_blocked, unpack};
 use crate::model::{
     self, BUCKET_UPPER, BUCKETS, Context, EmInfo, KEYS, Key, Model, SLOTS, Table, contexts_of,
     keys_of, slot,
@@ -108,11 +108,13 @@ impl Hasher for KeyHasher {
 
 type KeyMap<V> = HashMap<u128, V, BuildHasherDefault<KeyHasher>>;
 
-/// Compares every candidate once and groups them into patterns.
+/// Compares every candidate once and groups them into patterns, each candidate counted as many times as it
+/// stands for (`weights`: a network-only pair of the sample stands for the ones left out).
 pub fn patterns(
     cmp: &Comparer,
     pairs: &[u64],
     learn: &[bool],
+    weights: Weights,
     progress: &indicatif::ProgressBar,
 ) -> Patterns {
     let keys: Vec<u128> = pairs
@@ -138,8 +140,9 @@ pub fn patterns(
         .collect();
     let counted: KeyMap<u64> = keys
         .par_iter()
-        .fold(KeyMap::default, |mut m, k| {
-            *m.entry(*k).or_insert(0) += 1;
+        .enumerate()
+        .fold(KeyMap::default, |mut m, (i, k)| {
+            *m.entry(*k).or_insert(0) += weights.of(i);
             m
         })
         .reduce(KeyMap::default, |mut a, b| {

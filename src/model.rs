@@ -445,6 +445,8 @@ pub struct Model {
     /// Why this method: the reason defaults were used, or how the estimate was made.
     pub note: String,
     pub accounts: u64,
+    /// Candidate pairs the model counted: each sampled network-only pair counts for the pairs it stands for
+    /// (`block::Weights`), so this can exceed the candidates compared (`summary.json`'s blocking).
     pub candidate_pairs: u64,
     /// Pairs the random sample for u compared.
     pub sample_pairs: u64,

@@ -430,7 +430,7 @@ fn model_stage(
 ) -> Result<(Patterns, score::Census, Model)> {
     let t = Instant::now();
     let bar = progress(cands.pairs.len() as u64, "compare");
-    let patterns = estimate::patterns(comparer, &cands.pairs, &cands.learn, &bar);
+    let patterns = estimate::patterns(comparer, &cands.pairs, &cands.learn, cands.weights(), &bar);
     bar.finish_and_clear();
     let t_census = Instant::now();
     let census = score::census(comparer, &cands.deferred, &cands.crowd);
@@ -535,7 +535,9 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
     tracing::debug!(secs = ?t_deferred.elapsed(), "deferred pairs scored");
     scored.extend(deferred);
     let mut sstats = score_stats(&scorer, &scored, cands.pairs.len() as u64);
-    sstats.pairs_scored += deferred_stats.common_name_scored + deferred_stats.crowded_scored;
+    sstats.pairs_scored += deferred_stats.common_name_scored
+        + deferred_stats.crowded_scored
+        + deferred_stats.network_scored;
     sstats.deferred = deferred_stats;
     cands.pairs = Vec::new();
     timings.insert("score", t.elapsed().as_secs_f64());

@@ -555,6 +555,21 @@ impl Accounts {
             self.prefetch_values(b);
         }
     }
+
+    /// For a possible ban evasion, `(sanctioned, newer)`: one account sanctioned, the other not and not
+    /// older (an unknown creation date counts as possible).
+    pub fn evasion_direction(&self, a: usize, b: usize) -> Option<(usize, usize)> {
+        let (sa, sb) = (
+            self.status[a].is_sanctioned(),
+            self.status[b].is_sanctioned(),
+        );
+        if sa == sb {
+            return None;
+        }
+        let (banned, other) = if sa { (a, b) } else { (b, a) };
+        let (tb, to) = (self.created[banned], self.created[other]);
+        (tb == i64::MIN || to == i64::MIN || to >= tb).then_some((banned, other))
+    }
     /// Asks the processor to bring account `i`'s fixed-size fields and string offsets into cache: the first
     /// half of a prefetch, issued some pairs ahead of the comparison that reads them (`prefetch_values`
     /// follows with what the offsets point to). Comparing candidate pairs reads a few dozen cache lines of

@@ -627,14 +627,7 @@ impl<'a> Comparer<'a> {
 
     /// For a possible ban evasion, `(sanctioned, newer)`.
     pub fn evasion_direction(&self, a: usize, b: usize) -> Option<(usize, usize)> {
-        let acc = self.acc;
-        let (sa, sb) = (acc.status[a].is_sanctioned(), acc.status[b].is_sanctioned());
-        if sa == sb {
-            return None;
-        }
-        let (banned, other) = if sa { (a, b) } else { (b, a) };
-        let (tb, to) = (acc.created[banned], acc.created[other]);
-        (tb == i64::MIN || to == i64::MIN || to >= tb).then_some((banned, other))
+        self.acc.evasion_direction(a, b)
     }
 }
 
@@ -858,6 +851,9 @@ pub struct DeferredBound {
     crowd_extra: [[[f64; model::CONTEXTS]; FIELDS]; 3],
     /// Per signal: the crowd bits (`1 << Signal`) that count for it.
     crowd_bits: [u16; FIELDS],
+    /// Per profile and context: the best any IP level weighs (never below 0), for a pair that shares a
+    /// network value held by few accounts.
+    network_best: [[f64; model::CONTEXTS]; 3],
     /// Whether a crowd value of a signal that places two accounts together can co-locate them (it is held by
     /// at most `COLOCATED_MAX`).
     crowd_colocates: bool,
@@ -932,12 +928,19 @@ impl DeferredBound {
             plain: [[[0.0; model::CONTEXTS]; FIELDS]; 3],
             crowd_extra: [[[0.0; model::CONTEXTS]; FIELDS]; 3],
             crowd_bits: [0; FIELDS],
+            network_best: [[0.0; model::CONTEXTS]; 3],
             crowd_colocates: (cap as u32) < model::COLOCATED_MAX,
             name_best: [[0.0; 2]; 3],
             others_plain: [0.0; 3],
             present: presence(scorer.accounts()),
         };
         for (pi, p) in PROFILES.into_iter().enumerate() {
+            for (ci, c) in CONTEXTS.into_iter().enumerate() {
+                out.network_best[pi][ci] = model::keys_of(Field::Ip)
+                    .into_iter()
+                    .map(|k| scorer.slot_weight(model::slot(Field::Ip, c, k), p))
+                    .fold(0.0f64, f64::max);
+            }
             for (ci, c) in [Context::Plain, Context::Given].into_iter().enumerate() {
                 out.name_best[pi][ci] = model::keys_of(Field::Name)
                     .into_iter()
@@ -1018,8 +1021,11 @@ impl DeferredBound {
         let ctx = PairContext {
             shared,
             card_or_device,
-            colocated: self.crowd_colocates
-                && (card_or_device || has(Signal::Ip) || has(Signal::Address)),
+            network: x.network,
+            // A network value held by few accounts is held by at most `COLOCATED_MAX`.
+            colocated: x.network
+                || self.crowd_colocates
+                    && (card_or_device || has(Signal::Ip) || has(Signal::Address)),
             email: match x.seen[0] {
                 Seen::At(Some(Key::Exact(_))) => Context::Given,
                 Seen::At(None | Some(Key::Different)) => Context::Plain,
@@ -1105,7 +1111,7 @@ impl DeferredBound {
                 .map(|(f, _)| self.plain[pi][*f as usize][0])
                 .sum::<f64>();
         let shared = ctx.shared;
-        if shared == 0 {
+        if shared == 0 && !ctx.network {
             // No crowd value in common: every signal at its plain bound.
             return self.others_plain[pi] - missing
                 + match (email, name) {
@@ -1123,7 +1129,7 @@ impl DeferredBound {
         let given_possible = |f: Field| match f {
             Field::Ip => ctx.card_or_device,
             Field::Device => self.crowd_colocates && has(Signal::Payment),
-            Field::Address => ctx.card_or_device || has(Signal::Ip),
+            Field::Address => ctx.card_or_device || has(Signal::Ip) || ctx.network,
             _ => false,
         };
         let at = |fi: usize, ci: usize| {
@@ -1141,6 +1147,14 @@ impl DeferredBound {
                 Field::Business if !compared.business => 0.0,
                 Field::Bids if !compared.bids => 0.0,
                 _ if PRESENCE.iter().any(|(g, s)| g == f && absent(*g, *s)) => 0.0,
+                Field::Ip if ctx.network => {
+                    let best = &self.network_best[pi];
+                    if ctx.card_or_device {
+                        best[0].max(best[1])
+                    } else {
+                        best[0]
+                    }
+                }
                 Field::Email => match (email, name) {
                     (Seen::At(_), _) => 0.0,
                     (Seen::NotCompared, Seen::NotCompared) => {
@@ -1175,6 +1189,10 @@ struct BoundInputs {
     dob: Option<Key>,
     /// The pair is scored under the evasion profile too.
     evasion: bool,
+    /// The pair shares an IP address or range held by few accounts (a network-only pair:
+    /// `block::Deferred::network`): the network is credited with its best level, and the accounts may be
+    /// co-located.
+    network: bool,
 }
 
 impl BoundInputs {
@@ -1196,6 +1214,7 @@ impl BoundInputs {
             seen,
             dob: model::key_of(cmp.dob(a, b)),
             evasion: cmp.evasion_direction(a, b).is_some(),
+            network: false,
         }
     }
 
@@ -1208,6 +1227,7 @@ impl BoundInputs {
             | u64::from(self.business) << 56
             | u64::from(self.bids) << 57
             | u64::from(self.evasion) << 58
+            | u64::from(self.network) << 59
     }
 
     fn unpack(x: u64) -> Self {
@@ -1223,6 +1243,7 @@ impl BoundInputs {
             business: x >> 56 & 1 == 1,
             bids: x >> 57 & 1 == 1,
             evasion: x >> 58 & 1 == 1,
+            network: x >> 59 & 1 == 1,
         }
     }
 
@@ -1230,6 +1251,22 @@ impl BoundInputs {
     fn with_name(self, name: Seen) -> Self {
         BoundInputs {
             seen: [name, self.seen[1]],
+            ..self
+        }
+    }
+
+    /// The same inputs with the email compared.
+    fn with_email(self, email: Seen) -> Self {
+        BoundInputs {
+            seen: [self.seen[0], email],
+            ..self
+        }
+    }
+
+    /// The same inputs for a pair that shares a network value held by few accounts.
+    fn on_network(self) -> Self {
+        BoundInputs {
+            network: true,
             ..self
         }
     }
@@ -1292,7 +1329,9 @@ struct PairContext {
     shared: u16,
     /// Both hold crowd cards or crowd devices.
     card_or_device: bool,
-    /// A crowd value may place them together.
+    /// They share a network value held by few accounts (`BoundInputs::network`).
+    network: bool,
+    /// A crowd value (or the network) may place them together.
     colocated: bool,
     /// The email's context as far as the names tell.
     email: Context,
@@ -1396,6 +1435,10 @@ pub struct DeferredStats {
     pub crowded_pairs: u64,
     /// Of those, pairs whose bound reached the near-miss line: scored.
     pub crowded_scored: u64,
+    /// Pairs only network keys found that the model's sample left out (`block::Deferred::network`).
+    pub network_pairs: u64,
+    /// Of those, pairs whose bound reached the near-miss line: scored.
+    pub network_scored: u64,
 }
 
 /// Scores the deferred pairs (see `block::Deferred`) whose bound reaches the near-miss line, and keeps
@@ -1433,6 +1476,7 @@ pub fn score_deferred(
                     let p = crate::block::pack(a, b);
                     if candidates.binary_search(&p).is_ok()
                         || deferred.pairs.binary_search(&p).is_ok()
+                        || deferred.network.binary_search(&p).is_ok()
                     {
                         continue;
                     }
@@ -1450,6 +1494,7 @@ pub fn score_deferred(
     let mut stats = DeferredStats {
         common_name_pairs: deferred.pairs(),
         crowded_pairs: deferred.pairs.len() as u64,
+        network_pairs: deferred.network.len() as u64,
         ..Default::default()
     };
     let mut out = Vec::new();
@@ -1500,9 +1545,62 @@ pub fn score_deferred(
         kept.extend(k);
         stats.crowded_scored += scored;
     }
+    let (k, scored) = score_network(scorer, &bound, &deferred.network, crowd, floor);
+    kept.extend(k);
+    stats.network_scored = scored;
     kept.sort_unstable_by_key(|s| (s.a, s.b));
     out.extend(kept);
     (out, stats)
+}
+
+/// Scores the network-only pairs the model's sample left out (`block::Deferred::network`) whose bound
+/// reaches the near-miss line — the bound without names or emails first (a few hundred distinct inputs,
+/// remembered), then with each compared — and keeps those at or above it, in pair order, with how many
+/// were scored. Such a pair shares an IP address or range held by few accounts and, besides it, only crowd
+/// values (`DeferredBound`). Deterministic for any thread count.
+fn score_network(
+    scorer: &Scorer,
+    bound: &DeferredBound,
+    pairs: &[u64],
+    crowd: &[u16],
+    floor: f64,
+) -> (Vec<Scored>, u64) {
+    let parts: Vec<(Vec<Scored>, u64)> = pairs
+        .par_chunks(16 * 1024)
+        .map_init(BoundCache::default, |cache, chunk| {
+            let (mut kept, mut scored) = (Vec::new(), 0u64);
+            let acc = scorer.accounts();
+            for (k, &p) in chunk.iter().enumerate() {
+                acc.prefetch_ahead(k, |k| {
+                    chunk.get(k).map(|&p| crate::block::unpack(p).1 as usize)
+                });
+                let (a, b) = crate::block::unpack(p);
+                let pair = (a as usize, b as usize);
+                let unseen = [Seen::NotCompared, Seen::NotCompared];
+                let x = BoundInputs::of(scorer, &bound.present, pair, unseen, crowd).on_network();
+                if cache.bound(x, |x| bound.bound_of(scorer, x)) < floor {
+                    continue;
+                }
+                let x = x.with_name(Seen::of(scorer.name(pair.0, pair.1)));
+                if cache.bound(x, |x| bound.bound_of(scorer, x)) < floor {
+                    continue;
+                }
+                let x = x.with_email(Seen::of(scorer.email(pair.0, pair.1)));
+                if cache.bound(x, |x| bound.bound_of(scorer, x)) < floor {
+                    continue;
+                }
+                score_reached(scorer, (a, b), floor, &mut kept, &mut scored);
+            }
+            (kept, scored)
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut scored = 0;
+    for (k, n) in parts {
+        out.extend(k);
+        scored += n;
+    }
+    (out, scored)
 }
 
 /// Candidate pairs of a sanctioned account and a newer, live one that share a home or an office
@@ -1755,6 +1853,7 @@ mod tests {
                 seen: [Seen::NotCompared, Seen::At(None)],
                 dob: None,
                 evasion: false,
+                network: false,
             })
             .collect();
         // More inputs than entries: collisions evict, and every answer is still its own input's.
@@ -1779,6 +1878,7 @@ mod tests {
             ],
             dob: Some(Key::Exact(3)),
             evasion: true,
+            network: true,
         };
         let none = BoundInputs {
             shared: 0,
@@ -1788,6 +1888,7 @@ mod tests {
             seen: [Seen::NotCompared, Seen::At(None)],
             dob: None,
             evasion: false,
+            network: false,
         };
         let mixed = BoundInputs {
             seen: [Seen::At(Some(Key::Different)), Seen::NotCompared],
@@ -1795,7 +1896,14 @@ mod tests {
             bids: true,
             ..none
         };
-        for x in [all_bits, none, mixed, mixed.with_name(Seen::At(None))] {
+        let network = mixed.on_network().with_email(Seen::At(Some(Key::Exact(1))));
+        for x in [
+            all_bits,
+            none,
+            mixed,
+            mixed.with_name(Seen::At(None)),
+            network,
+        ] {
             assert_eq!(BoundInputs::unpack(x.pack()), x, "{x:?}");
         }
         assert_ne!(all_bits.pack(), none.pack());

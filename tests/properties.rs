@@ -109,6 +109,52 @@ proptest! {
         prop_assert_eq!(blocked, brute);
     }
 
+    /// Thinning the network-only pairs to a sample (here: to one pair) and checking the rest under the
+    /// bound after estimation loses no link or near miss that comparing every candidate of unthinned
+    /// blocking finds, on one thread and on four; the sample's pairs count for the ones left out.
+    #[test]
+    fn thinned_network_pairs_lose_no_link(rows in prop::collection::vec(account(), 2..40)) {
+        let f = write_accounts(&rows);
+        let mut cfg = Config::default();
+        cfg.blocking.max_block_size = 1000; // no purging: the reference compares all pairs
+        cfg.blocking.network_sample_pairs = 1;
+        let (mut acc, ..) = load_accounts(f.path(), &cfg).unwrap();
+        // The reference: every candidate of blocking without thinning (no block here is crowded), compared.
+        let mut whole = cfg.blocking.clone();
+        whole.network_sample_pairs = u64::MAX;
+        let all = block::block(&mut acc, &whole);
+        prop_assert_eq!(all.stats.network_sample_step, 1);
+        let cands = block::block(&mut acc, &cfg.blocking);
+        let model = Model::defaults(&cfg, "test");
+        let scorer = Scorer::new(&acc, &cfg, Default::default(), &model);
+        let t = cfg.link_weight() - cfg.scoring.near_miss_bits;
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| {
+                let census = sybilscan::score::census(&scorer, &cands.deferred, &cands.crowd);
+                sybilscan::score::score_deferred(&scorer, &cands.deferred, &census, &cands.pairs, &cands.crowd)
+            })
+        };
+        let (one, four) = (run(1), run(4));
+        prop_assert_eq!(&one, &four);
+        let (deferred, stats) = one;
+        prop_assert_eq!(stats.network_pairs, cands.deferred.network.len() as u64);
+        let mut found: BTreeSet<(u32, u32)> = cands.pairs.iter().map(|&p| unpack(p))
+            .filter(|&(a, b)| scorer.weight(a as usize, b as usize) >= t).collect();
+        let before = found.len();
+        found.extend(deferred.iter().filter(|s| s.weight >= t).map(|s| (s.a, s.b)));
+        prop_assert_eq!(found.len(), before + deferred.iter().filter(|s| s.weight >= t).count(),
+            "a pair was kept twice");
+        let brute: BTreeSet<(u32, u32)> = all.pairs.iter().map(|&p| unpack(p))
+            .filter(|&(a, b)| scorer.weight(a as usize, b as usize) >= t).collect();
+        prop_assert_eq!(found, brute);
+        let bar = indicatif::ProgressBar::hidden();
+        let pats = estimate::patterns(&Comparer::new(&acc, &cfg, Default::default()), &cands.pairs, &cands.learn, cands.weights(), &bar);
+        let sampled = cands.sampled.iter().filter(|s| **s).count() as u64;
+        prop_assert_eq!(pats.counts.iter().sum::<u64>(),
+            cands.pairs.len() as u64 + (cands.network_step - 1) * sampled);
+    }
+
     #[test]
     fn parallel_scoring_equals_sequential(rows in prop::collection::vec(account(), 2..60)) {
         let f = write_accounts(&rows);
@@ -121,7 +167,7 @@ proptest! {
         let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
         let four = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap();
         let run = |pool: &rayon::ThreadPool| pool.install(|| {
-            let pats = estimate::patterns(&Comparer::new(&acc, &cfg, Default::default()), &cands.pairs, &cands.learn, &bar);
+            let pats = estimate::patterns(&Comparer::new(&acc, &cfg, Default::default()), &cands.pairs, &cands.learn, cands.weights(), &bar);
             score_all(&scorer, &cands.pairs, &pats.slots, &pats.of_candidate, &bar)
         });
         let (seq, par) = (run(&one), run(&four));
@@ -259,8 +305,10 @@ proptest! {
         cfg.scoring.levels.email_handle = sybilscan::config::MU { m: 0.5, u: 0.5 / (16.0 * 30.0) };
         let (mut acc, ..) = load_accounts(f.path(), &cfg).unwrap();
         let cands = block::block(&mut acc, &cfg.blocking);
-        prop_assert!(!cands.deferred.blocks.is_empty(), "the test needs common-name blocks");
-        prop_assert!(!cands.deferred.pairs.is_empty(), "the test needs deferred crowded pairs");
+        // A draw whose names split unevenly (one name over the cap of 60, the other at most 30: about one
+        // case in 500) has no common-name block: skipped. Were there never any, proptest fails on rejects.
+        prop_assume!(!cands.deferred.blocks.is_empty(), "the test needs common-name blocks");
+        prop_assume!(!cands.deferred.pairs.is_empty(), "the test needs deferred crowded pairs");
         let model = Model::defaults(&cfg, "test");
         let scorer = Scorer::new(&acc, &cfg, Default::default(), &model);
         // Everything scoring the deferred pairs promises to keep: links and near misses.
@@ -361,7 +409,7 @@ fn the_census_keeps_the_model_that_comparing_every_pair_gives() {
     let bar = indicatif::ProgressBar::hidden();
     let sample = estimate::sample(&cmp, cfg.model.sample_pairs);
     let model = |pairs: &[u64], learn: &[bool], deferred: &[u64]| {
-        let pats = estimate::patterns(&cmp, pairs, learn, &bar);
+        let pats = estimate::patterns(&cmp, pairs, learn, sybilscan::block::Weights::ONE, &bar);
         estimate::estimate(&estimate::Inputs {
             patterns: &pats,
             sample: &sample,
@@ -421,7 +469,7 @@ fn sampling_fewer_signals_keeps_the_model() {
     let cands = block::block(&mut acc, &cfg.blocking);
     let cmp = Comparer::new(&acc, &cfg, Default::default());
     let bar = indicatif::ProgressBar::hidden();
-    let pats = estimate::patterns(&cmp, &cands.pairs, &cands.learn, &bar);
+    let pats = estimate::patterns(&cmp, &cands.pairs, &cands.learn, cands.weights(), &bar);
     let census = sybilscan::score::census(&cmp, &cands.deferred, &cands.crowd);
     let model = |sample: &estimate::Sample| {
         estimate::estimate(&estimate::Inputs {
