@@ -2,7 +2,9 @@
 //! country); the `(key, account)` entries are sorted and walked run by run. A run is a block: its length is
 //! the frequency of that value, written back to the accounts for rarity weighting. Blocks with more accounts
 //! than the cap generate no pairs (block purging) and are reported; the others generate all their pairs,
-//! packed as `u64` and deduplicated across keys. Nothing here ever looks at all n² pairs.
+//! packed as `u64` and deduplicated across keys. Crowded blocks of weak keys are deferred (`Deferred`), and
+//! past a budget the pairs only network keys found are thinned to a sample that stands for them all
+//! (`thin_network`). Nothing here ever looks at all n² pairs.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
