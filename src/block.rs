@@ -474,7 +474,8 @@ fn merge_marked(first: &[u64], second: &[u64]) -> (Vec<u64>, Vec<bool>) {
 }
 
 /// Per account, the signals in which it holds a value held by more accounts than make a candidate pair
-/// (`crowd_floor`).
+/// (`crowd_floor`). `block` adds the document bit to the holders of an oversized one-deletion key: two of
+/// them can hold documents one keying error apart (a near level) and not be a candidate pair.
 fn crowd_signals(acc: &Accounts, cap: usize) -> Vec<u16> {
     (0..acc.len())
         .into_par_iter()
@@ -507,6 +508,9 @@ struct Walk {
     runs: Vec<(usize, usize)>,
     common: Vec<(usize, usize)>,
     crowded: Vec<(usize, usize)>,
+    /// Entry ranges of oversized one-deletion keys of documents: their holders may share a document one
+    /// keying error apart without being a candidate pair (see `crowd_signals`).
+    crowded_documents: Vec<(usize, usize)>,
 }
 
 impl Walk {
@@ -528,6 +532,7 @@ impl Walk {
         self.runs.append(&mut later.runs);
         self.common.append(&mut later.common);
         self.crowded.append(&mut later.crowded);
+        self.crowded_documents.append(&mut later.crowded_documents);
         self
     }
 
@@ -567,6 +572,9 @@ impl Walk {
                 .unwrap_or("derived"),
         };
         if len > cap {
+            if slot == NO_SLOT + Derived::IdDocumentDeletion as u32 {
+                self.crowded_documents.push((start, end));
+            }
             self.oversized_keys += 1;
             self.pairs_avoided += pairs;
             self.oversized.push(Oversized {
@@ -777,7 +785,12 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
     acc.signals.set_freq(freq);
     stats.common_name_pairs = deferred.pairs();
     let walked = std::time::Instant::now();
-    let crowd = crowd_signals(acc, cfg.max_block_size);
+    let mut crowd = crowd_signals(acc, cfg.max_block_size);
+    for &(start, end) in &walk.crowded_documents {
+        for e in &entries[start..end] {
+            crowd[e.account as usize] |= 1 << Signal::IdDocument as u16;
+        }
+    }
     oversized.sort_by(|a, b| b.accounts.cmp(&a.accounts).then(a.key.cmp(&b.key)));
     oversized.truncate(20);
     stats.largest_oversized = oversized;

@@ -894,7 +894,11 @@ fn crowd_levels(f: Field, cap: usize) -> Vec<(Signal, Level)> {
     };
     let exact = |k| Level::Exact { freq: k };
     match f {
-        Field::IdDocument => mk(Signal::IdDocument, exact).collect(),
+        // A document one keying error away is a near level: two accounts reach it without a candidate block
+        // when their one-deletion key is over the cap (`block` gives them the document's crowd bit).
+        Field::IdDocument => mk(Signal::IdDocument, exact)
+            .chain(std::iter::once((Signal::IdDocument, Level::Near)))
+            .collect(),
         Field::Email => mk(Signal::Email, exact)
             .chain(mk(Signal::EmailHandle, |k| Level::Handle {
                 freq: k,
@@ -1022,8 +1026,10 @@ impl DeferredBound {
             shared,
             card_or_device,
             network: x.network,
-            // A network value held by few accounts is held by at most `COLOCATED_MAX`.
-            colocated: x.network
+            ip: x.ip,
+            // A network value held by few accounts is held by at most `COLOCATED_MAX` (an address) — unless
+            // the compared level says the only address shared is a crowd's or none is.
+            colocated: (x.network && ip_may_colocate(x.ip))
                 || self.crowd_colocates
                     && (card_or_device || has(Signal::Ip) || has(Signal::Address)),
             email: match x.seen[0] {
@@ -1039,7 +1045,25 @@ impl DeferredBound {
             business: x.business,
             bids: x.bids,
         };
-        self.known(scorer, p, &ctx, x.seen, x.dob) + self.others(p, &ctx, x.seen, compared)
+        self.known(scorer, p, &ctx, x.seen, x.dob)
+            + self.network_known(scorer, p, &ctx)
+            + self.others(p, &ctx, x.seen, compared)
+    }
+
+    /// A network-only pair's compared IP level, at the better of the contexts it can be in (given a card or
+    /// device only when crowd values of them are shared); 0 when not compared (`others` bounds it).
+    fn network_known(&self, scorer: &Scorer, p: Profile, ctx: &PairContext) -> f64 {
+        match ctx.ip {
+            Seen::At(Some(k)) if ctx.network => {
+                let w = |c: Context| scorer.slot_weight(model::slot(Field::Ip, c, k), p);
+                if ctx.card_or_device {
+                    w(Context::Plain).max(w(Context::Given))
+                } else {
+                    w(Context::Plain)
+                }
+            }
+            _ => 0.0,
+        }
     }
 
     fn known(
@@ -1147,14 +1171,17 @@ impl DeferredBound {
                 Field::Business if !compared.business => 0.0,
                 Field::Bids if !compared.bids => 0.0,
                 _ if PRESENCE.iter().any(|(g, s)| g == f && absent(*g, *s)) => 0.0,
-                Field::Ip if ctx.network => {
-                    let best = &self.network_best[pi];
-                    if ctx.card_or_device {
-                        best[0].max(best[1])
-                    } else {
-                        best[0]
+                Field::Ip if ctx.network => match ctx.ip {
+                    Seen::At(_) => 0.0, // counted by `network_known`
+                    Seen::NotCompared => {
+                        let best = &self.network_best[pi];
+                        if ctx.card_or_device {
+                            best[0].max(best[1])
+                        } else {
+                            best[0]
+                        }
                     }
-                }
+                },
                 Field::Email => match (email, name) {
                     (Seen::At(_), _) => 0.0,
                     (Seen::NotCompared, Seen::NotCompared) => {
@@ -1190,9 +1217,10 @@ struct BoundInputs {
     /// The pair is scored under the evasion profile too.
     evasion: bool,
     /// The pair shares an IP address or range held by few accounts (a network-only pair:
-    /// `block::Deferred::network`): the network is credited with its best level, and the accounts may be
-    /// co-located.
+    /// `block::Deferred::network`): the accounts may be co-located, and the network counts at `ip`.
     network: bool,
+    /// A network-only pair's IP level as compared (not compared: its best level).
+    ip: Seen,
 }
 
 impl BoundInputs {
@@ -1215,35 +1243,50 @@ impl BoundInputs {
             dob: model::key_of(cmp.dob(a, b)),
             evasion: cmp.evasion_direction(a, b).is_some(),
             network: false,
+            ip: Seen::NotCompared,
         }
     }
 
+    /// Packed in a `u64`: the presence bits as one bit per `PRESENCE` signal (the only ones `present`
+    /// holds), the levels a byte each, the flags a bit each.
     fn pack(self) -> u64 {
+        let present = PRESENCE
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, s))| self.present & (1 << *s as u16) != 0)
+            .fold(0u64, |m, (i, _)| m | 1 << i);
         u64::from(self.shared)
-            | u64::from(self.present) << 16
-            | u64::from(self.seen[0].pack()) << 32
-            | u64::from(self.seen[1].pack()) << 40
-            | u64::from(Seen::At(self.dob).pack()) << 48
-            | u64::from(self.business) << 56
-            | u64::from(self.bids) << 57
-            | u64::from(self.evasion) << 58
-            | u64::from(self.network) << 59
+            | present << 16
+            | u64::from(self.business) << 23
+            | u64::from(self.seen[0].pack()) << 24
+            | u64::from(self.seen[1].pack()) << 32
+            | u64::from(Seen::At(self.dob).pack()) << 40
+            | u64::from(self.ip.pack()) << 48
+            | u64::from(self.bids) << 56
+            | u64::from(self.evasion) << 57
+            | u64::from(self.network) << 58
     }
 
     fn unpack(x: u64) -> Self {
         let byte = |at: u32| (x >> at) as u8;
+        let present = PRESENCE
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| x >> (16 + i) & 1 == 1)
+            .fold(0u16, |m, (_, (_, s))| m | 1 << *s as u16);
         BoundInputs {
             shared: x as u16,
-            present: (x >> 16) as u16,
-            seen: [Seen::unpack(byte(32)), Seen::unpack(byte(40))],
-            dob: match Seen::unpack(byte(48)) {
+            present,
+            seen: [Seen::unpack(byte(24)), Seen::unpack(byte(32))],
+            dob: match Seen::unpack(byte(40)) {
                 Seen::At(k) => k,
                 Seen::NotCompared => None,
             },
-            business: x >> 56 & 1 == 1,
-            bids: x >> 57 & 1 == 1,
-            evasion: x >> 58 & 1 == 1,
-            network: x >> 59 & 1 == 1,
+            ip: Seen::unpack(byte(48)),
+            business: x >> 23 & 1 == 1,
+            bids: x >> 56 & 1 == 1,
+            evasion: x >> 57 & 1 == 1,
+            network: x >> 58 & 1 == 1,
         }
     }
 
@@ -1263,10 +1306,12 @@ impl BoundInputs {
         }
     }
 
-    /// The same inputs for a pair that shares a network value held by few accounts.
-    fn on_network(self) -> Self {
+    /// The same inputs for a pair that shares a network value held by few accounts, its IP level as far as
+    /// compared.
+    fn on_network(self, ip: Seen) -> Self {
         BoundInputs {
             network: true,
+            ip,
             ..self
         }
     }
@@ -1323,6 +1368,16 @@ struct Compared {
     bids: bool,
 }
 
+/// Whether an IP level (as far as compared) can place two accounts together (`model::colocated`): an address
+/// shared by at most `COLOCATED_MAX` accounts.
+fn ip_may_colocate(ip: Seen) -> bool {
+    match ip {
+        Seen::NotCompared => true,
+        Seen::At(Some(Key::Exact(b))) => model::bucket_lower(b) <= model::COLOCATED_MAX,
+        Seen::At(_) => false,
+    }
+}
+
 /// What a deferred pair's crowd values allow (see `DeferredBound::under`).
 struct PairContext {
     /// The crowd bits both accounts hold.
@@ -1331,6 +1386,8 @@ struct PairContext {
     card_or_device: bool,
     /// They share a network value held by few accounts (`BoundInputs::network`).
     network: bool,
+    /// Their IP level, when compared (network-only pairs).
+    ip: Seen,
     /// A crowd value (or the network) may place them together.
     colocated: bool,
     /// The email's context as far as the names tell.
@@ -1577,7 +1634,8 @@ fn score_network(
                 let (a, b) = crate::block::unpack(p);
                 let pair = (a as usize, b as usize);
                 let unseen = [Seen::NotCompared, Seen::NotCompared];
-                let x = BoundInputs::of(scorer, &bound.present, pair, unseen, crowd).on_network();
+                let ip = Seen::of(scorer.ip(pair.0, pair.1));
+                let x = BoundInputs::of(scorer, &bound.present, pair, unseen, crowd).on_network(ip);
                 if cache.bound(x, |x| bound.bound_of(scorer, x)) < floor {
                     continue;
                 }
@@ -1838,6 +1896,7 @@ mod tests {
 
     #[test]
     fn bound_cache_computes_each_input_once_and_never_mixes_them() {
+        let every_presence = every_presence();
         let mut cache = BoundCache::default();
         let calls = std::cell::Cell::new(0);
         let compute = |x: BoundInputs| {
@@ -1847,13 +1906,14 @@ mod tests {
         let inputs: Vec<BoundInputs> = (0..10_000u16)
             .map(|k| BoundInputs {
                 shared: k,
-                present: k.wrapping_mul(7),
+                present: every_presence & k.wrapping_mul(7),
                 business: false,
                 bids: false,
                 seen: [Seen::NotCompared, Seen::At(None)],
                 dob: None,
                 evasion: false,
                 network: false,
+                ip: Seen::NotCompared,
             })
             .collect();
         // More inputs than entries: collisions evict, and every answer is still its own input's.
@@ -1865,11 +1925,16 @@ mod tests {
         assert_eq!(calls.get(), 1, "the last input was remembered");
     }
 
+    /// The presence bits of every `PRESENCE` signal: all a pair's `present` can hold.
+    fn every_presence() -> u16 {
+        PRESENCE.iter().fold(0, |m, (_, s)| m | 1 << *s as u16)
+    }
+
     #[test]
     fn bound_inputs_survive_packing() {
         let all_bits = BoundInputs {
             shared: u16::MAX,
-            present: 0x5a5a,
+            present: every_presence(),
             business: true,
             bids: true,
             seen: [
@@ -1879,6 +1944,7 @@ mod tests {
             dob: Some(Key::Exact(3)),
             evasion: true,
             network: true,
+            ip: Seen::At(Some(Key::Prefix(7))),
         };
         let none = BoundInputs {
             shared: 0,
@@ -1889,6 +1955,7 @@ mod tests {
             dob: None,
             evasion: false,
             network: false,
+            ip: Seen::NotCompared,
         };
         let mixed = BoundInputs {
             seen: [Seen::At(Some(Key::Different)), Seen::NotCompared],
@@ -1896,7 +1963,12 @@ mod tests {
             bids: true,
             ..none
         };
-        let network = mixed.on_network().with_email(Seen::At(Some(Key::Exact(1))));
+        let network = BoundInputs {
+            present: 1 << Signal::Ip as u16 | 1 << Signal::Business as u16,
+            ..mixed
+        }
+        .on_network(Seen::At(Some(Key::Exact(0))))
+        .with_email(Seen::At(Some(Key::Exact(1))));
         for x in [
             all_bits,
             none,

@@ -111,12 +111,17 @@ proptest! {
 
     /// Thinning the network-only pairs to a sample (here: to one pair) and checking the rest under the
     /// bound after estimation loses no link or near miss that comparing every candidate of unthinned
-    /// blocking finds, on one thread and on four; the sample's pairs count for the ones left out.
+    /// blocking finds (with and without crowd values), on one thread and on four; the sample's pairs count
+    /// for the ones left out.
     #[test]
-    fn thinned_network_pairs_lose_no_link(rows in prop::collection::vec(account(), 2..40)) {
+    fn thinned_network_pairs_lose_no_link(
+        rows in prop::collection::vec(account(), 2..40),
+        cap in prop::sample::select(vec![8usize, 1000]),
+    ) {
         let f = write_accounts(&rows);
         let mut cfg = Config::default();
-        cfg.blocking.max_block_size = 1000; // no purging: the reference compares all pairs
+        // No purging, or a cap that makes crowds of the two /24 ranges (an address there counts as the range).
+        cfg.blocking.max_block_size = cap;
         cfg.blocking.network_sample_pairs = 1;
         let (mut acc, ..) = load_accounts(f.path(), &cfg).unwrap();
         // The reference: every candidate of blocking without thinning (no block here is crowded), compared.
