@@ -262,26 +262,54 @@ pub struct Signals {
     freq: Vec<u32>,
 }
 
+/// One account's identifier values as normalization finds them: `(signal, value)` in one vector (one
+/// allocation per account, not one per signal), sorted and deduplicated by `finish`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AccountValues(Vec<(u8, u64)>);
+
+impl AccountValues {
+    pub fn push(&mut self, s: Signal, value: u64) {
+        self.0.push((s as u8, value));
+    }
+    /// Sorts by signal, then value, and drops repeated values of a signal.
+    pub fn finish(&mut self) {
+        self.0.sort_unstable();
+        self.0.dedup();
+    }
+    /// The values of `s`, in the order held.
+    pub fn of(&self, s: Signal) -> Vec<u64> {
+        self.0
+            .iter()
+            .filter(|(k, _)| *k == s as u8)
+            .map(|(_, v)| *v)
+            .collect()
+    }
+}
+
 impl Signals {
-    /// Appends an account's values, signal by signal (in `Signal::ALL` order).
-    pub fn push_account(&mut self, signals: &[Vec<u64>; Signal::COUNT]) {
+    /// Appends an account's values, signal by signal (in `Signal::ALL` order), each signal's sorted and
+    /// distinct.
+    pub fn push_account(&mut self, values: &AccountValues) {
+        let mut sorted;
+        let values = if values.0.is_sorted() {
+            &values.0
+        } else {
+            sorted = values.0.clone();
+            sorted.sort_unstable();
+            &sorted
+        };
         let mut head = Head::default();
         head.0[0] = self.values.len() as u32;
-        for (k, vals) in signals.iter().enumerate() {
+        let mut at = 0;
+        for k in 0..Signal::COUNT {
             let from = self.values.len();
-            self.values.extend_from_slice(vals);
-            let mine = &mut self.values[from..];
-            if !mine.is_sorted() {
-                mine.sort_unstable();
-            }
-            let mut kept = from;
-            for i in from..self.values.len() {
-                if i == from || self.values[i] != self.values[kept - 1] {
-                    self.values[kept] = self.values[i];
-                    kept += 1;
+            while at < values.len() && values[at].0 as usize == k {
+                let v = values[at].1;
+                if self.values.len() == from || self.values[self.values.len() - 1] != v {
+                    self.values.push(v);
                 }
+                at += 1;
             }
-            self.values.truncate(kept);
             head.0[k + 1] = self.values.len() as u32;
         }
         self.heads.push(head);
@@ -658,10 +686,11 @@ mod tests {
         s.push("");
         s.push("ccc");
         assert_eq!((s.get(0), s.get(1), s.get(2), s.len()), ("a", "", "ccc", 3));
+        // Unsorted and repeated on purpose: `push_account` sorts what `finish` did not.
         let account = |email: &[u64], device: &[u64]| {
-            let mut v: [Vec<u64>; Signal::COUNT] = Default::default();
-            v[Signal::Email as usize] = email.to_vec();
-            v[Signal::Device as usize] = device.to_vec();
+            let mut v = AccountValues::default();
+            device.iter().for_each(|&x| v.push(Signal::Device, x));
+            email.iter().for_each(|&x| v.push(Signal::Email, x));
             v
         };
         let mut t = Signals::default();

@@ -128,7 +128,7 @@ pub struct Normalized {
     pub email_disposable: bool,
     /// Handles (letters of local parts), space-separated.
     pub handles: String,
-    pub signals: [Vec<u64>; Signal::COUNT],
+    pub signals: crate::record::AccountValues,
     pub problems: Vec<Problem>,
 }
 
@@ -272,10 +272,10 @@ pub fn parse_datetime(raw: &str) -> Option<i64> {
 /// (anna.b_smith77 → annabsmith): people keep the handle and change separators and numbers. Short handles
 /// ("info", "joe") are shared by strangers by construction and are not used.
 fn push_mailbox(n: &mut Normalized, e: &email::Email) {
-    n.signals[Signal::Email as usize].push(value_hash(Signal::Email, &e.canonical));
+    n.signals.push(Signal::Email, value_hash(Signal::Email, &e.canonical));
     let handle: String = e.local.chars().filter(char::is_ascii_alphabetic).collect();
     if handle.len() >= 5 {
-        n.signals[Signal::EmailHandle as usize].push(value_hash(Signal::EmailHandle, &handle));
+        n.signals.push(Signal::EmailHandle, value_hash(Signal::EmailHandle, &handle));
         if !n.handles.is_empty() {
             n.handles.push(' ');
         }
@@ -341,19 +341,15 @@ pub fn account(
         f[col::POSTAL_CODE],
         std::str::from_utf8(&n.country).unwrap_or(""),
     ) {
-        n.signals[Signal::Address as usize].push(value_hash(Signal::Address, &a.full));
-        n.signals[Signal::AddressBuilding as usize]
-            .push(value_hash(Signal::AddressBuilding, &a.building));
+        n.signals.push(Signal::Address, value_hash(Signal::Address, &a.full));
+        n.signals.push(Signal::AddressBuilding, value_hash(Signal::AddressBuilding, &a.building));
     } else if !f[col::ADDRESS].trim().is_empty() && !rules::is_placeholder_text(f[col::ADDRESS]) {
         n.problems.push(Problem::Address);
     }
     for (x, v) in extras {
         extra(&mut n, x, v, region);
     }
-    for v in n.signals.iter_mut() {
-        v.sort_unstable();
-        v.dedup();
-    }
+    n.signals.finish();
     n
 }
 
@@ -370,8 +366,7 @@ fn birth_date(n: &mut Normalized, raw: &str, rules: &Rules) {
         Some(v) if rules::is_placeholder_date(v) => n.problems.push(Problem::Placeholder),
         Some(v) => {
             n.dob = v;
-            n.signals[Signal::DateOfBirth as usize]
-                .push(bytes_hash(Signal::DateOfBirth, &v.to_le_bytes()));
+            n.signals.push(Signal::DateOfBirth, bytes_hash(Signal::DateOfBirth, &v.to_le_bytes()));
         }
         None => n.problems.push(Problem::DateOfBirth),
     }
@@ -385,13 +380,13 @@ fn names(n: &mut Normalized, f: &crate::record::Fields<'_>) {
         n.name = name::normalize(full);
     }
     if !n.name.sorted.is_empty() {
-        n.signals[Signal::Name as usize].push(value_hash(Signal::Name, &n.name.sorted));
+        n.signals.push(Signal::Name, value_hash(Signal::Name, &n.name.sorted));
     }
     if !rules::is_placeholder_text(f[col::BUSINESS_NAME]) {
         n.business = name::normalize_business(f[col::BUSINESS_NAME]);
     }
     if !n.business.name.is_empty() {
-        n.signals[Signal::Business as usize].push(value_hash(Signal::Business, &n.business.name));
+        n.signals.push(Signal::Business, value_hash(Signal::Business, &n.business.name));
     }
 }
 
@@ -422,10 +417,9 @@ fn phone_value(n: &mut Normalized, raw: &str, region: Option<phonenumber::countr
     match phone::normalize(raw, region) {
         Ok(Some(p)) => {
             if let Some(nsn) = phone::national_significant(&p) {
-                n.signals[Signal::PhoneNational as usize]
-                    .push(value_hash(Signal::PhoneNational, &nsn));
+                n.signals.push(Signal::PhoneNational, value_hash(Signal::PhoneNational, &nsn));
             }
-            n.signals[Signal::Phone as usize].push(value_hash(Signal::Phone, &p));
+            n.signals.push(Signal::Phone, value_hash(Signal::Phone, &p));
         }
         Ok(None) => {}
         Err(()) => n.problems.push(Problem::Phone),
@@ -448,7 +442,7 @@ fn identifier(n: &mut Normalized, raw: &str, tag: u64) {
     } else {
         tagged_hash(tag, v.as_bytes())
     };
-    n.signals[Signal::IdDocument as usize].push(h);
+    n.signals.push(Signal::IdDocument, h);
 }
 
 fn payments(n: &mut Normalized, raw: &str) {
@@ -460,7 +454,7 @@ fn payments(n: &mut Normalized, raw: &str) {
                 if let Some(Ok(Some(e))) = v.strip_prefix("paypal:").map(email::normalize) {
                     push_mailbox(n, &e);
                 }
-                n.signals[Signal::Payment as usize].push(value_hash(Signal::Payment, &v))
+                n.signals.push(Signal::Payment, value_hash(Signal::Payment, &v))
             }
             payment::Item::Masked => n.problems.push(Problem::MaskedCard),
             payment::Item::Invalid(_) => n.problems.push(Problem::Payment),
@@ -480,7 +474,7 @@ fn devices(n: &mut Normalized, raw: &str) {
         match device::classify(raw) {
             device::Device::ModelOrAgent => n.problems.push(Problem::DeviceModel),
             device::Device::Id(d) => {
-                n.signals[Signal::Device as usize].push(value_hash(Signal::Device, &d))
+                n.signals.push(Signal::Device, value_hash(Signal::Device, &d))
             }
             device::Device::Junk => n.problems.push(Problem::DeviceJunk),
             device::Device::Empty => {}
@@ -498,7 +492,7 @@ fn extra(n: &mut Normalized, x: &ExtraColumn, v: &str, region: Option<phonenumbe
                 n.problems.push(Problem::Placeholder);
             } else {
                 let item = format!("{}:{}", x.name, v.trim());
-                n.signals[Signal::Payment as usize].push(value_hash(Signal::Payment, &item));
+                n.signals.push(Signal::Payment, value_hash(Signal::Payment, &item));
             }
         }
         ExtraKind::Device => devices(n, v),
@@ -516,10 +510,10 @@ fn ips(n: &mut Normalized, raw: &str) {
                     std::net::IpAddr::V4(v) => v.octets().to_vec(),
                     std::net::IpAddr::V6(v) => v.octets().to_vec(),
                 };
-                n.signals[Signal::Ip as usize].push(bytes_hash(Signal::Ip, &octets(addr)));
+                n.signals.push(Signal::Ip, bytes_hash(Signal::Ip, &octets(addr)));
                 let mut p = octets(prefix.network());
                 p.push(prefix.prefix_len());
-                n.signals[Signal::IpPrefix as usize].push(bytes_hash(Signal::IpPrefix, &p));
+                n.signals.push(Signal::IpPrefix, bytes_hash(Signal::IpPrefix, &p));
             }
             Some(ip::Ip::NotPublic) => n.problems.push(Problem::IpNotPublic),
             Some(ip::Ip::Invalid) => n.problems.push(Problem::Ip),
@@ -703,11 +697,11 @@ mod tests {
                 Problem::DeviceJunk
             ]
         );
-        assert_eq!(n.signals[Signal::Payment as usize].len(), 1);
-        assert_eq!(n.signals[Signal::Device as usize].len(), 1);
-        assert_eq!(n.signals[Signal::Ip as usize].len(), 1);
-        assert_eq!(n.signals[Signal::IpPrefix as usize].len(), 1);
-        assert!(n.signals[Signal::Email as usize].is_empty());
+        assert_eq!(n.signals.of(Signal::Payment).len(), 1);
+        assert_eq!(n.signals.of(Signal::Device).len(), 1);
+        assert_eq!(n.signals.of(Signal::Ip).len(), 1);
+        assert_eq!(n.signals.of(Signal::IpPrefix).len(), 1);
+        assert!(n.signals.of(Signal::Email).is_empty());
     }
 
     #[test]
@@ -728,17 +722,17 @@ mod tests {
             &[],
             &Rules::default(),
         );
-        let handles = |n: &Normalized| n.signals[Signal::EmailHandle as usize].clone();
+        let handles = |n: &Normalized| n.signals.of(Signal::EmailHandle);
         assert!(handles(&back).contains(&handles(&banned)[0]), "same handle");
         let spouse = account(
             &row(&[(col::EMAIL, "leon.lorenz78@web.de")]),
             &[],
             &Rules::default(),
         );
-        let emails = |n: &Normalized| n.signals[Signal::Email as usize].clone();
+        let emails = |n: &Normalized| n.signals.of(Signal::Email);
         assert!(emails(&back).contains(&emails(&spouse)[0]), "same mailbox");
         assert_eq!(emails(&back).len(), 2);
-        assert_eq!(back.signals[Signal::Payment as usize].len(), 2);
+        assert_eq!(back.signals.of(Signal::Payment).len(), 2);
     }
 
     #[test]
@@ -754,10 +748,10 @@ mod tests {
             &Rules::default(),
         );
         assert_eq!(
-            a.signals[Signal::Email as usize],
-            b.signals[Signal::Email as usize]
+            a.signals.of(Signal::Email),
+            b.signals.of(Signal::Email)
         );
-        assert!(!a.signals[Signal::Email as usize].is_empty());
+        assert!(!a.signals.of(Signal::Email).is_empty());
         assert_ne!(
             value_hash(Signal::Email, "x"),
             value_hash(Signal::Phone, "x")
