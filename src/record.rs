@@ -204,6 +204,26 @@ impl StrColumn {
         self.data.push_str(s);
         self.offsets.push(self.data.len() as u64);
     }
+    /// Pushes `parts` joined by `sep`, without building the joined string first.
+    pub fn push_joined<'s>(&mut self, parts: impl Iterator<Item = &'s str>, sep: char) {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        for (k, p) in parts.enumerate() {
+            if k > 0 {
+                self.data.push(sep);
+            }
+            self.data.push_str(p);
+        }
+        self.offsets.push(self.data.len() as u64);
+    }
+    /// Pushes `s` with its ASCII letters lower-cased.
+    pub fn push_ascii_lowercase(&mut self, s: &str) {
+        let from = self.data.len();
+        self.push(s);
+        // Lower-casing ASCII bytes keeps the string valid UTF-8 (multi-byte sequences have no ASCII bytes).
+        self.data[from..].make_ascii_lowercase();
+    }
     pub fn get(&self, i: usize) -> &str {
         &self.data[self.offsets[i] as usize..self.offsets[i + 1] as usize]
     }
@@ -714,6 +734,10 @@ mod tests {
         t.push("dd");
         s.extend(t);
         assert_eq!((s.get(2), s.get(3), s.len()), ("ccc", "dd", 4));
+        s.push_joined(["x", "", "yz"].into_iter(), ' ');
+        s.push_joined(std::iter::empty(), ' ');
+        s.push_ascii_lowercase("AbÇD-9");
+        assert_eq!((s.get(4), s.get(5), s.get(6)), ("x  yz", "", "abÇd-9"));
     }
 
     #[test]

@@ -590,13 +590,13 @@ pub fn append(acc: &mut crate::record::Accounts, line: u64, raw: &Raw<'_>, n: No
     acc.country.push(n.country);
     acc.dob.push(n.dob);
     acc.id_document
-        .push(&raw.id_document.trim().to_ascii_lowercase());
-    let own_name_handles: Vec<&str> = n
-        .handles
-        .split(' ')
-        .filter(|h| name::handle_from_name(h, &n.name.full))
-        .collect();
-    acc.handles.push(&own_name_handles.join(" "));
+        .push_ascii_lowercase(raw.id_document.trim());
+    acc.handles.push_joined(
+        n.handles
+            .split(' ')
+            .filter(|h| name::handle_from_name(h, &n.name.full)),
+        ' ',
+    );
     acc.email_relay.push(n.email_relay);
     acc.email_disposable.push(n.email_disposable);
     acc.signals.push_account(&n.signals);
