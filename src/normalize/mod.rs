@@ -279,7 +279,8 @@ fn push_mailbox(n: &mut Normalized, e: &email::Email) {
         if !n.handles.is_empty() {
             n.handles.push(' ');
         }
-        n.handles.push_str(&handle.to_ascii_lowercase());
+        n.handles
+            .extend(handle.bytes().map(|b| char::from(b.to_ascii_lowercase())));
     }
 }
 

@@ -320,8 +320,9 @@ pub fn is_placeholder_text(s: &str) -> bool {
         "empty",
         "blank",
     ];
-    let t = s.trim().to_lowercase();
-    WORDS.contains(&t.as_str())
+    // The words are ASCII: a value that is not, or is longer than the longest, is none of them (no copy).
+    let t = s.trim();
+    t.len() <= 13 && WORDS.iter().any(|w| w.eq_ignore_ascii_case(t))
 }
 
 /// A birth date that systems write when they have none (as YYYYMMDD). Only these values: a year such as 1450
@@ -489,10 +490,12 @@ mod tests {
 
     #[test]
     fn placeholders() {
-        for v in ["N/A", "null", " - ", "Unknown", "#N/A"] {
+        for v in ["N/A", "null", " - ", "Unknown", "#N/A", "Not Available", " BLANK\t"] {
             assert!(is_placeholder_text(v), "{v}");
         }
-        assert!(!is_placeholder_text("Nadia"));
+        for v in ["Nadia", "n/a.", "not available!", "Ñull", "nonexistent value here"] {
+            assert!(!is_placeholder_text(v), "{v}");
+        }
         assert!(
             is_placeholder_date(19000101)
                 && is_placeholder_date(10101)
