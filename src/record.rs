@@ -291,6 +291,13 @@ impl AccountValues {
     pub fn push(&mut self, s: Signal, value: u64) {
         self.0.push((s as u8, value));
     }
+    /// How many values, over all signals.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
     /// Sorts by signal, then value, and drops repeated values of a signal.
     pub fn finish(&mut self) {
         self.0.sort_unstable();

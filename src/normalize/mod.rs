@@ -272,10 +272,14 @@ pub fn parse_datetime(raw: &str) -> Option<i64> {
 /// (anna.b_smith77 → annabsmith): people keep the handle and change separators and numbers. Short handles
 /// ("info", "joe") are shared by strangers by construction and are not used.
 fn push_mailbox(n: &mut Normalized, e: &email::Email) {
-    n.signals.push(Signal::Email, value_hash(Signal::Email, &e.canonical));
+    n.signals
+        .push(Signal::Email, value_hash(Signal::Email, &e.canonical));
     let handle: String = e.local.chars().filter(char::is_ascii_alphabetic).collect();
     if handle.len() >= 5 {
-        n.signals.push(Signal::EmailHandle, value_hash(Signal::EmailHandle, &handle));
+        n.signals.push(
+            Signal::EmailHandle,
+            value_hash(Signal::EmailHandle, &handle),
+        );
         if !n.handles.is_empty() {
             n.handles.push(' ');
         }
@@ -342,8 +346,12 @@ pub fn account(
         f[col::POSTAL_CODE],
         std::str::from_utf8(&n.country).unwrap_or(""),
     ) {
-        n.signals.push(Signal::Address, value_hash(Signal::Address, &a.full));
-        n.signals.push(Signal::AddressBuilding, value_hash(Signal::AddressBuilding, &a.building));
+        n.signals
+            .push(Signal::Address, value_hash(Signal::Address, &a.full));
+        n.signals.push(
+            Signal::AddressBuilding,
+            value_hash(Signal::AddressBuilding, &a.building),
+        );
     } else if !f[col::ADDRESS].trim().is_empty() && !rules::is_placeholder_text(f[col::ADDRESS]) {
         n.problems.push(Problem::Address);
     }
@@ -367,7 +375,10 @@ fn birth_date(n: &mut Normalized, raw: &str, rules: &Rules) {
         Some(v) if rules::is_placeholder_date(v) => n.problems.push(Problem::Placeholder),
         Some(v) => {
             n.dob = v;
-            n.signals.push(Signal::DateOfBirth, bytes_hash(Signal::DateOfBirth, &v.to_le_bytes()));
+            n.signals.push(
+                Signal::DateOfBirth,
+                bytes_hash(Signal::DateOfBirth, &v.to_le_bytes()),
+            );
         }
         None => n.problems.push(Problem::DateOfBirth),
     }
@@ -381,13 +392,17 @@ fn names(n: &mut Normalized, f: &crate::record::Fields<'_>) {
         n.name = name::normalize(full);
     }
     if !n.name.sorted.is_empty() {
-        n.signals.push(Signal::Name, value_hash(Signal::Name, &n.name.sorted));
+        n.signals
+            .push(Signal::Name, value_hash(Signal::Name, &n.name.sorted));
     }
     if !rules::is_placeholder_text(f[col::BUSINESS_NAME]) {
         n.business = name::normalize_business(f[col::BUSINESS_NAME]);
     }
     if !n.business.name.is_empty() {
-        n.signals.push(Signal::Business, value_hash(Signal::Business, &n.business.name));
+        n.signals.push(
+            Signal::Business,
+            value_hash(Signal::Business, &n.business.name),
+        );
     }
 }
 
@@ -418,7 +433,10 @@ fn phone_value(n: &mut Normalized, raw: &str, region: Option<phonenumber::countr
     match phone::normalize(raw, region) {
         Ok(Some(p)) => {
             if let Some(nsn) = phone::national_significant(&p) {
-                n.signals.push(Signal::PhoneNational, value_hash(Signal::PhoneNational, &nsn));
+                n.signals.push(
+                    Signal::PhoneNational,
+                    value_hash(Signal::PhoneNational, &nsn),
+                );
             }
             n.signals.push(Signal::Phone, value_hash(Signal::Phone, &p));
         }
@@ -455,7 +473,8 @@ fn payments(n: &mut Normalized, raw: &str) {
                 if let Some(Ok(Some(e))) = v.strip_prefix("paypal:").map(email::normalize) {
                     push_mailbox(n, &e);
                 }
-                n.signals.push(Signal::Payment, value_hash(Signal::Payment, &v))
+                n.signals
+                    .push(Signal::Payment, value_hash(Signal::Payment, &v))
             }
             payment::Item::Masked => n.problems.push(Problem::MaskedCard),
             payment::Item::Invalid(_) => n.problems.push(Problem::Payment),
@@ -474,9 +493,9 @@ fn devices(n: &mut Normalized, raw: &str) {
     for raw in raw.split(seps) {
         match device::classify(raw) {
             device::Device::ModelOrAgent => n.problems.push(Problem::DeviceModel),
-            device::Device::Id(d) => {
-                n.signals.push(Signal::Device, value_hash(Signal::Device, &d))
-            }
+            device::Device::Id(d) => n
+                .signals
+                .push(Signal::Device, value_hash(Signal::Device, &d)),
             device::Device::Junk => n.problems.push(Problem::DeviceJunk),
             device::Device::Empty => {}
         }
@@ -493,7 +512,8 @@ fn extra(n: &mut Normalized, x: &ExtraColumn, v: &str, region: Option<phonenumbe
                 n.problems.push(Problem::Placeholder);
             } else {
                 let item = format!("{}:{}", x.name, v.trim());
-                n.signals.push(Signal::Payment, value_hash(Signal::Payment, &item));
+                n.signals
+                    .push(Signal::Payment, value_hash(Signal::Payment, &item));
             }
         }
         ExtraKind::Device => devices(n, v),
@@ -511,10 +531,12 @@ fn ips(n: &mut Normalized, raw: &str) {
                     std::net::IpAddr::V4(v) => v.octets().to_vec(),
                     std::net::IpAddr::V6(v) => v.octets().to_vec(),
                 };
-                n.signals.push(Signal::Ip, bytes_hash(Signal::Ip, &octets(addr)));
+                n.signals
+                    .push(Signal::Ip, bytes_hash(Signal::Ip, &octets(addr)));
                 let mut p = octets(prefix.network());
                 p.push(prefix.prefix_len());
-                n.signals.push(Signal::IpPrefix, bytes_hash(Signal::IpPrefix, &p));
+                n.signals
+                    .push(Signal::IpPrefix, bytes_hash(Signal::IpPrefix, &p));
             }
             Some(ip::Ip::NotPublic) => n.problems.push(Problem::IpNotPublic),
             Some(ip::Ip::Invalid) => n.problems.push(Problem::Ip),
@@ -590,8 +612,7 @@ pub fn append(acc: &mut crate::record::Accounts, line: u64, raw: &Raw<'_>, n: No
     acc.business.push(&n.business.name);
     acc.country.push(n.country);
     acc.dob.push(n.dob);
-    acc.id_document
-        .push_ascii_lowercase(raw.id_document.trim());
+    acc.id_document.push_ascii_lowercase(raw.id_document.trim());
     acc.handles.push_joined(
         n.handles
             .split(' ')
@@ -748,10 +769,7 @@ mod tests {
             &[],
             &Rules::default(),
         );
-        assert_eq!(
-            a.signals.of(Signal::Email),
-            b.signals.of(Signal::Email)
-        );
+        assert_eq!(a.signals.of(Signal::Email), b.signals.of(Signal::Email));
         assert!(!a.signals.of(Signal::Email).is_empty());
         assert_ne!(
             value_hash(Signal::Email, "x"),

@@ -490,10 +490,24 @@ mod tests {
 
     #[test]
     fn placeholders() {
-        for v in ["N/A", "null", " - ", "Unknown", "#N/A", "Not Available", " BLANK\t"] {
+        for v in [
+            "N/A",
+            "null",
+            " - ",
+            "Unknown",
+            "#N/A",
+            "Not Available",
+            " BLANK\t",
+        ] {
             assert!(is_placeholder_text(v), "{v}");
         }
-        for v in ["Nadia", "n/a.", "not available!", "Ñull", "nonexistent value here"] {
+        for v in [
+            "Nadia",
+            "n/a.",
+            "not available!",
+            "Ñull",
+            "nonexistent value here",
+        ] {
             assert!(!is_placeholder_text(v), "{v}");
         }
         assert!(
