@@ -536,6 +536,7 @@ mod tests {
         assert_eq!(cfg.source_column("account_id"), "user_id");
         assert_eq!(cfg.source_column("email"), "email");
         assert_eq!(cfg.blocking.max_block_size, 10);
+        assert_eq!(cfg.blocking.network_sample_pairs, 1_000_000);
         assert_eq!(cfg.model, ModelCfg::default());
         assert_eq!(cfg.scoring.levels.email_exact, MU { m: 0.5, u: 0.001 });
         assert_eq!(
@@ -552,6 +553,7 @@ mod tests {
             "[scoring]\nprior = 1.5\n",
             "[scoring.levels.email_exact]\nm = 0.0\nu = 0.1\n",
             "[blocking]\nmax_block_size = 1\n",
+            "[blocking]\nnetwork_sample_pairs = 0\n",
         ];
         for text in bad {
             let cfg: Config = toml::from_str(text).unwrap();

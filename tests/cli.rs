@@ -424,6 +424,90 @@ fn output_is_identical_for_any_thread_count() {
     assert!(outs[0].join("evaluation.json").exists());
 }
 
+/// Past `blocking.network_sample_pairs`, network-only pairs are thinned to a sample: the run says so in
+/// summary.json, stays identical for any thread count, and finds the people the unthinned run finds.
+#[test]
+fn thinned_network_pairs_are_deterministic_and_lose_nobody() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(&[
+        "generate",
+        "--accounts",
+        "3000",
+        "--seed",
+        "5",
+        "--profile",
+        "dense",
+        "--out",
+        data.to_str().unwrap(),
+    ]);
+    let config = dir.path().join("thin.toml");
+    std::fs::write(&config, "[blocking]\nnetwork_sample_pairs = 2000\n").unwrap();
+    let run_with = |name: &str, extra: &[&str]| {
+        let o = dir.path().join(name);
+        let mut args = vec![
+            "run",
+            "--accounts",
+            data.join("accounts.csv").to_str().unwrap(),
+            "--out",
+            o.to_str().unwrap(),
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        o
+    };
+    let cfg = config.to_str().unwrap();
+    let full = run_with("full", &[]);
+    let one = run_with("one", &["--config", cfg, "--threads", "1"]);
+    let two = run_with("two", &["--config", cfg, "--threads", "2"]);
+    let (b, s) = (&summary(&one)["blocking"], &summary(&one)["scoring"]);
+    assert_eq!(summary(&full)["blocking"]["network_sample_step"], 1);
+    let step = b["network_sample_step"].as_u64().unwrap();
+    assert!(step > 1, "{b}");
+    let left_out = b["network_deferred_pairs"].as_u64().unwrap();
+    assert!(
+        left_out > 0 && b["network_sampled_pairs"].as_u64().unwrap() > 0,
+        "{b}"
+    );
+    assert_eq!(s["deferred"]["network_pairs"].as_u64().unwrap(), left_out);
+    assert!(
+        b["candidate_pairs"].as_u64().unwrap()
+            < summary(&full)["blocking"]["candidate_pairs"]
+                .as_u64()
+                .unwrap()
+    );
+    for f in [
+        "clusters.csv",
+        "pairs.csv",
+        "review_queue.csv",
+        "model.json",
+    ] {
+        assert!(
+            std::fs::read(one.join(f)).unwrap() == std::fs::read(two.join(f)).unwrap(),
+            "{f} differs between thread counts"
+        );
+    }
+    let f1 = |out: &Path| {
+        let ev = ok(&[
+            "evaluate",
+            "--truth",
+            data.join("truth.csv").to_str().unwrap(),
+            "--clusters",
+            out.join("clusters.csv").to_str().unwrap(),
+        ]);
+        let m: serde_json::Value = serde_json::from_slice(&ev.stdout).unwrap();
+        m["pairwise"]["f1"].as_f64().unwrap()
+    };
+    let (thin, whole) = (f1(&one), f1(&full));
+    assert!(
+        whole > 0.9 && (thin - whole).abs() < 0.01,
+        "thinned {thin}, whole {whole}"
+    );
+}
+
 #[test]
 fn bad_rows_are_quarantined_with_line_numbers() {
     let dir = tempfile::tempdir().unwrap();
