@@ -764,24 +764,11 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
                 .count() as u64
         }),
     };
-    let (runs, mut oversized) = (walk.runs, walk.oversized);
     let mut deferred = Deferred::default();
-    for &(start, end) in &walk.common {
-        let from = deferred.accounts.len();
-        deferred
-            .accounts
-            .extend(entries[start..end].iter().map(|e| e.account));
-        deferred.blocks.push(from..deferred.accounts.len());
-    }
-    for &(start, end) in &walk.crowded {
-        let from = deferred.crowded_accounts.len();
-        deferred
-            .crowded_accounts
-            .extend(entries[start..end].iter().map(|e| e.account));
-        deferred
-            .crowded_blocks
-            .push(from..deferred.crowded_accounts.len());
-    }
+    (deferred.accounts, deferred.blocks) = accounts_of_runs(&entries, &walk.common);
+    (deferred.crowded_accounts, deferred.crowded_blocks) =
+        accounts_of_runs(&entries, &walk.crowded);
+    let (runs, mut oversized) = (walk.runs, walk.oversized);
     acc.signals.set_freq(freq);
     stats.common_name_pairs = deferred.pairs();
     let walked = std::time::Instant::now();
@@ -797,18 +784,16 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
 
     // The blocks that make pairs, as lists of accounts: the key entries (four times larger) are dropped
     // before the pairs are made — at ten million accounts they were 2.9 GB of the run's peak memory.
-    let mut block_accounts: Vec<u32> = Vec::with_capacity(runs.iter().map(|(s, e)| e - s).sum());
-    let mut blocks: Vec<BlockOf> = Vec::with_capacity(runs.len());
-    for &(s, e) in &runs {
-        let from = block_accounts.len();
-        block_accounts.extend(entries[s..e].iter().map(|x| x.account));
-        let slot = entries[s].slot;
-        blocks.push(BlockOf {
-            range: (from, block_accounts.len()),
-            size: Size::of(e - s, slot, &sig_of),
-            network: network_key(slot, &sig_of),
-        });
-    }
+    let (block_accounts, ranges) = accounts_of_runs(&entries, &runs);
+    let blocks: Vec<BlockOf> = runs
+        .iter()
+        .zip(ranges)
+        .map(|(&(s, e), r)| BlockOf {
+            range: (r.start, r.end),
+            size: Size::of(e - s, entries[s].slot, &sig_of),
+            network: network_key(entries[s].slot, &sig_of),
+        })
+        .collect();
     drop(runs);
     drop(entries);
     let crowded_at = std::time::Instant::now();
@@ -848,6 +833,21 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
         deferred,
         crowd,
     }
+}
+
+/// The accounts of the runs (entry ranges), run after run, and each run's range among them.
+fn accounts_of_runs(
+    entries: &[Entry],
+    runs: &[(usize, usize)],
+) -> (Vec<u32>, Vec<std::ops::Range<usize>>) {
+    let mut accounts = Vec::with_capacity(runs.iter().map(|(s, e)| e - s).sum());
+    let mut ranges = Vec::with_capacity(runs.len());
+    for &(start, end) in runs {
+        let from = accounts.len();
+        accounts.extend(entries[start..end].iter().map(|e| e.account));
+        ranges.push(from..accounts.len());
+    }
+    (accounts, ranges)
 }
 
 /// What a block's pairs become: pairs of small blocks (values held by at most `NAME_EXPAND_MAX` accounts)

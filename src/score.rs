@@ -1512,6 +1512,37 @@ pub fn score_deferred(
     let floor = cfg.link_weight() - cfg.scoring.near_miss_bits;
     let bound = DeferredBound::new(scorer);
     let t0 = std::time::Instant::now();
+    let (mut out, common_name_scored) =
+        score_common_names(scorer, &bound, deferred, candidates, crowd, floor);
+    tracing::debug!(secs = ?t0.elapsed(), "common-name blocks");
+    let (mut kept, crowded_scored) = score_crowded(scorer, &bound, deferred, census, floor);
+    let (network, network_scored) = score_network(scorer, &bound, &deferred.network, crowd, floor);
+    kept.extend(network);
+    // The crowded and network pairs are disjoint: in pair order together.
+    kept.sort_unstable_by_key(|s| (s.a, s.b));
+    out.extend(kept);
+    let stats = DeferredStats {
+        common_name_pairs: deferred.pairs(),
+        common_name_scored,
+        crowded_pairs: deferred.pairs.len() as u64,
+        crowded_scored,
+        network_pairs: deferred.network.len() as u64,
+        network_scored,
+    };
+    (out, stats)
+}
+
+/// The pairs of common-name blocks that are neither candidates nor deferred crowded or network pairs, whose
+/// bound reaches the near-miss line (the first bound remembered per worker: a block's pairs share a handful
+/// of inputs), then with the email compared: those kept, block after block, and how many were scored.
+fn score_common_names(
+    scorer: &Scorer,
+    bound: &DeferredBound,
+    deferred: &crate::block::Deferred,
+    candidates: &[u64],
+    crowd: &[u16],
+    floor: f64,
+) -> (Vec<Scored>, u64) {
     let parts: Vec<(Vec<Scored>, u64)> = deferred
         .blocks
         .par_iter()
@@ -1548,21 +1579,19 @@ pub fn score_deferred(
             (kept, scored)
         })
         .collect();
-    let mut stats = DeferredStats {
-        common_name_pairs: deferred.pairs(),
-        crowded_pairs: deferred.pairs.len() as u64,
-        network_pairs: deferred.network.len() as u64,
-        ..Default::default()
-    };
-    let mut out = Vec::new();
-    for (kept, scored) in parts {
-        out.extend(kept);
-        stats.common_name_scored += scored;
-    }
-    tracing::debug!(secs = ?t0.elapsed(), "common-name blocks");
-    // The crowded pairs, bounded from what the census recorded: the bound of each distinct record once
-    // (a few thousand among millions of pairs), looked up pair by pair; the accounts are read only for the
-    // pairs whose bound reaches the line.
+    concat_scored(parts)
+}
+
+/// The deferred crowded pairs, bounded from what the census recorded: the bound of each distinct record
+/// once (a few thousand among millions of pairs), looked up pair by pair; the accounts are read only for the
+/// pairs whose bound reaches the line. Those kept, in pair order, and how many were scored.
+fn score_crowded(
+    scorer: &Scorer,
+    bound: &DeferredBound,
+    deferred: &crate::block::Deferred,
+    census: &Census,
+    floor: f64,
+) -> (Vec<Scored>, u64) {
     let mut distinct = census.bound_inputs.clone();
     distinct.par_sort_unstable();
     distinct.dedup();
@@ -1570,7 +1599,7 @@ pub fn score_deferred(
         .par_iter()
         .map(|&x| bound.bound_of(scorer, BoundInputs::unpack(x)))
         .collect();
-    let crowded: Vec<(Vec<Scored>, u64)> = deferred
+    let parts: Vec<(Vec<Scored>, u64)> = deferred
         .pairs
         .par_chunks(64 * 1024)
         .zip(census.bound_inputs.par_chunks(64 * 1024))
@@ -1596,18 +1625,18 @@ pub fn score_deferred(
             (kept, scored)
         })
         .collect();
-    // In pair order.
-    let mut kept: Vec<Scored> = Vec::new();
-    for (k, scored) in crowded {
-        kept.extend(k);
-        stats.crowded_scored += scored;
+    concat_scored(parts)
+}
+
+/// The workers' kept pairs one after the other, and the sum of their scored counts.
+fn concat_scored(parts: Vec<(Vec<Scored>, u64)>) -> (Vec<Scored>, u64) {
+    let mut out = Vec::with_capacity(parts.iter().map(|(k, _)| k.len()).sum());
+    let mut scored = 0;
+    for (k, n) in parts {
+        out.extend(k);
+        scored += n;
     }
-    let (k, scored) = score_network(scorer, &bound, &deferred.network, crowd, floor);
-    kept.extend(k);
-    stats.network_scored = scored;
-    kept.sort_unstable_by_key(|s| (s.a, s.b));
-    out.extend(kept);
-    (out, stats)
+    (out, scored)
 }
 
 /// Scores the network-only pairs the model's sample left out (`block::Deferred::network`) whose bound
@@ -1652,13 +1681,7 @@ fn score_network(
             (kept, scored)
         })
         .collect();
-    let mut out = Vec::new();
-    let mut scored = 0;
-    for (k, n) in parts {
-        out.extend(k);
-        scored += n;
-    }
-    (out, scored)
+    concat_scored(parts)
 }
 
 /// Candidate pairs of a sanctioned account and a newer, live one that share a home or an office
