@@ -606,7 +606,7 @@ const WALK_PIECE: usize = 16 * 1024;
 
 /// Walks the sorted entries run by run, the runs shared out among the workers: what the runs hold, and each
 /// value's frequency (by slot).
-fn walk_runs(entries: &[Entry], sig_of: &[u8], slots: usize, cap: usize) -> (Walk, Vec<u32>) {
+fn walk_runs(entries: &[Entry], sig_of: &[u8], cap: usize, freq: &[AtomicU32]) -> Walk {
     // Where each run starts: found piece by piece, the pieces' lists joined in order, then dropped. As
     // `u32` (entries, like value slots in `Signals`' heads, number fewer than 2^32): one per distinct key,
     // these were 0.96 GB at ten million accounts as `usize`, and twice that while both lists lived.
@@ -622,11 +622,7 @@ fn walk_runs(entries: &[Entry], sig_of: &[u8], slots: usize, cap: usize) -> (Wal
         .collect();
     let starts = concat_parallel(&pieces);
     drop(pieces);
-    let freq: Vec<AtomicU32> = (0..slots)
-        .into_par_iter()
-        .map(|_| AtomicU32::new(0))
-        .collect();
-    let walk = starts
+    starts
         .par_chunks(WALK_PIECE)
         .enumerate()
         .map(|(p, piece)| {
@@ -635,15 +631,11 @@ fn walk_runs(entries: &[Entry], sig_of: &[u8], slots: usize, cap: usize) -> (Wal
                 let end = starts
                     .get(p * WALK_PIECE + r + 1)
                     .map_or(entries.len(), |&e| e as usize);
-                w.run(entries, (start as usize, end), sig_of, cap, &freq);
+                w.run(entries, (start as usize, end), sig_of, cap, freq);
             }
             w
         })
-        .reduce(Walk::default, Walk::then);
-    // Sequential on purpose: a `Vec`'s own `into_iter().map().collect()` reuses its allocation (hundreds of
-    // MB at ten million accounts), where a parallel collect would fill fresh memory.
-    let freq = freq.into_iter().map(AtomicU32::into_inner).collect();
-    (walk, freq)
+        .reduce(Walk::default, Walk::then)
 }
 
 /// Per value slot (a value's index in `acc.signals`, where its frequency goes), its signal: the index in
@@ -665,17 +657,51 @@ fn value_signals(acc: &Accounts) -> Vec<u8> {
     concat_parallel(&sig_parts)
 }
 
-/// Every key occurrence: each value of each account (in slot order), then each account's derived keys.
-fn key_entries(acc: &Accounts) -> Vec<Entry> {
+/// A part of the key space: the keys whose top `bits` bits are `index`. Walking the shards one after the
+/// other visits the keys in sorted order, and holds only one shard's entries at a time.
+#[derive(Debug, Clone, Copy)]
+struct Shard {
+    index: u64,
+    bits: u32,
+}
+
+impl Shard {
+    fn holds(self, key: u64) -> bool {
+        self.bits == 0 || key >> (64 - self.bits) == self.index
+    }
+}
+
+/// Key entries held per shard at most (about; 16 bytes each): past it the key space is walked in shards.
+const SHARD_ENTRIES: usize = 8 << 20;
+
+/// At most this many shard bits: each shard scans every value and builds every derived key again.
+const MAX_SHARD_BITS: u32 = 2;
+
+/// How many shard bits keep a shard's entries near `SHARD_ENTRIES` (within `MAX_SHARD_BITS`), for about
+/// `entries` in all.
+fn shard_bits(entries: usize) -> u32 {
+    let mut bits = 0;
+    while (entries >> bits) > SHARD_ENTRIES && bits < MAX_SHARD_BITS {
+        bits += 1;
+    }
+    bits
+}
+
+/// The key occurrences of a shard: each value of each account (in slot order), then each account's derived
+/// keys, piece of accounts after piece.
+fn key_entries(acc: &Accounts, shard: Shard) -> Vec<Entry> {
     let n = acc.len();
     let values = acc.signals.values();
-    // Accounts in pieces of `PIECE`. The entries are written once, in place: first every value's (its slot
-    // is its index), then each piece's derived keys (built by one worker, with a byte buffer to build them
-    // in). Building whole pieces and copying them side by side held every entry twice: at ten million
-    // accounts 2.9 GB more, the run's peak memory.
+    // Accounts in pieces of `PIECE`. The entries are written once, in place: each piece's values and derived
+    // keys (built by one worker, with a byte buffer to build them in) into its own slice. Building whole
+    // pieces and copying them side by side held every entry twice: at ten million accounts 2.9 GB more.
     const PIECE: usize = 16 * 1024;
     let pieces = n.div_ceil(PIECE);
     let piece_accounts = |p: usize| p * PIECE..((p + 1) * PIECE).min(n);
+    let piece_slots = |p: usize| {
+        let r = piece_accounts(p);
+        acc.signals.account_range(r.start).start..acc.signals.account_range(r.end - 1).end
+    };
     let derived: Vec<Vec<Entry>> = (0..pieces)
         .into_par_iter()
         .map(|p| {
@@ -685,13 +711,26 @@ fn key_entries(acc: &Accounts) -> Vec<Entry> {
                 derived_keys(acc, i, &mut d, &mut buf);
                 d.sort_unstable_by_key(|x: &(Derived, u64)| x.1);
                 d.dedup_by_key(|x| x.1);
-                v.extend(d.iter().map(|&(kind, key)| Entry {
-                    key,
-                    account: i as u32,
-                    slot: NO_SLOT + kind as u32,
-                }));
+                v.extend(
+                    d.iter()
+                        .filter(|x| shard.holds(x.1))
+                        .map(|&(kind, key)| Entry {
+                            key,
+                            account: i as u32,
+                            slot: NO_SLOT + kind as u32,
+                        }),
+                );
             }
             v
+        })
+        .collect();
+    let in_shard: Vec<usize> = (0..pieces)
+        .into_par_iter()
+        .map(|p| {
+            values[piece_slots(p)]
+                .iter()
+                .filter(|&&k| shard.holds(k))
+                .count()
         })
         .collect();
     let zero = Entry {
@@ -699,56 +738,54 @@ fn key_entries(acc: &Accounts) -> Vec<Entry> {
         account: 0,
         slot: 0,
     };
-    let mut entries = vec![zero; values.len() + derived.iter().map(Vec::len).sum::<usize>()];
-    {
-        // Each piece's values and derived keys: disjoint slices of `entries`, filled in parallel.
-        let (mut rest_values, mut rest_derived) = entries.split_at_mut(values.len());
-        let mut slices = Vec::with_capacity(pieces);
-        for (p, d) in derived.iter().enumerate() {
-            let r = piece_accounts(p);
-            let len =
-                acc.signals.account_range(r.end - 1).end - acc.signals.account_range(r.start).start;
-            let (v_head, v_tail) = rest_values.split_at_mut(len);
-            let (d_head, d_tail) = rest_derived.split_at_mut(d.len());
-            slices.push((v_head, d_head));
-            (rest_values, rest_derived) = (v_tail, d_tail);
-        }
-        slices
-            .into_par_iter()
-            .zip(derived.par_iter())
-            .enumerate()
-            .for_each(|(p, ((out, out_derived), d))| {
-                let slots = acc.signals.account_range(piece_accounts(p).start).start;
-                for i in piece_accounts(p) {
-                    for j in acc.signals.account_range(i) {
-                        out[j - slots] = Entry {
+    let total = in_shard.iter().sum::<usize>() + derived.iter().map(Vec::len).sum::<usize>();
+    let mut entries = vec![zero; total];
+    // Each piece's values and derived keys: disjoint slices of `entries`, filled in parallel.
+    let mut rest = entries.as_mut_slice();
+    let mut slices = Vec::with_capacity(pieces);
+    for (p, d) in derived.iter().enumerate() {
+        let (head, tail) = rest.split_at_mut(in_shard[p] + d.len());
+        slices.push(head);
+        rest = tail;
+    }
+    slices
+        .into_par_iter()
+        .zip(derived.par_iter())
+        .enumerate()
+        .for_each(|(p, (out, d))| {
+            let mut at = 0;
+            for i in piece_accounts(p) {
+                for j in acc.signals.account_range(i) {
+                    if shard.holds(values[j]) {
+                        out[at] = Entry {
                             key: values[j],
                             account: i as u32,
                             slot: j as u32,
                         };
+                        at += 1;
                     }
                 }
-                out_derived.copy_from_slice(d);
-            });
-    }
+            }
+            out[at..].copy_from_slice(d);
+        });
     drop(derived);
     entries
 }
 
 /// Builds the candidate pairs and fills in value frequencies on `acc`.
 pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
-    let n = acc.len();
-    let started = std::time::Instant::now();
-    let sig_of = value_signals(acc);
-    let values = acc.signals.values();
-    let mut entries = key_entries(acc);
-    let keyed = std::time::Instant::now();
-    entries.par_sort_unstable();
-    let sorted = std::time::Instant::now();
+    let bits = shard_bits(acc.signals.values().len() + acc.len() * 4);
+    block_in_shards(acc, cfg, bits)
+}
 
-    let (walk, freq) = walk_runs(&entries, &sig_of, values.len(), cfg.max_block_size);
+/// `block`, with the key space walked in `1 << bits` shards.
+fn block_in_shards(acc: &mut Accounts, cfg: &BlockingCfg, bits: u32) -> Candidates {
+    let n = acc.len();
+    let sig_of = value_signals(acc);
+    let (walked, sharded) = walk_shards(acc, &sig_of, cfg.max_block_size, bits);
+    let walk = sharded.walk;
     let mut stats = BlockStats {
-        key_occurrences: entries.len() as u64,
+        key_occurrences: sharded.key_occurrences,
         distinct_keys: walk.distinct_keys,
         blocks: walk.blocks,
         oversized_keys: walk.oversized_keys,
@@ -767,38 +804,17 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
                 .count() as u64
         }),
     };
-    let mut deferred = Deferred::default();
-    (deferred.accounts, deferred.blocks) = accounts_of_runs(&entries, &walk.common);
-    (deferred.crowded_accounts, deferred.crowded_blocks) =
-        accounts_of_runs(&entries, &walk.crowded);
-    let (runs, mut oversized) = (walk.runs, walk.oversized);
-    acc.signals.set_freq(freq);
+    let mut deferred = sharded.deferred;
     stats.common_name_pairs = deferred.pairs();
-    let walked = std::time::Instant::now();
     let mut crowd = crowd_signals(acc, cfg.max_block_size);
-    for &(start, end) in &walk.crowded_documents {
-        for e in &entries[start..end] {
-            crowd[e.account as usize] |= 1 << Signal::IdDocument as u16;
-        }
+    for &a in &sharded.document_holders {
+        crowd[a as usize] |= 1 << Signal::IdDocument as u16;
     }
+    let mut oversized = walk.oversized;
     oversized.sort_by(|a, b| b.accounts.cmp(&a.accounts).then(a.key.cmp(&b.key)));
     oversized.truncate(20);
     stats.largest_oversized = oversized;
-
-    // The blocks that make pairs, as lists of accounts: the key entries (four times larger) are dropped
-    // before the pairs are made — at ten million accounts they were 2.9 GB of the run's peak memory.
-    let (block_accounts, ranges) = accounts_of_runs(&entries, &runs);
-    let blocks: Vec<BlockOf> = runs
-        .iter()
-        .zip(ranges)
-        .map(|(&(s, e), r)| BlockOf {
-            range: (r.start, r.end),
-            size: Size::of(e - s, entries[s].slot, &sig_of),
-            network: network_key(entries[s].slot, &sig_of),
-        })
-        .collect();
-    drop(runs);
-    drop(entries);
+    let (block_accounts, blocks) = (sharded.block_accounts, sharded.blocks);
     let crowded_at = std::time::Instant::now();
     let (pairs, learn, network_only) = candidate_pairs(&block_accounts, &blocks, &mut stats);
     let mut crowded_deferred = expand(&block_accounts, &blocks, |b| {
@@ -818,10 +834,11 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
     stats.network_deferred_pairs = thinned.left_out.len() as u64;
     deferred.network = thinned.left_out;
     tracing::debug!(
-        keys = ?keyed.duration_since(started),
-        sort = ?sorted.duration_since(keyed),
-        walk = ?walked.duration_since(sorted),
-        crowd = ?crowded_at.duration_since(walked),
+        keys = ?walked.keys,
+        sort = ?walked.sort,
+        walk = ?walked.walk,
+        shards = walked.shards,
+        crowd = ?crowded_at.duration_since(walked.done),
         expand = ?crowded_at.elapsed(),
         "block: seconds per step"
     );
@@ -838,19 +855,111 @@ pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
     }
 }
 
-/// The accounts of the runs (entry ranges), run after run, and each run's range among them.
-fn accounts_of_runs(
+/// Appends the accounts of the runs (entry ranges), run after run, and each run's range among them.
+fn append_runs(
     entries: &[Entry],
     runs: &[(usize, usize)],
-) -> (Vec<u32>, Vec<std::ops::Range<usize>>) {
-    let mut accounts = Vec::with_capacity(runs.iter().map(|(s, e)| e - s).sum());
-    let mut ranges = Vec::with_capacity(runs.len());
+    accounts: &mut Vec<u32>,
+    ranges: &mut Vec<std::ops::Range<usize>>,
+) {
+    accounts.reserve(runs.iter().map(|(s, e)| e - s).sum());
+    ranges.reserve(runs.len());
     for &(start, end) in runs {
         let from = accounts.len();
         accounts.extend(entries[start..end].iter().map(|e| e.account));
         ranges.push(from..accounts.len());
     }
-    (accounts, ranges)
+}
+
+/// What walking the key shards found: the walk's counts and oversized keys, the deferred blocks, the blocks
+/// that make pairs as account lists, and the holders of oversized one-deletion document keys.
+struct Sharded {
+    walk: Walk,
+    key_occurrences: u64,
+    deferred: Deferred,
+    block_accounts: Vec<u32>,
+    blocks: Vec<BlockOf>,
+    document_holders: Vec<u32>,
+}
+
+/// Where the key step's time went, over all shards.
+struct KeyTimes {
+    keys: std::time::Duration,
+    sort: std::time::Duration,
+    walk: std::time::Duration,
+    shards: u32,
+    done: std::time::Instant,
+}
+
+/// Builds, sorts and walks the key entries shard by shard (`Shard`), writing each value's frequency to
+/// `acc`, and turns each shard's runs into account lists before its entries are dropped: at ten million
+/// accounts the 179M entries (2.9 GB) were the run's peak memory when held at once.
+fn walk_shards(acc: &mut Accounts, sig_of: &[u8], cap: usize, bits: u32) -> (KeyTimes, Sharded) {
+    let slots = acc.signals.values().len();
+    let freq: Vec<AtomicU32> = (0..slots)
+        .into_par_iter()
+        .map(|_| AtomicU32::new(0))
+        .collect();
+    let mut out = Sharded {
+        walk: Walk::default(),
+        key_occurrences: 0,
+        deferred: Deferred::default(),
+        block_accounts: Vec::new(),
+        blocks: Vec::new(),
+        document_holders: Vec::new(),
+    };
+    let zero = std::time::Duration::ZERO;
+    let mut times = KeyTimes {
+        keys: zero,
+        sort: zero,
+        walk: zero,
+        shards: 1 << bits,
+        done: std::time::Instant::now(),
+    };
+    for index in 0..1u64 << bits {
+        let t = std::time::Instant::now();
+        let mut entries = key_entries(acc, Shard { index, bits });
+        let keyed = std::time::Instant::now();
+        entries.par_sort_unstable();
+        let sorted = std::time::Instant::now();
+        let mut walk = walk_runs(&entries, sig_of, cap, &freq);
+        out.key_occurrences += entries.len() as u64;
+        let d = &mut out.deferred;
+        append_runs(&entries, &walk.common, &mut d.accounts, &mut d.blocks);
+        append_runs(
+            &entries,
+            &walk.crowded,
+            &mut d.crowded_accounts,
+            &mut d.crowded_blocks,
+        );
+        for &(start, end) in &walk.crowded_documents {
+            out.document_holders
+                .extend(entries[start..end].iter().map(|e| e.account));
+        }
+        let mut ranges = Vec::new();
+        append_runs(&entries, &walk.runs, &mut out.block_accounts, &mut ranges);
+        out.blocks
+            .extend(walk.runs.iter().zip(ranges).map(|(&(s, e), r)| BlockOf {
+                range: (r.start, r.end),
+                size: Size::of(e - s, entries[s].slot, sig_of),
+                network: network_key(entries[s].slot, sig_of),
+            }));
+        drop(entries);
+        walk.runs = Vec::new();
+        walk.common = Vec::new();
+        walk.crowded = Vec::new();
+        walk.crowded_documents = Vec::new();
+        out.walk = std::mem::take(&mut out.walk).then(walk);
+        times.keys += keyed - t;
+        times.sort += sorted - keyed;
+        times.walk += sorted.elapsed();
+    }
+    // Sequential on purpose: a `Vec`'s own `into_iter().map().collect()` reuses its allocation (hundreds of
+    // MB at ten million accounts), where a parallel collect would fill fresh memory.
+    acc.signals
+        .set_freq(freq.into_iter().map(AtomicU32::into_inner).collect());
+    times.done = std::time::Instant::now();
+    (times, out)
 }
 
 /// What a block's pairs become: pairs of small blocks (values held by at most `NAME_EXPAND_MAX` accounts)
@@ -1100,7 +1209,9 @@ mod tests {
             .collect();
         entries.sort_unstable();
         let cap = 1_000;
-        let (walk, freq) = walk_runs(&entries, &sig_of, sig_of.len(), cap);
+        let freq: Vec<AtomicU32> = (0..sig_of.len()).map(|_| AtomicU32::new(0)).collect();
+        let walk = walk_runs(&entries, &sig_of, cap, &freq);
+        let freq: Vec<u32> = freq.into_iter().map(AtomicU32::into_inner).collect();
 
         let seq_freq: Vec<AtomicU32> = (0..sig_of.len()).map(|_| AtomicU32::new(0)).collect();
         let mut seq = Walk::default();
@@ -1195,6 +1306,81 @@ mod tests {
             let email = if (i / 2) % 3 == 0 { 1 } else { 2 };
             assert_eq!(acc.signal(Signal::Email).freqs(i), &[email], "account {i}");
         }
+    }
+
+    /// Walking the key space in shards changes nothing but memory: the same candidates, deferred blocks and
+    /// pairs, crowd bits, frequencies and statistics as one walk, on data with every kind of block.
+    #[test]
+    fn sharded_walk_is_the_whole_walk() {
+        let texts: Vec<[String; 5]> = (0..6_000)
+            .map(|i| {
+                // Emails of three, names of ~35 (common), /24 ranges of ~35 (crowded, deferred) with
+                // addresses of ~3, devices of 60 (over the cap), documents of two and one keying error apart.
+                [
+                    format!("u{}@x.com", i / 3),
+                    format!("Name{} Smith", i % 170),
+                    format!("81.{}.9.{}", i % 170, (i / 170) % 12),
+                    format!("dev-{:05}", i % 100),
+                    format!("{:07}", 4_331_000 + i / 2),
+                ]
+            })
+            .collect();
+        let rows: Vec<Vec<(usize, &str)>> = texts
+            .iter()
+            .map(|[e, n, ip, d, doc]| {
+                vec![
+                    (col::EMAIL, e.as_str()),
+                    (col::FULL_NAME, n.as_str()),
+                    (col::IP_ADDRESSES, ip.as_str()),
+                    (col::DEVICE_IDS, d.as_str()),
+                    (col::ID_DOCUMENT_HASH, doc.as_str()),
+                ]
+            })
+            .collect();
+        let mut acc = crate::normalize::test_accounts(&rows);
+        let cfg = BlockingCfg {
+            max_block_size: 40,
+            ..Default::default()
+        };
+        let whole = block_in_shards(&mut acc, &cfg, 0);
+        let freq = acc.signals.freqs_all().to_vec();
+        for bits in [1, 3] {
+            let sharded = block_in_shards(&mut acc, &cfg, bits);
+            assert_eq!(sharded.pairs, whole.pairs, "{bits} bits");
+            assert_eq!(sharded.learn, whole.learn);
+            assert_eq!(sharded.deferred.pairs, whole.deferred.pairs);
+            assert_eq!(sharded.deferred.accounts, whole.deferred.accounts);
+            assert_eq!(sharded.deferred.blocks, whole.deferred.blocks);
+            assert_eq!(
+                sharded.deferred.crowded_blocks,
+                whole.deferred.crowded_blocks
+            );
+            assert_eq!(sharded.crowd, whole.crowd);
+            assert_eq!(acc.signals.freqs_all(), &freq[..]);
+            let (a, b) = (&sharded.stats, &whole.stats);
+            assert_eq!(
+                (
+                    a.key_occurrences,
+                    a.distinct_keys,
+                    a.blocks,
+                    a.oversized_keys,
+                    a.pairs_avoided
+                ),
+                (
+                    b.key_occurrences,
+                    b.distinct_keys,
+                    b.blocks,
+                    b.oversized_keys,
+                    b.pairs_avoided
+                )
+            );
+            assert_eq!(a.pairs_by_key, b.pairs_by_key);
+            assert_eq!(a.largest_oversized, b.largest_oversized);
+            assert_eq!(sharded.value_pairs.pairs, whole.value_pairs.pairs);
+        }
+        // The data has what the test is for.
+        assert!(!whole.deferred.blocks.is_empty() && !whole.deferred.pairs.is_empty());
+        assert!(whole.stats.oversized_keys > 0 && whole.pairs.len() > 1_000);
     }
 
     #[test]

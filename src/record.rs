@@ -355,6 +355,10 @@ impl Signals {
     pub fn values(&self) -> &[u64] {
         &self.values
     }
+    /// Every value's frequency, by slot (0 before `block`).
+    pub fn freqs_all(&self) -> &[u32] {
+        &self.freq
+    }
     /// Every value's frequency, by slot (from `block`).
     pub fn set_freq(&mut self, freq: Vec<u32>) {
         debug_assert_eq!(freq.len(), self.values.len());
