@@ -671,8 +671,13 @@ impl Shard {
     }
 }
 
-/// Key entries held per shard at most (about; 16 bytes each): past it the key space is walked in shards.
-const SHARD_ENTRIES: usize = 8 << 20;
+/// Key entries held per shard at most (about; 16 bytes each, 256 MB): past it the key space is walked in
+/// shards.
+const SHARD_ENTRIES: usize = 16 << 20;
+
+/// Derived keys per account, for the estimate of the entries before they are built: the name and birth-date
+/// keys and a document's one-deletion keys come to about six on generated exports (6.1 at a million).
+const DERIVED_PER_ACCOUNT: usize = 6;
 
 /// At most this many shard bits: each shard scans every value and builds every derived key again.
 const MAX_SHARD_BITS: u32 = 2;
@@ -774,7 +779,7 @@ fn key_entries(acc: &Accounts, shard: Shard) -> Vec<Entry> {
 
 /// Builds the candidate pairs and fills in value frequencies on `acc`.
 pub fn block(acc: &mut Accounts, cfg: &BlockingCfg) -> Candidates {
-    let bits = shard_bits(acc.signals.values().len() + acc.len() * 4);
+    let bits = shard_bits(acc.signals.values().len() + acc.len() * DERIVED_PER_ACCOUNT);
     block_in_shards(acc, cfg, bits)
 }
 
@@ -838,6 +843,8 @@ fn block_in_shards(acc: &mut Accounts, cfg: &BlockingCfg, bits: u32) -> Candidat
         sort = ?walked.sort,
         walk = ?walked.walk,
         shards = walked.shards,
+        slots = acc.signals.values().len(),
+        entries = stats.key_occurrences,
         crowd = ?crowded_at.duration_since(walked.done),
         expand = ?crowded_at.elapsed(),
         "block: seconds per step"
