@@ -1930,13 +1930,7 @@ mod tests {
             .map(|k| BoundInputs {
                 shared: k,
                 present: every_presence & k.wrapping_mul(7),
-                business: false,
-                bids: false,
-                seen: [Seen::NotCompared, Seen::At(None)],
-                dob: None,
-                evasion: false,
-                network: false,
-                ip: Seen::NotCompared,
+                ..plain_inputs()
             })
             .collect();
         // More inputs than entries: collisions evict, and every answer is still its own input's.
@@ -1946,6 +1940,21 @@ mod tests {
         calls.set(0);
         assert_eq!(cache.bound(inputs[9_999], compute), compute(inputs[9_999]));
         assert_eq!(calls.get(), 1, "the last input was remembered");
+    }
+
+    /// Inputs with nothing shared, present or compared (but an absent email).
+    fn plain_inputs() -> BoundInputs {
+        BoundInputs {
+            shared: 0,
+            present: 0,
+            business: false,
+            bids: false,
+            seen: [Seen::NotCompared, Seen::At(None)],
+            dob: None,
+            evasion: false,
+            network: false,
+            ip: Seen::NotCompared,
+        }
     }
 
     /// The presence bits of every `PRESENCE` signal: all a pair's `present` can hold.
@@ -1969,17 +1978,7 @@ mod tests {
             network: true,
             ip: Seen::At(Some(Key::Prefix(7))),
         };
-        let none = BoundInputs {
-            shared: 0,
-            present: 0,
-            business: false,
-            bids: false,
-            seen: [Seen::NotCompared, Seen::At(None)],
-            dob: None,
-            evasion: false,
-            network: false,
-            ip: Seen::NotCompared,
-        };
+        let none = plain_inputs();
         let mixed = BoundInputs {
             seen: [Seen::At(Some(Key::Different)), Seen::NotCompared],
             dob: Some(Key::YearClose),

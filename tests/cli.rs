@@ -31,6 +31,13 @@ fn ok(args: &[&str]) -> Output {
     out
 }
 
+/// Generates `accounts` accounts with `seed` (and `extra` flags, such as a profile) into `data`.
+fn generate(data: &Path, accounts: &str, seed: &str, extra: &[&str]) {
+    let head = ["generate", "--accounts", accounts, "--seed", seed];
+    let tail = ["--out", data.to_str().unwrap()];
+    ok(&[&head[..], extra, &tail[..]].concat());
+}
+
 /// The summary.json of a run.
 fn summary(out: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
@@ -349,15 +356,7 @@ fn tsv_input_and_explain_without_a_run() {
 fn output_is_identical_for_any_thread_count() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    ok(&[
-        "generate",
-        "--accounts",
-        "4000",
-        "--seed",
-        "3",
-        "--out",
-        data.to_str().unwrap(),
-    ]);
+    generate(&data, "4000", "3", &[]);
     let mut outs = vec![];
     for t in ["1", "2", "4"] {
         let o = dir.path().join(format!("out{t}"));
@@ -430,17 +429,7 @@ fn output_is_identical_for_any_thread_count() {
 fn thinned_network_pairs_are_deterministic_and_lose_nobody() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    ok(&[
-        "generate",
-        "--accounts",
-        "3000",
-        "--seed",
-        "5",
-        "--profile",
-        "dense",
-        "--out",
-        data.to_str().unwrap(),
-    ]);
+    generate(&data, "3000", "5", &["--profile", "dense"]);
     let config = dir.path().join("thin.toml");
     std::fs::write(&config, "[blocking]\nnetwork_sample_pairs = 2000\n").unwrap();
     let run_with = |name: &str, extra: &[&str]| {
@@ -731,15 +720,7 @@ fn parquet_input_gives_the_same_clusters_as_csv() {
 fn a_saved_model_reproduces_the_run_that_trained_it() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    ok(&[
-        "generate",
-        "--accounts",
-        "3000",
-        "--seed",
-        "5",
-        "--out",
-        data.to_str().unwrap(),
-    ]);
+    generate(&data, "3000", "5", &[]);
     let accounts = data.join("accounts.csv");
     let reviews = data.join("reviews.csv");
     let (first, second) = (dir.path().join("first"), dir.path().join("second"));

@@ -82,6 +82,33 @@ fn write_accounts(rows: &[[String; 11]]) -> tempfile::NamedTempFile {
     f
 }
 
+/// The census of the deferred pairs and their scoring on a pool of `threads` workers.
+fn score_deferred_on(
+    threads: usize,
+    scorer: &Scorer,
+    cands: &block::Candidates,
+) -> (
+    Vec<u64>,
+    Vec<sybilscan::score::Scored>,
+    sybilscan::score::DeferredStats,
+) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        let census = sybilscan::score::census(scorer, &cands.deferred, &cands.crowd);
+        let (scored, stats) = sybilscan::score::score_deferred(
+            scorer,
+            &cands.deferred,
+            &census,
+            &cands.pairs,
+            &cands.crowd,
+        );
+        (census.slots, scored, stats)
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
 
@@ -133,16 +160,9 @@ proptest! {
         let model = Model::defaults(&cfg, "test");
         let scorer = Scorer::new(&acc, &cfg, Default::default(), &model);
         let t = cfg.link_weight() - cfg.scoring.near_miss_bits;
-        let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            pool.install(|| {
-                let census = sybilscan::score::census(&scorer, &cands.deferred, &cands.crowd);
-                sybilscan::score::score_deferred(&scorer, &cands.deferred, &census, &cands.pairs, &cands.crowd)
-            })
-        };
-        let (one, four) = (run(1), run(4));
+        let (one, four) = (score_deferred_on(1, &scorer, &cands), score_deferred_on(4, &scorer, &cands));
         prop_assert_eq!(&one, &four);
-        let (deferred, stats) = one;
+        let (_, deferred, stats) = one;
         prop_assert_eq!(stats.network_pairs, cands.deferred.network.len() as u64);
         let mut found: BTreeSet<(u32, u32)> = cands.pairs.iter().map(|&p| unpack(p))
             .filter(|&(a, b)| scorer.weight(a as usize, b as usize) >= t).collect();
@@ -319,15 +339,7 @@ proptest! {
         // Everything scoring the deferred pairs promises to keep: links and near misses.
         let t = cfg.link_weight() - cfg.scoring.near_miss_bits;
         // On one thread and on four: the same census and the same pairs in the same order.
-        let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            pool.install(|| {
-                let census = sybilscan::score::census(&scorer, &cands.deferred, &cands.crowd);
-                let (scored, stats) = sybilscan::score::score_deferred(&scorer, &cands.deferred, &census, &cands.pairs, &cands.crowd);
-                (census.slots, scored, stats)
-            })
-        };
-        let (one, four) = (run(1), run(4));
+        let (one, four) = (score_deferred_on(1, &scorer, &cands), score_deferred_on(4, &scorer, &cands));
         prop_assert_eq!(&one, &four);
         let (_, deferred, _) = one;
         let mut found: BTreeSet<(u32, u32)> = cands.pairs.iter().map(|&p| unpack(p))
