@@ -38,6 +38,21 @@ fn generate(data: &Path, accounts: &str, seed: &str, extra: &[&str]) {
     ok(&[&head[..], extra, &tail[..]].concat());
 }
 
+/// Two runs wrote the same clusters, pairs, queue and model, byte for byte.
+fn assert_same_files(a: &Path, b: &Path, why: &str) {
+    for f in [
+        "clusters.csv",
+        "pairs.csv",
+        "review_queue.csv",
+        "model.json",
+    ] {
+        assert!(
+            std::fs::read(a.join(f)).unwrap() == std::fs::read(b.join(f)).unwrap(),
+            "{f} differs {why}"
+        );
+    }
+}
+
 /// The summary.json of a run.
 fn summary(out: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
@@ -468,17 +483,7 @@ fn thinned_network_pairs_are_deterministic_and_lose_nobody() {
                 .as_u64()
                 .unwrap()
     );
-    for f in [
-        "clusters.csv",
-        "pairs.csv",
-        "review_queue.csv",
-        "model.json",
-    ] {
-        assert!(
-            std::fs::read(one.join(f)).unwrap() == std::fs::read(two.join(f)).unwrap(),
-            "{f} differs between thread counts"
-        );
-    }
+    assert_same_files(&one, &two, "between thread counts");
     let f1 = |out: &Path| {
         let ev = ok(&[
             "evaluate",
@@ -755,17 +760,7 @@ fn a_saved_model_reproduces_the_run_that_trained_it() {
         "train writes run's model"
     );
     run_with(&second, &["--model", trained.to_str().unwrap()]);
-    for f in [
-        "clusters.csv",
-        "pairs.csv",
-        "review_queue.csv",
-        "model.json",
-    ] {
-        assert!(
-            std::fs::read(first.join(f)).unwrap() == std::fs::read(second.join(f)).unwrap(),
-            "{f} differs with the saved model"
-        );
-    }
+    assert_same_files(&first, &second, "with the saved model");
     assert_eq!(summary(&first)["model"]["method"], "estimated");
     // The saved model carries the household classes and the concealment model, and applying it reproduces
     // their weights (the files above are byte-identical).
