@@ -268,7 +268,7 @@ pub struct Deferred {
     /// Each crowded block's range in `crowded_accounts`.
     pub crowded_blocks: Vec<std::ops::Range<usize>>,
     /// Network-only pairs (packed, sorted, unique) that the model's sample left out
-    /// (`Candidates::thin_network`): not candidates.
+    /// (`thin_network`): not candidates.
     pub network: Vec<u64>,
 }
 

@@ -140,7 +140,7 @@ pub struct Blocking {
     /// are compared before the model is estimated. Past it, a deterministic sample of them (every k-th by
     /// hash) stands for all of them in the model's counts, and the others are checked one by one after
     /// estimation, scored only where their best possible weight reaches the near-miss line
-    /// (`block::Candidates::thin_network`). Pairs of a sanctioned account and a newer one are always compared.
+    /// (`block::thin_network`). Pairs of a sanctioned account and a newer one are always compared.
     pub network_sample_pairs: u64,
 }
 

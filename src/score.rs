@@ -1640,9 +1640,9 @@ fn concat_scored(parts: Vec<(Vec<Scored>, u64)>) -> (Vec<Scored>, u64) {
 }
 
 /// Scores the network-only pairs the model's sample left out (`block::Deferred::network`) whose bound
-/// reaches the near-miss line — the bound without names or emails first (a few hundred distinct inputs,
-/// remembered), then with each compared — and keeps those at or above it, in pair order, with how many
-/// were scored. Such a pair shares an IP address or range held by few accounts and, besides it, only crowd
+/// reaches the near-miss line — the bound with the pair's IP level compared but not its names or emails
+/// first (a few hundred distinct inputs, remembered), then with each compared — and keeps those at or above
+/// it, in pair order, with how many were scored. Such a pair shares an IP address or range held by few accounts and, besides it, only crowd
 /// values (`DeferredBound`). Deterministic for any thread count.
 fn score_network(
     scorer: &Scorer,
