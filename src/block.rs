@@ -832,7 +832,8 @@ fn block_in_shards(acc: &mut Accounts, cfg: &BlockingCfg, bits: u32) -> Candidat
         .filter(|p| pairs.binary_search(p).is_err())
         .collect();
     stats.deferred_pairs = deferred.pairs.len() as u64;
-    let thinned = thin_network(acc, pairs, learn, network_only, cfg.network_sample_pairs);
+    let budget = (cfg.network_sample_pairs, cfg.max_block_size);
+    let thinned = thin_network(acc, pairs, learn, network_only, budget);
     stats.network_only_pairs = thinned.network_only;
     stats.network_sampled_pairs = thinned.sampled_count;
     stats.network_sample_step = thinned.step;
@@ -1104,6 +1105,25 @@ fn candidate_pairs(
     (pairs, learn, network_only)
 }
 
+/// Whether two accounts that only network keys paired may share a home in the model's sense
+/// (`model::slots_share_a_home`): an address held by at most `HOUSEHOLD_NETWORK_MAX` accounts, in a range
+/// not over the cap (an address in a crowd's range is a pool address: `score::Comparer::ip`). With a cap
+/// under `COLOCATED_MAX` a crowd card or device could place them together too: then always.
+fn may_share_home(acc: &Accounts, a: usize, b: usize, cap: usize) -> bool {
+    if cap < crate::model::COLOCATED_MAX as usize {
+        return true;
+    }
+    let shares = |s: Signal, max: usize| {
+        let m = acc.signal(s);
+        let (va, fa, vb) = (m.get(a), m.freqs(a), m.get(b));
+        va.iter()
+            .zip(fa)
+            .any(|(v, &f)| f as usize <= max && vb.contains(v))
+    };
+    shares(Signal::Ip, crate::model::HOUSEHOLD_NETWORK_MAX as usize)
+        && shares(Signal::IpPrefix, cap)
+}
+
 /// The candidates after the network-only pairs are thinned (`thin_network`).
 struct Thinned {
     pairs: Vec<u64>,
@@ -1121,19 +1141,22 @@ struct Thinned {
 /// carrier's range) millions of strangers do, and comparing them all before estimation was most of a run.
 /// Past the budget one in `step` of them (by a hash of the pair: the same export, the same sample) stays a
 /// candidate and counts `step` times in the model's counts, an unbiased estimate of what all of them would
-/// have counted; the others are checked after estimation under a bound (`score::score_deferred`), so no
-/// link or near miss is lost. Pairs of a sanctioned account and a newer one are never thinned: they are
-/// the associate check's and the evasion profile's. Under the budget nothing changes.
+/// have counted; the others are checked after estimation under a bound (`score::score_deferred`, which
+/// bounds the evasion profile too), so no link or near miss is lost. A pair of a sanctioned account and a
+/// newer one that may share a home (`may_share_home`) is never thinned: the associate check reads the
+/// candidates' levels. Under the budget nothing changes.
 fn thin_network(
     acc: &Accounts,
     pairs: Vec<u64>,
     learn: Vec<bool>,
     network_only: Vec<bool>,
-    budget: u64,
+    (budget, cap): (u64, usize),
 ) -> Thinned {
     let thinnable = |k: usize| {
         let (a, b) = unpack(pairs[k]);
-        network_only[k] && acc.evasion_direction(a as usize, b as usize).is_none()
+        let (a, b) = (a as usize, b as usize);
+        network_only[k]
+            && (acc.evasion_direction(a, b).is_none() || !may_share_home(acc, a, b, cap))
     };
     let count = network_only.iter().filter(|&&x| x).count() as u64;
     let eligible = (0..pairs.len())
@@ -1552,6 +1575,52 @@ mod tests {
             thin.deferred.network.len() as u64
         );
         assert_eq!(thin.pairs.len(), thin.sampled.len());
+    }
+
+    /// An evasion pair on a pool address (held by more than a home's accounts) is thinned like any other;
+    /// one on a home network stays a candidate for the associate check.
+    #[test]
+    fn evasion_pairs_are_kept_only_where_they_may_share_a_home() {
+        let texts: Vec<[String; 3]> = (0..27)
+            .map(|i| {
+                let ip = if i < 24 { "81.9.9.9" } else { "82.1.2.3" };
+                let status = if i == 0 || i == 24 {
+                    "banned"
+                } else {
+                    "active"
+                };
+                [
+                    ip.to_string(),
+                    status.to_string(),
+                    format!("2024-01-{:02}", 1 + i % 24),
+                ]
+            })
+            .collect();
+        let rows: Vec<Vec<(usize, &str)>> = texts
+            .iter()
+            .map(|[ip, st, at]| {
+                vec![
+                    (col::IP_ADDRESSES, ip.as_str()),
+                    (col::STATUS, st.as_str()),
+                    (col::CREATED_AT, at.as_str()),
+                ]
+            })
+            .collect();
+        let mut acc = crate::normalize::test_accounts(&rows);
+        let cfg = BlockingCfg {
+            network_sample_pairs: 1,
+            ..Default::default()
+        };
+        let c = block(&mut acc, &cfg);
+        // 276 pairs on the pool address, 3 on the home network: all network-only.
+        assert_eq!(c.stats.network_only_pairs, 276 + 3);
+        // Only the home's two evasion pairs are never thinned.
+        assert_eq!(c.stats.network_sample_step, 277);
+        assert_eq!(
+            c.stats.network_sampled_pairs + c.stats.network_deferred_pairs,
+            277
+        );
+        assert!(c.pairs.contains(&pack(24, 25)) && c.pairs.contains(&pack(24, 26)));
     }
 
     #[test]
