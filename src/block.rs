@@ -948,7 +948,7 @@ fn walk_shards(acc: &mut Accounts, sig_of: &[u8], cap: usize, bits: u32) -> (Key
         append_runs(&entries, &walk.runs, &mut out.block_accounts, &mut ranges);
         out.blocks
             .extend(walk.runs.iter().zip(ranges).map(|(&(s, e), r)| BlockOf {
-                range: (r.start, r.end),
+                range: (r.start as u32, r.end as u32),
                 size: Size::of(e - s, entries[s].slot, sig_of),
                 network: network_key(entries[s].slot, sig_of),
             }));
@@ -996,7 +996,9 @@ impl Size {
 /// network's (`network_key`).
 #[derive(Clone, Copy)]
 struct BlockOf {
-    range: (usize, usize),
+    /// As `u32` (like the run starts: fewer than 2^32 entries): at ten million accounts there are tens of
+    /// millions of blocks.
+    range: (u32, u32),
     size: Size,
     network: bool,
 }
@@ -1022,7 +1024,7 @@ fn expand(
     let mine: Vec<(usize, usize)> = blocks
         .par_iter()
         .filter(|b| keep(b))
-        .map(|b| b.range)
+        .map(|b| (b.range.0 as usize, b.range.1 as usize))
         .collect();
     let parts: Vec<Vec<u64>> = mine
         .par_chunks(1024)
@@ -1061,19 +1063,22 @@ fn candidate_pairs(
             b.size == size && b.network == network
         })
     };
-    let mut parts = [
-        pairs_of(Size::Small, false),
-        pairs_of(Size::Crowded, false),
-        pairs_of(Size::Small, true),
-        pairs_of(Size::Crowded, true),
-    ];
-    stats.candidate_pairs_before_dedup = parts.iter().map(|p| p.len() as u64).sum();
-    parts.iter_mut().for_each(Vec::dedup);
-    let [small, crowded, net_small, net_crowded] = parts;
-    let (other, other_learn) = merge_marked(&small, &crowded);
-    drop((small, crowded));
-    let (net, net_learn) = merge_marked(&net_small, &net_crowded);
-    drop((net_small, net_crowded));
+    // Small and crowded blocks' pairs merged, for network keys and for the others apart; one kind's pieces at
+    // a time (at ten million accounts the four pieces together were the run's peak memory).
+    let mut before_dedup = 0;
+    let mut merged = |network: bool| {
+        let (mut small, mut crowded) = (
+            pairs_of(Size::Small, network),
+            pairs_of(Size::Crowded, network),
+        );
+        before_dedup += (small.len() + crowded.len()) as u64;
+        small.dedup();
+        crowded.dedup();
+        merge_marked(&small, &crowded)
+    };
+    let (other, other_learn) = merged(false);
+    let (net, net_learn) = merged(true);
+    stats.candidate_pairs_before_dedup = before_dedup;
     let n = other.len() + net.len();
     let (mut pairs, mut learn, mut network_only) = (
         Vec::with_capacity(n),
