@@ -1157,17 +1157,19 @@ fn thin_network(
     network_only: Vec<bool>,
     (budget, cap): (u64, usize),
 ) -> Thinned {
-    let thinnable = |k: usize| {
-        let (a, b) = unpack(pairs[k]);
-        let (a, b) = (a as usize, b as usize);
-        network_only[k]
-            && (acc.evasion_direction(a, b).is_none() || !may_share_home(acc, a, b, cap))
-    };
+    // Decided once per pair (the home check walks both accounts' addresses).
+    let thinnable: Vec<bool> = pairs
+        .par_iter()
+        .zip(&network_only)
+        .map(|(&p, &only)| {
+            let (a, b) = unpack(p);
+            let (a, b) = (a as usize, b as usize);
+            only && (acc.evasion_direction(a, b).is_none() || !may_share_home(acc, a, b, cap))
+        })
+        .collect();
     let count = network_only.iter().filter(|&&x| x).count() as u64;
-    let eligible = (0..pairs.len())
-        .into_par_iter()
-        .filter(|&k| thinnable(k))
-        .count() as u64;
+    drop(network_only);
+    let eligible = thinnable.iter().filter(|&&x| x).count() as u64;
     let step = eligible.div_ceil(budget.max(1)).max(1);
     if step == 1 {
         let sampled = vec![false; pairs.len()];
@@ -1185,8 +1187,7 @@ fn thin_network(
     let (mut kept, mut kept_learn, mut sampled, mut left_out) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for k in 0..pairs.len() {
-        let p = pairs[k];
-        let thin = thinnable(k);
+        let (p, thin) = (pairs[k], thinnable[k]);
         if thin && !in_sample(p) {
             left_out.push(p);
             continue;
