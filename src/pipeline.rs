@@ -573,11 +573,13 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
         *by_size.entry(c.cluster.members.len()).or_insert(0u64) += 1;
     }
     let input = opts.accounts.display().to_string();
+    let id_rank = acc.id_ranks();
     let report = files::Report {
         scorer: &scorer,
         clusters: &judged,
         associates: &associates,
         scored: &scored,
+        id_rank: &id_rank,
         link_weight,
         redact: opts.redact.as_ref(),
         run_date: &opts.run_date,

@@ -97,7 +97,7 @@ pub fn load_reviews(path: &Path, acc: &crate::record::Accounts) -> Result<Review
         let (a, b) = (get(Some(ir)), get(Some(ie)));
         match (index_of.get(a.as_str()), index_of.get(b.as_str())) {
             (Some(x), Some(y)) if x != y => {
-                out.set.insert((x, y));
+                out.set.insert(x, y);
                 pairs.insert((x.min(y), x.max(y)));
                 out.reviews.push(Review {
                     reviewer: x,

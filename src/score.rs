@@ -204,8 +204,51 @@ pub fn probability(weight: f64) -> f64 {
     }
 }
 
-/// Directed review relations (reviewer, reviewee) by account index, for the `review` field.
-pub type Reviews = HashSet<(u32, u32)>;
+/// Pairs of accounts with a review between them (either way), by account index, for the `review` field. It is
+/// looked up for every compared pair: one probe of a 64-bit key (the pair, smaller index first) under a
+/// multiply-fold hash, not two probes of a tuple under SipHash.
+#[derive(Debug, Clone, Default)]
+pub struct Reviews(HashSet<u64, std::hash::BuildHasherDefault<PairHasher>>);
+
+impl Reviews {
+    fn key(a: u32, b: u32) -> u64 {
+        (u64::from(a.min(b)) << 32) | u64::from(a.max(b))
+    }
+    /// Records a review between `a` and `b`, in either direction.
+    pub fn insert(&mut self, a: u32, b: u32) {
+        self.0.insert(Self::key(a, b));
+    }
+    /// Whether one of `a` and `b` reviewed the other.
+    pub fn contains(&self, a: u32, b: u32) -> bool {
+        self.0.contains(&Self::key(a, b))
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Hashes one `u64` (a packed pair of indices) by a 128-bit multiply folded to 64 bits: both halves of the
+/// key reach every bit of the hash, which the table's bucket (low bits) and tag (high bits) both need.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PairHasher(u64);
+
+impl std::hash::Hasher for PairHasher {
+    fn finish(&self) -> u64 {
+        let m = u128::from(self.0) * 0x9E37_79B9_7F4A_7C15_u128;
+        (m as u64) ^ ((m >> 64) as u64)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
 
 /// The optional side files a run was given: behaviour between accounts rather than account attributes.
 #[derive(Debug, Clone, Copy, Default)]
@@ -485,7 +528,7 @@ impl<'a> Comparer<'a> {
     /// missing.
     fn review(&self, a: usize, b: usize) -> Level {
         match self.reviews {
-            Some(r) if r.contains(&(a as u32, b as u32)) || r.contains(&(b as u32, a as u32)) => {
+            Some(r) if r.contains(a as u32, b as u32) => {
                 Level::Exact { freq: 2 }
             }
             Some(_) => Level::Different,

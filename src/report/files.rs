@@ -17,6 +17,8 @@ pub struct Report<'a> {
     pub clusters: &'a [Judged],
     pub associates: &'a [crate::policy::Associate],
     pub scored: &'a [Scored],
+    /// Each account's rank in account-id order (`Accounts::id_ranks`): rows and members are ordered by it.
+    pub id_rank: &'a [u32],
     pub link_weight: f64,
     /// With `--redact`: personal values become keyed tokens.
     pub redact: Option<&'a super::redact::RedactKey>,
@@ -37,6 +39,11 @@ fn fmt_p(p: f64) -> String {
 impl Report<'_> {
     fn id(&self, i: u32) -> &str {
         self.scorer.accounts().id.get(i as usize)
+    }
+
+    /// Two accounts in account-id order.
+    pub(super) fn id_cmp(&self, a: u32, b: u32) -> std::cmp::Ordering {
+        self.id_rank[a as usize].cmp(&self.id_rank[b as usize])
     }
 
     /// An account's name and email as the review files show them: as typed, or tokens under `--redact`.
@@ -76,7 +83,7 @@ impl Report<'_> {
 
     /// A pair with the smaller account id first.
     fn ordered(&self, s: &Scored) -> (u32, u32) {
-        if self.id(s.a) <= self.id(s.b) {
+        if self.id_cmp(s.a, s.b).is_le() {
             (s.a, s.b)
         } else {
             (s.b, s.a)
@@ -158,7 +165,7 @@ impl Report<'_> {
             )?;
             write_rows_par(w, self.clusters, |c, j| {
                 let mut members = j.cluster.members.clone();
-                members.sort_by(|a, b| self.id(*a).cmp(self.id(*b)));
+                members.sort_unstable_by(|&a, &b| self.id_cmp(a, b));
                 let verdicts = j
                     .verdicts
                     .iter()
@@ -309,8 +316,8 @@ impl Report<'_> {
         rows.par_sort_by(|x, y| {
             y.weight
                 .total_cmp(&x.weight)
-                .then_with(|| self.id(x.a).cmp(self.id(y.a)))
-                .then_with(|| self.id(x.b).cmp(self.id(y.b)))
+                .then_with(|| self.id_cmp(x.a, y.a))
+                .then_with(|| self.id_cmp(x.b, y.b))
         });
         write_atomic(path, |w| {
             write_header(
@@ -399,9 +406,9 @@ impl Report<'_> {
     /// A queued cluster's row of `review_queue.csv`.
     fn queue_row(&self, c: &mut csv::Writer<Vec<u8>>, j: &Judged) -> csv::Result<()> {
         let ids = |v: &[u32]| {
-            let mut s: Vec<&str> = v.iter().map(|&i| self.id(i)).collect();
-            s.sort_unstable();
-            s.join("|")
+            let mut v = v.to_vec();
+            v.sort_unstable_by(|&a, &b| self.id_cmp(a, b));
+            v.iter().map(|&i| self.id(i)).collect::<Vec<_>>().join("|")
         };
         let (a, b) = j.key_pair;
         let ex = self.scorer.explain(a as usize, b as usize);

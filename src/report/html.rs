@@ -205,7 +205,7 @@ impl Report<'_> {
     fn cluster_view(&self, j: &Judged, pairs: Vec<(u32, u32, f64)>) -> ClusterView {
         let acc = self.scorer.accounts();
         let mut members = j.cluster.members.clone();
-        members.sort_by(|a, b| acc.id.get(*a as usize).cmp(acc.id.get(*b as usize)));
+        members.sort_unstable_by(|&a, &b| self.id_cmp(a, b));
         let (a, b) = j.key_pair;
         let ex = self.scorer.explain(a as usize, b as usize);
         ClusterView {
