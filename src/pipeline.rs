@@ -540,6 +540,7 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
         + deferred_stats.network_scored;
     sstats.deferred = deferred_stats;
     cands.pairs = Vec::new();
+    scorer.keep_comparisons(&scored);
     timings.insert("score", t.elapsed().as_secs_f64());
     info!(links = sstats.links, near_misses = sstats.near_misses, secs = ?t.elapsed(), "scored");
 

@@ -528,9 +528,7 @@ impl<'a> Comparer<'a> {
     /// missing.
     fn review(&self, a: usize, b: usize) -> Level {
         match self.reviews {
-            Some(r) if r.contains(a as u32, b as u32) => {
-                Level::Exact { freq: 2 }
-            }
+            Some(r) if r.contains(a as u32, b as u32) => Level::Exact { freq: 2 },
             Some(_) => Level::Different,
             None => Level::Missing,
         }
@@ -686,6 +684,26 @@ pub struct Scorer<'a> {
     model: &'a Model,
     /// Per slot: its weight counts for nothing under the concealment profile (`model::concealable`).
     concealable: Vec<bool>,
+    /// The comparisons of the pairs scored, kept once scoring is done (`keep_comparisons`): the evidence of
+    /// a pair (policy, review files) reads them instead of comparing the pair again.
+    kept: std::sync::OnceLock<KeptComparisons>,
+}
+
+/// Comparisons of scored pairs, found by the pair (smaller index first, packed like a candidate).
+#[derive(Debug, Default)]
+struct KeptComparisons {
+    keys: Vec<u64>,
+    levels: Vec<Comparison>,
+}
+
+impl KeptComparisons {
+    fn key(a: usize, b: usize) -> u64 {
+        crate::block::pack(a.min(b) as u32, a.max(b) as u32)
+    }
+    fn get(&self, a: usize, b: usize) -> Option<&Comparison> {
+        let k = self.keys.binary_search(&Self::key(a, b)).ok()?;
+        Some(&self.levels[k])
+    }
 }
 
 impl<'a> std::ops::Deref for Scorer<'a> {
@@ -768,6 +786,7 @@ impl<'a> Scorer<'a> {
             cmp: Comparer::new(acc, cfg, side),
             model,
             concealable: model::concealable_slots(cfg),
+            kept: std::sync::OnceLock::new(),
         }
     }
 
@@ -819,9 +838,29 @@ impl<'a> Scorer<'a> {
         self.score(a, b).0
     }
 
+    /// Keeps the comparisons of the scored pairs (compared once more here, in parallel; each pair compared
+    /// before was reduced to its model slots): every explanation of one of them reads its comparison after
+    /// this. Only the first call keeps anything.
+    pub fn keep_comparisons(&self, scored: &[Scored]) {
+        let mut kept: Vec<(u64, Comparison)> = scored
+            .par_iter()
+            .map(|s| {
+                let (a, b) = (s.a.min(s.b) as usize, s.a.max(s.b) as usize);
+                (KeptComparisons::key(a, b), self.compare(a, b))
+            })
+            .collect();
+        kept.par_sort_unstable_by_key(|&(k, _)| k);
+        kept.dedup_by_key(|&mut (k, _)| k);
+        let (keys, levels) = kept.into_iter().unzip();
+        let _ = self.kept.set(KeptComparisons { keys, levels });
+    }
+
     /// Field-by-field weights of a pair, as shown in evidence and by `explain`.
     pub fn explain(&self, a: usize, b: usize) -> Explanation {
-        let c = self.compare(a, b);
+        let c = match self.kept.get().and_then(|k| k.get(a, b)) {
+            Some(c) => *c,
+            None => self.compare(a, b),
+        };
         let slots = model::slots(&c);
         let (weight, profile) = self.score_slots(a, b, &slots);
         let items = Field::ALL
@@ -2131,6 +2170,40 @@ mod tests {
                 _ => "other",
             };
             assert_eq!(got, *want, "{a:?} vs {b:?}");
+        }
+    }
+
+    /// Kept comparisons answer for exactly their own pair, in either order, and pairs not kept are still
+    /// compared: every explanation is the one comparing the pair gives.
+    #[test]
+    fn kept_comparisons_explain_each_pair_as_comparing_it_would() {
+        let acc = accounts(&[
+            ("Viktor Orlov", "v.orlov@x.com", "banned", "2021-01-01"),
+            ("Viktor Orlow", "vorlov@y.com", "active", "2022-01-01"),
+            ("Ann Lee", "ann@z.com", "active", "2020-01-01"),
+            ("Anne Lee", "ann@z.com", "active", "2020-02-01"),
+            ("Bob Smith", "bob@w.com", "suspended", "2019-01-01"),
+            ("Robert Smith", "rsmith@w.com", "active", "2023-01-01"),
+        ]);
+        let cfg = Config::default();
+        let model = Model::defaults(&cfg, "test");
+        let s = Scorer::new(&acc, &cfg, Default::default(), &model);
+        let n = acc.len();
+        let before: Vec<Vec<Explanation>> = (0..n)
+            .map(|a| (0..n).map(|b| s.explain(a, b)).collect())
+            .collect();
+        // Kept in both orders, once twice; (4, 5) and every pair with 2 not kept.
+        let kept = [(1, 0), (0, 3), (3, 1), (5, 0), (0, 5)];
+        let scored: Vec<Scored> = kept
+            .iter()
+            .map(|&(a, b)| Scored { a, b, weight: 0.0 })
+            .collect();
+        s.keep_comparisons(&scored);
+        assert_eq!(s.kept.get().map(|k| k.keys.len()), Some(4));
+        for (a, row) in before.iter().enumerate() {
+            for (b, ex) in row.iter().enumerate() {
+                assert_eq!(&s.explain(a, b), ex, "pair ({a}, {b})");
+            }
         }
     }
 

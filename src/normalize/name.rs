@@ -158,30 +158,9 @@ pub fn handle_from_name(handle: &str, full: &str) -> bool {
 /// Text normalized to lower-case ASCII tokens: NFKC, transliterated, diacritics and punctuation removed.
 /// Apostrophes join (O'Brien → obrien); other punctuation separates (Jean-Pierre → jean pierre).
 pub fn tokens(raw: &str) -> Vec<String> {
-    // NFKC and transliteration leave ASCII as it is: skip both for the common case.
-    let owned;
-    let ascii: &str = if raw.is_ascii() {
-        raw
-    } else {
-        let nfkc: String = raw.nfkc().collect();
-        owned = deunicode::deunicode(&nfkc);
-        &owned
-    };
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    for ch in ascii.chars() {
-        if ch.is_ascii_alphanumeric() {
-            cur.push(ch.to_ascii_lowercase());
-        } else if ch == '\'' || ch == '`' {
-            // joins: o'brien
-        } else if !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
+    let mut buf = String::with_capacity(raw.len() + 1);
+    write_tokens(raw, &mut buf);
+    buf.split_terminator(' ').map(str::to_string).collect()
 }
 
 /// A normalized person name.
@@ -211,75 +190,125 @@ fn metaphone() -> &'static DoubleMetaphone {
 }
 
 /// Tokens memoized per thread: a few thousand first names and surnames make up most of an export's names, and
-/// encoding one costs more than the rest of normalizing the name. Cleared when full, so memory stays bounded
-/// whatever the input; the code is a pure function of the token, so the memo never changes a result.
+/// encoding one costs more than the rest of normalizing the name. Keyed by the token's one-shot xxh3 hash
+/// (the token is kept and compared, so two tokens of one hash never share a code: the second is encoded
+/// each time). Cleared when full, so memory stays bounded whatever the input; the code is a pure function
+/// of the token, so the memo never changes a result.
 const PHONETIC_MEMO_MAX: usize = 1 << 16;
 
+type PhoneticMemo = std::collections::HashMap<
+    u64,
+    (Box<str>, Box<str>),
+    std::hash::BuildHasherDefault<crate::record::IdentityHasher>,
+>;
+
 thread_local! {
-    static PHONETIC_MEMO: std::cell::RefCell<std::collections::HashMap<String, String, xxhash_rust::xxh3::Xxh3Builder>> =
-        const { std::cell::RefCell::new(std::collections::HashMap::with_hasher(xxhash_rust::xxh3::Xxh3Builder::new())) };
+    static PHONETIC_MEMO: std::cell::RefCell<PhoneticMemo> =
+        std::cell::RefCell::new(PhoneticMemo::default());
 }
 
-/// The Double Metaphone primary code of one token.
-fn phonetic_code(token: &str) -> String {
+/// Appends the Double Metaphone primary code of one token to `out`.
+fn push_phonetic_code(token: &str, out: &mut String) {
+    let h = xxhash_rust::xxh3::xxh3_64(token.as_bytes());
     PHONETIC_MEMO.with_borrow_mut(|memo| {
-        if let Some(code) = memo.get(token) {
-            return code.clone();
+        match memo.get(&h) {
+            Some((t, code)) if **t == *token => return out.push_str(code),
+            Some(_) => return out.push_str(&metaphone().double_metaphone(token).primary()),
+            None => {}
         }
         if memo.len() >= PHONETIC_MEMO_MAX {
             memo.clear();
         }
         let code = metaphone().double_metaphone(token).primary();
-        memo.insert(token.to_string(), code.clone());
-        code
+        out.push_str(&code);
+        memo.insert(h, (token.into(), code.into()));
     })
 }
 
-/// Normalizes a person name. An empty or all-punctuation value gives an empty `Name`.
+/// Writes the lower-case ASCII tokens of `raw` (see `tokens`) into `buf`, each followed by one space.
+fn write_tokens(raw: &str, buf: &mut String) {
+    // NFKC and transliteration leave ASCII as it is: skip both for the common case.
+    let owned;
+    let ascii: &str = if raw.is_ascii() {
+        raw
+    } else {
+        let nfkc: String = raw.nfkc().collect();
+        owned = deunicode::deunicode(&nfkc);
+        &owned
+    };
+    let mut open = false;
+    for ch in ascii.chars() {
+        if ch.is_ascii_alphanumeric() {
+            buf.push(ch.to_ascii_lowercase());
+            open = true;
+        } else if ch == '\'' || ch == '`' {
+            // joins: o'brien
+        } else if open {
+            buf.push(' ');
+            open = false;
+        }
+    }
+    if open {
+        buf.push(' ');
+    }
+}
+
+/// Normalizes a person name. An empty or all-punctuation value gives an empty `Name`. Allocation-light: one
+/// buffer of tokens, two lists of slices of it, and the five strings of the result.
 pub fn normalize(raw: &str) -> Name {
-    let toks: Vec<String> = tokens(raw)
-        .into_iter()
-        .filter(|t| !HONORIFICS.contains(&t.as_str()))
+    let mut buf = String::with_capacity(raw.len() + 1);
+    write_tokens(raw, &mut buf);
+    let toks: Vec<&str> = buf
+        .split_terminator(' ')
+        .filter(|t| !HONORIFICS.contains(t))
         .collect();
     if toks.is_empty() {
         return Name::default();
     }
     let full = toks.join(" ");
-    let mut sorted_toks: Vec<&str> = toks.iter().map(String::as_str).collect();
+    let mut sorted_toks = toks.clone();
     sorted_toks.sort_unstable();
     let sorted = sorted_toks.join(" ");
-    let mut formal_toks: Vec<&str> = toks
-        .iter()
-        .filter(|t| t.len() > 1)
-        .map(String::as_str)
-        .collect();
-    formal_toks.sort_unstable();
-    let formal_joined = formal_toks.join(" ");
-    let token_codes: Vec<String> = formal_toks.iter().map(|t| phonetic_code(t)).collect();
-    let codes = token_codes.join(" ");
-    // Every significant token is a formal one: its code is already there (`formal_toks` is sorted).
-    let code_of = |t: &str| {
-        formal_toks
-            .binary_search(&t)
-            .map_or_else(|_| phonetic_code(t), |k| token_codes[k].clone())
-    };
-    let significant: Vec<&String> = toks
-        .iter()
-        .filter(|t| t.len() > 1 && t.chars().any(|c| c.is_ascii_alphabetic()))
-        .collect();
-    let phonetic = match significant.as_slice() {
-        [] => String::new(),
-        [only] => code_of(only),
-        [first, .., last] => {
-            let mut codes = [code_of(first), code_of(last)];
-            codes.sort_unstable();
-            codes.join(" ")
+    // The formal tokens are the sorted ones without initials: the sorted list, filtered, stays sorted.
+    sorted_toks.retain(|t| t.len() > 1);
+    let formal_toks = sorted_toks;
+    let formal = formal_toks.join(" ");
+    let mut codes = String::with_capacity(formal.len());
+    for (k, t) in formal_toks.iter().enumerate() {
+        if k > 0 {
+            codes.push(' ');
         }
+        push_phonetic_code(t, &mut codes);
+    }
+    // Every significant token is a formal one: its code is already in `codes`, at the token's place in the
+    // sorted `formal_toks` (codes may be empty, so `split` keeps their places).
+    let code_of = |t: &str| -> String {
+        match formal_toks.binary_search(&t) {
+            Ok(k) => codes.split(' ').nth(k).unwrap_or("").to_string(),
+            Err(_) => {
+                let mut c = String::new();
+                push_phonetic_code(t, &mut c);
+                c
+            }
+        }
+    };
+    let significant = |t: &&&str| t.len() > 1 && t.bytes().any(|c| c.is_ascii_alphabetic());
+    let phonetic = match (
+        toks.iter().find(significant),
+        toks.iter().rev().find(significant),
+    ) {
+        (Some(first), Some(last)) if !std::ptr::eq(first, last) => {
+            let mut pair = [code_of(first), code_of(last)];
+            pair.sort_unstable();
+            pair.join(" ")
+        }
+        (Some(only), _) => code_of(only),
+        _ => String::new(),
     };
     Name {
         full,
         sorted,
-        formal: formal_joined,
+        formal,
         codes,
         phonetic,
     }
