@@ -245,6 +245,17 @@ impl StrColumn {
     }
 }
 
+/// For two accounts given as (sanctioned, creation time), whether one may be evading the other's sanction
+/// (`Accounts::evasion_direction`): `Some(true)` when the first is the sanctioned one, `Some(false)` when
+/// the second is, `None` when neither or both are sanctioned or the other account is older.
+pub fn evasion_between(x: (bool, i64), y: (bool, i64)) -> Option<bool> {
+    if x.0 == y.0 {
+        return None;
+    }
+    let (banned, other) = if x.0 { (x.1, y.1) } else { (y.1, x.1) };
+    (banned == i64::MIN || other == i64::MIN || other >= banned).then_some(x.0)
+}
+
 /// How many comparisons ahead accounts are prefetched (`Accounts::prefetch_ahead`): far enough for memory to
 /// answer (a comparison takes about a microsecond of work, a miss a tenth of it), near enough that what was
 /// fetched is still in cache when it is read.
@@ -252,7 +263,7 @@ pub const PREFETCH_AHEAD: usize = 8;
 
 /// A hint that `x` will be read soon; no effect on results (and none at all off x86-64).
 #[inline(always)]
-fn prefetch<T>(x: &T) {
+pub(crate) fn prefetch<T>(x: &T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is a hint; it reads nothing and cannot fault, and `x` is a valid reference anyway.
     unsafe {
@@ -631,16 +642,8 @@ impl Accounts {
     /// For a possible ban evasion, `(sanctioned, newer)`: one account sanctioned, the other not and not
     /// older (an unknown creation date counts as possible).
     pub fn evasion_direction(&self, a: usize, b: usize) -> Option<(usize, usize)> {
-        let (sa, sb) = (
-            self.status[a].is_sanctioned(),
-            self.status[b].is_sanctioned(),
-        );
-        if sa == sb {
-            return None;
-        }
-        let (banned, other) = if sa { (a, b) } else { (b, a) };
-        let (tb, to) = (self.created[banned], self.created[other]);
-        (tb == i64::MIN || to == i64::MIN || to >= tb).then_some((banned, other))
+        let of = |i: usize| (self.status[i].is_sanctioned(), self.created[i]);
+        evasion_between(of(a), of(b)).map(|first| if first { (a, b) } else { (b, a) })
     }
     /// Asks the processor to bring account `i`'s fixed-size fields and string offsets into cache: the first
     /// half of a prefetch, issued some pairs ahead of the comparison that reads them (`prefetch_values`
@@ -676,6 +679,19 @@ impl Accounts {
             if let Some(b) = c.data.as_bytes().get(c.offsets[i] as usize) {
                 prefetch(b);
             }
+        }
+        self.prefetch_signal_values(i);
+    }
+    /// Prefetches where account `i`'s identifier values are (the first half of `prefetch_signal_values`).
+    pub fn prefetch_signal_head(&self, i: usize) {
+        if let Some(h) = self.signals.heads.get(i) {
+            prefetch(h);
+        }
+    }
+    /// Prefetches account `i`'s identifier values and their frequencies.
+    pub fn prefetch_signal_values(&self, i: usize) {
+        if i >= self.len() {
+            return;
         }
         let r = self.signals.account_range(i);
         if let Some(v) = self.signals.values.get(r.start) {

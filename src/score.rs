@@ -492,7 +492,11 @@ impl<'a> Comparer<'a> {
     }
 
     pub(crate) fn dob(&self, a: usize, b: usize) -> Level {
-        let (x, y) = (self.acc.dob[a], self.acc.dob[b]);
+        self.dob_of(a, b, self.acc.dob[a], self.acc.dob[b])
+    }
+
+    /// The birth-date level of accounts `a` and `b`, whose birth dates (`Accounts::dob`) are `x` and `y`.
+    fn dob_of(&self, a: usize, b: usize, x: u32, y: u32) -> Level {
         if x == 0 || y == 0 {
             Level::Missing
         } else if x == y {
@@ -945,9 +949,9 @@ pub struct DeferredBound {
     /// Per profile: the sum of the plain bounds of every signal but name, birth date and email — the
     /// bound of those signals for a pair that shares no crowd value (most pairs).
     others_plain: [f64; 3],
-    /// Per account, a bit per signal of `PRESENCE` (`1 << Signal`) it holds a value of: a signal either
-    /// account lacks is missing, weighing nothing.
-    present: Vec<u16>,
+    /// What the bound reads of each account (a signal of `PRESENCE` either account lacks is missing,
+    /// weighing nothing).
+    accounts: Vec<BoundAccount>,
 }
 
 /// The signals whose presence on both accounts decides whether a field of `others` is compared.
@@ -1008,7 +1012,8 @@ fn crowd_levels(f: Field, cap: usize) -> Vec<(Signal, Level)> {
 }
 
 impl DeferredBound {
-    pub fn new(scorer: &Scorer) -> Self {
+    /// The bound of the scorer's model, for accounts whose crowd bits are `crowd`.
+    pub fn new(scorer: &Scorer, crowd: &[u16]) -> Self {
         let cap = scorer.config().blocking.max_block_size;
         let mut out = DeferredBound {
             plain: [[[0.0; model::CONTEXTS]; FIELDS]; 3],
@@ -1018,7 +1023,7 @@ impl DeferredBound {
             crowd_colocates: (cap as u32) < model::COLOCATED_MAX,
             name_best: [[0.0; 2]; 3],
             others_plain: [0.0; 3],
-            present: presence(scorer.accounts()),
+            accounts: bound_accounts(scorer, crowd),
         };
         for (pi, p) in PROFILES.into_iter().enumerate() {
             for (ci, c) in CONTEXTS.into_iter().enumerate() {
@@ -1076,15 +1081,8 @@ impl DeferredBound {
 
     /// The bound for accounts `a` and `b`, whose names and emails are as far compared as `name` and
     /// `email` say (not compared: bounded by the best they can reach).
-    pub fn bound(
-        &self,
-        scorer: &Scorer,
-        pair: (usize, usize),
-        name: Seen,
-        email: Seen,
-        crowd: &[u16],
-    ) -> f64 {
-        let x = BoundInputs::of(scorer, &self.present, pair, [name, email], crowd);
+    pub fn bound(&self, scorer: &Scorer, pair: (usize, usize), name: Seen, email: Seen) -> f64 {
+        let x = BoundInputs::of(scorer, &self.accounts, pair, [name, email]);
         self.bound_of(scorer, x)
     }
 
@@ -1308,22 +1306,23 @@ struct BoundInputs {
 impl BoundInputs {
     fn of(
         cmp: &Comparer,
-        present: &[u16],
+        accounts: &[BoundAccount],
         (a, b): (usize, usize),
         seen: [Seen; 2],
-        crowd: &[u16],
     ) -> Self {
-        let acc = cmp.accounts();
+        let (x, y) = (&accounts[a], &accounts[b]);
         BoundInputs {
-            shared: crowd[a] & crowd[b],
-            present: present[a] & present[b],
-            business: acc.entity[a] && acc.entity[b],
-            bids: cmp
-                .bids
-                .is_some_and(|idx| !idx.of(a).is_empty() && !idx.of(b).is_empty()),
+            shared: x.crowd & y.crowd,
+            present: x.present & y.present,
+            business: x.entity && y.entity,
+            bids: x.bids && y.bids,
             seen,
-            dob: model::key_of(cmp.dob(a, b)),
-            evasion: cmp.evasion_direction(a, b).is_some(),
+            dob: model::key_of(cmp.dob_of(a, b, x.dob, y.dob)),
+            evasion: crate::record::evasion_between(
+                (x.sanctioned, x.created),
+                (y.sanctioned, y.created),
+            )
+            .is_some(),
             network: false,
             ip: Seen::NotCompared,
         }
@@ -1428,15 +1427,40 @@ impl BoundCache {
     }
 }
 
-/// The accounts' `PRESENCE` bits (`1 << Signal` per signal it holds a value of).
-fn presence(acc: &Accounts) -> Vec<u16> {
+/// What a deferred pair's bound reads of one account, side by side: bounding millions of pairs of accounts
+/// met at random reads one cache line per account instead of one per column (crowd bits, presence, birth
+/// date, status, creation date, business name, bids).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct BoundAccount {
+    created: i64,
+    dob: u32,
+    /// The account's crowd bits (`block::Candidates::crowd`).
+    crowd: u16,
+    /// A bit per signal of `PRESENCE` (`1 << Signal`) it holds a value of.
+    present: u16,
+    sanctioned: bool,
+    /// An entity account (business names are compared).
+    entity: bool,
+    /// It bid (bids are compared).
+    bids: bool,
+}
+
+/// Every account's `BoundAccount`.
+fn bound_accounts(cmp: &Comparer, crowd: &[u16]) -> Vec<BoundAccount> {
+    let acc = cmp.accounts();
     (0..acc.len())
         .into_par_iter()
-        .map(|i| {
-            PRESENCE
+        .map(|i| BoundAccount {
+            created: acc.created[i],
+            dob: acc.dob[i],
+            crowd: crowd[i],
+            present: PRESENCE
                 .iter()
                 .filter(|(_, s)| !acc.signal(*s).is_empty_at(i))
-                .fold(0u16, |m, (_, s)| m | 1 << *s as u16)
+                .fold(0u16, |m, (_, s)| m | 1 << *s as u16),
+            sanctioned: acc.status[i].is_sanctioned(),
+            entity: acc.entity[i],
+            bids: cmp.bids.is_some_and(|idx| !idx.of(i).is_empty()),
         })
         .collect()
 }
@@ -1500,7 +1524,7 @@ pub fn census(cmp: &Comparer, deferred: &crate::block::Deferred, crowd: &[u16]) 
     let contextual = [Signal::Payment, Signal::Device, Signal::Ip, Signal::Address]
         .iter()
         .fold(0u16, |m, s| m | 1 << *s as u16);
-    let present = presence(cmp.accounts());
+    let accounts = bound_accounts(cmp, crowd);
     let states = deferred.visit_crowded(
         || (vec![0u64; model::SLOTS], Vec::new()),
         |(counts, seen): &mut (Vec<u64>, Vec<(usize, u64)>), k, a, b| {
@@ -1529,7 +1553,7 @@ pub fn census(cmp: &Comparer, deferred: &crate::block::Deferred, crowd: &[u16]) 
                 count(Field::Ip, Context::Plain, cmp.ip(a, b));
             }
             let name = name.map_or(Seen::NotCompared, Seen::of);
-            let x = BoundInputs::of(cmp, &present, (a, b), [name, Seen::of(email)], crowd);
+            let x = BoundInputs::of(cmp, &accounts, (a, b), [name, Seen::of(email)]);
             seen.push((k, x.pack()));
         },
     );
@@ -1592,13 +1616,13 @@ pub fn score_deferred(
 ) -> (Vec<Scored>, DeferredStats) {
     let cfg = scorer.config();
     let floor = cfg.link_weight() - cfg.scoring.near_miss_bits;
-    let bound = DeferredBound::new(scorer);
+    let bound = DeferredBound::new(scorer, crowd);
     let t0 = std::time::Instant::now();
     let (mut out, common_name_scored) =
-        score_common_names(scorer, &bound, deferred, candidates, crowd, floor);
+        score_common_names(scorer, &bound, deferred, candidates, floor);
     tracing::debug!(secs = ?t0.elapsed(), "common-name blocks");
     let (mut kept, crowded_scored) = score_crowded(scorer, &bound, deferred, census, floor);
-    let (network, network_scored) = score_network(scorer, &bound, &deferred.network, crowd, floor);
+    let (network, network_scored) = score_network(scorer, &bound, &deferred.network, floor);
     kept.extend(network);
     // The crowded and network pairs are disjoint: in pair order together.
     kept.sort_unstable_by_key(|s| (s.a, s.b));
@@ -1622,7 +1646,6 @@ fn score_common_names(
     bound: &DeferredBound,
     deferred: &crate::block::Deferred,
     candidates: &[u64],
-    crowd: &[u16],
     floor: f64,
 ) -> (Vec<Scored>, u64) {
     let parts: Vec<(Vec<Scored>, u64)> = deferred
@@ -1639,7 +1662,7 @@ fn score_common_names(
                     let (a, b) = (i.min(j), i.max(j));
                     let pair = (a as usize, b as usize);
                     let first = [Seen::of(name), Seen::NotCompared];
-                    let x = BoundInputs::of(scorer, &bound.present, pair, first, crowd);
+                    let x = BoundInputs::of(scorer, &bound.accounts, pair, first);
                     if cache.bound(x, |x| bound.bound_of(scorer, x)) < floor {
                         continue;
                     }
@@ -1652,7 +1675,7 @@ fn score_common_names(
                     }
                     // Closer, with the email compared: a crowded handle each holds need not be one.
                     let email = Seen::of(scorer.email(pair.0, pair.1));
-                    if bound.bound(scorer, pair, Seen::of(name), email, crowd) < floor {
+                    if bound.bound(scorer, pair, Seen::of(name), email) < floor {
                         continue;
                     }
                     score_reached(scorer, (a, b), floor, &mut kept, &mut scored);
@@ -1730,7 +1753,6 @@ fn score_network(
     scorer: &Scorer,
     bound: &DeferredBound,
     pairs: &[u64],
-    crowd: &[u16],
     floor: f64,
 ) -> (Vec<Scored>, u64) {
     let parts: Vec<(Vec<Scored>, u64)> = pairs
@@ -1738,15 +1760,22 @@ fn score_network(
         .map_init(BoundCache::default, |cache, chunk| {
             let (mut kept, mut scored) = (Vec::new(), 0u64);
             let acc = scorer.accounts();
+            let second = |k: usize| chunk.get(k).map(|&p| crate::block::unpack(p).1 as usize);
             for (k, &p) in chunk.iter().enumerate() {
-                acc.prefetch_ahead(k, |k| {
-                    chunk.get(k).map(|&p| crate::block::unpack(p).1 as usize)
-                });
+                // Most pairs end at the first bound: only what it reads is fetched ahead (the IP values
+                // and the bound's own account record), not the names and emails of a full comparison.
+                if let Some(b) = second(k + 2 * crate::record::PREFETCH_AHEAD) {
+                    acc.prefetch_signal_head(b);
+                    crate::record::prefetch(&bound.accounts[b]);
+                }
+                if let Some(b) = second(k + crate::record::PREFETCH_AHEAD) {
+                    acc.prefetch_signal_values(b);
+                }
                 let (a, b) = crate::block::unpack(p);
                 let pair = (a as usize, b as usize);
                 let unseen = [Seen::NotCompared, Seen::NotCompared];
                 let ip = Seen::of(scorer.ip(pair.0, pair.1));
-                let x = BoundInputs::of(scorer, &bound.present, pair, unseen, crowd).on_network(ip);
+                let x = BoundInputs::of(scorer, &bound.accounts, pair, unseen).on_network(ip);
                 if cache.bound(x, |x| bound.bound_of(scorer, x)) < floor {
                     continue;
                 }
