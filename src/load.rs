@@ -130,7 +130,7 @@ pub struct Header {
 }
 
 enum Kind {
-    Csv(csv::Reader<File>, csv::ByteRecord),
+    Csv(csv::Reader<File>),
     Parquet {
         columns: Vec<Option<Vec<Option<String>>>>,
         next: usize,
@@ -298,7 +298,7 @@ impl Source {
         let (map, extra, header) = resolve(path, &names, cfg)?;
         Ok(Source {
             path: path.to_path_buf(),
-            kind: Kind::Csv(rdr, csv::ByteRecord::new()),
+            kind: Kind::Csv(rdr),
             map,
             extra,
             width,
@@ -358,12 +358,28 @@ impl Source {
 
     /// Reads up to `max` rows; an empty vector means the input is exhausted.
     pub fn next_chunk(&mut self, max: usize) -> Result<Vec<Row>> {
-        let mut out = Vec::with_capacity(max.min(1 << 16));
+        self.refill(Vec::new(), max)
+    }
+
+    /// The next chunk of at most `max` rows, read into the records of `done`, a chunk the caller has
+    /// finished with: once warm, reading allocates nothing per row (each record keeps its buffers), where
+    /// a fresh record per row cost an allocation, a copy and page faults on memory new to the thread.
+    pub fn refill(&mut self, mut done: Vec<Row>, max: usize) -> Result<Vec<Row>> {
+        let mut spare: Vec<csv::ByteRecord> = done
+            .drain(..)
+            .filter_map(|r| match r.content {
+                Content::Record(rec) => Some(rec),
+                Content::Quarantined { .. } => None,
+            })
+            .collect();
+        let mut out = done;
+        out.reserve(max.min(1 << 16));
         match &mut self.kind {
             Kind::Empty => {}
-            Kind::Csv(rdr, rec) => {
+            Kind::Csv(rdr) => {
                 while out.len() < max {
-                    let more = rdr.read_byte_record(rec).map_err(|e| Error::Csv {
+                    let mut rec = spare.pop().unwrap_or_default();
+                    let more = rdr.read_byte_record(&mut rec).map_err(|e| Error::Csv {
                         path: self.path.clone(),
                         line: e.position().map(|p| p.line()).unwrap_or(0),
                         message: e.to_string(),
@@ -382,14 +398,15 @@ impl Source {
                                     self.width,
                                     rec.len()
                                 ),
-                                raw: raw_line(rec),
+                                raw: raw_line(&rec),
                             },
                         });
+                        spare.push(rec);
                         continue;
                     }
                     out.push(Row {
                         line,
-                        content: Content::Record(rec.clone()),
+                        content: Content::Record(rec),
                     });
                 }
             }
@@ -401,7 +418,8 @@ impl Source {
                 while out.len() < max && *next < *height {
                     let r = *next;
                     *next += 1;
-                    let mut rec = csv::ByteRecord::new();
+                    let mut rec = spare.pop().unwrap_or_default();
+                    rec.clear();
                     for col in columns.iter() {
                         rec.push_field(
                             col.as_ref()

@@ -145,17 +145,20 @@ pub fn load_accounts(
     // Three chunks in flight: while one is normalized in parallel, the next is read and the previous one's
     // accounts are checked and appended.
     let mut pending: Option<(Vec<Row>, Vec<NormalizedRow>)> = None;
+    // The rows of the chunk appended last, whose records the next read reuses.
+    let mut done: Vec<Row> = Vec::new();
     while !chunk.is_empty() {
         rows.read += chunk.len() as u64;
         let t_join = Instant::now();
         let (next, normalized) = rayon::join(
             || {
                 let t = Instant::now();
-                let next = src.next_chunk(CHUNK);
+                let next = src.refill(std::mem::take(&mut done), CHUNK);
                 read_secs += t.elapsed().as_secs_f64();
                 if let Some((rows, normalized)) = pending.take() {
                     loader.append(&rows, normalized);
                     bar.inc(rows.len() as u64);
+                    done = rows;
                 }
                 next
             },
