@@ -196,9 +196,47 @@ fn metaphone() -> &'static DoubleMetaphone {
 /// of the token, so the memo never changes a result.
 const PHONETIC_MEMO_MAX: usize = 1 << 16;
 
+/// A memoized token and its code, held inline: a lookup reads the table's own memory, not a string elsewhere
+/// in the heap (a cache miss per name token when the strings were boxed).
+#[derive(Clone, Copy)]
+struct MemoEntry {
+    token: [u8; MEMO_TOKEN],
+    token_len: u8,
+    code: [u8; MEMO_CODE],
+    code_len: u8,
+}
+
+/// The longest token and code memoized (longer ones are encoded each time: rare in names).
+const MEMO_TOKEN: usize = 22;
+const MEMO_CODE: usize = 8;
+
+impl MemoEntry {
+    fn new(token: &str, code: &str) -> Option<MemoEntry> {
+        if token.len() > MEMO_TOKEN || code.len() > MEMO_CODE {
+            return None;
+        }
+        let mut e = MemoEntry {
+            token: [0; MEMO_TOKEN],
+            token_len: token.len() as u8,
+            code: [0; MEMO_CODE],
+            code_len: code.len() as u8,
+        };
+        e.token[..token.len()].copy_from_slice(token.as_bytes());
+        e.code[..code.len()].copy_from_slice(code.as_bytes());
+        Some(e)
+    }
+    fn token(&self) -> &[u8] {
+        &self.token[..self.token_len as usize]
+    }
+    fn code(&self) -> &str {
+        // Written from a `&str` by `new`, whole: always valid.
+        std::str::from_utf8(&self.code[..self.code_len as usize]).unwrap_or("")
+    }
+}
+
 type PhoneticMemo = std::collections::HashMap<
     u64,
-    (Box<str>, Box<str>),
+    MemoEntry,
     std::hash::BuildHasherDefault<crate::record::IdentityHasher>,
 >;
 
@@ -212,7 +250,7 @@ fn push_phonetic_code(token: &str, out: &mut String) {
     let h = xxhash_rust::xxh3::xxh3_64(token.as_bytes());
     PHONETIC_MEMO.with_borrow_mut(|memo| {
         match memo.get(&h) {
-            Some((t, code)) if **t == *token => return out.push_str(code),
+            Some(e) if e.token() == token.as_bytes() => return out.push_str(e.code()),
             Some(_) => return out.push_str(&metaphone().double_metaphone(token).primary()),
             None => {}
         }
@@ -221,7 +259,9 @@ fn push_phonetic_code(token: &str, out: &mut String) {
         }
         let code = metaphone().double_metaphone(token).primary();
         out.push_str(&code);
-        memo.insert(h, (token.into(), code.into()));
+        if let Some(e) = MemoEntry::new(token, &code) {
+            memo.insert(h, e);
+        }
     })
 }
 
@@ -371,6 +411,31 @@ pub fn normalize_business(raw: &str) -> Business {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The memo answers every token as encoding it would: short and long tokens, the first time and again.
+    #[test]
+    fn memoized_codes_are_the_encoders() {
+        let tokens = [
+            "smith",
+            "schmidt",
+            "dmitrii",
+            "x",
+            "abcdefghijklmnopqrstuvwxyzabcdef",
+            "wolfeschlegelsteinhausenbergerdorff",
+            "zhang",
+        ];
+        for round in 0..2 {
+            for t in tokens {
+                let mut got = String::new();
+                push_phonetic_code(t, &mut got);
+                assert_eq!(
+                    got,
+                    metaphone().double_metaphone(t).primary(),
+                    "{t}, round {round}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn normalizes_names() {
