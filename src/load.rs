@@ -41,6 +41,14 @@ pub enum Content {
     },
 }
 
+/// Bytes known to be ASCII, as text.
+fn ascii_str(bytes: &[u8]) -> &str {
+    debug_assert!(bytes.is_ascii());
+    // SAFETY: every ASCII byte sequence is valid UTF-8; callers pass slices of a record checked to be
+    // all ASCII (`ByteRecord::as_slice` holds every field's bytes).
+    unsafe { std::str::from_utf8_unchecked(bytes) }
+}
+
 /// Where each contract column sits in a record.
 #[derive(Debug, Clone, Default)]
 pub struct Layout {
@@ -55,11 +63,18 @@ impl Layout {
         rec: &'r csv::ByteRecord,
     ) -> Result<crate::record::Fields<'r>, String> {
         let mut out = [""; crate::record::COLUMN_COUNT];
+        // Most records are ASCII throughout: one check of the whole record then settles every field
+        // (ASCII is UTF-8), instead of one validation per field.
+        let ascii = rec.as_slice().is_ascii();
         for (i, slot) in self.map.iter().enumerate() {
             if let Some(j) = slot {
                 let bytes = rec.get(*j).unwrap_or(b"");
-                out[i] = std::str::from_utf8(bytes)
-                    .map_err(|_| format!("invalid UTF-8 in column `{}`", COLUMNS[i]))?;
+                out[i] = if ascii {
+                    ascii_str(bytes)
+                } else {
+                    std::str::from_utf8(bytes)
+                        .map_err(|_| format!("invalid UTF-8 in column `{}`", COLUMNS[i]))?
+                };
             }
         }
         Ok(out)
@@ -448,6 +463,35 @@ mod tests {
         let p = dir.join(name);
         File::create(&p).unwrap().write_all(bytes).unwrap();
         p
+    }
+
+    /// Fields are text when the record is ASCII, valid UTF-8 elsewhere, and refused only for bad bytes in a
+    /// contract column (an ignored column may hold anything).
+    #[test]
+    fn fields_check_utf8_of_contract_columns_only() {
+        let mut layout = Layout::default();
+        layout.map[crate::record::col::ACCOUNT_ID] = Some(0);
+        layout.map[crate::record::col::FULL_NAME] = Some(1);
+        let rec = |fields: &[&[u8]]| csv::ByteRecord::from(fields.to_vec());
+        let cases: [(&[&[u8]], Result<[&str; 2], &str>); 4] = [
+            (&[b"a1", b"Ann Lee", b"x"], Ok(["a1", "Ann Lee"])),
+            (&[b"a2", "Łukasz".as_bytes(), b"x"], Ok(["a2", "Łukasz"])),
+            (&[b"a3", b"Ann", b"\xff\xfe"], Ok(["a3", "Ann"])),
+            (
+                &[b"a4", b"Ann\xff", b"x"],
+                Err("invalid UTF-8 in column `full_name`"),
+            ),
+        ];
+        for (fields, want) in cases {
+            let record = rec(fields);
+            let got = layout.fields(&record).map(|f| {
+                [
+                    f[crate::record::col::ACCOUNT_ID],
+                    f[crate::record::col::FULL_NAME],
+                ]
+            });
+            assert_eq!(got, want.map_err(str::to_string), "{fields:?}");
+        }
     }
 
     fn drain(src: &mut Source) -> Vec<Row> {

@@ -139,8 +139,17 @@ pub fn normalize(address: &str, city: &str, postal: &str, country: &str) -> Opti
         return None;
     }
     Some(Address {
-        full: format!("{area}|{house}|{}|{unit}", street.join(" ")),
-        building: format!("{area}|{house}"),
+        full: [
+            area.as_ref(),
+            "|",
+            house.as_ref(),
+            "|",
+            &street.join(" "),
+            "|",
+            unit.as_ref(),
+        ]
+        .concat(),
+        building: [area.as_ref(), "|", house.as_ref()].concat(),
     })
 }
 

@@ -158,7 +158,7 @@ pub fn normalize(raw: &str) -> Result<Option<Email>, Invalid> {
         return Err(Invalid::EmptyLocal);
     }
     Ok(Some(Email {
-        canonical: format!("{local}@{domain}"),
+        canonical: [local.as_ref(), "@", domain.as_ref()].concat(),
         local: if relay {
             String::new()
         } else {

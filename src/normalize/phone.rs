@@ -51,7 +51,7 @@ pub fn normalize(raw: &str, region: Option<Id>) -> Result<Option<String>, ()> {
     {
         let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
         if (8..=15).contains(&digits.len()) {
-            return Ok(Some(format!("+{digits}")));
+            return Ok(Some(["+", digits.as_str()].concat()));
         }
     }
     // A national number on an account without a country cannot be placed in E.164; its digits still identify
@@ -270,7 +270,7 @@ mod national {
         if !(MIN_NSN..=MAX_NSN).contains(&n.len()) || value >= 1 << 56 {
             return None;
         }
-        let e164 = format!("+{}{n}", rules.code);
+        let e164 = ["+", rules.code.as_str(), n.as_ref()].concat();
         (e164.len() >= 8).then_some(e164)
     }
 }
