@@ -615,10 +615,24 @@ impl Accounts {
     /// memory.
     pub fn id_ranks(&self) -> Vec<u32> {
         use rayon::prelude::*;
-        let mut order: Vec<u32> = (0..self.len() as u32).collect();
-        order.par_sort_unstable_by(|&a, &b| self.id.get(a as usize).cmp(self.id.get(b as usize)));
+        // Sorted by the ids' first 16 bytes (zero-padded, big-endian: the same order as the strings' where
+        // they differ), the strings themselves read only on a tie: most comparisons touch no string.
+        let prefix = |s: &str| {
+            let mut b = [0u8; 16];
+            let n = s.len().min(16);
+            b[..n].copy_from_slice(&s.as_bytes()[..n]);
+            u128::from_be_bytes(b)
+        };
+        let mut order: Vec<(u128, u32)> = (0..self.len())
+            .into_par_iter()
+            .map(|i| (prefix(self.id.get(i)), i as u32))
+            .collect();
+        order.par_sort_unstable_by(|x, y| {
+            x.0.cmp(&y.0)
+                .then_with(|| self.id.get(x.1 as usize).cmp(self.id.get(y.1 as usize)))
+        });
         let mut rank = vec![0u32; self.len()];
-        for (r, &i) in order.iter().enumerate() {
+        for (r, &(_, i)) in order.iter().enumerate() {
             rank[i as usize] = r as u32;
         }
         rank
@@ -721,6 +735,35 @@ impl Accounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Ranks follow the ids' byte order, however long their shared prefix (past the 16 bytes compared first),
+    /// however short, and outside ASCII.
+    #[test]
+    fn id_ranks_follow_id_order() {
+        let ids = [
+            "acc-0000000000000000-b",
+            "acc-0000000000000000-a",
+            "acc-0000000000000000",
+            "b",
+            "a",
+            "ab",
+            "Zoë",
+            "Zoe",
+            "0123456789abcdefX",
+            "0123456789abcdef",
+            "0123456789abcdeg",
+        ];
+        let rows: Vec<Vec<(usize, &str)>> =
+            ids.iter().map(|&id| vec![(col::ACCOUNT_ID, id)]).collect();
+        let acc = crate::normalize::test_accounts(&rows);
+        let mut sorted = ids.to_vec();
+        sorted.sort_unstable();
+        let ranks = acc.id_ranks();
+        for (i, id) in ids.iter().enumerate() {
+            let want = sorted.iter().position(|s| s == id).unwrap();
+            assert_eq!(ranks[i] as usize, want, "{id}");
+        }
+    }
 
     #[test]
     fn the_id_index_finds_every_account_and_nothing_else() {
