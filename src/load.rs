@@ -473,7 +473,9 @@ mod tests {
         layout.map[crate::record::col::ACCOUNT_ID] = Some(0);
         layout.map[crate::record::col::FULL_NAME] = Some(1);
         let rec = |fields: &[&[u8]]| csv::ByteRecord::from(fields.to_vec());
-        let cases: [(&[&[u8]], Result<[&str; 2], &str>); 4] = [
+        // (the record's fields, its id and name or why it is refused)
+        type Case<'a> = (&'a [&'a [u8]], Result<[&'a str; 2], &'a str>);
+        let cases: [Case; 4] = [
             (&[b"a1", b"Ann Lee", b"x"], Ok(["a1", "Ann Lee"])),
             (&[b"a2", "Łukasz".as_bytes(), b"x"], Ok(["a2", "Łukasz"])),
             (&[b"a3", b"Ann", b"\xff\xfe"], Ok(["a3", "Ann"])),

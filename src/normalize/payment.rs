@@ -49,7 +49,7 @@ pub fn normalize_item(raw: &str) -> Option<Item> {
     Some(match kind.as_str() {
         "card" if is_masked(value) => Item::Masked,
         "last4" | "masked" => Item::Masked,
-        "card" => Item::Valid(["card:", value.as_ref()].concat()),
+        "card" => Item::Valid(["card:", value].concat()),
         "iban" => {
             let compact: String = value
                 .chars()

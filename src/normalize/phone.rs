@@ -270,7 +270,7 @@ mod national {
         if !(MIN_NSN..=MAX_NSN).contains(&n.len()) || value >= 1 << 56 {
             return None;
         }
-        let e164 = ["+", rules.code.as_str(), n.as_ref()].concat();
+        let e164 = ["+", rules.code.as_str(), n].concat();
         (e164.len() >= 8).then_some(e164)
     }
 }
