@@ -133,50 +133,52 @@ pub fn load_accounts(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     const CHUNK: usize = 64 * 1024;
-    let mut chunk = src.next_chunk(CHUNK)?;
+    let first = src.next_chunk(CHUNK)?;
     let layout = src.layout();
-    let (rules, date_formats) = value_rules(cfg, &chunk, &layout);
+    let (rules, date_formats) = value_rules(cfg, &first, &layout);
     let mut loader = Loader {
         layout: layout.clone(),
         ..Loader::default()
     };
-    let mut rows = RowCounts::default();
+    let mut rows = RowCounts {
+        read: first.len() as u64,
+        ..RowCounts::default()
+    };
+    let mut current = loader.check(first, None);
     let (mut read_secs, mut join_secs) = (0.0, 0.0);
-    // Three chunks in flight: while one is normalized in parallel, the next is read and the previous one's
-    // accounts are checked and appended.
-    let mut pending: Option<(Vec<Row>, Vec<NormalizedRow>)> = None;
-    // The rows of the chunk appended last, whose records the next read reuses.
+    // Three chunks in flight: while one is normalized in parallel, the previous one's accounts are appended
+    // and the next one is read and checked.
+    let mut normalized: Option<Vec<Part>> = None;
+    // The rows of the chunk normalized last, whose records the next read reuses.
     let mut done: Vec<Row> = Vec::new();
-    while !chunk.is_empty() {
-        rows.read += chunk.len() as u64;
+    while !current.rows.is_empty() {
         let t_join = Instant::now();
-        let (next, normalized) = rayon::join(
-            || {
-                let t = Instant::now();
-                let next = src.refill(std::mem::take(&mut done), CHUNK);
-                read_secs += t.elapsed().as_secs_f64();
-                if let Some((rows, normalized)) = pending.take() {
-                    loader.append(&rows, normalized);
-                    bar.inc(rows.len() as u64);
-                    done = rows;
+        let (next, parts) = rayon::join(
+            || -> Result<Checked> {
+                if let Some(parts) = normalized.take() {
+                    bar.inc(loader.append(parts));
                 }
-                next
+                let t = Instant::now();
+                let next = src.refill(std::mem::take(&mut done), CHUNK)?;
+                read_secs += t.elapsed().as_secs_f64();
+                rows.read += next.len() as u64;
+                Ok(loader.check(next, Some(&current)))
             },
-            || normalize_chunk(&layout, &chunk, &rules),
+            || normalize_checked(&layout, &current, &rules),
         );
         join_secs += t_join.elapsed().as_secs_f64();
-        pending = Some((chunk, normalized));
-        chunk = next?;
+        normalized = Some(parts);
+        done = std::mem::replace(&mut current, next?).rows;
     }
-    if let Some((rows, normalized)) = pending.take() {
-        loader.append(&rows, normalized);
+    if let Some(parts) = normalized.take() {
+        loader.append(parts);
     }
     tracing::debug!(
         read_secs,
         join_secs,
         append_secs = loader.append_secs,
-        ids_secs = loader.ids_secs,
-        "load: reading, reading ∥ normalizing ∥ appending, appending, checking ids"
+        check_secs = loader.check_secs,
+        "load: reading, reading ∥ normalizing ∥ appending, appending, checking rows"
     );
     bar.finish_and_clear();
     let Loader {
@@ -195,10 +197,32 @@ pub fn load_accounts(
     Ok((acc, quarantine, rows, problems, header))
 }
 
-/// A row normalized (with the hash of its account id), or why it is quarantined.
-type NormalizedRow = std::result::Result<(normalize::Normalized, u64), String>;
+/// A chunk of rows read and checked: which rows become accounts, in order, numbered from `base`.
+#[derive(Default)]
+struct Checked {
+    rows: Vec<Row>,
+    /// The index of the chunk's first account among all accounts.
+    base: usize,
+    /// The rows (positions in `rows`) that become accounts `base`, `base + 1`, …
+    accepted: Vec<u32>,
+}
 
-/// The accounts loaded so far, with what is needed to check the next ones.
+impl Checked {
+    /// The id of the chunk's account `i` (an index among all accounts), if it is one of this chunk's.
+    fn id_of<'c>(&'c self, layout: &Layout, i: usize) -> Option<&'c str> {
+        let k = i.checked_sub(self.base)?;
+        let row = &self.rows[*self.accepted.get(k)? as usize];
+        match &row.content {
+            Content::Record(rec) => Some(layout.field(rec, crate::record::col::ACCOUNT_ID).trim()),
+            Content::Quarantined { .. } => None,
+        }
+    }
+}
+
+/// Normalized accounts of a piece of a chunk, and the unusable values they held.
+type Part = (Accounts, Vec<normalize::Problem>);
+
+/// The accounts loaded so far, with what is needed to check the next rows.
 #[derive(Default)]
 struct Loader {
     layout: Layout,
@@ -210,133 +234,153 @@ struct Loader {
     seen: HashMap<u64, (u64, u32), BuildHasherDefault<crate::record::IdentityHasher>>,
     /// Ids whose hash another id already holds, by their text.
     seen_exact: HashMap<String, u64>,
+    /// Accounts accepted so far (appended or not yet).
+    accepted: usize,
     append_secs: f64,
-    ids_secs: f64,
-}
-
-/// Checks and normalizes a chunk's rows, in parallel.
-fn normalize_chunk(
-    layout: &Layout,
-    chunk: &[Row],
-    rules: &normalize::rules::Rules,
-) -> Vec<NormalizedRow> {
-    chunk
-        .par_iter()
-        .map(|r| match &r.content {
-            Content::Record(rec) => match layout.fields(rec) {
-                Ok(f) if f[0].trim().is_empty() => Err("empty account_id".to_string()),
-                Ok(f) => Ok((
-                    normalize::account(&f, &layout.extras(rec), rules),
-                    normalize::tagged_hash(99, f[0].trim().as_bytes()),
-                )),
-                Err(reason) => Err(reason),
-            },
-            Content::Quarantined { reason, .. } => Err(reason.clone()),
-        })
-        .collect()
+    check_secs: f64,
 }
 
 impl Loader {
-    /// The id of a row `normalize_chunk` accepted.
-    fn id<'r>(&self, row: &'r Row) -> &'r str {
-        match &row.content {
-            Content::Record(rec) => self
-                .layout
-                .field(rec, crate::record::col::ACCOUNT_ID)
-                .trim(),
-            Content::Quarantined { .. } => "",
-        }
-    }
-
-    /// Appends a normalized chunk: sequentially, quarantine and duplicate ids (the first occurrence wins);
-    /// then the kept rows' columns, built in parallel pieces and appended in order.
-    fn append(&mut self, chunk: &[Row], normalized: Vec<NormalizedRow>) {
+    /// Checks a chunk's rows in order, before any is normalized: a row read as malformed, with a contract
+    /// field that is not UTF-8, with an empty id, or with an id an earlier row holds (the first occurrence
+    /// wins) is quarantined; the rest are numbered as accounts. `previous`: the chunk checked before this
+    /// one, whose accounts may not be appended yet.
+    fn check(&mut self, rows: Vec<Row>, previous: Option<&Checked>) -> Checked {
         let t = Instant::now();
-        let base = self.acc.len();
-        let mut keep = vec![false; chunk.len()];
-        // Row (in this chunk) of each account accepted from it so far.
-        let mut accepted: Vec<u32> = Vec::with_capacity(chunk.len());
-        self.seen.reserve(chunk.len());
-        for (r, (row, n)) in chunk.iter().zip(&normalized).enumerate() {
-            let (n, h) = match n {
-                Ok(x) => x,
-                Err(reason) => {
-                    self.quarantine.push(Quarantined {
-                        line: row.line,
-                        reason: reason.clone(),
-                        raw: row.raw(),
-                    });
+        let mut out = Checked {
+            base: self.accepted,
+            accepted: Vec::with_capacity(rows.len()),
+            rows: Vec::new(),
+        };
+        self.seen.reserve(rows.len());
+        for (r, row) in rows.iter().enumerate() {
+            let rec = match &row.content {
+                Content::Record(rec) => rec,
+                Content::Quarantined { reason, raw } => {
+                    self.quarantine_row(row.line, reason.clone(), raw.clone());
                     continue;
                 }
             };
-            let id = self.id(row);
-            let first = match self.seen.get(h) {
-                Some(&(line, i)) => {
-                    let other = if (i as usize) < base {
-                        self.acc.id.get(i as usize)
-                    } else {
-                        self.id(&chunk[accepted[i as usize - base] as usize])
-                    };
-                    if other == id {
-                        Some(line)
-                    } else {
-                        self.seen_exact.get(id).copied()
-                    }
-                }
-                None => None,
+            let id = match self.layout.fields(rec) {
+                Ok(f) if f[0].trim().is_empty() => Err("empty account_id".to_string()),
+                Ok(f) => Ok(f[0].trim()),
+                Err(reason) => Err(reason),
             };
-            if let Some(first_line) = first {
-                self.quarantine.push(Quarantined {
-                    line: row.line,
-                    reason: format!(
-                        "duplicate account_id `{id}` (first seen on line {first_line})"
-                    ),
-                    raw: row.raw(),
-                });
+            let id = match id {
+                Ok(id) => id,
+                Err(reason) => {
+                    self.quarantine_row(row.line, reason, row.raw());
+                    continue;
+                }
+            };
+            let h = normalize::tagged_hash(99, id.as_bytes());
+            if let Some(first_line) = self.first_line_of(id, h, previous, (&rows, &out)) {
+                let reason =
+                    format!("duplicate account_id `{id}` (first seen on line {first_line})");
+                self.quarantine_row(row.line, reason, row.raw());
                 continue;
             }
-            match self.seen.entry(*h) {
+            match self.seen.entry(h) {
                 // Another id with the same hash: remember this one by its text.
                 std::collections::hash_map::Entry::Occupied(_) => {
                     self.seen_exact.insert(id.to_string(), row.line);
                 }
                 std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert((row.line, (base + accepted.len()) as u32));
+                    v.insert((row.line, self.accepted as u32));
                 }
             }
-            for p in &n.problems {
-                self.problems.add(*p);
-            }
-            keep[r] = true;
-            accepted.push(r as u32);
+            out.accepted.push(r as u32);
+            self.accepted += 1;
         }
-        self.ids_secs += t.elapsed().as_secs_f64();
-        let layout = &self.layout;
-        let parts: Vec<Accounts> = normalized
-            .into_par_iter()
-            .zip(chunk.par_iter())
-            .zip(keep)
-            .chunks(4096)
-            .map(|piece| {
-                let mut part = Accounts::default();
-                for ((n, row), kept) in piece {
-                    if let (true, Ok((n, _)), Content::Record(rec)) = (kept, n, &row.content) {
-                        // Only the columns kept as typed: the whole row was checked by `fields`.
-                        let raw = normalize::Raw::from_column(|c| layout.field(rec, c));
-                        normalize::append(&mut part, row.line, &raw, n);
-                    }
-                }
-                part
-            })
-            .collect();
-        for part in parts {
+        out.rows = rows;
+        self.check_secs += t.elapsed().as_secs_f64();
+        out
+    }
+
+    /// The line of an earlier row with account id `id` (hash `h`), if any: an appended account, one of the
+    /// previous chunk's or one of this chunk's accepted so far (`current`: its rows and what is accepted).
+    fn first_line_of(
+        &self,
+        id: &str,
+        h: u64,
+        previous: Option<&Checked>,
+        (rows, current): (&[Row], &Checked),
+    ) -> Option<u64> {
+        let &(line, i) = self.seen.get(&h)?;
+        let i = i as usize;
+        let other = if i < self.acc.len() {
+            Some(self.acc.id.get(i))
+        } else if let Some(id) = previous.and_then(|p| p.id_of(&self.layout, i)) {
+            Some(id)
+        } else {
+            let row = &rows[current.accepted[i.checked_sub(current.base)?] as usize];
+            match &row.content {
+                Content::Record(rec) => Some(
+                    self.layout
+                        .field(rec, crate::record::col::ACCOUNT_ID)
+                        .trim(),
+                ),
+                Content::Quarantined { .. } => None,
+            }
+        };
+        if other == Some(id) {
+            Some(line)
+        } else {
+            self.seen_exact.get(id).copied()
+        }
+    }
+
+    fn quarantine_row(&mut self, line: u64, reason: String, raw: String) {
+        self.quarantine.push(Quarantined { line, reason, raw });
+    }
+
+    /// Appends a chunk's normalized parts, in order; how many accounts they held.
+    fn append(&mut self, parts: Vec<Part>) -> u64 {
+        let t = Instant::now();
+        let mut n = 0;
+        for (part, problems) in parts {
+            n += part.len() as u64;
             self.acc.extend(part);
+            for p in problems {
+                self.problems.add(p);
+            }
         }
         self.append_secs += t.elapsed().as_secs_f64();
+        n
     }
 }
 
-/// Runs `f` on a pool of `threads` workers (default: one per core).
+/// Normalizes a checked chunk's accounts, in parallel pieces of consecutive accounts, each straight into
+/// columns of its own (`Part`), in order.
+fn normalize_checked(
+    layout: &Layout,
+    chunk: &Checked,
+    rules: &normalize::rules::Rules,
+) -> Vec<Part> {
+    chunk
+        .accepted
+        .par_chunks(4096)
+        .map(|piece| {
+            let mut part = Accounts::default();
+            let mut problems = Vec::new();
+            for &r in piece {
+                let row = &chunk.rows[r as usize];
+                // Accepted rows are records whose contract fields `check` read: neither test can fail.
+                let Content::Record(rec) = &row.content else {
+                    continue;
+                };
+                let Ok(f) = layout.fields(rec) else {
+                    continue;
+                };
+                let n = normalize::account(&f, &layout.extras(rec), rules);
+                problems.extend_from_slice(&n.problems);
+                normalize::append(&mut part, row.line, &normalize::Raw::of(&f), n);
+            }
+            (part, problems)
+        })
+        .collect()
+}
+
 fn in_pool<T: Send>(
     threads: Option<usize>,
     f: impl FnOnce(usize) -> Result<T> + Send,
@@ -703,23 +747,36 @@ mod tests {
                 70_000 => text.push_str("a0,Dup,dup@x.com\n"),
                 140_000 => text.push_str("a1,Dup,dup@x.com\n"),
                 139_999 => text.push_str("a5\n"),
+                // Of the chunk before (not appended yet when this one is checked), and of the same chunk.
+                66_000 => text.push_str("a65000,Dup,dup@x.com\n"),
+                150_000 => text.push_str("a149990,Dup,dup@x.com\n"),
                 _ => text.push_str(&format!("a{i},Name {i},n{i}@x.com\n")),
             }
         }
         std::fs::write(&p, text).unwrap();
         let (acc, quarantine, rows, _, _) = load_accounts(&p, &Config::default()).unwrap();
-        assert_eq!((rows.read, rows.used, rows.quarantined), (n, n - 3, 3));
+        assert_eq!((rows.read, rows.used, rows.quarantined), (n, n - 5, 5));
         let got: Vec<(u64, &str)> = quarantine
             .iter()
             .map(|q| (q.line, q.reason.as_str()))
             .collect();
-        assert_eq!(got[0].0, 70_002);
-        assert!(got[0].1.contains("`a0` (first seen on line 2)"), "{got:?}");
-        assert_eq!(got[1].0, 140_001);
-        assert_eq!(got[2].0, 140_002);
-        assert!(got[2].1.contains("`a1` (first seen on line 3)"), "{got:?}");
+        assert_eq!(got[0].0, 66_002);
+        assert!(
+            got[0].1.contains("`a65000` (first seen on line 65002)"),
+            "{got:?}"
+        );
+        assert_eq!(got[1].0, 70_002);
+        assert!(got[1].1.contains("`a0` (first seen on line 2)"), "{got:?}");
+        assert_eq!(got[2].0, 140_001);
+        assert_eq!(got[3].0, 140_002);
+        assert!(got[3].1.contains("`a1` (first seen on line 3)"), "{got:?}");
+        assert_eq!(got[4].0, 150_002);
+        assert!(
+            got[4].1.contains("`a149990` (first seen on line 149992)"),
+            "{got:?}"
+        );
         assert_eq!(acc.id.get(0), "a0");
-        assert_eq!(acc.line[70_000], 70_003);
+        assert_eq!(acc.line[70_000], 70_004);
         assert_eq!(acc.id.get(acc.len() - 1), format!("a{}", n - 1));
         let lines_ascend = acc.line.windows(2).all(|w| w[0] < w[1]);
         assert!(lines_ascend);
