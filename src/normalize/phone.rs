@@ -10,11 +10,24 @@ use phonenumber::country::Id;
 
 /// Parses a country code (ISO 3166-1 alpha-2, any case) into the region type the parser wants.
 pub fn region(country: &str) -> Option<Id> {
-    let c = country.trim();
-    if c.len() != 2 {
+    let c = country.trim().as_bytes();
+    if c.len() != 2 || !c.iter().all(u8::is_ascii_alphabetic) {
         return None;
     }
-    Id::from_str(&c.to_ascii_uppercase()).ok()
+    let letter = |b: u8| usize::from(b.to_ascii_uppercase() - b'A');
+    regions()[letter(c[0]) * 26 + letter(c[1])]
+}
+
+/// The parser's region of every pair of letters (`AA` to `ZZ`), looked up once per process: every account
+/// asks for its country's.
+fn regions() -> &'static [Option<Id>] {
+    static REGIONS: std::sync::OnceLock<Vec<Option<Id>>> = std::sync::OnceLock::new();
+    REGIONS.get_or_init(|| {
+        (b'A'..=b'Z')
+            .flat_map(|a| (b'A'..=b'Z').map(move |b| [a, b]))
+            .map(|code| Id::from_str(std::str::from_utf8(&code).unwrap_or("")).ok())
+            .collect()
+    })
 }
 
 /// Normalizes one phone number to E.164. `Ok(None)` for an empty value, `Err(())` when it cannot be parsed.
@@ -484,10 +497,20 @@ mod tests {
     }
 
     #[test]
-    fn regions() {
+    fn regions_are_the_parsers() {
         assert_eq!(region("us"), Some(Id::US));
         assert_eq!(region(" GB "), Some(Id::GB));
         assert_eq!(region(""), None);
         assert_eq!(region("ZZZ"), None);
+        assert_eq!(region("1A"), None);
+        assert_eq!(region("é"), None);
+        // The table answers every pair of letters, in either case, as the parser does.
+        for a in b'a'..=b'z' {
+            for b in b'A'..=b'Z' {
+                let code = String::from_utf8(vec![a, b]).unwrap();
+                let parser = Id::from_str(&code.to_ascii_uppercase()).ok();
+                assert_eq!(region(&code), parser, "{code}");
+            }
+        }
     }
 }
