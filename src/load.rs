@@ -145,7 +145,8 @@ pub struct Header {
 }
 
 enum Kind {
-    Csv(csv::Reader<File>),
+    /// The reader, and the byte where the rows start (after the header).
+    Csv(csv::Reader<File>, u64),
     Parquet {
         columns: Vec<Option<Vec<Option<String>>>>,
         next: usize,
@@ -310,10 +311,11 @@ impl Source {
             names.push(s.trim().trim_start_matches('\u{feff}').to_string());
         }
         let width = names.len();
+        let data_start = rdr.position().byte();
         let (map, extra, header) = resolve(path, &names, cfg)?;
         Ok(Source {
             path: path.to_path_buf(),
-            kind: Kind::Csv(rdr),
+            kind: Kind::Csv(rdr, data_start),
             map,
             extra,
             width,
@@ -364,6 +366,24 @@ impl Source {
         &self.path
     }
 
+    /// How many rows the whole input holds, estimated after `rows_read` rows were read: the Parquet file's
+    /// height, or the CSV file's size over the bytes those rows took. `None` before any row.
+    pub fn estimated_rows(&self, rows_read: u64) -> Option<u64> {
+        match &self.kind {
+            Kind::Parquet { height, .. } => Some(*height as u64),
+            Kind::Csv(rdr, start) => {
+                let read = rdr.position().byte().saturating_sub(*start);
+                let total = std::fs::metadata(&self.path)
+                    .ok()?
+                    .len()
+                    .saturating_sub(*start);
+                (rows_read > 0 && read > 0)
+                    .then(|| (total as f64 / read as f64 * rows_read as f64).ceil() as u64)
+            }
+            Kind::Empty => None,
+        }
+    }
+
     pub fn layout(&self) -> Layout {
         Layout {
             map: self.map,
@@ -391,7 +411,7 @@ impl Source {
         out.reserve(max.min(1 << 16));
         match &mut self.kind {
             Kind::Empty => {}
-            Kind::Csv(rdr) => {
+            Kind::Csv(rdr, _) => {
                 while out.len() < max {
                     let mut rec = spare.pop().unwrap_or_default();
                     let more = rdr.read_byte_record(&mut rec).map_err(|e| Error::Csv {
@@ -494,6 +514,22 @@ mod tests {
             });
             assert_eq!(got, want.map_err(str::to_string), "{fields:?}");
         }
+    }
+
+    /// The row count estimated from the first rows' bytes is the file's, for rows of even length.
+    #[test]
+    fn rows_are_estimated_from_the_bytes_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::from("account_id,full_name\n");
+        for i in 0..1000 {
+            text.push_str(&format!("a{i:04},Name {i:04}\n"));
+        }
+        let p = write(dir.path(), "a.csv", text.as_bytes());
+        let mut src = Source::open(&p, &Config::default()).unwrap();
+        assert_eq!(src.estimated_rows(0), None);
+        let first = src.next_chunk(100).unwrap();
+        let est = src.estimated_rows(first.len() as u64).unwrap();
+        assert!((1000..=1001).contains(&est), "{est}");
     }
 
     fn drain(src: &mut Source) -> Vec<Row> {

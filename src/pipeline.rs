@@ -151,12 +151,21 @@ pub fn load_accounts(
     let mut normalized: Option<Vec<Part>> = None;
     // The rows of the chunk normalized last, whose records the next read reuses.
     let mut done: Vec<Row> = Vec::new();
+    let mut reserved = false;
     while !current.rows.is_empty() {
         let t_join = Instant::now();
         let (next, parts) = rayon::join(
             || -> Result<Checked> {
                 if let Some(parts) = normalized.take() {
                     bar.inc(loader.append(parts));
+                    // Once the first chunk's accounts show what an account takes, every column and the id
+                    // table get their room for the whole input at once.
+                    if !reserved {
+                        reserved = true;
+                        if let Some(total) = src.estimated_rows(rows.read) {
+                            loader.reserve_for(total as usize);
+                        }
+                    }
                 }
                 let t = Instant::now();
                 let next = src.refill(std::mem::take(&mut done), CHUNK)?;
@@ -328,6 +337,12 @@ impl Loader {
         } else {
             self.seen_exact.get(id).copied()
         }
+    }
+
+    /// Makes room for `rows` accounts in all: the columns (`Accounts::reserve_for`) and the id table.
+    fn reserve_for(&mut self, rows: usize) {
+        self.acc.reserve_for(rows);
+        self.seen.reserve(rows.saturating_sub(self.seen.len()));
     }
 
     fn quarantine_row(&mut self, line: u64, reason: String, raw: String) {
