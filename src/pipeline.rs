@@ -190,17 +190,7 @@ pub fn load_accounts(
         "load: reading, reading ∥ normalizing ∥ appending, appending, checking rows"
     );
     bar.finish_and_clear();
-    let Loader {
-        mut acc,
-        quarantine,
-        problems,
-        ..
-    } = loader;
-    rows.used = acc.len() as u64;
-    rows.quarantined = quarantine.len() as u64;
-    debug_assert_eq!(rows.read, rows.used + rows.quarantined);
-    acc.check_capacity(path)?;
-    acc.mark_agency_members();
+    let (acc, quarantine, rows, problems) = loader.finish(rows, path)?;
     let mut header = src.header;
     header.date_formats = date_formats;
     Ok((acc, quarantine, rows, problems, header))
@@ -337,6 +327,26 @@ impl Loader {
         } else {
             self.seen_exact.get(id).copied()
         }
+    }
+
+    /// The accounts loaded, the quarantine, every row accounted for, and the unusable values counted.
+    fn finish(
+        self,
+        mut rows: RowCounts,
+        path: &std::path::Path,
+    ) -> Result<(Accounts, Vec<Quarantined>, RowCounts, ProblemCounts)> {
+        let Loader {
+            mut acc,
+            quarantine,
+            problems,
+            ..
+        } = self;
+        rows.used = acc.len() as u64;
+        rows.quarantined = quarantine.len() as u64;
+        debug_assert_eq!(rows.read, rows.used + rows.quarantined);
+        acc.check_capacity(path)?;
+        acc.mark_agency_members();
+        Ok((acc, quarantine, rows, problems))
     }
 
     /// Makes room for `rows` accounts in all: the columns (`Accounts::reserve_for`) and the id table.
