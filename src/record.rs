@@ -319,6 +319,11 @@ pub struct Signals {
 pub struct AccountValues(Vec<(u8, u64)>);
 
 impl AccountValues {
+    /// Room for `n` values: an account holds a dozen or so (name, birth date, email and handle, phone, a few
+    /// devices, IPs and ranges), which growing from empty would allocate three times.
+    pub fn with_capacity(n: usize) -> Self {
+        AccountValues(Vec::with_capacity(n))
+    }
     pub fn push(&mut self, s: Signal, value: u64) {
         self.0.push((s as u8, value));
     }

@@ -297,6 +297,7 @@ pub fn account(
 ) -> Normalized {
     let mut n = Normalized {
         created: i64::MIN,
+        signals: crate::record::AccountValues::with_capacity(24),
         ..Default::default()
     };
     n.account_type = rules.account_type(f[col::ACCOUNT_TYPE]);
