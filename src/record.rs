@@ -61,14 +61,12 @@ pub enum AccountType {
 }
 
 impl AccountType {
+    /// The type a cell names, in any case (empty: unknown); read for every row, without a lower-cased copy.
     pub fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "freelancer" => Some(Self::Freelancer),
-            "client" => Some(Self::Client),
-            "agency" => Some(Self::Agency),
-            "" => Some(Self::Unknown),
-            _ => None,
-        }
+        let s = s.trim();
+        [Self::Freelancer, Self::Client, Self::Agency, Self::Unknown]
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s))
     }
     pub fn as_str(self) -> &'static str {
         match self {
@@ -91,15 +89,18 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status a cell names, in any case (empty: unknown); read for every row, without a lower-cased copy.
     pub fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "active" => Some(Self::Active),
-            "suspended" => Some(Self::Suspended),
-            "banned" => Some(Self::Banned),
-            "closed" => Some(Self::Closed),
-            "" => Some(Self::Unknown),
-            _ => None,
-        }
+        let s = s.trim();
+        [
+            Self::Active,
+            Self::Suspended,
+            Self::Banned,
+            Self::Closed,
+            Self::Unknown,
+        ]
+        .into_iter()
+        .find(|v| v.as_str().eq_ignore_ascii_case(s))
     }
     pub fn as_str(self) -> &'static str {
         match self {
@@ -803,6 +804,34 @@ impl Accounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn types_and_statuses_parse_in_any_case() {
+        let types = [
+            ("freelancer", Some(AccountType::Freelancer)),
+            ("  CLIENT ", Some(AccountType::Client)),
+            ("Agency", Some(AccountType::Agency)),
+            ("", Some(AccountType::Unknown)),
+            ("   ", Some(AccountType::Unknown)),
+            ("freelancers", None),
+            ("clien", None),
+        ];
+        for (raw, want) in types {
+            assert_eq!(AccountType::parse(raw), want, "{raw:?}");
+        }
+        let statuses = [
+            ("active", Some(Status::Active)),
+            ("SUSPENDED", Some(Status::Suspended)),
+            (" Banned", Some(Status::Banned)),
+            ("closed\t", Some(Status::Closed)),
+            ("", Some(Status::Unknown)),
+            ("ban", None),
+            ("actívé", None),
+        ];
+        for (raw, want) in statuses {
+            assert_eq!(Status::parse(raw), want, "{raw:?}");
+        }
+    }
 
     /// Ranks follow the ids' byte order, however long their shared prefix (past the 16 bytes compared first),
     /// however short, and outside ASCII.
