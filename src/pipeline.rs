@@ -209,12 +209,20 @@ struct Checked {
 impl Checked {
     /// The id of the chunk's account `i` (an index among all accounts), if it is one of this chunk's.
     fn id_of<'c>(&'c self, layout: &Layout, i: usize) -> Option<&'c str> {
-        let k = i.checked_sub(self.base)?;
-        let row = &self.rows[*self.accepted.get(k)? as usize];
-        match &row.content {
-            Content::Record(rec) => Some(layout.field(rec, crate::record::col::ACCOUNT_ID).trim()),
-            Content::Quarantined { .. } => None,
-        }
+        accepted_id(layout, (&self.rows, &self.accepted, self.base), i)
+    }
+}
+
+/// The id of account `i` among the accepted rows of a chunk (`accepted` rows of `rows`, numbered from `base`).
+fn accepted_id<'r>(
+    layout: &Layout,
+    (rows, accepted, base): (&'r [Row], &[u32], usize),
+    i: usize,
+) -> Option<&'r str> {
+    let row = rows.get(*accepted.get(i.checked_sub(base)?)? as usize)?;
+    match &row.content {
+        Content::Record(rec) => Some(layout.field(rec, crate::record::col::ACCOUNT_ID).trim()),
+        Content::Quarantined { .. } => None,
     }
 }
 
@@ -309,18 +317,10 @@ impl Loader {
         let i = i as usize;
         let other = if i < self.acc.len() {
             Some(self.acc.id.get(i))
-        } else if let Some(id) = previous.and_then(|p| p.id_of(&self.layout, i)) {
-            Some(id)
         } else {
-            let row = &rows[current.accepted[i.checked_sub(current.base)?] as usize];
-            match &row.content {
-                Content::Record(rec) => Some(
-                    self.layout
-                        .field(rec, crate::record::col::ACCOUNT_ID)
-                        .trim(),
-                ),
-                Content::Quarantined { .. } => None,
-            }
+            previous
+                .and_then(|p| p.id_of(&self.layout, i))
+                .or_else(|| accepted_id(&self.layout, (rows, &current.accepted, current.base), i))
         };
         if other == Some(id) {
             Some(line)
