@@ -222,12 +222,6 @@ impl Reviews {
     pub fn contains(&self, a: u32, b: u32) -> bool {
         self.0.contains(&Self::key(a, b))
     }
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 /// Hashes one `u64` (a packed pair of indices) by a 128-bit multiply folded to 64 bits: both halves of the
