@@ -338,6 +338,7 @@ impl Deferred {
 fn concat_parallel<T: Copy + Send + Sync>(parts: &[Vec<T>]) -> Vec<T> {
     let total = parts.iter().map(Vec::len).sum();
     let mut out: Vec<T> = Vec::with_capacity(total);
+    crate::memory::advise_huge_pages(&out);
     let mut rest = &mut out.spare_capacity_mut()[..total];
     let mut slices = Vec::with_capacity(parts.len());
     for p in parts {
@@ -454,6 +455,8 @@ fn derived_keys(acc: &Accounts, i: usize, out: &mut Vec<(Derived, u64)>, buf: &m
 fn merge_marked(first: &[u64], second: &[u64]) -> (Vec<u64>, Vec<bool>) {
     let mut out = Vec::with_capacity(first.len() + second.len());
     let mut mark = Vec::with_capacity(first.len() + second.len());
+    crate::memory::advise_huge_pages(&out);
+    crate::memory::advise_huge_pages(&mark);
     let (mut i, mut j) = (0, 0);
     while i < first.len() || j < second.len() {
         let take_first = j == second.len() || (i < first.len() && first[i] <= second[j]);
@@ -904,10 +907,8 @@ struct KeyTimes {
 /// accounts the 179M entries (2.9 GB) were the run's peak memory when held at once.
 fn walk_shards(acc: &mut Accounts, sig_of: &[u8], cap: usize, bits: u32) -> (KeyTimes, Sharded) {
     let slots = acc.signals.values().len();
-    let freq: Vec<AtomicU32> = (0..slots)
-        .into_par_iter()
-        .map(|_| AtomicU32::new(0))
-        .collect();
+    let freq: Vec<AtomicU32> =
+        crate::memory::collect_advised((0..slots).into_par_iter().map(|_| AtomicU32::new(0)));
     let mut out = Sharded {
         walk: Walk::default(),
         key_occurrences: 0,

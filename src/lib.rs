@@ -17,6 +17,7 @@ pub mod estimate;
 pub mod evaluate;
 pub mod history;
 pub mod load;
+pub mod memory;
 pub mod model;
 pub mod normalize;
 pub mod pipeline;

@@ -474,6 +474,88 @@ impl Source {
     }
 }
 
+/// Account ids seen so far, by the xxh3 hash of the id: where each first occurred (its line and account
+/// index). An open-addressing table with linear probing (the hashes are uniform already: their low bits pick
+/// the slot), kept at most three-quarters full, in one allocation that asks for huge pages: at ten million
+/// accounts it is hundreds of MB met at random, one probe per row. Two different ids with one hash share an
+/// entry: the caller compares the texts.
+#[derive(Debug, Default)]
+pub struct FirstSeen {
+    slots: Vec<SeenSlot>,
+    len: usize,
+}
+
+/// One slot of `FirstSeen`; `line` 0 marks it empty (lines and row numbers start at 1).
+#[derive(Debug, Clone, Copy, Default)]
+struct SeenSlot {
+    hash: u64,
+    line: u64,
+    index: u32,
+}
+
+impl FirstSeen {
+    /// The first occurrence (line, account index) of an id with hash `hash`.
+    pub fn get(&self, hash: u64) -> Option<(u64, u32)> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut at = hash as usize & mask;
+        loop {
+            let s = self.slots[at];
+            if s.line == 0 {
+                return None;
+            }
+            if s.hash == hash {
+                return Some((s.line, s.index));
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    /// Records the first occurrence of an id with hash `hash`; `false` (and nothing changed) when the hash is
+    /// held already. `line` must be at least 1.
+    pub fn insert(&mut self, hash: u64, line: u64, index: u32) -> bool {
+        assert!(line > 0, "lines and row numbers start at 1");
+        self.reserve(1);
+        let mask = self.slots.len() - 1;
+        let mut at = hash as usize & mask;
+        loop {
+            let s = &mut self.slots[at];
+            if s.line == 0 {
+                *s = SeenSlot { hash, line, index };
+                self.len += 1;
+                return true;
+            }
+            if s.hash == hash {
+                return false;
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    /// Makes room for `additional` more ids without growing.
+    pub fn reserve(&mut self, additional: usize) {
+        let needed = self.len + additional;
+        if needed * 4 <= self.slots.len() * 3 {
+            return;
+        }
+        let size = (needed * 4 / 3 + 1).next_power_of_two().max(1024);
+        let mut slots = Vec::with_capacity(size);
+        crate::memory::advise_huge_pages(&slots);
+        slots.resize(size, SeenSlot::default());
+        let mask = size - 1;
+        for s in self.slots.iter().filter(|s| s.line != 0) {
+            let mut at = s.hash as usize & mask;
+            while slots[at].line != 0 {
+                at = (at + 1) & mask;
+            }
+            slots[at] = *s;
+        }
+        self.slots = slots;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -618,5 +700,47 @@ mod tests {
         let e = write(dir.path(), "e.csv", b"");
         let mut src = Source::open(&e, &Config::default()).unwrap();
         assert!(drain(&mut src).is_empty());
+    }
+
+    #[test]
+    fn first_seen_keeps_the_first_occurrence_of_each_hash() {
+        let mut seen = FirstSeen::default();
+        assert_eq!(seen.get(7), None);
+        // Hashes that collide in the low bits probe on; the table grows past its first size and keeps all.
+        let n = 5000u64;
+        for i in 0..n {
+            let h = (i << 20) | 5;
+            assert!(seen.insert(h, i + 2, i as u32), "{i}");
+        }
+        for i in 0..n {
+            assert!(
+                !seen.insert((i << 20) | 5, 99, 99),
+                "a second occurrence is refused"
+            );
+            assert_eq!(seen.get((i << 20) | 5), Some((i + 2, i as u32)));
+        }
+        assert_eq!(seen.get(6), None);
+        assert_eq!(seen.get(n << 20 | 5), None);
+        // Reserving ahead keeps what is there.
+        seen.reserve(100_000);
+        assert_eq!(seen.get(5), Some((2, 0)));
+        assert_eq!(seen.len, n as usize);
+        // Random hashes against a reference map.
+        let mut reference = std::collections::HashMap::new();
+        let mut x = 0x9e3779b97f4a7c15u64;
+        for i in 0..20_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let h = x % 30_000;
+            let fresh = !reference.contains_key(&h);
+            if fresh {
+                reference.insert(h, (i + 1, i as u32));
+            }
+            assert_eq!(seen.insert(h | 1 << 40, i + 1, i as u32), fresh);
+        }
+        for (h, v) in reference {
+            assert_eq!(seen.get(h | 1 << 40), Some(v));
+        }
     }
 }

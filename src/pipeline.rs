@@ -2,7 +2,6 @@
 //! cluster, policy, report — and times each stage. Everything a run did is counted in its `Summary`.
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::BuildHasherDefault;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -238,7 +237,7 @@ struct Loader {
     problems: ProblemCounts,
     /// Account id hash → (line, account index) of its first occurrence. Keys are xxh3 hashes already: no
     /// need to hash them again.
-    seen: HashMap<u64, (u64, u32), BuildHasherDefault<crate::record::IdentityHasher>>,
+    seen: crate::load::FirstSeen,
     /// Ids whose hash another id already holds, by their text.
     seen_exact: HashMap<String, u64>,
     /// Accounts accepted so far (appended or not yet).
@@ -287,14 +286,9 @@ impl Loader {
                 self.quarantine_row(row.line, reason, row.raw());
                 continue;
             }
-            match self.seen.entry(h) {
+            if !self.seen.insert(h, row.line, self.accepted as u32) {
                 // Another id with the same hash: remember this one by its text.
-                std::collections::hash_map::Entry::Occupied(_) => {
-                    self.seen_exact.insert(id.to_string(), row.line);
-                }
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert((row.line, self.accepted as u32));
-                }
+                self.seen_exact.insert(id.to_string(), row.line);
             }
             out.accepted.push(r as u32);
             self.accepted += 1;
@@ -313,7 +307,7 @@ impl Loader {
         previous: Option<&Checked>,
         (rows, current): (&[Row], &Checked),
     ) -> Option<u64> {
-        let &(line, i) = self.seen.get(&h)?;
+        let (line, i) = self.seen.get(h)?;
         let i = i as usize;
         let other = if i < self.acc.len() {
             Some(self.acc.id.get(i))
@@ -352,7 +346,7 @@ impl Loader {
     /// Makes room for `rows` accounts in all: the columns (`Accounts::reserve_for`) and the id table.
     fn reserve_for(&mut self, rows: usize) {
         self.acc.reserve_for(rows);
-        self.seen.reserve(rows.saturating_sub(self.seen.len()));
+        self.seen.reserve(rows.saturating_sub(self.accepted));
     }
 
     fn quarantine_row(&mut self, line: u64, reason: String, raw: String) {

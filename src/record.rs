@@ -241,6 +241,8 @@ impl StrColumn {
             self.offsets.reserve(rows - n);
             self.data
                 .reserve(scaled(self.data.len(), n, rows).saturating_sub(self.data.len()));
+            crate::memory::advise_huge_pages(&self.offsets);
+            crate::memory::advise_huge_pages_str(&self.data);
         }
     }
     /// Appends all strings of `other`.
@@ -275,6 +277,7 @@ fn scaled(len: usize, n: usize, rows: usize) -> usize {
 /// Makes room for `rows` elements in all.
 fn reserve_rows<T>(v: &mut Vec<T>, rows: usize) {
     v.reserve(rows.saturating_sub(v.len()));
+    crate::memory::advise_huge_pages(v);
 }
 
 /// How many comparisons ahead accounts are prefetched (`Accounts::prefetch_ahead`): far enough for memory to
@@ -357,6 +360,7 @@ impl Signals {
         let values = scaled(self.values.len(), n, rows);
         self.values
             .reserve(values.saturating_sub(self.values.len()));
+        crate::memory::advise_huge_pages(&self.values);
     }
     /// Appends an account's values, signal by signal (in `Signal::ALL` order), each signal's sorted and
     /// distinct.

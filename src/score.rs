@@ -1441,9 +1441,8 @@ struct BoundAccount {
 /// Every account's `BoundAccount`.
 fn bound_accounts(cmp: &Comparer, crowd: &[u16]) -> Vec<BoundAccount> {
     let acc = cmp.accounts();
-    (0..acc.len())
-        .into_par_iter()
-        .map(|i| BoundAccount {
+    crate::memory::collect_advised((0..acc.len()).into_par_iter().map(|i| {
+        BoundAccount {
             created: acc.created[i],
             dob: acc.dob[i],
             crowd: crowd[i],
@@ -1454,8 +1453,8 @@ fn bound_accounts(cmp: &Comparer, crowd: &[u16]) -> Vec<BoundAccount> {
             sanctioned: acc.status[i].is_sanctioned(),
             entity: acc.entity[i],
             bids: cmp.bids.is_some_and(|idx| !idx.of(i).is_empty()),
-        })
-        .collect()
+        }
+    }))
 }
 
 /// Which of the signals compared only between some accounts a deferred pair has (see `DeferredBound::under`).

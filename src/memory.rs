@@ -1,0 +1,111 @@
+//! What the process tells the operating system about its largest arrays. The account columns, blocking's
+//! entries and the candidate pairs reach gigabytes at ten million accounts and are read at random (a pair's two
+//! accounts, a key's accounts); with 4 KiB pages nearly every such read also misses the address-translation
+//! cache, and under a hypervisor that miss costs another walk of the host's tables. Arrays this module is told
+//! about are backed by 2 MiB pages where the kernel allows it (`MADV_HUGEPAGE`, honoured when transparent huge
+//! pages are `always` or `madvise`); everything else keeps small pages, since the allocator reuses and returns
+//! its small-object memory often and a huge page faulted again each time costs more than it saves. Advice only:
+//! no effect on what the program computes, and a no-op elsewhere than Linux.
+
+/// The size of a huge page on x86-64 and aarch64 Linux.
+const HUGE_PAGE: usize = 2 << 20;
+
+/// Arrays smaller than this are left alone: a few huge pages would not change the miss rate.
+const MIN_ADVISED: usize = 8 * HUGE_PAGE;
+
+/// Asks for huge pages under the room `v` has reserved (its capacity, written or not). Call it right after
+/// reserving, before the room is written: pages already touched stay small until the kernel merges them.
+pub fn advise_huge_pages<T>(v: &Vec<T>) {
+    advise_range(v.as_ptr() as usize, v.capacity() * std::mem::size_of::<T>());
+}
+
+/// Collects a parallel iterator of known length into a vector whose room is advised first (`par_extend` of
+/// an indexed iterator writes into the room reserved, in place).
+pub fn collect_advised<T: Send>(
+    iter: impl rayon::iter::IndexedParallelIterator<Item = T>,
+) -> Vec<T> {
+    use rayon::iter::ParallelExtend;
+    let mut v = Vec::with_capacity(iter.len());
+    advise_huge_pages(&v);
+    v.par_extend(iter);
+    v
+}
+
+/// `advise_huge_pages` for a `String`'s room.
+pub fn advise_huge_pages_str(s: &String) {
+    advise_range(s.as_ptr() as usize, s.capacity());
+}
+
+/// The whole huge pages inside `[start, start + len)`: the advice applies to whole pages only.
+fn huge_pages_within(start: usize, len: usize) -> Option<(usize, usize)> {
+    if len < MIN_ADVISED {
+        return None;
+    }
+    let from = start.checked_next_multiple_of(HUGE_PAGE)?;
+    let to = start.checked_add(len)? / HUGE_PAGE * HUGE_PAGE;
+    (to > from).then_some((from, to - from))
+}
+
+#[cfg(target_os = "linux")]
+fn advise_range(start: usize, len: usize) {
+    if let Some((from, len)) = huge_pages_within(start, len) {
+        // SAFETY: `from..from + len` lies inside one live allocation (a vector's reserved room); MADV_HUGEPAGE
+        // changes how the kernel backs those pages, never their contents or whether they are mapped. A
+        // refusal (THP disabled, an old kernel) leaves small pages, which is what the call would replace.
+        unsafe {
+            libc::madvise(from as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_range(_start: usize, _len: usize) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_whole_huge_pages_inside_the_room_are_advised() {
+        let mb = 1 << 20;
+        // (start, length) of the room → the huge pages advised inside it, as (start, length).
+        type Case = ((usize, usize), Option<(usize, usize)>);
+        let cases: &[Case] = &[
+            // Too small to matter.
+            ((0, MIN_ADVISED - 1), None),
+            // Aligned: all of it.
+            ((64 * mb, 16 * mb), Some((64 * mb, 16 * mb))),
+            // Unaligned start and end: rounded inwards.
+            ((64 * mb + 1, 16 * mb), Some((66 * mb, 14 * mb))),
+            ((64 * mb + 4096, 20 * mb), Some((66 * mb, 18 * mb))),
+            // Past the top of the address space: nothing, and no overflow.
+            ((usize::MAX - 10 * mb, 20 * mb), None),
+        ];
+        for &((start, len), want) in cases {
+            assert_eq!(
+                huge_pages_within(start, len),
+                want,
+                "start {start:#x} len {len}"
+            );
+        }
+    }
+
+    #[test]
+    fn collecting_advised_keeps_order_and_length() {
+        use rayon::iter::{IntoParallelIterator, ParallelIterator};
+        let n = 3 << 20;
+        let v = collect_advised((0..n).into_par_iter().map(|i| i * 3));
+        assert_eq!(v.len(), n);
+        assert!(v.iter().enumerate().all(|(i, &x)| x == i * 3));
+        assert!(collect_advised((0..0usize).into_par_iter()).is_empty());
+    }
+
+    #[test]
+    fn advising_a_vector_keeps_its_contents() {
+        let mut v: Vec<u64> = (0..1000).collect();
+        v.reserve(4 << 20);
+        advise_huge_pages(&v);
+        v.extend(1000..(4 << 20));
+        assert!(v.iter().enumerate().all(|(i, &x)| x == i as u64));
+    }
+}
