@@ -353,7 +353,16 @@ pub fn is_placeholder_digits(s: &str) -> bool {
 /// An email that forms fill in to get past a required field: `test@test.com`, `none@…`, `noemail@…`, any
 /// address at an example or test domain.
 pub fn is_placeholder_email(s: &str) -> bool {
-    let t = s.trim().to_lowercase();
+    let s = s.trim();
+    // Lower-casing ASCII in place of a lower-cased copy (nearly every address is ASCII); other text is
+    // lower-cased first, as Unicode says (a few non-ASCII letters lower-case to ASCII ones).
+    let lowered;
+    let t = if s.is_ascii() {
+        s
+    } else {
+        lowered = s.to_lowercase();
+        lowered.as_str()
+    };
     let Some((local, domain)) = t.rsplit_once('@') else {
         return false;
     };
@@ -390,7 +399,13 @@ pub fn is_placeholder_email(s: &str) -> bool {
         "invalid",
         "test",
     ];
-    LOCALS.contains(&local) || DOMAINS.contains(&domain) || domain.ends_with(".invalid")
+    let is = |list: &[&str], x: &str| list.iter().any(|l| l.eq_ignore_ascii_case(x));
+    let invalid = ".invalid";
+    is(LOCALS, local)
+        || is(DOMAINS, domain)
+        || (domain.len() >= invalid.len()
+            && domain.as_bytes()[domain.len() - invalid.len()..]
+                .eq_ignore_ascii_case(invalid.as_bytes()))
 }
 
 #[cfg(test)]
@@ -524,9 +539,25 @@ mod tests {
             "NONE@gmail.com",
             "anna@example.com",
             "x@foo.invalid",
+            "x@FOO.INVALID",
+            "  Test@Example.Org ",
+            "NoReply@Ünïcode.de",
+            "ANNA@TEST.TEST",
+            "nobody@EXAMPLE.NET",
         ] {
             assert!(is_placeholder_email(v), "{v}");
         }
-        assert!(!is_placeholder_email("anna.kowalska@gmail.com"));
+        for v in [
+            "anna.kowalska@gmail.com",
+            "test.user@gmail.com",
+            "x@invalid.com",
+            "x@.invalidx",
+            "Ünïcode@gmail.com",
+            "no at sign",
+        ] {
+            assert!(!is_placeholder_email(v), "{v}");
+        }
+        // Non-ASCII text is lower-cased as Unicode says first: the Kelvin sign (U+212A) is a `k`.
+        assert!(is_placeholder_email("UN\u{212A}NOWN@gmail.com"));
     }
 }
