@@ -480,19 +480,16 @@ fn merge_marked(first: &[u64], second: &[u64]) -> (Vec<u64>, Vec<bool>) {
 /// (`crowd_floor`). `block` adds the document bit to the holders of an oversized one-deletion key: two of
 /// them can hold documents one keying error apart (a near level) and not be a candidate pair.
 fn crowd_signals(acc: &Accounts, cap: usize) -> Vec<u16> {
-    (0..acc.len())
-        .into_par_iter()
-        .map(|i| {
-            KEYED
-                .iter()
-                .filter(|s| is_blocked(**s))
-                .filter(|s| {
-                    let floor = crowd_floor(**s, cap);
-                    acc.signal(**s).freqs(i).iter().any(|&f| f as usize > floor)
-                })
-                .fold(0u16, |m, s| m | 1 << *s as u16)
-        })
-        .collect()
+    crate::memory::collect_advised((0..acc.len()).into_par_iter().map(|i| {
+        KEYED
+            .iter()
+            .filter(|s| is_blocked(**s))
+            .filter(|s| {
+                let floor = crowd_floor(**s, cap);
+                acc.signal(**s).freqs(i).iter().any(|&f| f as usize > floor)
+            })
+            .fold(0u16, |m, s| m | 1 << *s as u16)
+    }))
 }
 
 /// What the walk over the sorted key entries finds, run by run (a run: the entries of one key).
