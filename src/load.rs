@@ -485,12 +485,13 @@ pub struct FirstSeen {
     len: usize,
 }
 
-/// One slot of `FirstSeen`; `line` 0 marks it empty (lines and row numbers start at 1).
+/// One slot of `FirstSeen` (the flag fits in the padding: 24 bytes either way).
 #[derive(Debug, Clone, Copy, Default)]
 struct SeenSlot {
     hash: u64,
     line: u64,
     index: u32,
+    used: bool,
 }
 
 impl FirstSeen {
@@ -503,7 +504,7 @@ impl FirstSeen {
         let mut at = hash as usize & mask;
         loop {
             let s = self.slots[at];
-            if s.line == 0 {
+            if !s.used {
                 return None;
             }
             if s.hash == hash {
@@ -514,16 +515,20 @@ impl FirstSeen {
     }
 
     /// Records the first occurrence of an id with hash `hash`; `false` (and nothing changed) when the hash is
-    /// held already. `line` must be at least 1.
+    /// held already.
     pub fn insert(&mut self, hash: u64, line: u64, index: u32) -> bool {
-        assert!(line > 0, "lines and row numbers start at 1");
         self.reserve(1);
         let mask = self.slots.len() - 1;
         let mut at = hash as usize & mask;
         loop {
             let s = &mut self.slots[at];
-            if s.line == 0 {
-                *s = SeenSlot { hash, line, index };
+            if !s.used {
+                *s = SeenSlot {
+                    hash,
+                    line,
+                    index,
+                    used: true,
+                };
                 self.len += 1;
                 return true;
             }
@@ -545,9 +550,9 @@ impl FirstSeen {
         crate::memory::advise_huge_pages(&slots);
         slots.resize(size, SeenSlot::default());
         let mask = size - 1;
-        for s in self.slots.iter().filter(|s| s.line != 0) {
+        for s in self.slots.iter().filter(|s| s.used) {
             let mut at = s.hash as usize & mask;
-            while slots[at].line != 0 {
+            while slots[at].used {
                 at = (at + 1) & mask;
             }
             slots[at] = *s;
@@ -706,6 +711,12 @@ mod tests {
     fn first_seen_keeps_the_first_occurrence_of_each_hash() {
         let mut seen = FirstSeen::default();
         assert_eq!(seen.get(7), None);
+        // Any line, 0 too, and a hash of 0.
+        assert!(seen.insert(0, 0, 4));
+        assert_eq!(seen.get(0), Some((0, 4)));
+        assert!(!seen.insert(0, 9, 9));
+        assert_eq!(std::mem::size_of::<SeenSlot>(), 24);
+        let mut seen = FirstSeen::default();
         // Hashes that collide in the low bits probe on; the table grows past its first size and keeps all.
         let n = 5000u64;
         for i in 0..n {
