@@ -1,7 +1,9 @@
-//! What the process tells the operating system about its largest arrays. The account columns, blocking's
-//! entries and the candidate pairs reach gigabytes at ten million accounts and are read at random (a pair's two
-//! accounts, a key's accounts); with 4 KiB pages nearly every such read also misses the address-translation
-//! cache, and under a hypervisor that miss costs another walk of the host's tables. Arrays this module is told
+//! What the process tells the operating system about its largest arrays. The account columns, the values'
+//! frequencies and the candidate pairs reach gigabytes at ten million accounts and are read at random (a pair's
+//! two accounts, a value's frequency); with 4 KiB pages nearly every such read also misses the
+//! address-translation cache, and under a hypervisor that miss costs another walk of the host's tables. Arrays
+//! written once in order and then read in order (blocking's sorted key entries) are not advised: faulting
+//! fresh huge pages costs more than their sequential reads save. Arrays this module is told
 //! about are backed by 2 MiB pages where the kernel allows it (`MADV_HUGEPAGE`, honoured when transparent huge
 //! pages are `always` or `madvise`); everything else keeps small pages, since the allocator reuses and returns
 //! its small-object memory often and a huge page faulted again each time costs more than it saves. Advice only:
