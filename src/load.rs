@@ -500,43 +500,26 @@ impl FirstSeen {
         if self.slots.is_empty() {
             return None;
         }
-        let mask = self.slots.len() - 1;
-        let mut at = hash as usize & mask;
-        loop {
-            let s = self.slots[at];
-            if !s.used {
-                return None;
-            }
-            if s.hash == hash {
-                return Some((s.line, s.index));
-            }
-            at = (at + 1) & mask;
-        }
+        let s = self.slots[probe(&self.slots, hash)];
+        s.used.then_some((s.line, s.index))
     }
 
     /// Records the first occurrence of an id with hash `hash`; `false` (and nothing changed) when the hash is
     /// held already.
     pub fn insert(&mut self, hash: u64, line: u64, index: u32) -> bool {
         self.reserve(1);
-        let mask = self.slots.len() - 1;
-        let mut at = hash as usize & mask;
-        loop {
-            let s = &mut self.slots[at];
-            if !s.used {
-                *s = SeenSlot {
-                    hash,
-                    line,
-                    index,
-                    used: true,
-                };
-                self.len += 1;
-                return true;
-            }
-            if s.hash == hash {
-                return false;
-            }
-            at = (at + 1) & mask;
+        let at = probe(&self.slots, hash);
+        if self.slots[at].used {
+            return false;
         }
+        self.slots[at] = SeenSlot {
+            hash,
+            line,
+            index,
+            used: true,
+        };
+        self.len += 1;
+        true
     }
 
     /// Makes room for `additional` more ids without growing.
@@ -546,19 +529,24 @@ impl FirstSeen {
             return;
         }
         let size = (needed * 4 / 3 + 1).next_power_of_two().max(1024);
-        let mut slots = Vec::with_capacity(size);
-        crate::memory::advise_huge_pages(&slots);
-        slots.resize(size, SeenSlot::default());
-        let mask = size - 1;
+        let mut slots = crate::memory::filled_advised(size, SeenSlot::default());
         for s in self.slots.iter().filter(|s| s.used) {
-            let mut at = s.hash as usize & mask;
-            while slots[at].used {
-                at = (at + 1) & mask;
-            }
+            let at = probe(&slots, s.hash);
             slots[at] = *s;
         }
         self.slots = slots;
     }
+}
+
+/// The slot holding `hash`, or the empty one where it would go (linear probing from its low bits). `slots`
+/// is a power of two long and never full.
+fn probe(slots: &[SeenSlot], hash: u64) -> usize {
+    let mask = slots.len() - 1;
+    let mut at = hash as usize & mask;
+    while slots[at].used && slots[at].hash != hash {
+        at = (at + 1) & mask;
+    }
+    at
 }
 
 #[cfg(test)]

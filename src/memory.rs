@@ -35,6 +35,14 @@ pub fn collect_advised<T: Send>(
     v
 }
 
+/// `n` copies of `value` in a vector whose room is advised before they are written (`vec![value; n]`, advised).
+pub fn filled_advised<T: Clone>(n: usize, value: T) -> Vec<T> {
+    let mut v = Vec::with_capacity(n);
+    advise_huge_pages(&v);
+    v.resize(n, value);
+    v
+}
+
 /// `advise_huge_pages` for a `String`'s room.
 pub fn advise_huge_pages_str(s: &String) {
     advise_range(s.as_ptr() as usize, s.capacity());
@@ -111,5 +119,7 @@ mod tests {
         advise_huge_pages(&v);
         v.extend(1000..(4 << 20));
         assert!(v.iter().enumerate().all(|(i, &x)| x == i as u64));
+        assert_eq!(filled_advised(3 << 20, 7u8), vec![7u8; 3 << 20]);
+        assert!(filled_advised(0, 7u8).is_empty());
     }
 }

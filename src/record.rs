@@ -705,9 +705,7 @@ impl Accounts {
                 .then_with(|| self.id.get(x.1 as usize).cmp(self.id.get(y.1 as usize)))
         });
         // Read at random by every comparison of two accounts' order in the review files.
-        let mut rank = Vec::with_capacity(self.len());
-        crate::memory::advise_huge_pages(&rank);
-        rank.resize(self.len(), 0u32);
+        let mut rank = crate::memory::filled_advised(self.len(), 0u32);
         for (r, &(_, i)) in order.iter().enumerate() {
             rank[i as usize] = r as u32;
         }
