@@ -151,6 +151,12 @@ impl Candidates {
         self.stats.network_deferred_pairs = self.deferred.network.len() as u64;
     }
 
+    /// The statistics of blocking, the rest dropped (once scored: the deferred pairs of a dense export take
+    /// hundreds of MB that clustering and the report do not need).
+    pub fn into_stats(self) -> BlockStats {
+        self.stats
+    }
+
     /// How many pairs each candidate stands for in the model's counts.
     pub fn weights(&self) -> Weights<'_> {
         Weights {
@@ -694,7 +700,7 @@ fn shard_bits(entries: usize) -> u32 {
 
 /// The key occurrences of a shard: each value of each account (in slot order), then each account's derived
 /// keys, piece of accounts after piece.
-fn key_entries(acc: &Accounts, shard: Shard) -> Vec<Entry> {
+fn key_entries(acc: &Accounts, shard: Shard, entries: &mut Vec<Entry>) {
     let n = acc.len();
     let values = acc.signals.values();
     // Accounts in pieces of `PIECE`. The entries are written once, in place: each piece's values and derived
@@ -744,7 +750,13 @@ fn key_entries(acc: &Accounts, shard: Shard) -> Vec<Entry> {
         slot: 0,
     };
     let total = in_shard.iter().sum::<usize>() + derived.iter().map(Vec::len).sum::<usize>();
-    let mut entries = vec![zero; total];
+    entries.clear();
+    if entries.capacity() < total {
+        // Room for this shard and a little more: the shards are about the same size, and a vector grown by
+        // a few entries would be copied (and, the shard before's memory not yet reused, held twice).
+        *entries = Vec::with_capacity(total + total / 16);
+    }
+    entries.resize(total, zero);
     // Each piece's values and derived keys: disjoint slices of `entries`, filled in parallel.
     let mut rest = entries.as_mut_slice();
     let mut slices = Vec::with_capacity(pieces);
@@ -773,8 +785,6 @@ fn key_entries(acc: &Accounts, shard: Shard) -> Vec<Entry> {
             }
             out[at..].copy_from_slice(d);
         });
-    drop(derived);
-    entries
 }
 
 /// Builds the candidate pairs and fills in value frequencies on `acc`.
@@ -788,6 +798,8 @@ fn block_in_shards(acc: &mut Accounts, cfg: &BlockingCfg, bits: u32) -> Candidat
     let n = acc.len();
     let sig_of = value_signals(acc);
     let (walked, sharded) = walk_shards(acc, &sig_of, cfg.max_block_size, bits);
+    // The key entries are gone: their memory goes back before the pairs are built (see `release_freed`).
+    crate::memory::release_freed();
     let walk = sharded.walk;
     let mut stats = BlockStats {
         key_occurrences: sharded.key_occurrences,
@@ -834,6 +846,8 @@ fn block_in_shards(acc: &mut Accounts, cfg: &BlockingCfg, bits: u32) -> Candidat
     stats.deferred_pairs = deferred.pairs.len() as u64;
     let budget = (cfg.network_sample_pairs, cfg.max_block_size);
     let thinned = thin_network(acc, pairs, learn, network_only, budget);
+    // So are the merged lists the thinning replaced.
+    crate::memory::release_freed();
     stats.network_only_pairs = thinned.network_only;
     stats.network_sampled_pairs = thinned.sampled_count;
     stats.network_sample_step = thinned.step;
@@ -890,6 +904,26 @@ struct Sharded {
     document_holders: Vec<u32>,
 }
 
+impl Sharded {
+    /// After the first of `shards` shards: room for all of them in the lists that grow shard by shard, in
+    /// proportion to the first (keys are spread over the shards by their hash) and a little over. Grown by
+    /// doubling instead, they were copied while the next shard's entries were held: blocking's peak memory.
+    fn reserve_for_shards(&mut self, shards: usize) {
+        fn more<T>(v: &mut Vec<T>, shards: usize) {
+            let n = v.len();
+            v.reserve_exact(n * (shards - 1) + n / 8);
+        }
+        if shards > 1 {
+            more(&mut self.block_accounts, shards);
+            more(&mut self.blocks, shards);
+            more(&mut self.deferred.accounts, shards);
+            more(&mut self.deferred.blocks, shards);
+            more(&mut self.deferred.crowded_accounts, shards);
+            more(&mut self.deferred.crowded_blocks, shards);
+        }
+    }
+}
+
 /// Where the key step's time went, over all shards.
 struct KeyTimes {
     keys: std::time::Duration,
@@ -922,9 +956,12 @@ fn walk_shards(acc: &mut Accounts, sig_of: &[u8], cap: usize, bits: u32) -> (Key
         shards: 1 << bits,
         done: std::time::Instant::now(),
     };
+    // One vector of entries serves every shard: a fresh one per shard came on top of the shard before's
+    // memory (freed, but not yet returned to the system by the allocator).
+    let mut entries = Vec::new();
     for index in 0..1u64 << bits {
         let t = std::time::Instant::now();
-        let mut entries = key_entries(acc, Shard { index, bits });
+        key_entries(acc, Shard { index, bits }, &mut entries);
         let keyed = std::time::Instant::now();
         entries.par_sort_unstable();
         let sorted = std::time::Instant::now();
@@ -950,16 +987,21 @@ fn walk_shards(acc: &mut Accounts, sig_of: &[u8], cap: usize, bits: u32) -> (Key
                 size: Size::of(e - s, entries[s].slot, sig_of),
                 network: network_key(entries[s].slot, sig_of),
             }));
-        drop(entries);
         walk.runs = Vec::new();
         walk.common = Vec::new();
         walk.crowded = Vec::new();
         walk.crowded_documents = Vec::new();
         out.walk = std::mem::take(&mut out.walk).then(walk);
+        if index == 0 {
+            out.reserve_for_shards(1 << bits);
+        }
+        // The shard's transients (derived keys, run lists) go back before the next shard makes its own.
+        crate::memory::release_freed();
         times.keys += keyed - t;
         times.sort += sorted - keyed;
         times.walk += sorted.elapsed();
     }
+    drop(entries);
     // Sequential on purpose: a `Vec`'s own `into_iter().map().collect()` reuses its allocation (hundreds of
     // MB at ten million accounts), where a parallel collect would fill fresh memory.
     acc.signals
@@ -1011,9 +1053,11 @@ fn network_key(slot: u32, sig_of: &[u8]) -> bool {
         )
 }
 
-/// The pairs (sorted; a pair two blocks hold appears twice) of the blocks `keep` selects. Each piece of blocks writes its pairs into a
-/// vector of the exact size (no regrowth: at ten million accounts, growing and appending vectors of
-/// hundreds of MB was most of this step), then the pieces are copied side by side.
+/// The pairs (sorted; a pair two blocks hold appears twice) of the blocks `keep` selects. The blocks are
+/// taken a piece at a time, each piece writing its pairs straight into its own stretch of the one output
+/// vector (as long as the piece's blocks make pairs at most); the stretches are then closed up. At ten
+/// million accounts these are hundreds of millions of pairs: growing vectors, or pieces copied side by side
+/// afterwards, held the pairs twice at blocking's peak.
 fn expand(
     block_accounts: &[u32],
     blocks: &[BlockOf],
@@ -1024,26 +1068,53 @@ fn expand(
         .filter(|b| keep(b))
         .map(|b| (b.range.0 as usize, b.range.1 as usize))
         .collect();
-    let parts: Vec<Vec<u64>> = mine
-        .par_chunks(1024)
-        .map(|rs| {
-            let cap = rs.iter().map(|&(s, e)| (e - s) * (e - s - 1) / 2).sum();
-            let mut v = Vec::with_capacity(cap);
-            for &(s, e) in rs {
+    let pieces: Vec<&[(usize, usize)]> = mine.chunks(1024).collect();
+    let room: Vec<usize> = pieces
+        .iter()
+        .map(|rs| rs.iter().map(|&(s, e)| (e - s) * (e - s - 1) / 2).sum())
+        .collect();
+    let total = room.iter().sum();
+    let mut v: Vec<u64> = Vec::with_capacity(total);
+    crate::memory::advise_huge_pages(&v);
+    let mut rest = &mut v.spare_capacity_mut()[..total];
+    let mut stretches = Vec::with_capacity(pieces.len());
+    for &r in &room {
+        let (head, tail) = rest.split_at_mut(r);
+        stretches.push(head);
+        rest = tail;
+    }
+    let written: Vec<usize> = stretches
+        .into_par_iter()
+        .zip(pieces.par_iter())
+        .map(|(out, rs)| {
+            let mut n = 0;
+            for &(s, e) in rs.iter() {
                 let block = &block_accounts[s..e];
                 for x in 0..block.len() {
-                    for y in x + 1..block.len() {
-                        if block[x] != block[y] {
-                            v.push(pack(block[x], block[y]));
+                    for &y in &block[x + 1..] {
+                        // An account holding the key twice (two addresses of one range) is no pair.
+                        if block[x] != y {
+                            out[n].write(pack(block[x], y));
+                            n += 1;
                         }
                     }
                 }
             }
-            v
+            n
         })
         .collect();
-    let mut v = concat_parallel(&parts);
-    drop(parts);
+    let (mut len, mut at) = (0, 0);
+    let spare = v.spare_capacity_mut();
+    for (&r, &w) in room.iter().zip(&written) {
+        if at != len {
+            spare.copy_within(at..at + w, len);
+        }
+        len += w;
+        at += r;
+    }
+    // SAFETY: each stretch's first `written` elements were written above, and the stretches were closed up
+    // in order, so the first `len` elements of the room are all written.
+    unsafe { v.set_len(len) };
     v.par_sort_unstable();
     v
 }
@@ -1150,24 +1221,26 @@ struct Thinned {
 /// candidates' levels. Under the budget nothing changes.
 fn thin_network(
     acc: &Accounts,
-    pairs: Vec<u64>,
-    learn: Vec<bool>,
+    mut pairs: Vec<u64>,
+    mut learn: Vec<bool>,
     network_only: Vec<bool>,
     (budget, cap): (u64, usize),
 ) -> Thinned {
     // Decided once per pair (the home check walks both accounts' addresses).
-    let thinnable: Vec<bool> = pairs
+    let mut fate: Vec<Fate> = pairs
         .par_iter()
         .zip(&network_only)
         .map(|(&p, &only)| {
             let (a, b) = unpack(p);
             let (a, b) = (a as usize, b as usize);
-            only && (acc.evasion_direction(a, b).is_none() || !may_share_home(acc, a, b, cap))
+            let thin =
+                only && (acc.evasion_direction(a, b).is_none() || !may_share_home(acc, a, b, cap));
+            if thin { Fate::Sampled } else { Fate::Kept }
         })
         .collect();
     let count = network_only.iter().filter(|&&x| x).count() as u64;
     drop(network_only);
-    let eligible = thinnable.iter().filter(|&&x| x).count() as u64;
+    let eligible = fate.iter().filter(|&&f| f == Fate::Sampled).count() as u64;
     let step = eligible.div_ceil(budget.max(1)).max(1);
     if step == 1 {
         let sampled = vec![false; pairs.len()];
@@ -1182,28 +1255,54 @@ fn thin_network(
         };
     }
     let in_sample = |p: u64| xxhash_rust::xxh3::xxh3_64(&p.to_le_bytes()).is_multiple_of(step);
-    let (mut kept, mut kept_learn, mut sampled, mut left_out) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    fate.par_iter_mut().zip(&pairs).for_each(|(f, &p)| {
+        if *f == Fate::Sampled && !in_sample(p) {
+            *f = Fate::LeftOut;
+        }
+    });
+    // The pairs kept are moved to the front of their own vector, the left-out ones into a vector of the exact
+    // size: at a million accounts of dense networks these are 12M and 7M pairs, and vectors grown push by
+    // push (or a second copy of the kept ones) were blocking's peak memory.
+    let left = fate.par_iter().filter(|&&f| f == Fate::LeftOut).count();
+    let mut left_out = Vec::with_capacity(left);
+    let mut sampled = Vec::with_capacity(pairs.len() - left);
+    let mut kept = 0;
     for k in 0..pairs.len() {
-        let (p, thin) = (pairs[k], thinnable[k]);
-        if thin && !in_sample(p) {
-            left_out.push(p);
+        if fate[k] == Fate::LeftOut {
+            left_out.push(pairs[k]);
             continue;
         }
-        kept.push(p);
-        kept_learn.push(learn[k]);
-        sampled.push(thin);
+        pairs[kept] = pairs[k];
+        learn[kept] = learn[k];
+        sampled.push(fate[k] == Fate::Sampled);
+        kept += 1;
     }
+    drop(fate);
+    pairs.truncate(kept);
+    learn.truncate(kept);
+    pairs.shrink_to_fit();
+    learn.shrink_to_fit();
     let sampled_count = sampled.iter().filter(|&&x| x).count() as u64;
     Thinned {
-        pairs: kept,
-        learn: kept_learn,
+        pairs,
+        learn,
         sampled,
         step,
         network_only: count,
         sampled_count,
         left_out,
     }
+}
+
+/// What `thin_network` does with a candidate pair.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// Not thinnable: a candidate.
+    Kept,
+    /// Thinnable, and a candidate of the model's sample (all thinnable ones until the step is known).
+    Sampled,
+    /// Thinnable and left out of the sample: checked after estimation.
+    LeftOut,
 }
 
 #[cfg(test)]
@@ -1296,6 +1395,55 @@ mod tests {
         assert!(parts.iter().any(Vec::is_empty));
         assert_eq!(concat_parallel(&parts), parts.concat());
         assert!(concat_parallel::<u64>(&[]).is_empty());
+    }
+
+    #[test]
+    fn expanding_blocks_is_every_pair_of_distinct_accounts() {
+        // More blocks than three pieces of `expand`, of sizes 0..9, some holding an account twice (two
+        // addresses of one range): such pieces write fewer pairs than their room, closed up afterwards.
+        let mut block_accounts = Vec::new();
+        let mut blocks = Vec::new();
+        for b in 0..3500u32 {
+            let from = block_accounts.len() as u32;
+            for k in 0..(b * 7) % 10 {
+                let account = if b % 3 == 0 && k == 2 {
+                    b
+                } else {
+                    b + k * 5000
+                };
+                block_accounts.push(account);
+            }
+            blocks.push(BlockOf {
+                range: (from, block_accounts.len() as u32),
+                size: if b % 2 == 0 {
+                    Size::Small
+                } else {
+                    Size::Crowded
+                },
+                network: b % 5 == 0,
+            });
+        }
+        for keep in [
+            (|_: &BlockOf| true) as fn(&BlockOf) -> bool,
+            |b| b.size == Size::Small,
+            |b| b.network,
+        ] {
+            let mut want = Vec::new();
+            for b in blocks.iter().filter(|b| keep(b)) {
+                let block = &block_accounts[b.range.0 as usize..b.range.1 as usize];
+                for x in 0..block.len() {
+                    for y in x + 1..block.len() {
+                        if block[x] != block[y] {
+                            want.push(pack(block[x], block[y]));
+                        }
+                    }
+                }
+            }
+            want.sort_unstable();
+            // Pairs two blocks both make stay twice (merging them is the caller's).
+            assert!(want.windows(2).any(|w| w[0] == w[1]));
+            assert_eq!(expand(&block_accounts, &blocks, keep), want);
+        }
     }
 
     /// Accounts from (email, device) rows; `block` runs again in the test with its own cap.

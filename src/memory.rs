@@ -48,6 +48,18 @@ pub fn advise_huge_pages_str(s: &String) {
     advise_range(s.as_ptr() as usize, s.capacity());
 }
 
+/// Returns the memory freed so far to the operating system now, instead of when the allocator next gets
+/// round to it. Call it where a stage has just dropped a large transient (blocking's key entries): the
+/// allocator otherwise keeps such memory mapped for a while, and the next stage's arrays then come on top of
+/// it, so the run's peak is the two together. No effect on what the program computes.
+pub fn release_freed() {
+    // Each worker thread's heap too: what one thread frees of another's memory waits for the owner.
+    // SAFETY: `mi_collect` takes no pointers; it only walks the allocator's own structures, and it is a
+    // no-op for memory that mimalloc does not manage (when another global allocator is in use).
+    rayon::broadcast(|_| unsafe { libmimalloc_sys::mi_collect(true) });
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
+
 /// The whole huge pages inside `[start, start + len)`: the advice applies to whole pages only.
 fn huge_pages_within(start: usize, len: usize) -> Option<(usize, usize)> {
     if len < MIN_ADVISED {

@@ -535,13 +535,15 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
     let t = Instant::now();
     let (mut acc, quarantine, rows, problems, header) = load_accounts(&opts.accounts, cfg)?;
     timings.insert("load_normalize", t.elapsed().as_secs_f64());
+    // The reader's buffers and the duplicate-id table are gone: their memory goes back before blocking.
+    crate::memory::release_freed();
     info!(read = rows.read, used = rows.used, quarantined = rows.quarantined, secs = ?t.elapsed(), "loaded");
 
     // The side files (reviews, bids, decisions, the previous run): read beside the stages, timed together.
     let t = Instant::now();
     let reviews = load_reviews(opts, &acc)?;
     let mut side_secs = t.elapsed().as_secs_f64();
-    let mut cands = block_stage(&mut acc, reviews.as_ref(), cfg, &mut timings);
+    let cands = block_stage(&mut acc, reviews.as_ref(), cfg, &mut timings);
     let t = Instant::now();
     let bids = load_bids(opts, &acc)?;
     let decisions = opts
@@ -605,7 +607,10 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
         + deferred_stats.crowded_scored
         + deferred_stats.network_scored;
     sstats.deferred = deferred_stats;
-    cands.pairs = Vec::new();
+    // Clustering, policy and the report need none of the candidates, deferred pairs or census records.
+    let block_stats = cands.into_stats();
+    drop(census);
+    crate::memory::release_freed();
     scorer.keep_comparisons(&scored);
     timings.insert("score", t.elapsed().as_secs_f64());
     info!(links = sstats.links, near_misses = sstats.near_misses, secs = ?t.elapsed(), "scored");
@@ -672,7 +677,7 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
         bids: bids.as_ref().map(BidCounts::of),
         columns: header,
         invalid_values: problems,
-        blocking: cands.stats,
+        blocking: block_stats,
         scoring: sstats,
         clustering: cstats,
         clusters: judged.len() as u64,

@@ -193,30 +193,32 @@ impl Signal {
 /// Strings of all accounts in one buffer: no allocation per account.
 #[derive(Debug, Default, Clone)]
 pub struct StrColumn {
-    offsets: Vec<u64>,
+    /// Where each string ends in `data` (after a leading 0), modulo 2^32: half the memory of `u64` offsets
+    /// (a dozen columns: 44 MB at a million accounts), and a column holds 4 GiB of text only past a hundred
+    /// million accounts or so (`wraps` keeps it correct there).
+    offsets: Vec<u32>,
+    /// The indices in `offsets` from which each further 2^32 is to be added (one entry per 4 GiB of text,
+    /// in order): empty below 4 GiB.
+    wraps: Vec<usize>,
     data: String,
 }
 
 impl StrColumn {
     pub fn push(&mut self, s: &str) {
-        if self.offsets.is_empty() {
-            self.offsets.push(0);
-        }
+        self.start();
         self.data.push_str(s);
-        self.offsets.push(self.data.len() as u64);
+        self.end_here();
     }
     /// Pushes `parts` joined by `sep`, without building the joined string first.
     pub fn push_joined<'s>(&mut self, parts: impl Iterator<Item = &'s str>, sep: char) {
-        if self.offsets.is_empty() {
-            self.offsets.push(0);
-        }
+        self.start();
         for (k, p) in parts.enumerate() {
             if k > 0 {
                 self.data.push(sep);
             }
             self.data.push_str(p);
         }
-        self.offsets.push(self.data.len() as u64);
+        self.end_here();
     }
     /// Pushes `s` with its ASCII letters lower-cased.
     pub fn push_ascii_lowercase(&mut self, s: &str) {
@@ -226,7 +228,7 @@ impl StrColumn {
         self.data[from..].make_ascii_lowercase();
     }
     pub fn get(&self, i: usize) -> &str {
-        &self.data[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+        &self.data[self.offset(i)..self.offset(i + 1)]
     }
     pub fn len(&self) -> usize {
         self.offsets.len().saturating_sub(1)
@@ -247,13 +249,40 @@ impl StrColumn {
     }
     /// Appends all strings of `other`.
     pub fn extend(&mut self, other: StrColumn) {
+        self.start();
+        let shift = self.data.len();
+        self.data.push_str(&other.data);
+        self.offsets.reserve(other.len());
+        for k in 1..other.offsets.len() {
+            self.end_at(shift + other.offset(k));
+        }
+    }
+    /// Where string `k` starts (string `k - 1` ends) in `data`.
+    fn offset(&self, k: usize) -> usize {
+        let low = self.offsets[k] as usize;
+        if self.wraps.is_empty() {
+            return low;
+        }
+        let high = self.wraps.partition_point(|&w| w <= k) as u64;
+        low + (high << 32) as usize
+    }
+    /// The leading 0 of the offsets, before the first string.
+    fn start(&mut self) {
         if self.offsets.is_empty() {
             self.offsets.push(0);
         }
-        let shift = self.data.len() as u64;
-        self.data.push_str(&other.data);
-        self.offsets
-            .extend(other.offsets.iter().skip(1).map(|o| o + shift));
+    }
+    /// Ends the string being pushed where `data` ends now.
+    fn end_here(&mut self) {
+        self.end_at(self.data.len());
+    }
+    /// Ends the string being pushed at byte `end` of `data` (not before the last end).
+    fn end_at(&mut self, end: usize) {
+        let high = (end as u64 >> 32) as usize;
+        while self.wraps.len() < high {
+            self.wraps.push(self.offsets.len());
+        }
+        self.offsets.push(end as u32);
     }
 }
 
@@ -764,7 +793,7 @@ impl Accounts {
             return;
         }
         for c in [&self.name_sorted, &self.name_formal, &self.name_codes] {
-            if let Some(b) = c.data.as_bytes().get(c.offsets[i] as usize) {
+            if let Some(b) = c.data.as_bytes().get(c.offset(i)) {
                 prefetch(b);
             }
         }
@@ -809,6 +838,35 @@ impl Accounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn string_columns_keep_their_strings_and_offsets_past_4_gib() {
+        let mut c = StrColumn::default();
+        for s in ["", "anna", "", "ünïcode", "b"] {
+            c.push(s);
+        }
+        let mut more = StrColumn::default();
+        more.push_joined(["x", "y"].into_iter(), ' ');
+        more.push_ascii_lowercase("MiXeD");
+        c.extend(more);
+        let got: Vec<&str> = (0..c.len()).map(|i| c.get(i)).collect();
+        assert_eq!(got, ["", "anna", "", "ünïcode", "b", "x y", "mixed"]);
+        assert!(c.wraps.is_empty());
+        // The offsets as such (the text itself is not needed for them): ends past one, then three more,
+        // multiples of 2^32, one string ending exactly on one.
+        let g = 1usize << 32;
+        let ends = [5, g - 1, g, g + 7, 3 * g + 2, 4 * g, 4 * g, 5 * g + 1];
+        let mut w = StrColumn::default();
+        w.start();
+        for &e in &ends {
+            w.end_at(e);
+        }
+        assert_eq!(w.len(), ends.len());
+        for (k, &e) in ends.iter().enumerate() {
+            assert_eq!(w.offset(k + 1), e, "end of string {k}");
+        }
+        assert_eq!(w.offset(0), 0);
+    }
 
     #[test]
     fn types_and_statuses_parse_in_any_case() {

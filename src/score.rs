@@ -8,6 +8,7 @@
 //! and does not depend on the thread count.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
@@ -1517,9 +1518,16 @@ pub fn census(cmp: &Comparer, deferred: &crate::block::Deferred, crowd: &[u16]) 
         .iter()
         .fold(0u16, |m, s| m | 1 << *s as u16);
     let accounts = bound_accounts(cmp, crowd);
+    // Written in place, each pair once (`visit_crowded` visits a pair once): per-worker lists of (pair,
+    // record) to copy over afterwards were 16 bytes a pair, the comparing stage's peak memory on a dense export.
+    let bound_inputs: Vec<AtomicU64> = crate::memory::collect_advised(
+        (0..deferred.pairs.len())
+            .into_par_iter()
+            .map(|_| AtomicU64::new(0)),
+    );
     let states = deferred.visit_crowded(
-        || (vec![0u64; model::SLOTS], Vec::new()),
-        |(counts, seen): &mut (Vec<u64>, Vec<(usize, u64)>), k, a, b| {
+        || vec![0u64; model::SLOTS],
+        |counts: &mut Vec<u64>, k, a, b| {
             let (a, b) = (a as usize, b as usize);
             let mut count = |f: Field, ctx: Context, l: Level| {
                 if let Some(k) = model::key_of(l) {
@@ -1546,20 +1554,21 @@ pub fn census(cmp: &Comparer, deferred: &crate::block::Deferred, crowd: &[u16]) 
             }
             let name = name.map_or(Seen::NotCompared, Seen::of);
             let x = BoundInputs::of(cmp, &accounts, (a, b), [name, Seen::of(email)]);
-            seen.push((k, x.pack()));
+            bound_inputs[k].store(x.pack(), Ordering::Relaxed);
         },
     );
-    let mut out = Census {
-        slots: vec![0; model::SLOTS],
-        bound_inputs: vec![0; deferred.pairs.len()],
-    };
-    for (counts, seen) in states {
-        out.slots.iter_mut().zip(counts).for_each(|(x, y)| *x += y);
-        for (k, v) in seen {
-            out.bound_inputs[k] = v;
-        }
+    let mut slots = vec![0; model::SLOTS];
+    for counts in states {
+        slots.iter_mut().zip(counts).for_each(|(x, y)| *x += y);
     }
-    out
+    Census {
+        slots,
+        // In place: the same allocation, read as plain integers.
+        bound_inputs: bound_inputs
+            .into_iter()
+            .map(AtomicU64::into_inner)
+            .collect(),
+    }
 }
 
 /// Scores a deferred pair whose bound reached the near-miss line (counted in `scored`), kept when its weight
