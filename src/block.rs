@@ -510,13 +510,13 @@ struct Walk {
     value_pairs: [[u64; crate::model::BUCKETS]; Signal::COUNT],
     oversized: Vec<Oversized>,
     /// Entry ranges of the blocks that generate pairs, of common names, and of crowded deferrable keys, in
-    /// key order.
-    runs: Vec<(usize, usize)>,
-    common: Vec<(usize, usize)>,
-    crowded: Vec<(usize, usize)>,
+    /// key order (as `u32`, like the run starts: a shard holds fewer than 2^32 entries).
+    runs: Vec<(u32, u32)>,
+    common: Vec<(u32, u32)>,
+    crowded: Vec<(u32, u32)>,
     /// Entry ranges of oversized one-deletion keys of documents: their holders may share a document one
     /// keying error apart without being a candidate pair (see `crowd_signals`).
-    crowded_documents: Vec<(usize, usize)>,
+    crowded_documents: Vec<(u32, u32)>,
 }
 
 impl Walk {
@@ -579,7 +579,7 @@ impl Walk {
         };
         if len > cap {
             if slot == NO_SLOT + Derived::IdDocumentDeletion as u32 {
-                self.crowded_documents.push((start, end));
+                self.crowded_documents.push((start as u32, end as u32));
             }
             self.oversized_keys += 1;
             self.pairs_avoided += pairs;
@@ -595,14 +595,14 @@ impl Walk {
                 sample_account_ids: vec![],
             });
         } else if keyed == Some(Signal::Name) && len as u32 > NAME_EXPAND_MAX {
-            self.common.push((start, end));
+            self.common.push((start as u32, end as u32));
         } else if !keyed.is_some_and(|s| COUNT_ONLY.contains(&s)) {
             if len as u32 > NAME_EXPAND_MAX && deferrable(slot, sig_of) {
-                self.crowded.push((start, end));
+                self.crowded.push((start as u32, end as u32));
             }
             self.blocks += 1;
             *self.pairs_by_key.entry(signal).or_insert(0) += pairs;
-            self.runs.push((start, end));
+            self.runs.push((start as u32, end as u32));
         }
     }
 }
@@ -880,16 +880,16 @@ fn block_in_shards(acc: &mut Accounts, cfg: &BlockingCfg, bits: u32) -> Candidat
 /// Appends the accounts of the runs (entry ranges), run after run, and each run's range among them.
 fn append_runs(
     entries: &[Entry],
-    runs: &[(usize, usize)],
+    runs: &[(u32, u32)],
     accounts: &mut Vec<u32>,
-    ranges: &mut Vec<std::ops::Range<usize>>,
+    mut range: impl FnMut(std::ops::Range<usize>, &[Entry]),
 ) {
-    accounts.reserve(runs.iter().map(|(s, e)| e - s).sum());
-    ranges.reserve(runs.len());
+    accounts.reserve(runs.iter().map(|&(s, e)| (e - s) as usize).sum());
     for &(start, end) in runs {
         let from = accounts.len();
-        accounts.extend(entries[start..end].iter().map(|e| e.account));
-        ranges.push(from..accounts.len());
+        let run = &entries[start as usize..end as usize];
+        accounts.extend(run.iter().map(|e| e.account));
+        range(from..accounts.len(), run);
     }
 }
 
@@ -968,25 +968,29 @@ fn walk_shards(acc: &mut Accounts, sig_of: &[u8], cap: usize, bits: u32) -> (Key
         let mut walk = walk_runs(&entries, sig_of, cap, &freq);
         out.key_occurrences += entries.len() as u64;
         let d = &mut out.deferred;
-        append_runs(&entries, &walk.common, &mut d.accounts, &mut d.blocks);
-        append_runs(
-            &entries,
-            &walk.crowded,
-            &mut d.crowded_accounts,
-            &mut d.crowded_blocks,
-        );
+        d.blocks.reserve(walk.common.len());
+        append_runs(&entries, &walk.common, &mut d.accounts, |r, _| {
+            d.blocks.push(r)
+        });
+        d.crowded_blocks.reserve(walk.crowded.len());
+        append_runs(&entries, &walk.crowded, &mut d.crowded_accounts, |r, _| {
+            d.crowded_blocks.push(r)
+        });
         for &(start, end) in &walk.crowded_documents {
-            out.document_holders
-                .extend(entries[start..end].iter().map(|e| e.account));
+            out.document_holders.extend(
+                entries[start as usize..end as usize]
+                    .iter()
+                    .map(|e| e.account),
+            );
         }
-        let mut ranges = Vec::new();
-        append_runs(&entries, &walk.runs, &mut out.block_accounts, &mut ranges);
-        out.blocks
-            .extend(walk.runs.iter().zip(ranges).map(|(&(s, e), r)| BlockOf {
+        out.blocks.reserve(walk.runs.len());
+        append_runs(&entries, &walk.runs, &mut out.block_accounts, |r, run| {
+            out.blocks.push(BlockOf {
                 range: (r.start as u32, r.end as u32),
-                size: Size::of(e - s, entries[s].slot, sig_of),
-                network: network_key(entries[s].slot, sig_of),
-            }));
+                size: Size::of(run.len(), run[0].slot, sig_of),
+                network: network_key(run[0].slot, sig_of),
+            })
+        });
         walk.runs = Vec::new();
         walk.common = Vec::new();
         walk.crowded = Vec::new();
