@@ -1,6 +1,8 @@
 //! The input contract (column names, account types, statuses) and `Accounts`, the normalized accounts held
 //! column by column: every later stage reads these arrays by account index and never touches raw rows.
 
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
 use serde::Serialize;
 
 /// Number of contract columns.
@@ -515,15 +517,70 @@ impl std::hash::Hasher for IdentityHasher {
 /// keyed by the id's 128-bit xxh3 hash, so that a lookup reads one table entry and never the id's text
 /// (a random read of a million-account column: three cache misses per lookup where this takes one). Two
 /// different ids with one 128-bit hash would be taken for one; at 2⁻¹²⁸ a pair, no export will meet it.
+/// An open-addressing table (at most 3/4 full, linear probing) filled by all workers at once: each claims
+/// a free slot by its account index, so the table's layout depends on who came first but what a lookup
+/// answers does not (the smallest account index of the id: the first holder).
 pub struct IdIndex {
-    by_hash: std::collections::HashMap<u128, u32, std::hash::BuildHasherDefault<IdentityHasher>>,
+    slots: Vec<IdSlot>,
+    mask: usize,
+}
+
+/// One slot of `IdIndex`: the id's hash and its account index + 1 (0: free).
+#[derive(Default)]
+struct IdSlot {
+    hash_low: AtomicU64,
+    hash_high: AtomicU64,
+    index_plus_one: AtomicU32,
 }
 
 impl IdIndex {
+    /// An index of `ids` (account `i` holds `ids(i)`), built in parallel.
+    fn build<'s>(n: usize, ids: impl Fn(usize) -> &'s str + Sync) -> IdIndex {
+        use rayon::prelude::*;
+        let room = (n + n / 3 + 1).next_power_of_two().max(16);
+        let slots: Vec<IdSlot> =
+            crate::memory::collect_advised((0..room).into_par_iter().map(|_| IdSlot::default()));
+        let mask = room - 1;
+        (0..n).into_par_iter().for_each(|i| {
+            let (low, high) = Self::hash(ids(i));
+            let mut at = low as usize & mask;
+            let claim = i as u32 + 1;
+            while slots[at]
+                .index_plus_one
+                .compare_exchange(0, claim, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+            {
+                at = (at + 1) & mask;
+            }
+            slots[at].hash_low.store(low, Ordering::Relaxed);
+            slots[at].hash_high.store(high, Ordering::Relaxed);
+        });
+        // The workers' writes are visible here: rayon joins them before `for_each` returns.
+        IdIndex { slots, mask }
+    }
+
+    fn hash(id: &str) -> (u64, u64) {
+        let h = xxhash_rust::xxh3::xxh3_128(id.as_bytes());
+        (h as u64, (h >> 64) as u64)
+    }
+
     pub fn get(&self, id: &str) -> Option<u32> {
-        self.by_hash
-            .get(&xxhash_rust::xxh3::xxh3_128(id.as_bytes()))
-            .copied()
+        let (low, high) = Self::hash(id);
+        let mut at = low as usize & self.mask;
+        let mut found: Option<u32> = None;
+        loop {
+            let s = &self.slots[at];
+            let claim = s.index_plus_one.load(Ordering::Relaxed);
+            if claim == 0 {
+                return found;
+            }
+            if s.hash_low.load(Ordering::Relaxed) == low
+                && s.hash_high.load(Ordering::Relaxed) == high
+            {
+                found = Some(found.map_or(claim - 1, |f| f.min(claim - 1)));
+            }
+            at = (at + 1) & self.mask;
+        }
     }
 }
 
@@ -699,18 +756,10 @@ impl Accounts {
         Ok(())
     }
 
-    /// Account index by account id, for the side files (reviews, bids) that name accounts by id.
+    /// Account index by account id, for the side files (reviews, bids) that name accounts by id. An id
+    /// held twice (load keeps only the first; a table built otherwise may not) gives its first holder.
     pub fn id_index(&self) -> IdIndex {
-        let mut by_hash =
-            std::collections::HashMap::with_capacity_and_hasher(self.len(), Default::default());
-        // Ids are distinct (load keeps the first of a repeated id); the first holder wins anyway.
-        for i in (0..self.len()).rev() {
-            by_hash.insert(
-                xxhash_rust::xxh3::xxh3_128(self.id.get(i).as_bytes()),
-                i as u32,
-            );
-        }
-        IdIndex { by_hash }
+        IdIndex::build(self.len(), |i| self.id.get(i))
     }
     /// Each account's rank in account-id order (ids are distinct: load keeps the first of a repeated id), so
     /// that the review files order accounts by comparing two numbers instead of two strings far apart in
@@ -940,6 +989,21 @@ mod tests {
         for unknown in ["", "acc", "acc0005000", "ACC0000001", "acc0000001 "] {
             assert_eq!(index.get(unknown), None, "{unknown:?}");
         }
+    }
+
+    #[test]
+    fn an_id_held_twice_gives_its_first_holder() {
+        // 20,000 accounts over 700 ids (each held 28 or 29 times), built by every worker at once.
+        let ids: Vec<String> = (0..20_000)
+            .map(|i| format!("u{}", (i * 7919) % 700))
+            .collect();
+        let index = IdIndex::build(ids.len(), |i| ids[i].as_str());
+        for (i, id) in ids.iter().enumerate() {
+            let first = ids.iter().position(|x| x == id).unwrap() as u32;
+            assert_eq!(index.get(id), Some(first), "account {i}");
+        }
+        assert_eq!(index.get("u700"), None);
+        assert_eq!(IdIndex::build(0, |_| "").get("u1"), None);
     }
 
     #[test]

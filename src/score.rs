@@ -215,9 +215,11 @@ impl Reviews {
     fn key(a: u32, b: u32) -> u64 {
         (u64::from(a.min(b)) << 32) | u64::from(a.max(b))
     }
-    /// Records a review between `a` and `b`, in either direction.
-    pub fn insert(&mut self, a: u32, b: u32) {
-        self.0.insert(Self::key(a, b));
+    /// The set of these pairs (each `(smaller, larger)` or either way round).
+    pub fn of(pairs: &[(u32, u32)]) -> Reviews {
+        let mut set = HashSet::with_capacity_and_hasher(pairs.len(), Default::default());
+        set.extend(pairs.iter().map(|&(a, b)| Self::key(a, b)));
+        Reviews(set)
     }
     /// Whether one of `a` and `b` reviewed the other.
     pub fn contains(&self, a: u32, b: u32) -> bool {
