@@ -7,7 +7,8 @@
 //! about are backed by 2 MiB pages where the kernel allows it (`MADV_HUGEPAGE`, honoured when transparent huge
 //! pages are `always` or `madvise`); everything else keeps small pages, since the allocator reuses and returns
 //! its small-object memory often and a huge page faulted again each time costs more than it saves. Advice only:
-//! no effect on what the program computes, and a no-op elsewhere than Linux.
+//! no effect on what the program computes, and a no-op elsewhere than Linux. And when freed memory goes back:
+//! `release_freed`, called by the stages where a large transient has just been dropped.
 
 /// The size of a huge page on x86-64 and aarch64 Linux.
 const HUGE_PAGE: usize = 2 << 20;
