@@ -504,6 +504,13 @@ impl FirstSeen {
         s.used.then_some((s.line, s.index))
     }
 
+    /// A hint that `hash` is looked up soon: its first slot is fetched into the cache.
+    pub fn prefetch(&self, hash: u64) {
+        if !self.slots.is_empty() {
+            crate::record::prefetch(&self.slots[hash as usize & (self.slots.len() - 1)]);
+        }
+    }
+
     /// Records the first occurrence of an id with hash `hash`; `false` (and nothing changed) when the hash is
     /// held already.
     pub fn insert(&mut self, hash: u64, line: u64, index: u32) -> bool {

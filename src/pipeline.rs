@@ -259,27 +259,38 @@ impl Loader {
             rows: Vec::new(),
         };
         self.seen.reserve(rows.len());
+        // Each record's id (or why it has none) and its hash first: the id table is met at random (a cache
+        // miss per row at ten million accounts), so the slot of a row some rows ahead is fetched while this
+        // one is checked.
+        let ids: Vec<std::result::Result<(&str, u64), String>> = rows
+            .iter()
+            .map(|row| match &row.content {
+                Content::Record(rec) => match self.layout.fields(rec) {
+                    Ok(f) if f[0].trim().is_empty() => Err("empty account_id".to_string()),
+                    Ok(f) => Ok((
+                        f[0].trim(),
+                        normalize::tagged_hash(99, f[0].trim().as_bytes()),
+                    )),
+                    Err(reason) => Err(reason),
+                },
+                Content::Quarantined { .. } => Err(String::new()),
+            })
+            .collect();
         for (r, row) in rows.iter().enumerate() {
-            let rec = match &row.content {
-                Content::Record(rec) => rec,
-                Content::Quarantined { reason, raw } => {
+            if let Some(Ok((_, h))) = ids.get(r + crate::record::PREFETCH_AHEAD) {
+                self.seen.prefetch(*h);
+            }
+            let (id, h) = match (&row.content, &ids[r]) {
+                (Content::Quarantined { reason, raw }, _) => {
                     self.quarantine_row(row.line, reason.clone(), raw.clone());
                     continue;
                 }
-            };
-            let id = match self.layout.fields(rec) {
-                Ok(f) if f[0].trim().is_empty() => Err("empty account_id".to_string()),
-                Ok(f) => Ok(f[0].trim()),
-                Err(reason) => Err(reason),
-            };
-            let id = match id {
-                Ok(id) => id,
-                Err(reason) => {
-                    self.quarantine_row(row.line, reason, row.raw());
+                (Content::Record(_), Err(reason)) => {
+                    self.quarantine_row(row.line, reason.clone(), row.raw());
                     continue;
                 }
+                (Content::Record(_), Ok(x)) => *x,
             };
-            let h = normalize::tagged_hash(99, id.as_bytes());
             if let Some(first_line) = self.first_line_of(id, h, previous, (&rows, &out)) {
                 let reason =
                     format!("duplicate account_id `{id}` (first seen on line {first_line})");
@@ -293,6 +304,7 @@ impl Loader {
             out.accepted.push(r as u32);
             self.accepted += 1;
         }
+        drop(ids);
         out.rows = rows;
         self.check_secs += t.elapsed().as_secs_f64();
         out
