@@ -873,6 +873,18 @@ impl Accounts {
         if let Some(f) = self.signals.freq.get(r.start) {
             prefetch(f);
         }
+        // An account with many addresses holds two dozen values and more, over lines between the first and
+        // the last, with the network's in the middle: those too (at most six more of each).
+        if r.len() > 16 {
+            for at in (r.start + 8..r.end - 1).step_by(8).take(6) {
+                prefetch(&self.signals.values[at]);
+            }
+            for at in (r.start + 16..r.end).step_by(16).take(6) {
+                if let Some(f) = self.signals.freq.get(at) {
+                    prefetch(f);
+                }
+            }
+        }
     }
     pub fn country_str(&self, i: usize) -> &str {
         let c = &self.country[i];
