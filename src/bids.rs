@@ -10,7 +10,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::record::{Accounts, Quarantined};
 
 /// One bid of an account.
@@ -152,56 +152,39 @@ pub fn load(path: &Path, acc: &Accounts) -> Result<BidIndex> {
         std::hash::BuildHasherDefault<crate::record::IdentityHasher>,
     > = HashMap::default();
     let mut rows: Vec<(u32, Bid)> = Vec::new();
-    // Read in chunks; parse and find the accounts of a chunk in parallel (the lookups are memory-bound);
-    // number the jobs in file order.
-    const CHUNK: usize = 64 * 1024;
-    // Records are read into the same buffers chunk after chunk.
-    let mut buf: Vec<csv::StringRecord> = vec![csv::StringRecord::new(); CHUNK];
-    loop {
-        let mut n = 0;
-        while n < CHUNK
-            && rdr
-                .read_record(&mut buf[n])
-                .map_err(|e| Error::csv(path, &e))?
-        {
-            n += 1;
-        }
-        if n == 0 {
-            break;
-        }
-        let chunk = &buf[..n];
-        let parsed: Vec<_> = chunk
-            .par_iter()
-            .map(|rec| parse_row(rec, &cols, amount).map(|(a, job, at)| (index_of.get(a), job, at)))
-            .collect();
-        for (rec, p) in chunk.iter().zip(parsed) {
-            out.rows += 1;
-            match p {
-                Err(reason) => out.quarantined.push(Quarantined {
-                    line: rec.position().map_or(0, |p| p.line()),
-                    reason: format!("bids file: {reason}"),
-                    raw: rec.iter().collect::<Vec<_>>().join(","),
-                }),
-                Ok((None, _, _)) => out.unknown_accounts += 1,
-                Ok((Some(i), id, at)) => {
-                    let same = job_of
-                        .entry(xxhash_rust::xxh3::xxh3_64(id.as_bytes()))
-                        .or_default();
-                    let job = match same.iter().find(|&&j| out.jobs[j as usize] == id) {
-                        Some(&j) => j,
-                        None => {
-                            let j = out.jobs.len() as u32;
-                            same.push(j);
-                            out.jobs.push(id.to_string());
-                            j
-                        }
-                    };
-                    rows.push((i, Bid { job, at }));
-                    out.used += 1;
-                }
+    // Parsed and their accounts found a chunk at a time in parallel; the jobs numbered in file order.
+    // (The job id is read from the record again where it is numbered, not copied for every bid.)
+    let parse = |rec: &csv::StringRecord| {
+        parse_row(rec, &cols, amount).map(|(a, _, at)| (index_of.get(a), at))
+    };
+    crate::load::read_chunks_par(path, &mut rdr, parse, |rec, p| {
+        out.rows += 1;
+        let p = p.map(|(i, at)| (i, rec.get(cols[1]).map_or("", str::trim), at));
+        match p {
+            Err(reason) => out.quarantined.push(Quarantined {
+                line: rec.position().map_or(0, |p| p.line()),
+                reason: format!("bids file: {reason}"),
+                raw: rec.iter().collect::<Vec<_>>().join(","),
+            }),
+            Ok((None, _, _)) => out.unknown_accounts += 1,
+            Ok((Some(i), id, at)) => {
+                let same = job_of
+                    .entry(xxhash_rust::xxh3::xxh3_64(id.as_bytes()))
+                    .or_default();
+                let job = match same.iter().find(|&&j| out.jobs[j as usize] == id) {
+                    Some(&j) => j,
+                    None => {
+                        let j = out.jobs.len() as u32;
+                        same.push(j);
+                        out.jobs.push(id.to_string());
+                        j
+                    }
+                };
+                rows.push((i, Bid { job, at }));
+                out.used += 1;
             }
         }
-    }
+    })?;
     rows.par_sort_unstable();
     let mut offsets = vec![0u32; acc.len() + 1];
     for (i, _) in &rows {

@@ -342,26 +342,49 @@ impl Deferred {
 /// The pieces one after the other, copied side by side (the result is a few hundred MB at a million
 /// accounts: one sequential copy of it was a tenth of blocking).
 fn concat_parallel<T: Copy + Send + Sync>(parts: &[Vec<T>]) -> Vec<T> {
-    let total = parts.iter().map(Vec::len).sum();
-    let mut out: Vec<T> = Vec::with_capacity(total);
-    crate::memory::advise_huge_pages(&out);
-    let mut rest = &mut out.spare_capacity_mut()[..total];
-    let mut slices = Vec::with_capacity(parts.len());
-    for p in parts {
-        let (head, tail) = rest.split_at_mut(p.len());
-        slices.push(head);
+    let room: Vec<usize> = parts.iter().map(Vec::len).collect();
+    fill_stretches(&room, |k, out| {
+        out.write_copy_of_slice(&parts[k]);
+        parts[k].len()
+    })
+}
+
+/// One vector written in parallel, stretch by stretch, without a second copy of it: stretch `k` has room
+/// for `room[k]` elements, `fill(k, stretch)` writes the first ones of its stretch and says how many (at
+/// most its room); the stretches are then closed up, in order. (The vector asks for huge pages.)
+fn fill_stretches<T: Copy + Send>(
+    room: &[usize],
+    fill: impl Fn(usize, &mut [std::mem::MaybeUninit<T>]) -> usize + Sync,
+) -> Vec<T> {
+    let total = room.iter().sum();
+    let mut v: Vec<T> = Vec::with_capacity(total);
+    crate::memory::advise_huge_pages(&v);
+    let mut rest = &mut v.spare_capacity_mut()[..total];
+    let mut stretches = Vec::with_capacity(room.len());
+    for &r in room {
+        let (head, tail) = rest.split_at_mut(r);
+        stretches.push(head);
         rest = tail;
     }
-    slices
+    let written: Vec<usize> = stretches
         .into_par_iter()
-        .zip(parts.par_iter())
-        .for_each(|(dst, src)| {
-            dst.write_copy_of_slice(src);
-        });
-    // SAFETY: the slices above cover the first `total` elements exactly once (the parts' lengths sum to
-    // `total`), and each was written from its part.
-    unsafe { out.set_len(total) };
-    out
+        .enumerate()
+        .map(|(k, out)| fill(k, out).min(room[k]))
+        .collect();
+    let (mut len, mut at) = (0, 0);
+    let spare = v.spare_capacity_mut();
+    for (&r, &w) in room.iter().zip(&written) {
+        if at != len {
+            spare.copy_within(at..at + w, len);
+        }
+        len += w;
+        at += r;
+    }
+    // SAFETY: `fill` wrote (at least) the first `written[k]` elements of each stretch — it says so, and a
+    // stretch is all it can reach — and the stretches were closed up in order, so the first `len` elements
+    // of the room are all written.
+    unsafe { v.set_len(len) };
+    v
 }
 
 /// Whether a signal's values generate candidate pairs (up to the block-size cap).
@@ -798,8 +821,6 @@ fn block_in_shards(acc: &mut Accounts, cfg: &BlockingCfg, bits: u32) -> Candidat
     let n = acc.len();
     let sig_of = value_signals(acc);
     let (walked, sharded) = walk_shards(acc, &sig_of, cfg.max_block_size, bits);
-    // The key entries are gone: their memory goes back before the pairs are built (see `release_freed`).
-    crate::memory::release_freed();
     let walk = sharded.walk;
     let mut stats = BlockStats {
         key_occurrences: sharded.key_occurrences,
@@ -999,13 +1020,17 @@ fn walk_shards(acc: &mut Accounts, sig_of: &[u8], cap: usize, bits: u32) -> (Key
         if index == 0 {
             out.reserve_for_shards(1 << bits);
         }
-        // The shard's transients (derived keys, run lists) go back before the next shard makes its own.
-        crate::memory::release_freed();
         times.keys += keyed - t;
         times.sort += sorted - keyed;
         times.walk += sorted.elapsed();
+        if index + 1 < 1 << bits {
+            // The shard's transients (derived keys, run lists) go back before the next shard makes its own.
+            crate::memory::release_freed();
+        }
     }
+    // And the key entries, before the pairs are built (see `memory::release_freed`).
     drop(entries);
+    crate::memory::release_freed();
     // Sequential on purpose: a `Vec`'s own `into_iter().map().collect()` reuses its allocation (hundreds of
     // MB at ten million accounts), where a parallel collect would fill fresh memory.
     acc.signals
@@ -1077,48 +1102,22 @@ fn expand(
         .iter()
         .map(|rs| rs.iter().map(|&(s, e)| (e - s) * (e - s - 1) / 2).sum())
         .collect();
-    let total = room.iter().sum();
-    let mut v: Vec<u64> = Vec::with_capacity(total);
-    crate::memory::advise_huge_pages(&v);
-    let mut rest = &mut v.spare_capacity_mut()[..total];
-    let mut stretches = Vec::with_capacity(pieces.len());
-    for &r in &room {
-        let (head, tail) = rest.split_at_mut(r);
-        stretches.push(head);
-        rest = tail;
-    }
-    let written: Vec<usize> = stretches
-        .into_par_iter()
-        .zip(pieces.par_iter())
-        .map(|(out, rs)| {
-            let mut n = 0;
-            for &(s, e) in rs.iter() {
-                let block = &block_accounts[s..e];
-                for x in 0..block.len() {
-                    for &y in &block[x + 1..] {
-                        // An account holding the key twice (two addresses of one range) is no pair.
-                        if block[x] != y {
-                            out[n].write(pack(block[x], y));
-                            n += 1;
-                        }
+    let mut v = fill_stretches(&room, |k, out| {
+        let mut n = 0;
+        for &(s, e) in pieces[k] {
+            let block = &block_accounts[s..e];
+            for x in 0..block.len() {
+                for &y in &block[x + 1..] {
+                    // An account holding the key twice (two addresses of one range) is no pair.
+                    if block[x] != y {
+                        out[n].write(pack(block[x], y));
+                        n += 1;
                     }
                 }
             }
-            n
-        })
-        .collect();
-    let (mut len, mut at) = (0, 0);
-    let spare = v.spare_capacity_mut();
-    for (&r, &w) in room.iter().zip(&written) {
-        if at != len {
-            spare.copy_within(at..at + w, len);
         }
-        len += w;
-        at += r;
-    }
-    // SAFETY: each stretch's first `written` elements were written above, and the stretches were closed up
-    // in order, so the first `len` elements of the room are all written.
-    unsafe { v.set_len(len) };
+        n
+    });
     v.par_sort_unstable();
     v
 }

@@ -231,6 +231,39 @@ pub fn open_table(path: &Path) -> Result<(csv::Reader<File>, Vec<String>)> {
 }
 
 /// The index of a required column of a side table, or an error naming the columns found.
+/// Reads a side file's records in file order, a chunk at a time into buffers used again for every chunk;
+/// `map` works on each chunk's records in parallel (parsing them and finding their accounts in the id index
+/// are reads met at random: all workers wait on them at once), then `take` sees each record with what
+/// `map` made of it, in file order. The first unreadable record is the error.
+pub fn read_chunks_par<T: Send>(
+    path: &Path,
+    rdr: &mut csv::Reader<File>,
+    map: impl Fn(&csv::StringRecord) -> T + Sync,
+    mut take: impl FnMut(&csv::StringRecord, T),
+) -> Result<()> {
+    use rayon::prelude::*;
+    const CHUNK: usize = 64 * 1024;
+    let mut buf = vec![csv::StringRecord::new(); CHUNK];
+    loop {
+        let mut n = 0;
+        while n < CHUNK
+            && rdr
+                .read_record(&mut buf[n])
+                .map_err(|e| Error::csv(path, &e))?
+        {
+            n += 1;
+        }
+        let chunk = &buf[..n];
+        let made: Vec<T> = chunk.par_iter().map(&map).collect();
+        for (rec, t) in chunk.iter().zip(made) {
+            take(rec, t);
+        }
+        if n < CHUNK {
+            return Ok(());
+        }
+    }
+}
+
 pub fn require_column(path: &Path, names: &[String], want: &str) -> Result<usize> {
     names
         .iter()

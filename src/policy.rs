@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::cluster::Cluster;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::record::{AccountType, Status};
 use crate::score::{Field, Level, Scored, Scorer};
 
@@ -79,11 +79,9 @@ pub struct ReviewIndex {
 }
 
 /// Reads `reviewer_id, reviewee_id, rating, created_at`; rows naming unknown accounts are counted, not used.
-/// Records are read in order a batch at a time (the first bad record is the error), and each batch's ids are
-/// looked up by all workers: at ten million accounts, two random reads of the id index per review were most
-/// of reading two million reviews.
+/// The ids are looked up a chunk at a time in parallel (`load::read_chunks_par`): at ten million accounts,
+/// two random reads of the id index per review were most of reading two million reviews.
 pub fn load_reviews(path: &Path, acc: &crate::record::Accounts) -> Result<ReviewIndex> {
-    const BATCH: usize = 64 * 1024;
     let index_of = acc.id_index();
     let (mut rdr, names) = crate::load::open_table(path)?;
     let find = |c: &str| crate::load::require_column(path, &names, c);
@@ -105,28 +103,13 @@ pub fn load_reviews(path: &Path, acc: &crate::record::Accounts) -> Result<Review
         }
     };
     let mut out = ReviewIndex::default();
-    let mut batch = vec![csv::StringRecord::new(); BATCH];
-    loop {
-        let mut filled = 0;
-        while filled < BATCH {
-            match rdr.read_record(&mut batch[filled]) {
-                Ok(true) => filled += 1,
-                Ok(false) => break,
-                Err(e) => return Err(Error::csv(path, &e)),
-            }
+    crate::load::read_chunks_par(path, &mut rdr, review, |_, r| {
+        out.rows += 1;
+        match r {
+            Some(r) => out.reviews.push(r),
+            None => out.unknown_accounts += 1,
         }
-        let found: Vec<Option<Review>> = batch[..filled].par_iter().map(review).collect();
-        out.rows += filled as u64;
-        for r in found {
-            match r {
-                Some(r) => out.reviews.push(r),
-                None => out.unknown_accounts += 1,
-            }
-        }
-        if filled < BATCH {
-            break;
-        }
-    }
+    })?;
     let mut pairs: Vec<(u32, u32)> = out
         .reviews
         .par_iter()
