@@ -352,6 +352,7 @@ impl Loader {
         debug_assert_eq!(rows.read, rows.used + rows.quarantined);
         acc.check_capacity(path)?;
         acc.mark_agency_members();
+        acc.pack_facts();
         Ok((acc, quarantine, rows, problems))
     }
 

@@ -282,8 +282,127 @@ fn shared(m: crate::record::Multi, a: usize, b: usize) -> Option<u32> {
     best
 }
 
+use crate::normalize::similarity::Letters;
+
 fn jw(a: &str, b: &str) -> f64 {
     crate::normalize::similarity::jaro_winkler(a, b)
+}
+
+/// The Jaro–Winkler thresholds of the name levels (`scoring.name_jw_high`, `scoring.name_jw_mid`).
+#[derive(Clone, Copy)]
+struct Thresholds {
+    high: f64,
+    mid: f64,
+}
+
+/// Names have a handful of tokens: the first this many count, and they live on the stack.
+const NAME_TOKENS: usize = 8;
+
+/// The fuzzy levels of two names that are neither equal nor variants of each other (`Comparer::name`), from
+/// their significant tokens: each token of the shorter name against its best counterpart in the longer one (a
+/// dropped middle name costs nothing); with equally long names both directions count, so the result is
+/// symmetric. `shortcuts`: settle what the bounds settle without computing similarities (off only for the
+/// test that holds the shortcuts to the full computation).
+fn fuzzy_name_level(fa: &str, fb: &str, t: Thresholds, freq: u32, shortcuts: bool) -> Level {
+    const MAX: usize = NAME_TOKENS;
+    let first_tokens = |s| {
+        let mut out = [""; MAX];
+        let mut n = 0;
+        for t in str::split(s, ' ').filter(|t| !t.is_empty()).take(MAX) {
+            out[n] = t;
+            n += 1;
+        }
+        (out, n)
+    };
+    let ((ta, na), (tb, nb)) = (first_tokens(fa), first_tokens(fb));
+    if na == 0 || nb == 0 {
+        return Level::Different;
+    }
+    let (ta, tb) = (&ta[..na], &tb[..nb]);
+    let Thresholds { high, mid } = t;
+    if shortcuts && let Some(level) = bounded_name_level(ta, tb, t) {
+        return level;
+    }
+    let mut row_best = [0.0f64; MAX];
+    let mut col_best = [0.0f64; MAX];
+    for (i, x) in ta.iter().enumerate() {
+        for (j, y) in tb.iter().enumerate() {
+            let s = if x == y { 1.0 } else { jw(x, y) };
+            row_best[i] = row_best[i].max(s);
+            col_best[j] = col_best[j].max(s);
+        }
+    }
+    let summarize = |best: &[f64]| {
+        let min = best.iter().copied().fold(1.0, f64::min);
+        (min, best.iter().sum::<f64>() / best.len() as f64)
+    };
+    let (rows, cols) = (
+        summarize(&row_best[..ta.len()]),
+        summarize(&col_best[..tb.len()]),
+    );
+    let (min, mean) = match ta.len().cmp(&tb.len()) {
+        std::cmp::Ordering::Less => rows,
+        std::cmp::Ordering::Greater => cols,
+        std::cmp::Ordering::Equal => (rows.0.min(cols.0), rows.1.min(cols.1)),
+    };
+    let any_same = row_best[..ta.len()].iter().any(|&s| s >= high);
+    if min >= high {
+        Level::FuzzyHigh {
+            jw: min as f32,
+            freq,
+        }
+    } else if min >= mid && mean >= mid {
+        Level::FuzzyMid {
+            jw: min as f32,
+            freq,
+        }
+    } else if any_same {
+        Level::Partial
+    } else {
+        Level::Different
+    }
+}
+
+/// What upper bounds of the tokens' similarities (`Letters::bound`) settle alone, the same level as
+/// `fuzzy_name_level`'s computation or `None`. Most names compared share nothing (a random sample's, a
+/// crowd's): when no pair of tokens can reach the middle similarity, no level but `different` can come out
+/// (every other needs one). And strangers that share one name part (a first name beside a birth date) are
+/// `partial`: the shared token is a similarity of 1, while a token of the side whose worst counterpart sets the
+/// level that no token of the other can bring to the middle similarity rules out both fuzzy levels.
+fn bounded_name_level(ta: &[&str], tb: &[&str], t: Thresholds) -> Option<Level> {
+    const MAX: usize = NAME_TOKENS;
+    // Each token's characters are counted once, not once per token it is held against.
+    let letters = |ts: &[&str]| -> [Option<Letters>; MAX] {
+        std::array::from_fn(|k| ts.get(k).and_then(|s| Letters::of(s)))
+    };
+    let (la, lb) = (letters(ta), letters(tb));
+    // Whether tokens i of a and j of b differ and their similarity is surely below `under`.
+    let below = |i: usize, j: usize, under: f64| {
+        let (x, y) = (ta[i], tb[j]);
+        x != y
+            && match (&la[i], &lb[j]) {
+                (Some(p), Some(q)) => p.bound(x, q, y),
+                _ => crate::normalize::similarity::jaro_winkler_bound(x, y),
+            } < under
+    };
+    let (na, nb) = (ta.len(), tb.len());
+    let lowest = t.mid.min(t.high);
+    if (0..na).all(|i| (0..nb).all(|j| below(i, j, lowest))) {
+        return Some(Level::Different);
+    }
+    let shares_token = ta.iter().any(|x| tb.contains(x));
+    if !shares_token {
+        return None;
+    }
+    let row_below = |i: usize| (0..nb).all(|j| below(i, j, t.mid));
+    let col_below = |j: usize| (0..na).all(|i| below(i, j, t.mid));
+    let min_below = match na.cmp(&nb) {
+        std::cmp::Ordering::Less => (0..na).any(row_below),
+        std::cmp::Ordering::Greater => (0..nb).any(col_below),
+        std::cmp::Ordering::Equal => (0..na).any(row_below) || (0..nb).any(col_below),
+    };
+    // The shared token's similarity, 1, is at least `high` (the configuration holds mid <= high <= 1).
+    min_below.then_some(Level::Partial)
 }
 
 impl<'a> Comparer<'a> {
@@ -353,75 +472,8 @@ impl<'a> Comparer<'a> {
         if crate::normalize::name::same_name_variant(fa, ca, fb, cb, close) {
             return Level::Formal { freq };
         }
-        // Each token of the shorter name against its best counterpart in the longer one (a dropped middle
-        // name costs nothing); with equally long names both directions count, so the result is symmetric.
-        // Names have a handful of tokens (the first `MAX` count): tokens and similarities live on the stack.
-        const MAX: usize = 8;
-        let first_tokens = |s: &'a str| {
-            let mut out = [""; MAX];
-            let mut n = 0;
-            for t in s.split(' ').filter(|t| !t.is_empty()).take(MAX) {
-                out[n] = t;
-                n += 1;
-            }
-            (out, n)
-        };
-        let ((ta, na), (tb, nb)) = (first_tokens(fa), first_tokens(fb));
-        if na == 0 || nb == 0 {
-            return Level::Different;
-        }
-        // Most names compared (the random sample's, a crowd's) share nothing: when no pair of tokens can reach
-        // the middle similarity, no level but `different` can come out (every level below needs one).
         let (high, mid) = (self.cfg.scoring.name_jw_high, self.cfg.scoring.name_jw_mid);
-        let cannot_reach = |x: &&str| {
-            tb[..nb].iter().all(|y| {
-                x != y && crate::normalize::similarity::jaro_winkler_bound(x, y) < mid.min(high)
-            })
-        };
-        if ta[..na].iter().all(cannot_reach) {
-            return Level::Different;
-        }
-        let (ta, tb) = (&ta[..na], &tb[..nb]);
-        let mut row_best = [0.0f64; MAX];
-        let mut col_best = [0.0f64; MAX];
-        for (i, x) in ta.iter().enumerate() {
-            for (j, y) in tb.iter().enumerate() {
-                let s = if x == y { 1.0 } else { jw(x, y) };
-                row_best[i] = row_best[i].max(s);
-                col_best[j] = col_best[j].max(s);
-            }
-        }
-        let summarize = |best: &[f64]| {
-            let min = best.iter().copied().fold(1.0, f64::min);
-            (min, best.iter().sum::<f64>() / best.len() as f64)
-        };
-        let (rows, cols) = (
-            summarize(&row_best[..ta.len()]),
-            summarize(&col_best[..tb.len()]),
-        );
-        let (min, mean) = match ta.len().cmp(&tb.len()) {
-            std::cmp::Ordering::Less => rows,
-            std::cmp::Ordering::Greater => cols,
-            std::cmp::Ordering::Equal => (rows.0.min(cols.0), rows.1.min(cols.1)),
-        };
-        let any_same = row_best[..ta.len()]
-            .iter()
-            .any(|&s| s >= self.cfg.scoring.name_jw_high);
-        if min >= high {
-            Level::FuzzyHigh {
-                jw: min as f32,
-                freq,
-            }
-        } else if min >= mid && mean >= mid {
-            Level::FuzzyMid {
-                jw: min as f32,
-                freq,
-            }
-        } else if any_same {
-            Level::Partial
-        } else {
-            Level::Different
-        }
+        fuzzy_name_level(fa, fb, Thresholds { high, mid }, freq, true)
     }
 
     fn email(&self, a: usize, b: usize) -> Level {
@@ -488,7 +540,7 @@ impl<'a> Comparer<'a> {
     }
 
     pub(crate) fn dob(&self, a: usize, b: usize) -> Level {
-        self.dob_of(a, b, self.acc.dob[a], self.acc.dob[b])
+        self.dob_of(a, b, self.acc.facts(a).dob, self.acc.facts(b).dob)
     }
 
     /// The birth-date level of accounts `a` and `b`, whose birth dates (`Accounts::dob`) are `x` and `y`.
@@ -539,7 +591,7 @@ impl<'a> Comparer<'a> {
     /// name (`John Smith LLC` of John Smith) agrees whenever the names do: it is counted once, under `name`.
     fn business(&self, a: usize, b: usize) -> Level {
         let acc = self.acc;
-        if !(acc.entity[a] && acc.entity[b]) {
+        if !(acc.facts(a).entity && acc.facts(b).entity) {
             return Level::Missing;
         }
         let (x, y) = (acc.business.get(a), acc.business.get(b));
@@ -2030,6 +2082,119 @@ mod tests {
     use super::*;
     use crate::normalize::test_accounts;
     use crate::record::col;
+
+    /// The packed fields a comparison reads are the columns' values, before and after the columns change
+    /// (an agency's member stops being an entity account; more accounts are appended).
+    #[test]
+    fn packed_facts_are_the_columns() {
+        use crate::record::Facts;
+        let rows: Vec<Vec<(usize, &str)>> = vec![
+            vec![
+                (col::FULL_NAME, "Ann Lee"),
+                (col::STATUS, "banned"),
+                (col::CREATED_AT, "2024-01-02"),
+                (col::DATE_OF_BIRTH, "1990-05-06"),
+                (col::BUSINESS_NAME, "Orbit Media LLC"),
+                (col::ACCOUNT_TYPE, "agency"),
+            ],
+            vec![
+                (col::FULL_NAME, "Omar Haddad"),
+                (col::STATUS, "active"),
+                (col::BUSINESS_NAME, "Orbit Media"),
+                (col::ACCOUNT_TYPE, "freelancer"),
+            ],
+            vec![
+                (col::FULL_NAME, "Bo Li"),
+                (col::CREATED_AT, "2025-03-04"),
+                (col::DATE_OF_BIRTH, "1985-12-01"),
+            ],
+        ];
+        let columns = |acc: &Accounts| -> Vec<Facts> {
+            (0..acc.len())
+                .map(|i| Facts {
+                    created: acc.created[i],
+                    dob: acc.dob[i],
+                    status: acc.status[i],
+                    entity: acc.entity[i],
+                })
+                .collect()
+        };
+        let packed =
+            |acc: &Accounts| -> Vec<Facts> { (0..acc.len()).map(|i| acc.facts(i)).collect() };
+        // Without the agency first: its member's business name is an entity's.
+        let mut acc = test_accounts(&rows[1..]);
+        acc.pack_facts();
+        let first = packed(&acc);
+        assert_eq!(first, columns(&acc));
+        assert!(first[0].entity && first[1].dob != 0 && first[0].created != first[1].created);
+        acc.extend(test_accounts(&rows[..1]));
+        assert_eq!(packed(&acc), columns(&acc));
+        acc.pack_facts();
+        acc.mark_agency_members();
+        assert!(!acc.entity[0], "an agency's member is no entity account");
+        assert_eq!(packed(&acc), columns(&acc));
+        acc.pack_facts();
+        let last = packed(&acc);
+        assert_eq!(last, columns(&acc));
+        assert!(last[2].status.is_sanctioned() && !last[0].entity);
+    }
+
+    /// The name level's shortcuts (`bounded_name_level`) against the full computation, on names drawn from
+    /// tokens that are equal, spelt a little differently, nicknames or unrelated, with characters the counted
+    /// bound does not take (a hyphen, an apostrophe, accents), more tokens than count, and thresholds from the
+    /// defaults to far apart or equal. The draws must reach both shortcuts and the computation.
+    #[test]
+    fn name_level_shortcuts_are_the_full_computation() {
+        use rand::{RngExt, SeedableRng};
+        const WORDS: [&str; 20] = [
+            "john", "jon", "johnny", "jhon", "smith", "smyth", "smit", "maria", "marie", "mario",
+            "lee", "li", "ann", "anne", "anna", "doe", "o'neil", "oneil", "zoë", "jean-luc",
+        ];
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let (mut different, mut partial, mut computed) = (0, 0, 0);
+        let thresholds = [
+            (0.92, 0.84),
+            (0.9, 0.5),
+            (0.8, 0.8),
+            (1.0, 0.95),
+            (0.7, 0.6),
+        ];
+        for k in 0..60_000 {
+            let name = |rng: &mut rand_chacha::ChaCha8Rng| {
+                let n = if k % 50 == 0 {
+                    10
+                } else {
+                    rng.random_range(1..=4)
+                };
+                let mut toks: Vec<&str> = (0..n)
+                    .map(|_| WORDS[rng.random_range(0..WORDS.len())])
+                    .collect();
+                toks.sort_unstable();
+                toks.join(" ")
+            };
+            let (a, b) = (name(&mut rng), name(&mut rng));
+            let (high, mid) = thresholds[k % thresholds.len()];
+            let t = Thresholds { high, mid };
+            let full = fuzzy_name_level(&a, &b, t, 3, false);
+            assert_eq!(
+                fuzzy_name_level(&a, &b, t, 3, true),
+                full,
+                "{a} / {b} at {high}, {mid}"
+            );
+            let ta: Vec<&str> = a.split(' ').take(NAME_TOKENS).collect();
+            let tb: Vec<&str> = b.split(' ').take(NAME_TOKENS).collect();
+            match bounded_name_level(&ta, &tb, t) {
+                Some(Level::Different) => different += 1,
+                Some(Level::Partial) => partial += 1,
+                Some(other) => panic!("a shortcut gave {other:?}"),
+                None => computed += 1,
+            }
+        }
+        assert!(
+            different > 1000 && partial > 1000 && computed > 1000,
+            "{different} {partial} {computed}"
+        );
+    }
 
     #[test]
     fn bound_cache_computes_each_input_once_and_never_mixes_them() {
