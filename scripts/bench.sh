@@ -15,6 +15,23 @@ bin="$CARGO_TARGET_DIR/release/sybilscan"
 work="${BENCH_DIR:-${TMPDIR:-/tmp}/sybilscan-bench}"
 mkdir -p "$work"
 read -r -a profiles <<< "${BENCH_PROFILES:-default dense}"
+# How fast this machine hands out memory never touched before, just before each run (MB/s, first touch of 512 MiB
+# in huge pages). Under a hypervisor that takes freed guest memory back (free page reporting, as on Firecracker),
+# it moves from a few hundred MB/s to several GB/s with what ran before, and a run's wall time with it: the
+# column says which spell a row was measured in.
+fresh_mb_s() {
+  python3 - <<'PY'
+import mmap, time
+n = 512 << 20
+t = time.perf_counter()
+m = mmap.mmap(-1, n)
+if hasattr(mmap, "MADV_HUGEPAGE"):
+    m.madvise(mmap.MADV_HUGEPAGE)
+for i in range(0, n, 4096):
+    m[i] = 1
+print(f"{(n >> 20) / (time.perf_counter() - t):,.0f}")
+PY
+}
 rows=()
 for n in "${sizes[@]}"; do
 for profile in "${profiles[@]}"; do
@@ -27,14 +44,16 @@ for profile in "${profiles[@]}"; do
   else
     gen_s="(cached)"
   fi
+  fresh=$(fresh_mb_s)
   /usr/bin/time -v -o "$work/time-$tag.txt" "$bin" run --accounts "$data/accounts.csv" --reviews "$data/reviews.csv" \
     --out "$out" --log warn >&2
   "$bin" evaluate --truth "$data/truth.csv" --clusters "$out/clusters.csv" --json "$out/evaluation.json" > /dev/null
   wall=$(grep "Elapsed (wall clock)" "$work/time-$tag.txt" | awk '{print $NF}')
   rss_kb=$(grep "Maximum resident set size" "$work/time-$tag.txt" | awk '{print $NF}')
-  row=$(python3 - "$out" "$n" "$wall" "$rss_kb" "$gen_s" "$profile" <<'PY'
+  cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.1f", s}' "$work/time-$tag.txt")
+  row=$(python3 - "$out" "$n" "$wall" "$rss_kb" "$gen_s" "$profile" "$cpu" "$fresh" <<'PY'
 import json, sys
-out, n, wall, rss_kb, gen_s, profile = sys.argv[1:]
+out, n, wall, rss_kb, gen_s, profile, cpu, fresh = sys.argv[1:]
 s = json.load(open(f"{out}/summary.json")); e = json.load(open(f"{out}/evaluation.json"))
 t = s["timings_seconds"]; parts = wall.split(":")
 secs = sum(float(p) * 60 ** i for i, p in enumerate(reversed(parts)))
@@ -42,7 +61,7 @@ pairs = s["blocking"]["candidate_pairs"]
 fm = e["false_merges_by_scenario"]
 def rate(k): return f'{fm[k]["rate"]*100:.2f}%' if k in fm else "n/a"
 stages = " / ".join(f"{t.get(k, 0):.1f}" for k in ["load_normalize", "side_files", "block", "compare", "estimate", "score", "cluster", "policy", "report"])
-print(f"| {int(n):,} | {profile} | {gen_s} | {secs:.1f} | {int(rss_kb)/1048576:.2f} | {stages} | {pairs:,} | {pairs/max(t.get('compare', t['score']),1e-9):,.0f} "
+print(f"| {int(n):,} | {profile} | {gen_s} | {secs:.1f} | {cpu} | {fresh} | {int(rss_kb)/1048576:.2f} | {stages} | {pairs:,} | {pairs/max(t.get('compare', t['score']),1e-9):,.0f} "
       f"| {e['pairwise']['f1']:.4f} | {e['bcubed']['f1']:.4f} | {e['recall_by_scenario'].get('ban_evasion',{}).get('recall',0):.4f} "
       f"| {rate('household')} / {rate('coworking')} / {rate('agency')} |")
 PY
@@ -57,10 +76,11 @@ done
   echo "Measured by \`scripts/bench.sh ${sizes[*]}\` on $(date -u +%Y-%m-%d): $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB,"
   echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), sybilscan $("$bin" --version | awk '{print $2}')."
   echo "Data: \`sybilscan generate --seed 42 --profile P\` (default scenario mix, reviews included). Wall time and peak RSS of"
-  echo "\`sybilscan run\` from GNU time; stage seconds from summary.json; metrics from \`sybilscan evaluate\`."
+  echo "\`sybilscan run\` from GNU time; stage seconds from summary.json; metrics from \`sybilscan evaluate\`. Fresh memory:"
+  echo "how fast the machine handed out never-touched memory just before the run (see the notes: it sets the VM's spells)."
   echo
-  echo "| accounts | profile | generate s | run wall s | peak RSS GiB | load / side files / block / compare / estimate / score / cluster / policy / report s | candidate pairs | pairs/s (compare) | pairwise F1 | B-cubed F1 | ban-evasion recall | false merges household / coworking / agency |"
-  echo "|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|"
+  echo "| accounts | profile | generate s | run wall s | CPU s (user + sys) | fresh memory MB/s | peak RSS GiB | load / side files / block / compare / estimate / score / cluster / policy / report s | candidate pairs | pairs/s (compare) | pairwise F1 | B-cubed F1 | ban-evasion recall | false merges household / coworking / agency |"
+  echo "|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|"
   printf '%s\n' "${rows[@]}"
   if [ -f BENCHMARKS.notes.md ]; then echo; cat BENCHMARKS.notes.md; fi
 } > BENCHMARKS.md
