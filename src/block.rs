@@ -407,7 +407,8 @@ pub const MAX_KEYED_DOCUMENT: usize = 16;
 
 /// The derived keys of account `i` into `out`, built in `buf` (reused: no allocation per account).
 fn derived_keys(acc: &Accounts, i: usize, out: &mut Vec<(Derived, u64)>, buf: &mut Vec<u8>) {
-    let sorted = acc.name_sorted.get(i);
+    let forms = acc.names.get(i);
+    let sorted = forms.sorted;
     let dob = acc.dob[i];
     let ph = acc.name_phonetic[i];
     let mut key = |kind: Derived, parts: &[&[u8]], buf: &mut Vec<u8>| {
@@ -442,8 +443,8 @@ fn derived_keys(acc: &Accounts, i: usize, out: &mut Vec<(Derived, u64)>, buf: &m
     // and the prefixes), a nickname (Bob / Robert) or a spelling variant (Smyth / Smith) still meets its
     // twin here — every pair at the name's `nickname, spelling variant` level with equal birth dates.
     if dob != 0 {
-        let mut codes = acc.name_codes.get(i).split(' ');
-        for tok in acc.name_formal.get(i).split(' ') {
+        let mut codes = forms.codes.split(' ');
+        for tok in forms.formal.split(' ') {
             let code = codes.next();
             if tok.len() < 2 {
                 continue;
@@ -464,7 +465,7 @@ fn derived_keys(acc: &Accounts, i: usize, out: &mut Vec<(Derived, u64)>, buf: &m
     // Birth date with the first three letters of every name token: a typo later in a name ("laveryy" /
     // "laverty") that changes its phonetic code still meets its twin here.
     if dob != 0 {
-        let formal = acc.name_formal.get(i);
+        let formal = forms.formal;
         if !formal.is_empty() {
             buf.clear();
             for tok in formal.split(' ') {

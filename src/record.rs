@@ -192,6 +192,98 @@ impl Signal {
     }
 }
 
+/// An account's name in the three forms comparisons read together (`name::Name`'s sorted tokens, its formal
+/// tokens, their phonetic codes), in one string per account: a compared pair reads one offset and one or two
+/// lines of text of each account, not three of each (at ten million accounts comparisons wait on memory most of
+/// their time). Each string opens with the byte lengths of the first two forms, one byte each, so that the forms
+/// come apart without a search; a form of `LONG` bytes or more (no real name) marks both bytes `LONG` and the
+/// forms are then joined by `SEP` instead.
+#[derive(Debug, Default, Clone)]
+pub struct Names {
+    text: StrColumn,
+}
+
+/// An account's name forms (see `Names`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameForms<'a> {
+    /// Normalized tokens, sorted.
+    pub sorted: &'a str,
+    /// The sorted tokens without initials.
+    pub formal: &'a str,
+    /// The Double Metaphone code of each formal token, in order.
+    pub codes: &'a str,
+}
+
+impl Names {
+    /// The header byte of forms too long for one (an ASCII character, as every header byte: the text stays UTF-8).
+    const LONG: u8 = 127;
+    /// Between the forms of a long name: normalized names are lower-case letters, digits and spaces, codes
+    /// capitals, digits and spaces (`push` drops it from a long name's forms all the same).
+    const SEP: char = '|';
+
+    pub fn push(&mut self, forms: NameForms<'_>) {
+        let (sorted, formal) = (forms.sorted.len(), forms.formal.len());
+        let long = usize::from(Names::LONG);
+        if sorted < long && formal < long {
+            // Both below 127: ASCII characters.
+            let head = [sorted as u8, formal as u8];
+            let head = std::str::from_utf8(&head).unwrap_or_default();
+            self.text
+                .push_parts(&[head, forms.sorted, forms.formal, forms.codes]);
+        } else {
+            let clean = |s: &str| s.replace(Names::SEP, "");
+            let (a, b, c) = (clean(forms.sorted), clean(forms.formal), clean(forms.codes));
+            let head = [Names::LONG, Names::LONG];
+            let head = std::str::from_utf8(&head).unwrap_or_default();
+            let sep = Names::SEP.to_string();
+            self.text.push_parts(&[head, &a, &sep, &b, &sep, &c]);
+        }
+    }
+    #[inline]
+    pub fn get(&self, i: usize) -> NameForms<'_> {
+        let text = self.text.get(i);
+        let b = text.as_bytes();
+        let (Some(&h1), Some(&h2)) = (b.first(), b.get(1)) else {
+            return NameForms {
+                sorted: "",
+                formal: "",
+                codes: "",
+            };
+        };
+        if h1 != Names::LONG {
+            // Every boundary is where two forms were joined: a character boundary.
+            let (s, f) = (2 + usize::from(h1), 2 + usize::from(h1) + usize::from(h2));
+            return NameForms {
+                sorted: text.get(2..s).unwrap_or(""),
+                formal: text.get(s..f).unwrap_or(""),
+                codes: text.get(f..).unwrap_or(""),
+            };
+        }
+        let mut parts = text[2..].splitn(3, Names::SEP);
+        let mut next = || parts.next().unwrap_or("");
+        NameForms {
+            sorted: next(),
+            formal: next(),
+            codes: next(),
+        }
+    }
+    pub fn sorted(&self, i: usize) -> &str {
+        self.get(i).sorted
+    }
+    pub fn len(&self) -> usize {
+        self.text.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+    fn reserve_for(&mut self, rows: usize) {
+        self.text.reserve_for(rows);
+    }
+    fn extend(&mut self, other: Names) {
+        self.text.extend(other.text);
+    }
+}
+
 /// Strings of all accounts in one buffer: no allocation per account.
 #[derive(Debug, Default, Clone)]
 pub struct StrColumn {
@@ -212,6 +304,14 @@ impl StrColumn {
         self.end_here();
     }
     /// Pushes `parts` joined by `sep`, without building the joined string first.
+    /// Pushes the concatenation of `parts` as one string.
+    pub fn push_parts(&mut self, parts: &[&str]) {
+        self.start();
+        for p in parts {
+            self.data.push_str(p);
+        }
+        self.end_here();
+    }
     pub fn push_joined<'s>(&mut self, parts: impl Iterator<Item = &'s str>, sep: char) {
         self.start();
         for (k, p) in parts.enumerate() {
@@ -601,12 +701,8 @@ pub struct Accounts {
     pub email_raw: StrColumn,
     /// Normalized name tokens in typed order.
     pub name: StrColumn,
-    /// Sorted name tokens.
-    pub name_sorted: StrColumn,
-    /// Sorted name tokens, initials dropped.
-    pub name_formal: StrColumn,
-    /// Double Metaphone code of each token of `name_formal`, in order.
-    pub name_codes: StrColumn,
+    /// The name sorted, formal and as phonetic codes (`NameForms`).
+    pub names: Names,
     /// Hash of the phonetic code of the name (0 when the name is empty).
     pub name_phonetic: Vec<u64>,
     /// The normalized business name (legal forms dropped); empty when none.
@@ -662,9 +758,7 @@ impl Accounts {
             full_name_raw,
             email_raw,
             name,
-            name_sorted,
-            name_formal,
-            name_codes,
+            names,
             name_phonetic,
             business,
             entity,
@@ -687,9 +781,7 @@ impl Accounts {
         self.full_name_raw.extend(full_name_raw);
         self.email_raw.extend(email_raw);
         self.name.extend(name);
-        self.name_sorted.extend(name_sorted);
-        self.name_formal.extend(name_formal);
-        self.name_codes.extend(name_codes);
+        self.names.extend(names);
         self.name_phonetic.extend(name_phonetic);
         self.business.extend(business);
         self.entity.extend(entity);
@@ -716,9 +808,6 @@ impl Accounts {
             &mut self.full_name_raw,
             &mut self.email_raw,
             &mut self.name,
-            &mut self.name_sorted,
-            &mut self.name_formal,
-            &mut self.name_codes,
             &mut self.business,
             &mut self.id_document,
             &mut self.handles,
@@ -735,6 +824,7 @@ impl Accounts {
         reserve_rows(&mut self.dob, rows);
         reserve_rows(&mut self.email_relay, rows);
         reserve_rows(&mut self.email_disposable, rows);
+        self.names.reserve_for(rows);
         self.signals.reserve_for(n, rows);
     }
 
@@ -876,9 +966,7 @@ impl Accounts {
         prefetch(&self.signals.heads[i]);
         // Not the business name's or the handles' offsets: read only for two entity accounts or a shared
         // handle (rare), fetching them for every pair took room from the lines every comparison reads.
-        for c in [&self.name_sorted, &self.name_formal, &self.name_codes] {
-            prefetch(&c.offsets[i]);
-        }
+        prefetch(&self.names.text.offsets[i]);
         if self.facts.len() == self.len() {
             prefetch(&self.facts[i]);
         } else {
@@ -894,10 +982,14 @@ impl Accounts {
         if i >= self.len() {
             return;
         }
-        for c in [&self.name_sorted, &self.name_formal, &self.name_codes] {
-            if let Some(b) = c.data.as_bytes().get(c.offset(i)) {
-                prefetch(b);
-            }
+        // The forms take two lines when they straddle one: both.
+        let c = &self.names.text;
+        let text = c.data.as_bytes();
+        if let Some(b) = text.get(c.offset(i)) {
+            prefetch(b);
+        }
+        if let Some(b) = text.get(c.offset(i + 1).saturating_sub(1)) {
+            prefetch(b);
         }
         self.prefetch_signal_values(i);
     }
@@ -952,6 +1044,66 @@ impl Accounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn name_forms_come_back_apart() {
+        let long = "x".repeat(126);
+        let longer = "y".repeat(127);
+        let huge = "z ".repeat(300);
+        // (sorted, formal, codes) pushed → what comes back (a long name's forms lose any `SEP`).
+        let cases: Vec<([&str; 3], [&str; 3])> = vec![
+            (["", "", ""], ["", "", ""]),
+            (
+                ["ann lee", "ann lee", "AN L"],
+                ["ann lee", "ann lee", "AN L"],
+            ),
+            (["a b smith", "smith", "SM0"], ["a b smith", "smith", "SM0"]),
+            (["j", "", ""], ["j", "", ""]),
+            (["", "", "KS"], ["", "", "KS"]),
+            (
+                ["zoë ångström", "zoë ångström", "S ANKST"],
+                ["zoë ångström", "zoë ångström", "S ANKST"],
+            ),
+            ([&long, &long, "X"], [&long, &long, "X"]),
+            ([&longer, "b", "P"], [&longer, "b", "P"]),
+            (["a", &longer, &huge], ["a", &longer, &huge]),
+            ([&huge, "a|b", "|"], [&huge, "ab", ""]),
+            (["a|b", "c", "d"], ["a|b", "c", "d"]),
+        ];
+        let mut names = Names::default();
+        let mut more = Names::default();
+        for (k, (pushed, _)) in cases.iter().enumerate() {
+            let forms = NameForms {
+                sorted: pushed[0],
+                formal: pushed[1],
+                codes: pushed[2],
+            };
+            if k % 2 == 0 {
+                names.push(forms)
+            } else {
+                more.push(forms)
+            }
+        }
+        // Appended columns keep every account's forms, in order.
+        let mut all = Names::default();
+        let (evens, odds) = (names.len(), more.len());
+        for k in 0..evens.max(odds) {
+            let mut one = Names::default();
+            if k < evens {
+                one.push(names.get(k));
+            }
+            if k < odds {
+                one.push(more.get(k));
+            }
+            all.extend(one);
+        }
+        assert_eq!(all.len(), cases.len());
+        for (k, (pushed, want)) in cases.iter().enumerate() {
+            let got = all.get(k);
+            assert_eq!([got.sorted, got.formal, got.codes], *want, "{pushed:?}");
+            assert_eq!(all.sorted(k), want[0]);
+        }
+    }
 
     #[test]
     fn string_columns_keep_their_strings_and_offsets_past_4_gib() {

@@ -449,7 +449,8 @@ impl<'a> Comparer<'a> {
 
     fn name(&self, a: usize, b: usize) -> Level {
         let acc = self.acc;
-        let (sa, sb) = (acc.name_sorted.get(a), acc.name_sorted.get(b));
+        let (na, nb) = (acc.names.get(a), acc.names.get(b));
+        let (sa, sb) = (na.sorted, nb.sorted);
         if sa.is_empty() || sb.is_empty() {
             return Level::Missing;
         }
@@ -466,8 +467,8 @@ impl<'a> Comparer<'a> {
             };
         }
         let freq = name_freq(a).max(name_freq(b));
-        let (fa, fb) = (acc.name_formal.get(a), acc.name_formal.get(b));
-        let (ca, cb) = (acc.name_codes.get(a), acc.name_codes.get(b));
+        let (fa, fb) = (na.formal, nb.formal);
+        let (ca, cb) = (na.codes, nb.codes);
         let close = self.cfg.scoring.name_jw_mid;
         if crate::normalize::name::same_name_variant(fa, ca, fb, cb, close) {
             return Level::Formal { freq };
@@ -598,7 +599,7 @@ impl<'a> Comparer<'a> {
         let own_name = |i: usize, v: &str| {
             let mut t: Vec<&str> = v.split(' ').collect();
             t.sort_unstable();
-            t.join(" ") == acc.name_sorted.get(i)
+            t.join(" ") == acc.names.sorted(i)
         };
         let level = match self.identifier(Signal::Business, a, b) {
             Level::Different => {

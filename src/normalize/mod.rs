@@ -601,9 +601,11 @@ pub fn append(acc: &mut crate::record::Accounts, line: u64, raw: &Raw<'_>, n: No
     acc.full_name_raw.push(raw.full_name.trim());
     acc.email_raw.push(raw.email.trim());
     acc.name.push(&n.name.full);
-    acc.name_sorted.push(&n.name.sorted);
-    acc.name_formal.push(&n.name.formal);
-    acc.name_codes.push(&n.name.codes);
+    acc.names.push(crate::record::NameForms {
+        sorted: &n.name.sorted,
+        formal: &n.name.formal,
+        codes: &n.name.codes,
+    });
     acc.name_phonetic.push(if n.name.phonetic.is_empty() {
         0
     } else {
