@@ -307,11 +307,7 @@ fn fuzzy_name_level(fa: &str, fb: &str, t: Thresholds, freq: u32, shortcuts: boo
     const MAX: usize = NAME_TOKENS;
     let first_tokens = |s| {
         let mut out = [""; MAX];
-        let mut n = 0;
-        for t in str::split(s, ' ').filter(|t| !t.is_empty()).take(MAX) {
-            out[n] = t;
-            n += 1;
-        }
+        let (n, _) = crate::normalize::name::split_tokens(s, &mut out);
         (out, n)
     };
     let ((ta, na), (tb, nb)) = (first_tokens(fa), first_tokens(fb));
