@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use crate::block::pack;
 use crate::config::Clustering;
 use crate::history::Decisions;
@@ -36,7 +38,7 @@ pub struct ClusterStats {
 
 /// Weights of scored pairs, with on-demand scoring of the rest.
 struct PairWeights<'a> {
-    known: HashMap<u64, f64>,
+    known: HashMap<u64, f64, std::hash::BuildHasherDefault<crate::score::PairHasher>>,
     scorer: &'a Scorer<'a>,
 }
 
@@ -84,7 +86,8 @@ pub fn cluster(
             weight: scorer.weight(a as usize, b as usize),
         })
         .collect();
-    links.sort_by(|x, y| {
+    // A total order (a pair is scored once): the same order from a parallel sort.
+    links.par_sort_by(|x, y| {
         y.weight
             .total_cmp(&x.weight)
             .then(x.a.cmp(&y.a))
@@ -100,15 +103,21 @@ pub fn cluster(
     };
     let forced = must.len();
     links.splice(0..0, must);
-    // Only accounts that appear in links take part; index them compactly.
-    let mut local: HashMap<u32, u32> = HashMap::new();
+    // Only accounts that appear in links take part; index them compactly, in order of first appearance (the
+    // order decides roots, and with them the order evidence is summed in).
+    let accounts = links
+        .iter()
+        .map(|l| l.a.max(l.b) as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let mut local: Vec<u32> = vec![u32::MAX; accounts];
     let mut global: Vec<u32> = Vec::new();
     for l in &links {
         for x in [l.a, l.b] {
-            local.entry(x).or_insert_with(|| {
+            if local[x as usize] == u32::MAX {
+                local[x as usize] = global.len() as u32;
                 global.push(x);
-                (global.len() - 1) as u32
-            });
+            }
         }
     }
     let n = global.len();
@@ -117,8 +126,8 @@ pub fn cluster(
     let mut used: Vec<Vec<Scored>> = vec![Vec::new(); n];
     for (li, l) in links.iter().enumerate() {
         let (ra, rb) = (
-            find(&mut parent, local[&l.a]),
-            find(&mut parent, local[&l.b]),
+            find(&mut parent, local[l.a as usize]),
+            find(&mut parent, local[l.b as usize]),
         );
         if ra == rb {
             continue;
@@ -163,35 +172,51 @@ pub fn cluster(
         used[big as usize].push(*l);
         stats.merges += 1;
     }
-    let mut out = Vec::new();
-    for r in 0..n {
-        if find(&mut parent, r as u32) as usize == r && members[r].len() > 1 {
-            let mut m = std::mem::take(&mut members[r]);
-            m.sort_unstable();
-            let mut sum = 0.0;
-            let mut cnt = 0usize;
-            for i in 0..m.len() {
-                for j in i + 1..m.len() {
-                    sum += probability(weights.get(m[i], m[j]));
-                    cnt += 1;
-                }
-            }
-            let mut l = std::mem::take(&mut used[r]);
-            l.sort_by(|x, y| {
-                y.weight
-                    .total_cmp(&x.weight)
-                    .then(x.a.cmp(&y.a))
-                    .then(x.b.cmp(&y.b))
-            });
-            out.push(Cluster {
-                members: m,
-                score: sum / cnt as f64,
-                links: l,
-            });
+    // The clusters' roots first (`find` compresses paths as it goes), then each cluster's score and links in
+    // parallel: its members' pairs not scored before are compared now.
+    let roots: Vec<usize> = (0..n)
+        .filter(|&r| find(&mut parent, r as u32) as usize == r && members[r].len() > 1)
+        .collect();
+    let taken: Vec<(Vec<u32>, Vec<Scored>)> = roots
+        .iter()
+        .map(|&r| {
+            (
+                std::mem::take(&mut members[r]),
+                std::mem::take(&mut used[r]),
+            )
+        })
+        .collect();
+    let mut out: Vec<Cluster> = taken
+        .into_par_iter()
+        .map(|(m, l)| finish(m, l, &weights))
+        .collect();
+    out.par_sort_by_key(|c| c.members[0]);
+    (out, stats)
+}
+
+/// A cluster from its members and the links that joined it: members ascending, the mean match probability
+/// over all pairs of members, links strongest first.
+fn finish(mut m: Vec<u32>, mut l: Vec<Scored>, weights: &PairWeights) -> Cluster {
+    m.sort_unstable();
+    let mut sum = 0.0;
+    let mut cnt = 0usize;
+    for i in 0..m.len() {
+        for j in i + 1..m.len() {
+            sum += probability(weights.get(m[i], m[j]));
+            cnt += 1;
         }
     }
-    out.sort_by_key(|c| c.members[0]);
-    (out, stats)
+    l.sort_by(|x, y| {
+        y.weight
+            .total_cmp(&x.weight)
+            .then(x.a.cmp(&y.a))
+            .then(x.b.cmp(&y.b))
+    });
+    Cluster {
+        members: m,
+        score: sum / cnt as f64,
+        links: l,
+    }
 }
 
 #[cfg(test)]
