@@ -86,13 +86,8 @@ pub fn cluster(
             weight: scorer.weight(a as usize, b as usize),
         })
         .collect();
-    // A total order (a pair is scored once): the same order from a parallel sort.
-    links.par_sort_by(|x, y| {
-        y.weight
-            .total_cmp(&x.weight)
-            .then(x.a.cmp(&y.a))
-            .then(x.b.cmp(&y.b))
-    });
+    // A total order: the same order from a parallel sort.
+    links.par_sort_by(Scored::strongest_first);
     let weights = PairWeights {
         known: scored.iter().map(|s| (pack(s.a, s.b), s.weight)).collect(),
         scorer,
@@ -206,12 +201,7 @@ fn finish(mut m: Vec<u32>, mut l: Vec<Scored>, weights: &PairWeights) -> Cluster
             cnt += 1;
         }
     }
-    l.sort_by(|x, y| {
-        y.weight
-            .total_cmp(&x.weight)
-            .then(x.a.cmp(&y.a))
-            .then(x.b.cmp(&y.b))
-    });
+    l.sort_by(Scored::strongest_first);
     Cluster {
         members: m,
         score: sum / cnt as f64,

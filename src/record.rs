@@ -918,32 +918,33 @@ impl Accounts {
     /// final: a later change to them empties the records again, and reads fall back to the columns.
     pub fn pack_facts(&mut self) {
         use rayon::prelude::*;
-        let n = self.len();
-        let mut facts = Vec::with_capacity(n);
-        crate::memory::advise_huge_pages(&facts);
-        (0..n)
-            .into_par_iter()
-            .map(|i| Facts {
-                created: self.created[i],
-                dob: self.dob[i],
-                status: self.status[i],
-                entity: self.entity[i],
-            })
-            .collect_into_vec(&mut facts);
+        let facts = crate::memory::collect_advised(
+            (0..self.len())
+                .into_par_iter()
+                .map(|i| self.unpacked_facts(i)),
+        );
         self.facts = facts;
+    }
+    /// Whether the records are packed and current (`pack_facts`).
+    fn facts_packed(&self) -> bool {
+        self.facts.len() == self.len()
+    }
+    /// Account `i`'s packed fields, read from the columns.
+    fn unpacked_facts(&self, i: usize) -> Facts {
+        Facts {
+            created: self.created[i],
+            dob: self.dob[i],
+            status: self.status[i],
+            entity: self.entity[i],
+        }
     }
     /// Account `i`'s packed fields (from the columns when they are not packed).
     #[inline]
     pub fn facts(&self, i: usize) -> Facts {
-        if self.facts.len() == self.len() {
+        if self.facts_packed() {
             self.facts[i]
         } else {
-            Facts {
-                created: self.created[i],
-                dob: self.dob[i],
-                status: self.status[i],
-                entity: self.entity[i],
-            }
+            self.unpacked_facts(i)
         }
     }
     /// For a possible ban evasion, `(sanctioned, newer)`: one account sanctioned, the other not and not
@@ -967,7 +968,7 @@ impl Accounts {
         // Not the business name's or the handles' offsets: read only for two entity accounts or a shared
         // handle (rare), fetching them for every pair took room from the lines every comparison reads.
         prefetch(&self.names.text.offsets[i]);
-        if self.facts.len() == self.len() {
+        if self.facts_packed() {
             prefetch(&self.facts[i]);
         } else {
             prefetch(&self.dob[i]);

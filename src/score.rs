@@ -2034,6 +2034,17 @@ pub struct Scored {
     pub weight: f64,
 }
 
+impl Scored {
+    /// Strongest first, then by account indices: a total order over scored pairs (a pair is scored once).
+    pub fn strongest_first(&self, other: &Scored) -> std::cmp::Ordering {
+        other
+            .weight
+            .total_cmp(&self.weight)
+            .then(self.a.cmp(&other.a))
+            .then(self.b.cmp(&other.b))
+    }
+}
+
 /// Scores candidates in parallel from their comparison patterns (`of_candidate[i]` indexes `patterns`, the
 /// slots of candidate `i`); keeps those within `near_miss_bits` of the link threshold or above. The result
 /// is in candidate order whatever the number of threads.
