@@ -67,6 +67,20 @@ pub fn normalize(raw: &str, region: Option<Id>) -> Result<Option<String>, ()> {
             return Ok(Some(["+", digits.as_str()].concat()));
         }
     }
+    // An international number the fast path declined (a group starting with 0 somewhere in it): the
+    // parser's reading, without the parser.
+    if let Some(rest) = s.strip_prefix('+')
+        && let Some(region) = region
+        && !rest.contains("(0")
+        && rest
+            .bytes()
+            .all(|c| c.is_ascii_digit() || matches!(c, b' ' | b'-' | b'.' | b'(' | b')'))
+    {
+        let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
+        if let Some(e164) = national::international(&digits, region) {
+            return Ok(Some(e164));
+        }
+    }
     // A national number on an account without a country cannot be placed in E.164; its digits still identify
     // it within one export, so they are kept as a value of their own (`national:4155550123`).
     if region.is_none() && !s.starts_with('+') {
@@ -134,9 +148,14 @@ mod national {
         Other,
     }
 
+    /// A metadata pattern compiled to match at the start of the text only. The parser searches anywhere and
+    /// keeps a match only when it starts at 0: the leftmost-first match found from position 0 is the one an
+    /// anchored search finds, and an anchored search gives up at the first byte instead of trying every
+    /// position of the number (a third of a phone's time before).
     fn compile(pattern: &str) -> Option<Regex> {
-        // The metadata's patterns are written with insignificant white space, as the parser compiles them.
-        RegexBuilder::new(pattern)
+        // The metadata's patterns are written with insignificant white space, as the parser compiles them
+        // (the line break ends a comment, should a pattern hold one, before the group closes).
+        RegexBuilder::new(&format!("^(?:{pattern}\n)"))
             .ignore_whitespace(true)
             .build()
             .ok()
@@ -167,7 +186,7 @@ mod national {
         /// `Descriptor::is_match` of the general description: a possible length and a match at the start.
         fn general_match(&self, n: &str) -> bool {
             (self.lengths.is_empty() || self.lengths.contains(&(n.len() as u16)))
-                && self.general.find(n).is_some_and(|m| m.start() == 0)
+                && self.general.is_match(n)
         }
 
         /// `validator::length` for the general description, as far as the parser uses it.
@@ -199,10 +218,15 @@ mod national {
                         out = Cow::Borrowed(rest);
                     }
                 }
+                // Without a transform rule only the match's end is read: no groups to capture.
+                Some(re) if self.transform.is_none() => {
+                    if let Some(whole) = re.find(n) {
+                        out = Cow::Borrowed(&n[whole.end()..]);
+                    }
+                }
                 Some(re) => {
                     if let Some(caps) = re.captures(n)
                         && let Some(whole) = caps.get(0)
-                        && whole.start() == 0
                     {
                         let viable = self.general_match(n);
                         let last = caps.get(caps.len() - 1);
@@ -259,11 +283,7 @@ mod national {
         }
         let rules = rules(region)?;
         let digits: String = s.chars().filter(char::is_ascii_digit).collect();
-        if rules
-            .idd
-            .as_ref()
-            .is_some_and(|idd| idd.find(&digits).is_some_and(|m| m.start() == 0))
-        {
+        if rules.idd.as_ref().is_some_and(|idd| idd.is_match(&digits)) {
             return None;
         }
         let mut n: &str = &digits;
@@ -284,6 +304,39 @@ mod national {
             return None;
         }
         let e164 = ["+", rules.code.as_str(), n].concat();
+        (e164.len() >= 8).then_some(e164)
+    }
+    /// The E.164 form the parser gives an international number typed on an account of `region` (`digits`: all
+    /// digits after the `+`), or `None` to ask the parser. The parser reads the calling code (the shortest
+    /// prefix the metadata knows), then strips a national prefix from the rest by the rules of the account's
+    /// region — not the code's — unless that leaves a number too short for the region. Numbers whose rest
+    /// starts with 0 (trunk zeros, Italy's kept zero) or that begin with the region's international dialling
+    /// prefix are left to the parser.
+    pub(super) fn international(digits: &str, region: Id) -> Option<String> {
+        let len = (1..=3).find(|&n| {
+            n < digits.len() && digits[..n].parse::<u16>().is_ok_and(super::is_calling_code)
+        })?;
+        let (code, n) = digits.split_at(len);
+        if digits.starts_with('0') || n.starts_with('0') || n.len() <= MIN_NSN {
+            return None;
+        }
+        let rules = rules(region)?;
+        // The parser strips the region's international dialling prefix after a `+` too ("+00 49 …", and
+        // Chile's `1200` before a NANP number).
+        if rules.idd.as_ref().is_some_and(|idd| idd.is_match(digits)) {
+            return None;
+        }
+        let potential = rules.strip_national_prefix(n)?;
+        let n: &str = if rules.length(potential.len()) != Length::TooShort {
+            &potential
+        } else {
+            n
+        };
+        let value: u64 = n.trim_start_matches('0').parse().ok()?;
+        if !(MIN_NSN..=MAX_NSN).contains(&n.len()) || value >= 1 << 56 {
+            return None;
+        }
+        let e164 = ["+", code, n].concat();
         (e164.len() >= 8).then_some(e164)
     }
 }
@@ -344,6 +397,13 @@ mod tests {
             ("+33 (6) 12 34 56 78", "FR", "+33612345678"),
             ("+44 07911 123456", "", "+447911123456"),
             ("+44 07911 123456", "GB", "+447911123456"),
+            // The calling code glued to the first digits of the number, a later group starting with 0: the
+            // parser takes the first group (79) for the calling code and fails; the same shape without a
+            // 0-group was always read by its digits.
+            ("+79-837-425-078", "RU", "+79837425078"),
+            ("+79-837-425-178", "RU", "+79837425178"),
+            ("+17-973-057-129", "US", "+17973057129"),
+            ("+7 987 032-94-51", "RU", "+79870329451"),
         ];
         for (raw, country, want) in cases {
             let got = normalize(raw, region(country));
@@ -393,6 +453,65 @@ mod tests {
             );
             assert_eq!(normalize(raw, None), Ok(Some(slow)), "{raw:?}");
         }
+    }
+
+    /// The international path gives what the parser gives an international number typed on an account of
+    /// any region of the metadata: calling codes of one to three digits (the region's own and others), rests
+    /// of 4 to 14 digits starting with each digit (national prefixes such as Russia's 8 or the NANP's 1, trunk
+    /// zeros), zeros inside later groups, in the usual typed shapes. Where it answers, the answer is the
+    /// parser's; and it answers for most of them, so that the comparison is not empty.
+    #[test]
+    fn international_path_agrees_with_the_parser() {
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let regions: Vec<(Id, u16)> = phonenumber::metadata::DATABASE
+            .iter()
+            .filter_map(|m| Some((m.id().parse::<Id>().ok()?, m.country_code())))
+            .collect();
+        assert!(regions.len() > 200, "{} regions", regions.len());
+        let (mut asked, mut answered) = (0usize, 0usize);
+        for &(region, own) in &regions {
+            let transform = phonenumber::metadata::DATABASE
+                .by_id(region.as_ref())
+                .is_some_and(|m| m.national_prefix_transform_rule().is_some());
+            let rounds = if transform { 1500 } else { 60 };
+            for i in 0..rounds {
+                let code = match next(3) {
+                    0 => own,
+                    _ => regions[next(regions.len() as u64) as usize].1,
+                };
+                let len = 4 + next(11) as usize;
+                let mut rest = char::from(b'0' + (i % 10) as u8).to_string();
+                while rest.len() < len {
+                    // Zeros often, so that later groups start with one.
+                    let d = if next(3) == 0 { 0 } else { next(10) };
+                    rest.push(char::from(b'0' + d as u8));
+                }
+                let (a, b) = rest.split_at(len / 3);
+                let (b, c) = b.split_at(b.len() / 2);
+                let typed = match next(4) {
+                    0 => format!("+{code}{rest}"),
+                    1 => format!("+{code} {a} {b} {c}"),
+                    2 => format!("+{code} ({a}) {b}-{c}"),
+                    _ => format!("+{code}-{a}.{b}.{c}"),
+                };
+                asked += 1;
+                if let Some(fast) = national::international(&format!("{code}{rest}"), region) {
+                    answered += 1;
+                    assert_eq!(
+                        Some(fast),
+                        parser_e164(&typed, region),
+                        "{typed:?} in {region:?}"
+                    );
+                }
+            }
+        }
+        assert!(answered * 2 > asked, "{answered} of {asked}");
     }
 
     /// What `phonenumber::parse` makes of a value, in the form `normalize` writes.
