@@ -5,7 +5,9 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use super::safe::cell;
-use super::{csv_writer, io_err, write_atomic, write_header, write_rows_par};
+use super::{
+    Pending, csv_writer, io_err, write_atomic, write_atomic_pending, write_header, write_rows_par,
+};
 use crate::error::{Error, Result};
 use crate::policy::Judged;
 use crate::record::Quarantined;
@@ -100,21 +102,25 @@ impl Report<'_> {
         let associate_evidence = &associate_evidence;
         // The files are independent: written side by side (each atomically, each building its rows in
         // parallel), the largest first; the first error in this order is reported.
-        type Job<'j> = &'j (dyn Fn() -> Result<()> + Sync);
+        type Job<'j> = &'j (dyn Fn() -> Result<Option<Pending>> + Sync);
         let jobs: [(&str, Job<'_>); 6] = [
             ("review_queue", &|| {
                 self.write_queue(&out.join("review_queue.csv"), associate_evidence)
+                    .map(Some)
             }),
-            ("pairs", &|| self.write_pairs(&out.join("pairs.csv"))),
+            ("pairs", &|| {
+                self.write_pairs(&out.join("pairs.csv")).map(Some)
+            }),
             ("associates", &|| {
                 self.write_associates(&out.join("associates.csv"), associate_evidence)
+                    .map(Some)
             }),
             ("clusters", &|| {
-                self.write_clusters(&out.join("clusters.csv"))
+                self.write_clusters(&out.join("clusters.csv")).map(Some)
             }),
             ("html", &|| match self.html {
-                Some(limit) => self.write_html(&out.join("review.html"), limit),
-                None => Ok(()),
+                Some(limit) => self.write_html(&out.join("review.html"), limit).map(Some),
+                None => Ok(None),
             }),
             ("quarantine", &|| {
                 write_quarantine(
@@ -122,9 +128,12 @@ impl Report<'_> {
                     quarantine,
                     self.redact.is_some(),
                 )
+                .map(|()| None)
             }),
         ];
-        let done: Vec<Result<()>> = jobs
+        // Each file is synced and renamed into place on a thread of its own (`Pending`) while the workers go
+        // on to the next file; all are waited for, and the first error in this order is reported.
+        let written: Vec<Result<Option<Pending>>> = jobs
             .par_iter()
             .map(|(name, job)| {
                 let t = std::time::Instant::now();
@@ -133,12 +142,16 @@ impl Report<'_> {
                 r
             })
             .collect();
-        done.into_iter().collect()
+        let settled: Vec<Result<()>> = written
+            .into_iter()
+            .map(|w| w.and_then(|p| p.map_or(Ok(()), Pending::finish)))
+            .collect();
+        settled.into_iter().collect()
     }
 
-    fn write_clusters(&self, path: &Path) -> Result<()> {
+    fn write_clusters(&self, path: &Path) -> Result<Pending> {
         let acc = self.scorer.accounts();
-        write_atomic(path, |w| {
+        write_atomic_pending(path, |w| {
             write_header(
                 w,
                 &[
@@ -278,9 +291,9 @@ impl Report<'_> {
         )
     }
 
-    fn write_associates(&self, path: &Path, evidence: &[(String, String)]) -> Result<()> {
+    fn write_associates(&self, path: &Path, evidence: &[(String, String)]) -> Result<Pending> {
         let rows: Vec<_> = self.associates.iter().zip(evidence).collect();
-        write_atomic(path, |w| {
+        write_atomic_pending(path, |w| {
             write_header(
                 w,
                 &[
@@ -305,7 +318,7 @@ impl Report<'_> {
         })
     }
 
-    fn write_pairs(&self, path: &Path) -> Result<()> {
+    fn write_pairs(&self, path: &Path) -> Result<Pending> {
         let mut cluster_of = std::collections::HashMap::new();
         for j in self.clusters {
             for &m in &j.cluster.members {
@@ -319,7 +332,7 @@ impl Report<'_> {
                 .then_with(|| self.id_cmp(x.a, y.a))
                 .then_with(|| self.id_cmp(x.b, y.b))
         });
-        write_atomic(path, |w| {
+        write_atomic_pending(path, |w| {
             write_header(
                 w,
                 &[
@@ -358,10 +371,10 @@ impl Report<'_> {
         })
     }
 
-    fn write_queue(&self, path: &Path, associate_evidence: &[(String, String)]) -> Result<()> {
+    fn write_queue(&self, path: &Path, associate_evidence: &[(String, String)]) -> Result<Pending> {
         let queued: Vec<&Judged> = self.clusters.iter().filter(|j| j.queued()).collect();
         let associates: Vec<_> = self.associates.iter().zip(associate_evidence).collect();
-        write_atomic(path, |w| {
+        write_atomic_pending(path, |w| {
             write_header(
                 w,
                 &[

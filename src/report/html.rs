@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::files::Report;
-use super::write_atomic;
+use super::{Pending, write_atomic_pending};
 use crate::error::{Error, Result};
 use crate::policy::Judged;
 use crate::score::{Level, probability};
@@ -126,7 +126,7 @@ fn f1(x: f64) -> String {
 
 impl Report<'_> {
     /// Writes `review.html` with at most `limit` queued clusters, most urgent first.
-    pub fn write_html(&self, path: &Path, limit: usize) -> Result<()> {
+    pub fn write_html(&self, path: &Path, limit: usize) -> Result<Pending> {
         let queued: Vec<&Judged> = self.clusters.iter().filter(|j| j.queued()).collect();
         let shown: Vec<&Judged> = queued.iter().take(limit).copied().collect();
         let edges = self.edges_by_cluster(&shown);
@@ -161,7 +161,7 @@ impl Report<'_> {
             .get_template("review.html")
             .and_then(|t| t.render(&page))
             .map_err(render_err)?;
-        write_atomic(path, |w| w.write_all(html.as_bytes()))
+        write_atomic_pending(path, |w| w.write_all(html.as_bytes()))
     }
 
     /// The scored pairs (links and near misses) inside each shown cluster, in scored order.
