@@ -462,13 +462,7 @@ mod tests {
     /// parser's; and it answers for most of them, so that the comparison is not empty.
     #[test]
     fn international_path_agrees_with_the_parser() {
-        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = move |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut next = xorshift(0x2545_F491_4F6C_DD1D);
         let regions: Vec<(Id, u16)> = phonenumber::metadata::DATABASE
             .iter()
             .filter_map(|m| Some((m.id().parse::<Id>().ok()?, m.country_code())))
@@ -514,6 +508,16 @@ mod tests {
         assert!(answered * 2 > asked, "{answered} of {asked}");
     }
 
+    /// A small deterministic generator of numbers below `n`, for the randomized comparisons with the parser.
+    fn xorshift(mut state: u64) -> impl FnMut(u64) -> u64 {
+        move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        }
+    }
+
     /// What `phonenumber::parse` makes of a value, in the form `normalize` writes.
     fn parser_e164(raw: &str, region: Id) -> Option<String> {
         let parsed = phonenumber::parse(Some(region), raw).ok()?;
@@ -533,13 +537,7 @@ mod tests {
     /// the comparison is not empty.
     #[test]
     fn national_path_agrees_with_the_parser() {
-        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = move |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
         let (mut asked, mut answered) = (0usize, 0usize);
         let regions: Vec<Id> = phonenumber::metadata::DATABASE
             .iter()
