@@ -735,24 +735,23 @@ impl Shard {
     }
 }
 
-/// The key occurrences of a shard: each value of each account and each account's derived keys, placed into
-/// their key's bucket as they are written (piece of accounts after piece). Returns the buckets' lengths, for
-/// `sort_buckets`.
-fn key_entries(acc: &Accounts, shard: Shard, entries: &mut Vec<Entry>) -> Vec<usize> {
-    let n = acc.len();
-    let values = acc.signals.values();
-    // Accounts in pieces of `PIECE`, each piece's entries built by one worker (with a byte buffer for the
-    // derived keys) and written once, in place, into its own stretch of each bucket: building whole pieces and
-    // copying them side by side held every entry twice (at ten million accounts 2.9 GB more).
-    const PIECE: usize = 16 * 1024;
-    const BUCKETS: usize = 1 << BUCKET_BITS;
-    let pieces = n.div_ceil(PIECE);
-    let piece_accounts = |p: usize| p * PIECE..((p + 1) * PIECE).min(n);
-    let derived: Vec<Vec<Entry>> = (0..pieces)
+/// Accounts are keyed in pieces of this many, each piece's entries built by one worker (with a byte buffer
+/// for the derived keys) and written once, in place, into its own stretch of each bucket: building whole pieces
+/// and copying them side by side held every entry twice (at ten million accounts 2.9 GB more).
+const KEY_PIECE: usize = 16 * 1024;
+
+/// The accounts of piece `p` of `n` accounts.
+fn piece_accounts(n: usize, p: usize) -> std::ops::Range<usize> {
+    p * KEY_PIECE..((p + 1) * KEY_PIECE).min(n)
+}
+
+/// The derived keys of a shard, piece by piece: each account's (deduplicated) in account order.
+fn derived_entries(acc: &Accounts, shard: Shard) -> Vec<Vec<Entry>> {
+    (0..acc.len().div_ceil(KEY_PIECE))
         .into_par_iter()
         .map(|p| {
             let (mut v, mut d, mut buf) = (Vec::new(), Vec::new(), Vec::new());
-            for i in piece_accounts(p) {
+            for i in piece_accounts(acc.len(), p) {
                 d.clear();
                 derived_keys(acc, i, &mut d, &mut buf);
                 d.sort_unstable_by_key(|x: &(Derived, u64)| x.1);
@@ -769,13 +768,18 @@ fn key_entries(acc: &Accounts, shard: Shard, entries: &mut Vec<Entry>) -> Vec<us
             }
             v
         })
-        .collect();
-    // Each piece's entries per bucket.
-    let counts: Vec<Vec<u32>> = (0..pieces)
+        .collect()
+}
+
+/// How many entries of the shard each piece puts in each bucket: its accounts' values of the shard and its
+/// derived keys (`derived[p]`).
+fn bucket_counts(acc: &Accounts, shard: Shard, derived: &[Vec<Entry>]) -> Vec<Vec<u32>> {
+    let values = acc.signals.values();
+    (0..derived.len())
         .into_par_iter()
         .map(|p| {
-            let mut c = vec![0u32; BUCKETS];
-            let r = piece_accounts(p);
+            let mut c = vec![0u32; 1 << BUCKET_BITS];
+            let r = piece_accounts(acc.len(), p);
             let slots =
                 acc.signals.account_range(r.start).start..acc.signals.account_range(r.end - 1).end;
             for &k in &values[slots] {
@@ -788,8 +792,34 @@ fn key_entries(acc: &Accounts, shard: Shard, entries: &mut Vec<Entry>) -> Vec<us
             }
             c
         })
+        .collect()
+}
+
+/// `entries` cut bucket after bucket, each bucket's stretch into the pieces' stretches in piece order: for each
+/// piece, one disjoint stretch of every bucket, as long as `counts` says.
+fn piece_stretches<'e>(entries: &'e mut [Entry], counts: &[Vec<u32>]) -> Vec<Vec<&'e mut [Entry]>> {
+    let mut of_piece: Vec<Vec<&mut [Entry]>> = (0..counts.len())
+        .map(|_| Vec::with_capacity(1 << BUCKET_BITS))
         .collect();
-    let bucket_len: Vec<usize> = (0..BUCKETS)
+    let mut rest = entries;
+    for b in 0..1 << BUCKET_BITS {
+        for (stretches, count) in of_piece.iter_mut().zip(counts) {
+            let (head, tail) = rest.split_at_mut(count[b] as usize);
+            stretches.push(head);
+            rest = tail;
+        }
+    }
+    of_piece
+}
+
+/// The key occurrences of a shard: each value of each account and each account's derived keys, placed into
+/// their key's bucket as they are written (piece of accounts after piece). Returns the buckets' lengths, for
+/// `sort_buckets`.
+fn key_entries(acc: &Accounts, shard: Shard, entries: &mut Vec<Entry>) -> Vec<usize> {
+    let values = acc.signals.values();
+    let derived = derived_entries(acc, shard);
+    let counts = bucket_counts(acc, shard, &derived);
+    let bucket_len: Vec<usize> = (0..1 << BUCKET_BITS)
         .map(|b| counts.iter().map(|c| c[b] as usize).sum())
         .collect();
     let total: usize = bucket_len.iter().sum();
@@ -805,30 +835,18 @@ fn key_entries(acc: &Accounts, shard: Shard, entries: &mut Vec<Entry>) -> Vec<us
         *entries = Vec::with_capacity(total + total / 16);
     }
     entries.resize(total, zero);
-    // Bucket after bucket, each bucket's stretch cut into the pieces' stretches, in piece order: every piece
-    // gets one disjoint stretch of every bucket.
-    let mut of_piece: Vec<Vec<&mut [Entry]>> =
-        (0..pieces).map(|_| Vec::with_capacity(BUCKETS)).collect();
-    let mut rest = entries.as_mut_slice();
-    for b in 0..BUCKETS {
-        for (stretches, count) in of_piece.iter_mut().zip(&counts) {
-            let (head, tail) = rest.split_at_mut(count[b] as usize);
-            stretches.push(head);
-            rest = tail;
-        }
-    }
-    of_piece
+    piece_stretches(entries, &counts)
         .into_par_iter()
         .zip(derived.par_iter())
         .enumerate()
         .for_each(|(p, (mut out, d))| {
-            let mut at = vec![0usize; BUCKETS];
+            let mut at = vec![0usize; 1 << BUCKET_BITS];
             let mut put = |e: Entry| {
                 let b = shard.bucket(e.key);
                 out[b][at[b]] = e;
                 at[b] += 1;
             };
-            for i in piece_accounts(p) {
+            for i in piece_accounts(acc.len(), p) {
                 for j in acc.signals.account_range(i) {
                     if shard.holds(values[j]) {
                         put(Entry {
