@@ -817,8 +817,11 @@ fn piece_stretches<'e>(entries: &'e mut [Entry], counts: &[Vec<u32>]) -> Vec<Vec
 /// `sort_buckets`.
 fn key_entries(acc: &Accounts, shard: Shard, entries: &mut Vec<Entry>) -> Vec<usize> {
     let values = acc.signals.values();
+    let t = std::time::Instant::now();
     let derived = derived_entries(acc, shard);
+    let t_derived = t.elapsed();
     let counts = bucket_counts(acc, shard, &derived);
+    let t_counted = t.elapsed();
     let bucket_len: Vec<usize> = (0..1 << BUCKET_BITS)
         .map(|b| counts.iter().map(|c| c[b] as usize).sum())
         .collect();
@@ -859,6 +862,13 @@ fn key_entries(acc: &Accounts, shard: Shard, entries: &mut Vec<Entry>) -> Vec<us
             }
             d.iter().for_each(|&e| put(e));
         });
+    tracing::debug!(
+        shard = shard.index,
+        derived = ?t_derived,
+        counted = ?(t_counted - t_derived),
+        placed = ?(t.elapsed() - t_counted),
+        "block: a shard's key entries"
+    );
     bucket_len
 }
 
