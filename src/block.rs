@@ -797,8 +797,8 @@ fn bucket_counts(acc: &Accounts, shard: Shard, derived: &[Vec<Entry>]) -> Vec<Ve
 
 /// `entries` cut bucket after bucket, each bucket's stretch into the pieces' stretches in piece order: for each
 /// piece, one disjoint stretch of every bucket, as long as `counts` says.
-fn piece_stretches<'e>(entries: &'e mut [Entry], counts: &[Vec<u32>]) -> Vec<Vec<&'e mut [Entry]>> {
-    let mut of_piece: Vec<Vec<&mut [Entry]>> = (0..counts.len())
+fn piece_stretches<'e, T>(entries: &'e mut [T], counts: &[Vec<u32>]) -> Vec<Vec<&'e mut [T]>> {
+    let mut of_piece: Vec<Vec<&mut [T]>> = (0..counts.len())
         .map(|_| Vec::with_capacity(1 << BUCKET_BITS))
         .collect();
     let mut rest = entries;
@@ -874,7 +874,7 @@ fn key_entries(acc: &Accounts, shard: Shard, entries: &mut Vec<Entry>) -> Vec<us
 
 /// Sorts entries placed in buckets of these lengths (`key_entries`): the keys of one bucket all sort before
 /// the next bucket's, so sorting each bucket on its own sorts them all.
-fn sort_buckets(entries: &mut [Entry], bucket_len: &[usize]) {
+fn sort_buckets<T: Ord + Send>(entries: &mut [T], bucket_len: &[usize]) {
     let mut rest = entries;
     let mut buckets = Vec::with_capacity(bucket_len.len());
     for &len in bucket_len {
@@ -1157,11 +1157,30 @@ fn network_key(slot: u32, sig_of: &[u8]) -> bool {
         )
 }
 
+/// Blocks whose pairs one worker places at a time (`expand`).
+const EXPAND_PIECE: usize = 16 * 1024;
+
+/// Each pair (packed) of distinct accounts of the blocks `ranges` of `block_accounts`, to `f`.
+fn block_pairs(block_accounts: &[u32], ranges: &[(usize, usize)], mut f: impl FnMut(u64)) {
+    for &(s, e) in ranges {
+        let block = &block_accounts[s..e];
+        for x in 0..block.len() {
+            for &y in &block[x + 1..] {
+                // An account holding the key twice (two addresses of one range) is no pair.
+                if block[x] != y {
+                    f(pack(block[x], y));
+                }
+            }
+        }
+    }
+}
+
 /// The pairs (sorted; a pair two blocks hold appears twice) of the blocks `keep` selects. The blocks are
-/// taken a piece at a time, each piece writing its pairs straight into its own stretch of the one output
-/// vector (as long as the piece's blocks make pairs at most); the stretches are then closed up. At ten
-/// million accounts these are hundreds of millions of pairs: growing vectors, or pieces copied side by side
-/// afterwards, held the pairs twice at blocking's peak.
+/// taken a piece at a time: each piece counts its pairs per bucket (by the top bits of the pair's first
+/// account), then writes them straight into its own stretch of each bucket of the one output vector, and each
+/// bucket is sorted on its own (as the key entries are: `key_entries`). At ten million accounts these are
+/// hundreds of millions of pairs: growing vectors, or pieces copied side by side afterwards, held the pairs
+/// twice at blocking's peak.
 fn expand(
     block_accounts: &[u32],
     blocks: &[BlockOf],
@@ -1172,28 +1191,42 @@ fn expand(
         .filter(|b| keep(b))
         .map(|b| (b.range.0 as usize, b.range.1 as usize))
         .collect();
-    let pieces: Vec<&[(usize, usize)]> = mine.chunks(1024).collect();
-    let room: Vec<usize> = pieces
-        .iter()
-        .map(|rs| rs.iter().map(|&(s, e)| (e - s) * (e - s - 1) / 2).sum())
+    let pieces: Vec<&[(usize, usize)]> = mine.chunks(EXPAND_PIECE).collect();
+    let top = block_accounts.par_iter().copied().max().unwrap_or(0);
+    let shift = (32 - top.leading_zeros()).saturating_sub(BUCKET_BITS);
+    let bucket = |pair: u64| ((pair >> 32) >> shift) as usize;
+    let counts: Vec<Vec<u32>> = pieces
+        .par_iter()
+        .map(|ranges| {
+            let mut c = vec![0u32; 1 << BUCKET_BITS];
+            block_pairs(block_accounts, ranges, |p| c[bucket(p)] += 1);
+            c
+        })
         .collect();
-    let mut v = fill_stretches(&room, |k, out| {
-        let mut n = 0;
-        for &(s, e) in pieces[k] {
-            let block = &block_accounts[s..e];
-            for x in 0..block.len() {
-                for &y in &block[x + 1..] {
-                    // An account holding the key twice (two addresses of one range) is no pair.
-                    if block[x] != y {
-                        out[n].write(pack(block[x], y));
-                        n += 1;
-                    }
-                }
-            }
-        }
-        n
-    });
-    v.par_sort_unstable();
+    let bucket_len: Vec<usize> = (0..1 << BUCKET_BITS)
+        .map(|b| counts.iter().map(|c| c[b] as usize).sum())
+        .collect();
+    let total: usize = bucket_len.iter().sum();
+    let mut v: Vec<u64> = Vec::with_capacity(total);
+    crate::memory::advise_huge_pages(&v);
+    piece_stretches(&mut v.spare_capacity_mut()[..total], &counts)
+        .into_par_iter()
+        .zip(pieces.par_iter())
+        .for_each(|(mut out, ranges)| {
+            let mut at = vec![0usize; 1 << BUCKET_BITS];
+            block_pairs(block_accounts, ranges, |p| {
+                let b = bucket(p);
+                out[b][at[b]].write(p);
+                at[b] += 1;
+            });
+            // The same pairs as counted: every stretch written to its end (a stretch left short would leave
+            // unwritten room below the length set next).
+            assert!(out.iter().zip(&at).all(|(o, &n)| o.len() == n));
+        });
+    // SAFETY: the stretches of all pieces and buckets tile the first `total` elements of the room, and each was
+    // written to its end (asserted above; an overrun would have panicked on its index).
+    unsafe { v.set_len(total) };
+    sort_buckets(&mut v, &bucket_len);
     v
 }
 
