@@ -1511,10 +1511,10 @@ mod tests {
     #[test]
     fn expanding_blocks_is_every_pair_of_distinct_accounts() {
         // More blocks than three pieces of `expand`, of sizes 0..9, some holding an account twice (two
-        // addresses of one range): such pieces write fewer pairs than their room, closed up afterwards.
+        // addresses of one range, which make no pair).
         let mut block_accounts = Vec::new();
         let mut blocks = Vec::new();
-        for b in 0..3500u32 {
+        for b in 0..(3 * EXPAND_PIECE + 500) as u32 {
             let from = block_accounts.len() as u32;
             for k in 0..(b * 7) % 10 {
                 let account = if b % 3 == 0 && k == 2 {
