@@ -795,6 +795,13 @@ fn bucket_counts(acc: &Accounts, shard: Shard, derived: &[Vec<Entry>]) -> Vec<Ve
         .collect()
 }
 
+/// Each bucket's length: the sum of the pieces' counts for it.
+fn bucket_lengths(counts: &[Vec<u32>]) -> Vec<usize> {
+    (0..1 << BUCKET_BITS)
+        .map(|b| counts.iter().map(|c| c[b] as usize).sum())
+        .collect()
+}
+
 /// `entries` cut bucket after bucket, each bucket's stretch into the pieces' stretches in piece order: for each
 /// piece, one disjoint stretch of every bucket, as long as `counts` says.
 fn piece_stretches<'e, T>(entries: &'e mut [T], counts: &[Vec<u32>]) -> Vec<Vec<&'e mut [T]>> {
@@ -822,9 +829,7 @@ fn key_entries(acc: &Accounts, shard: Shard, entries: &mut Vec<Entry>) -> Vec<us
     let t_derived = t.elapsed();
     let counts = bucket_counts(acc, shard, &derived);
     let t_counted = t.elapsed();
-    let bucket_len: Vec<usize> = (0..1 << BUCKET_BITS)
-        .map(|b| counts.iter().map(|c| c[b] as usize).sum())
-        .collect();
+    let bucket_len = bucket_lengths(&counts);
     let total: usize = bucket_len.iter().sum();
     let zero = Entry {
         key: 0,
@@ -1203,9 +1208,7 @@ fn expand(
             c
         })
         .collect();
-    let bucket_len: Vec<usize> = (0..1 << BUCKET_BITS)
-        .map(|b| counts.iter().map(|c| c[b] as usize).sum())
-        .collect();
+    let bucket_len = bucket_lengths(&counts);
     let total: usize = bucket_len.iter().sum();
     let mut v: Vec<u64> = Vec::with_capacity(total);
     crate::memory::advise_huge_pages(&v);

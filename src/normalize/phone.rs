@@ -49,37 +49,8 @@ pub fn normalize(raw: &str, region: Option<Id>) -> Result<Option<String>, ()> {
     } else {
         s
     };
-    // Fast path: an international number written with only digits and separators is its E.164 form
-    // already ("+1 (415) 555-0123" → +14155550123); libphonenumber gives the same, ten times slower. A
-    // parenthesised trunk zero ("+44 (0)20 …") is left to the parser, which drops it.
-    if let Some(rest) = s.strip_prefix('+')
-        && !rest.contains("(0")
-        && rest
-            .bytes()
-            .all(|c| c.is_ascii_digit() || matches!(c, b' ' | b'-' | b'.' | b'(' | b')'))
-        && !rest.starts_with('0')
-        // A group starting with 0 after the country code is a trunk zero ("+44 07911 …", dropped) or part of
-        // the number (Italy's "+39 06 …", kept): the parser knows which.
-        && !rest.split([' ', '-', '.', '(', ')']).skip(1).any(|g| g.starts_with('0'))
-    {
-        let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
-        if (8..=15).contains(&digits.len()) {
-            return Ok(Some(["+", digits.as_str()].concat()));
-        }
-    }
-    // An international number the fast path declined (a group starting with 0 somewhere in it): the
-    // parser's reading, without the parser.
-    if let Some(rest) = s.strip_prefix('+')
-        && let Some(region) = region
-        && !rest.contains("(0")
-        && rest
-            .bytes()
-            .all(|c| c.is_ascii_digit() || matches!(c, b' ' | b'-' | b'.' | b'(' | b')'))
-    {
-        let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
-        if let Some(e164) = national::international(&digits, region) {
-            return Ok(Some(e164));
-        }
+    if let Some(e164) = international_e164(s, region) {
+        return Ok(Some(e164));
     }
     // A national number on an account without a country cannot be placed in E.164; its digits still identify
     // it within one export, so they are kept as a value of their own (`national:4155550123`).
@@ -108,6 +79,33 @@ pub fn normalize(raw: &str, region: Option<Id>) -> Result<Option<String>, ()> {
         return Err(());
     }
     Ok(Some(e164))
+}
+
+/// A byte of a number typed with digits and the usual separators only.
+fn typed_digit(c: u8) -> bool {
+    c.is_ascii_digit() || matches!(c, b' ' | b'-' | b'.' | b'(' | b')')
+}
+
+/// An international number written with digits and separators only, in E.164, without the parser; `None`
+/// leaves it to the parser. Fast path: such a number is its digits ("+1 (415) 555-0123" → +14155550123);
+/// libphonenumber gives the same, ten times slower. A parenthesised trunk zero ("+44 (0)20 …") is left to the
+/// parser, which drops it. A group starting with 0 after the country code is a trunk zero ("+44 07911 …",
+/// dropped) or part of the number (Italy's "+39 06 …", kept), and one later in the number is part of it: such
+/// numbers are read by the parser's own steps for the account's region (`national::international`).
+fn international_e164(s: &str, region: Option<Id>) -> Option<String> {
+    let rest = s
+        .strip_prefix('+')
+        .filter(|r| !r.contains("(0") && r.bytes().all(typed_digit))?;
+    let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
+    let plain = !rest.starts_with('0')
+        && !rest
+            .split([' ', '-', '.', '(', ')'])
+            .skip(1)
+            .any(|g| g.starts_with('0'));
+    if plain && (8..=15).contains(&digits.len()) {
+        return Some(["+", digits.as_str()].concat());
+    }
+    national::international(&digits, region?)
 }
 
 /// National numbers (digits and separators, no `+`) read the way `phonenumber::parse` reads them, with the
@@ -275,10 +273,7 @@ mod national {
     /// The E.164 form the parser gives a national number typed on an account of `region`, or `None` to ask
     /// the parser.
     pub(super) fn e164(s: &str, region: Id) -> Option<String> {
-        if !s
-            .bytes()
-            .all(|c| c.is_ascii_digit() || matches!(c, b' ' | b'-' | b'.' | b'(' | b')'))
-        {
+        if !s.bytes().all(super::typed_digit) {
             return None;
         }
         let rules = rules(region)?;
