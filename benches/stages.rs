@@ -8,7 +8,7 @@ use sybilscan::block;
 use sybilscan::cluster;
 use sybilscan::config::Config;
 use sybilscan::estimate;
-use sybilscan::load::{Content, Source};
+use sybilscan::load::Source;
 use sybilscan::normalize;
 use sybilscan::pipeline::load_accounts;
 use sybilscan::score::{Comparer, Scorer, score_all};
@@ -37,10 +37,10 @@ fn stages(c: &mut Criterion) {
     g.bench_function("accounts", |b| {
         b.iter(|| {
             let mut n = 0usize;
-            for r in &rows {
-                if let Content::Record(rec) = &r.content {
+            for r in &rows.rows {
+                if let Some(rec) = rows.record_of(r) {
                     n += normalize::account(
-                        &layout.fields(rec).unwrap(),
+                        &layout.fields(&rec).unwrap(),
                         &[],
                         &normalize::Rules::default(),
                     )

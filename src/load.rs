@@ -1,8 +1,8 @@
-//! The only reader of input files. CSV goes through the `csv` crate, which knows each record's line, so a
-//! bad row is quarantined with its line number and the run goes on; Parquet goes through polars. Both give
-//! the same thing: chunks of raw records plus a `Layout` that picks the contract's columns out of a record
-//! (checking UTF-8, so that check can run in parallel with the next read). Column names are mapped through
-//! the config.
+//! The only reader of input files. CSV goes through the `csv` crate for its header and through its parser,
+//! `csv_core`, for the rows, which counts lines, so a bad row is quarantined with its line number and the run
+//! goes on; Parquet goes through polars. Both give the same thing: chunks of raw records, back to back in one
+//! buffer per chunk (`Chunk`), plus a `Layout` that picks the contract's columns out of a record (checking
+//! UTF-8, so that check can run in parallel with the next read). Column names are mapped through the config.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -14,38 +14,224 @@ use crate::error::{Error, Result};
 use crate::record::COLUMNS;
 
 /// One input row: its line (CSV; 1-based, the header is line 1) or row number (Parquet; 1-based, data
-/// rows), and either its fields in contract order or why it cannot be used.
+/// rows), and either where its fields are in the chunk or why it cannot be used.
 #[derive(Debug, Clone)]
 pub struct Row {
     pub line: u64,
     pub content: Content,
 }
 
-impl Row {
-    /// The row as one line of CSV, for the quarantine file.
-    pub fn raw(&self) -> String {
-        match &self.content {
-            Content::Record(rec) => raw_line(rec),
-            Content::Quarantined { raw, .. } => raw.clone(),
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub enum Content {
-    /// The record as read; `Layout::fields` picks the contract's columns out of it.
-    Record(csv::ByteRecord),
+    /// The record as read, in its chunk (`Chunk::record`); `Layout::fields` picks the contract's columns
+    /// out of it.
+    Record(Span),
     Quarantined {
         reason: String,
         raw: String,
     },
 }
 
+/// Where a record's fields are in its chunk: its first byte and its first field's end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    start: usize,
+    first_end: usize,
+    fields: usize,
+}
+
+/// Rows read in one go, their records' fields back to back in one buffer and their fields' ends in
+/// another: reading and then every pass over a chunk walk memory in order, where a `csv::ByteRecord` per row
+/// was three heap blocks met apart (most of the time spent picking fields out was waiting for them). The
+/// buffers are used again for the next chunk (`Source::refill`); they are kept initialized to their full
+/// length (`used` and `ends_used` say how much holds this chunk), so reading never zeroes them again.
+#[derive(Debug, Default)]
+pub struct Chunk {
+    pub rows: Vec<Row>,
+    bytes: Vec<u8>,
+    used: usize,
+    /// Each field's end, relative to its record's first byte (as `csv_core` writes them).
+    ends: Vec<usize>,
+    ends_used: usize,
+}
+
+/// A record of a chunk: its fields' bytes and ends.
+#[derive(Debug, Clone, Copy)]
+pub struct Record<'c> {
+    bytes: &'c [u8],
+    ends: &'c [usize],
+}
+
+impl<'c> Record<'c> {
+    /// How many fields it has.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Field `i`'s bytes.
+    pub fn get(&self, i: usize) -> Option<&'c [u8]> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.bytes.get(start..end)
+    }
+
+    /// Every field's bytes, back to back.
+    pub fn as_slice(&self) -> &'c [u8] {
+        self.bytes
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'c [u8]> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+}
+
+impl Chunk {
+    /// How many rows it holds.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The record of a row read as one (not of a row quarantined while reading).
+    pub fn record_of(&self, row: &Row) -> Option<Record<'_>> {
+        match &row.content {
+            Content::Record(span) => Some(self.record(*span)),
+            Content::Quarantined { .. } => None,
+        }
+    }
+
+    pub fn record(&self, span: Span) -> Record<'_> {
+        let ends = &self.ends[span.first_end..span.first_end + span.fields];
+        let len = ends.last().copied().unwrap_or(0);
+        Record {
+            bytes: &self.bytes[span.start..span.start + len],
+            ends,
+        }
+    }
+
+    /// The row as one line of CSV, for the quarantine file.
+    pub fn raw(&self, row: &Row) -> String {
+        match &row.content {
+            Content::Record(span) => raw_line(self.record(*span).iter()),
+            Content::Quarantined { raw, .. } => raw.clone(),
+        }
+    }
+
+    /// Empties it, keeping its buffers.
+    fn clear(&mut self) {
+        self.rows.clear();
+        self.used = 0;
+        self.ends_used = 0;
+    }
+
+    /// Makes the byte buffer at least `more` bytes longer than what it holds.
+    fn grow_bytes(&mut self, more: usize) {
+        let want = (self.used + more).max(self.bytes.len() * 2).max(1 << 16);
+        self.bytes.resize(want, 0);
+    }
+
+    fn grow_ends(&mut self, more: usize) {
+        let want = (self.ends_used + more)
+            .max(self.ends.len() * 2)
+            .max(1 << 12);
+        self.ends.resize(want, 0);
+    }
+
+    /// Appends a record of these fields, as row `line`.
+    fn push_record<'f>(&mut self, line: u64, fields: impl Iterator<Item = &'f [u8]>) {
+        let (start, first_end) = (self.used, self.ends_used);
+        for f in fields {
+            if self.bytes.len() < self.used + f.len() {
+                self.grow_bytes(f.len());
+            }
+            if self.ends.len() == self.ends_used {
+                self.grow_ends(1);
+            }
+            self.bytes[self.used..self.used + f.len()].copy_from_slice(f);
+            self.used += f.len();
+            self.ends[self.ends_used] = self.used - start;
+            self.ends_used += 1;
+        }
+        self.rows.push(Row {
+            line,
+            content: Content::Record(Span {
+                start,
+                first_end,
+                fields: self.ends_used - first_end,
+            }),
+        });
+    }
+}
+
+/// The CSV after its header: `csv_core`'s parser, fed from a buffered file, writing records straight into a
+/// chunk (`csv::Reader` reads into one `ByteRecord` at a time). Lines are counted on from the header's.
+struct CsvInput {
+    core: csv_core::Reader,
+    input: std::io::BufReader<File>,
+    /// The byte where the rows start (after the header), and the bytes consumed so far from there.
+    start: u64,
+    consumed: u64,
+    done: bool,
+}
+
+impl CsvInput {
+    /// Reads the next record into `chunk`: its line (the line the parser was on when it began, as
+    /// `csv::Reader` reports a record's position) and where it is, or `None` at the end.
+    fn read_record(&mut self, chunk: &mut Chunk) -> std::io::Result<Option<(u64, Span)>> {
+        use csv_core::ReadRecordResult as R;
+        use std::io::BufRead;
+        if self.done {
+            return Ok(None);
+        }
+        let line = self.core.line();
+        let (start, first_end) = (chunk.used, chunk.ends_used);
+        let (mut out, mut ends) = (0, 0);
+        loop {
+            let input = self.input.fill_buf()?;
+            let (res, nin, nout, nend) = self.core.read_record(
+                input,
+                &mut chunk.bytes[start + out..],
+                &mut chunk.ends[first_end + ends..],
+            );
+            self.input.consume(nin);
+            self.consumed += nin as u64;
+            out += nout;
+            ends += nend;
+            match res {
+                R::InputEmpty => {}
+                R::OutputFull => chunk.grow_bytes(out + 1024),
+                R::OutputEndsFull => chunk.grow_ends(ends + 64),
+                R::Record => {
+                    chunk.used = start + out;
+                    chunk.ends_used = first_end + ends;
+                    let span = Span {
+                        start,
+                        first_end,
+                        fields: ends,
+                    };
+                    return Ok(Some((line, span)));
+                }
+                R::End => {
+                    self.done = true;
+                    return Ok(None);
+                }
+            }
+        }
+    }
+}
+
 /// Bytes known to be ASCII, as text.
 fn ascii_str(bytes: &[u8]) -> &str {
     debug_assert!(bytes.is_ascii());
     // SAFETY: every ASCII byte sequence is valid UTF-8; callers pass slices of a record checked to be
-    // all ASCII (`ByteRecord::as_slice` holds every field's bytes).
+    // all ASCII (`Record::as_slice` holds every field's bytes).
     unsafe { std::str::from_utf8_unchecked(bytes) }
 }
 
@@ -58,10 +244,7 @@ pub struct Layout {
 
 impl Layout {
     /// The contract fields of a record (absent columns are empty), or why the record is unusable.
-    pub fn fields<'r>(
-        &self,
-        rec: &'r csv::ByteRecord,
-    ) -> Result<crate::record::Fields<'r>, String> {
+    pub fn fields<'r>(&self, rec: &Record<'r>) -> Result<crate::record::Fields<'r>, String> {
         let mut out = [""; crate::record::COLUMN_COUNT];
         // Most records are ASCII throughout: one check of the whole record then settles every field
         // (ASCII is UTF-8), instead of one validation per field.
@@ -81,7 +264,7 @@ impl Layout {
     }
 
     /// One contract field of a record (empty when the column is absent or not UTF-8: `fields` says why).
-    pub fn field<'r>(&self, rec: &'r csv::ByteRecord, i: usize) -> &'r str {
+    pub fn field<'r>(&self, rec: &Record<'r>, i: usize) -> &'r str {
         self.map[i]
             .and_then(|j| rec.get(j))
             .and_then(|b| std::str::from_utf8(b).ok())
@@ -89,7 +272,7 @@ impl Layout {
     }
 
     /// The non-empty values of the `[columns.extra]` columns of a record, with their column.
-    pub fn extras<'r, 'l>(&'l self, rec: &'r csv::ByteRecord) -> Vec<(&'l ExtraColumn, &'r str)> {
+    pub fn extras<'r, 'l>(&'l self, rec: &Record<'r>) -> Vec<(&'l ExtraColumn, &'r str)> {
         self.extra
             .iter()
             .filter_map(|x| {
@@ -145,8 +328,7 @@ pub struct Header {
 }
 
 enum Kind {
-    /// The reader, and the byte where the rows start (after the header).
-    Csv(csv::Reader<File>, u64),
+    Csv(Box<CsvInput>),
     Parquet {
         columns: Vec<Option<Vec<Option<String>>>>,
         next: usize,
@@ -275,12 +457,12 @@ pub fn require_column(path: &Path, names: &[String], want: &str) -> Result<usize
         })
 }
 
-/// Renders a raw CSV record back into one line of CSV, for the quarantine file.
-pub fn raw_line(rec: &csv::ByteRecord) -> String {
+/// Renders a raw CSV record's fields back into one line of CSV, for the quarantine file.
+pub fn raw_line<'f>(fields: impl Iterator<Item = &'f [u8]>) -> String {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(vec![]);
-    let _ = w.write_byte_record(rec);
+    let _ = w.write_record(fields);
     let bytes = w.into_inner().unwrap_or_default();
     String::from_utf8_lossy(&bytes)
         .trim_end_matches('\n')
@@ -344,11 +526,24 @@ impl Source {
             names.push(s.trim().trim_start_matches('\u{feff}').to_string());
         }
         let width = names.len();
-        let data_start = rdr.position().byte();
+        // The header is read by `csv::Reader` (whatever its length); the rows by the parser alone, from the
+        // byte after it, counting lines on from it.
+        let (start, line) = (rdr.position().byte(), rdr.position().line());
+        let mut file = rdr.into_inner();
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(start))
+            .map_err(|e| Error::io(path, e))?;
+        let mut core = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+        core.set_line(line);
         let (map, extra, header) = resolve(path, &names, cfg)?;
         Ok(Source {
             path: path.to_path_buf(),
-            kind: Kind::Csv(rdr, data_start),
+            kind: Kind::Csv(Box::new(CsvInput {
+                core,
+                input: std::io::BufReader::with_capacity(1 << 18, file),
+                start,
+                consumed: 0,
+                done: false,
+            })),
             map,
             extra,
             width,
@@ -404,12 +599,12 @@ impl Source {
     pub fn estimated_rows(&self, rows_read: u64) -> Option<u64> {
         match &self.kind {
             Kind::Parquet { height, .. } => Some(*height as u64),
-            Kind::Csv(rdr, start) => {
-                let read = rdr.position().byte().saturating_sub(*start);
+            Kind::Csv(csv) => {
+                let read = csv.consumed;
                 let total = std::fs::metadata(&self.path)
                     .ok()?
                     .len()
-                    .saturating_sub(*start);
+                    .saturating_sub(csv.start);
                 (rows_read > 0 && read > 0)
                     .then(|| (total as f64 / read as f64 * rows_read as f64).ceil() as u64)
             }
@@ -424,57 +619,48 @@ impl Source {
         }
     }
 
-    /// Reads up to `max` rows; an empty vector means the input is exhausted.
-    pub fn next_chunk(&mut self, max: usize) -> Result<Vec<Row>> {
-        self.refill(Vec::new(), max)
+    /// Reads up to `max` rows; an empty chunk means the input is exhausted.
+    pub fn next_chunk(&mut self, max: usize) -> Result<Chunk> {
+        self.refill(Chunk::default(), max)
     }
 
-    /// The next chunk of at most `max` rows, read into the records of `done`, a chunk the caller has
-    /// finished with: once warm, reading allocates nothing per row (each record keeps its buffers), where
-    /// a fresh record per row cost an allocation, a copy and page faults on memory new to the thread.
-    pub fn refill(&mut self, mut done: Vec<Row>, max: usize) -> Result<Vec<Row>> {
-        let mut spare: Vec<csv::ByteRecord> = done
-            .drain(..)
-            .filter_map(|r| match r.content {
-                Content::Record(rec) => Some(rec),
-                Content::Quarantined { .. } => None,
-            })
-            .collect();
-        let mut out = done;
-        out.reserve(max.min(1 << 16));
+    /// The next chunk of at most `max` rows, read into the buffers of `done`, a chunk the caller has
+    /// finished with: once warm, reading allocates nothing per row.
+    pub fn refill(&mut self, mut chunk: Chunk, max: usize) -> Result<Chunk> {
+        chunk.clear();
+        chunk.rows.reserve(max.min(1 << 16));
         match &mut self.kind {
             Kind::Empty => {}
-            Kind::Csv(rdr, _) => {
-                while out.len() < max {
-                    let mut rec = spare.pop().unwrap_or_default();
-                    let more = rdr.read_byte_record(&mut rec).map_err(|e| Error::Csv {
+            Kind::Csv(csv) => {
+                while chunk.rows.len() < max {
+                    let read = csv.read_record(&mut chunk).map_err(|e| Error::Csv {
                         path: self.path.clone(),
-                        line: e.position().map(|p| p.line()).unwrap_or(0),
+                        line: csv.core.line(),
                         message: e.to_string(),
                     })?;
-                    if !more {
+                    let Some((line, span)) = read else {
                         break;
-                    }
-                    let line = rec.position().map(|p| p.line()).unwrap_or(0);
-                    // A blank line inside the file is no row at all; csv skips those itself.
-                    if rec.len() != self.width {
-                        out.push(Row {
+                    };
+                    // A blank line inside the file is no row at all; the parser skips those itself.
+                    if span.fields != self.width {
+                        let raw = raw_line(chunk.record(span).iter());
+                        // The malformed record's bytes are not kept: the next record takes its place.
+                        (chunk.used, chunk.ends_used) = (span.start, span.first_end);
+                        chunk.rows.push(Row {
                             line,
                             content: Content::Quarantined {
                                 reason: format!(
                                     "malformed CSV row: expected {} fields, found {}",
-                                    self.width,
-                                    rec.len()
+                                    self.width, span.fields
                                 ),
-                                raw: raw_line(&rec),
+                                raw,
                             },
                         });
-                        spare.push(rec);
                         continue;
                     }
-                    out.push(Row {
+                    chunk.rows.push(Row {
                         line,
-                        content: Content::Record(rec),
+                        content: Content::Record(span),
                     });
                 }
             }
@@ -483,27 +669,20 @@ impl Source {
                 next,
                 height,
             } => {
-                while out.len() < max && *next < *height {
+                while chunk.rows.len() < max && *next < *height {
                     let r = *next;
                     *next += 1;
-                    let mut rec = spare.pop().unwrap_or_default();
-                    rec.clear();
-                    for col in columns.iter() {
-                        rec.push_field(
-                            col.as_ref()
-                                .and_then(|c| c[r].as_deref())
-                                .unwrap_or("")
-                                .as_bytes(),
-                        );
-                    }
-                    out.push(Row {
-                        line: r as u64 + 1,
-                        content: Content::Record(rec),
+                    let fields = columns.iter().map(|col| {
+                        col.as_ref()
+                            .and_then(|c| c[r].as_deref())
+                            .unwrap_or("")
+                            .as_bytes()
                     });
+                    chunk.push_record(r as u64 + 1, fields);
                 }
             }
         }
-        Ok(out)
+        Ok(chunk)
     }
 }
 
@@ -607,7 +786,11 @@ mod tests {
         let mut layout = Layout::default();
         layout.map[crate::record::col::ACCOUNT_ID] = Some(0);
         layout.map[crate::record::col::FULL_NAME] = Some(1);
-        let rec = |fields: &[&[u8]]| csv::ByteRecord::from(fields.to_vec());
+        let rec = |fields: &[&[u8]]| {
+            let mut chunk = Chunk::default();
+            chunk.push_record(2, fields.iter().copied());
+            chunk
+        };
         // (the record's fields, its id and name or why it is refused)
         type Case<'a> = (&'a [&'a [u8]], Result<[&'a str; 2], &'a str>);
         let cases: [Case; 4] = [
@@ -620,7 +803,9 @@ mod tests {
             ),
         ];
         for (fields, want) in cases {
-            let record = rec(fields);
+            let chunk = rec(fields);
+            let record = chunk.record_of(&chunk.rows[0]).unwrap();
+            assert_eq!(record.iter().collect::<Vec<_>>(), fields);
             let got = layout.fields(&record).map(|f| {
                 [
                     f[crate::record::col::ACCOUNT_ID],
@@ -647,15 +832,29 @@ mod tests {
         assert!((1000..=1001).contains(&est), "{est}");
     }
 
-    fn drain(src: &mut Source) -> Vec<Row> {
+    /// What became of a row: its contract fields as read, or why it cannot be used (with its raw text).
+    type Outcome = Result<Vec<String>, (String, String)>;
+
+    /// Every row of a source, read two at a time (so records meet chunk boundaries and reused buffers).
+    fn drain(src: &mut Source) -> Vec<(u64, Outcome)> {
+        let layout = src.layout();
         let mut all = vec![];
-        loop {
-            let c = src.next_chunk(2).unwrap();
-            if c.is_empty() {
-                return all;
+        let mut chunk = src.next_chunk(2).unwrap();
+        while !chunk.is_empty() {
+            for row in &chunk.rows {
+                let outcome = match (&row.content, chunk.record_of(row)) {
+                    (Content::Quarantined { reason, raw }, _) => Err((reason.clone(), raw.clone())),
+                    (_, Some(rec)) => match layout.fields(&rec) {
+                        Ok(f) => Ok(f.iter().map(|s| s.to_string()).collect()),
+                        Err(reason) => Err((reason, chunk.raw(row))),
+                    },
+                    (_, None) => unreachable!(),
+                };
+                all.push((row.line, outcome));
             }
-            all.extend(c);
+            chunk = src.refill(chunk, 2).unwrap();
         }
+        all
     }
 
     #[test]
@@ -663,40 +862,97 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut bytes =
             b"account_id,email,extra\na1,x@y.com,1\n\"a2\nstill a2\",z@y.com,2\nshort\n".to_vec();
-        bytes.extend_from_slice(b"a4,\xff\xfe@y.com,3\na5,,\n");
+        bytes.extend_from_slice(b"a4,\xff\xfe@y.com,3\na5,,\n\r\na6,\"q,\"\"t\"\"\",x\r\n");
+        bytes.extend_from_slice(b"a7,long,");
+        bytes.extend_from_slice(&vec![b'z'; 100_000]);
         let p = write(dir.path(), "a.csv", &bytes);
         let mut src = Source::open(&p, &Config::default()).unwrap();
         assert_eq!(src.header.ignored, vec!["extra".to_string()]);
         assert!(src.header.missing_optional.contains(&"phone".to_string()));
         let rows = drain(&mut src);
-        let layout = src.layout();
-        let summary: Vec<(u64, bool)> = rows
-            .iter()
-            .map(|r| {
-                (
-                    r.line,
-                    matches!(&r.content, Content::Record(rec) if layout.fields(rec).is_ok()),
-                )
-            })
-            .collect();
+        let summary: Vec<(u64, bool)> = rows.iter().map(|(l, o)| (*l, o.is_ok())).collect();
         assert_eq!(
             summary,
-            vec![(2, true), (3, true), (5, false), (6, false), (7, true)]
+            vec![
+                (2, true),
+                (3, true),
+                (5, false),
+                (6, false),
+                (7, true),
+                (8, true),
+                (9, true)
+            ]
         );
-        match &rows[2].content {
-            Content::Quarantined { reason, raw } => {
-                assert!(reason.contains("expected 3 fields, found 1"), "{reason}");
-                assert_eq!(raw, "short");
+        let (reason, raw) = rows[2].1.as_ref().unwrap_err();
+        assert!(reason.contains("expected 3 fields, found 1"), "{reason}");
+        assert_eq!(raw, "short");
+        let (reason, raw) = rows[3].1.as_ref().unwrap_err();
+        assert!(reason.contains("`email`"), "{reason}");
+        assert!(raw.starts_with("a4,"), "{raw}");
+        let email = crate::record::col::EMAIL;
+        assert_eq!(rows[1].1.as_ref().unwrap()[0], "a2\nstill a2");
+        assert_eq!(rows[1].1.as_ref().unwrap()[email], "z@y.com");
+        assert_eq!(rows[4].1.as_ref().unwrap()[0], "a5");
+        assert_eq!(rows[5].1.as_ref().unwrap()[email], "q,\"t\"");
+        // A record longer than the buffers it was read into, at the end of a file without a newline.
+        assert_eq!(rows[6].1.as_ref().unwrap()[email], "long");
+    }
+
+    /// The rows of a file are read alike by `csv::Reader` and by the chunked reader: same lines, same fields,
+    /// whatever the chunk size (quoted fields with newlines, CRLF, blank lines, a missing final newline).
+    #[test]
+    fn chunked_reading_agrees_with_the_csv_crate() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::from("account_id,email,x\n");
+        for i in 0..500u32 {
+            let line = match i % 7 {
+                0 => format!("a{i},\"m{i}\nline two\",{i}\n"),
+                1 => format!("a{i},e{i}@x.com,\"q,\"\"{i}\"\"\"\r\n"),
+                2 => format!("\na{i},,\n"),
+                3 => format!("a{i},{}\n", "w".repeat(i as usize * 13)),
+                4 => format!("a{i},\"\",\n"),
+                _ => format!("a{i},e{i}@y.org,{i}\n"),
+            };
+            text.push_str(&line);
+        }
+        text.push_str("last,l@x.com,9");
+        let p = write(dir.path(), "r.csv", text.as_bytes());
+        let mut want = vec![];
+        let mut rdr = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_path(&p)
+            .unwrap();
+        let mut rec = csv::ByteRecord::new();
+        while rdr.read_byte_record(&mut rec).unwrap() {
+            // A row of another width is quarantined with its text.
+            let fields: Vec<String> = match rec.len() {
+                3 => rec
+                    .iter()
+                    .map(|f| String::from_utf8_lossy(f).into())
+                    .collect(),
+                _ => vec![raw_line(rec.iter())],
+            };
+            want.push((rec.position().unwrap().line(), fields));
+        }
+        for max in [1, 3, 64, 10_000] {
+            let mut src = Source::open(&p, &Config::default()).unwrap();
+            let mut got = vec![];
+            let mut chunk = src.next_chunk(max).unwrap();
+            while !chunk.is_empty() {
+                for row in &chunk.rows {
+                    match chunk.record_of(row) {
+                        Some(r) => got.push((
+                            row.line,
+                            r.iter()
+                                .map(|f| String::from_utf8_lossy(f).into())
+                                .collect(),
+                        )),
+                        None => got.push((row.line, vec![chunk.raw(row)])),
+                    }
+                }
+                chunk = src.refill(chunk, max).unwrap();
             }
-            _ => unreachable!(),
-        }
-        match &rows[3].content {
-            Content::Record(rec) => assert!(layout.fields(rec).unwrap_err().contains("`email`")),
-            _ => unreachable!(),
-        }
-        match &rows[1].content {
-            Content::Record(rec) => assert_eq!(layout.fields(rec).unwrap()[0], "a2\nstill a2"),
-            _ => unreachable!(),
+            assert_eq!(got, want, "chunks of {max}");
         }
     }
 
@@ -723,13 +979,8 @@ mod tests {
         cfg.columns.map.insert("email".into(), "mail".into());
         let mut src = Source::open(&p, &cfg).unwrap();
         let rows = drain(&mut src);
-        match &rows[0].content {
-            Content::Record(rec) => {
-                let f = src.layout().fields(rec).unwrap();
-                assert_eq!((f[0], f[6]), ("u1", "a@b.com"));
-            }
-            _ => unreachable!(),
-        }
+        let f = rows[0].1.as_ref().unwrap();
+        assert_eq!((&f[0][..], &f[6][..]), ("u1", "a@b.com"));
         let e = write(dir.path(), "e.csv", b"");
         let mut src = Source::open(&e, &Config::default()).unwrap();
         assert!(drain(&mut src).is_empty());

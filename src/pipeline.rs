@@ -15,7 +15,7 @@ use crate::cluster;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::estimate::{self, Patterns};
-use crate::load::{Content, Header, Layout, Row, Source};
+use crate::load::{Chunk, Content, Header, Layout, Source};
 use crate::model::Model;
 use crate::normalize::{self, ProblemCounts};
 use crate::policy::{self, ReviewIndex};
@@ -67,8 +67,8 @@ fn progress(len: u64, what: &str) -> ProgressBar {
 /// detected from the first chunk of rows (see `normalize::rules::detect_date_format`).
 fn value_rules(
     cfg: &Config,
-    first: &[crate::load::Row],
-    layout: &crate::load::Layout,
+    first: &Chunk,
+    layout: &Layout,
 ) -> (
     normalize::Rules,
     BTreeMap<&'static str, normalize::rules::DateReport>,
@@ -99,11 +99,9 @@ fn value_rules(
             ),
             None => {
                 let values: Vec<&str> = first
+                    .rows
                     .iter()
-                    .filter_map(|r| match &r.content {
-                        Content::Record(rec) => layout.fields(rec).ok().map(|f| f[col]),
-                        Content::Quarantined { .. } => None,
-                    })
+                    .filter_map(|r| layout.fields(&first.record_of(r)?).ok().map(|f| f[col]))
                     .collect();
                 detect_date_format(&values)
             }
@@ -148,10 +146,10 @@ pub fn load_accounts(
     // Three chunks in flight: while one is normalized in parallel, the previous one's accounts are appended
     // and the next one is read and checked.
     let mut normalized: Option<Vec<Part>> = None;
-    // The rows of the chunk normalized last, whose records the next read reuses.
-    let mut done: Vec<Row> = Vec::new();
+    // The chunk normalized last, whose buffers the next read reuses.
+    let mut done = Chunk::default();
     let mut reserved = false;
-    while !current.rows.is_empty() {
+    while !current.chunk.is_empty() {
         let t_join = Instant::now();
         let (next, parts) = rayon::join(
             || -> Result<Checked> {
@@ -176,7 +174,7 @@ pub fn load_accounts(
         );
         join_secs += t_join.elapsed().as_secs_f64();
         normalized = Some(parts);
-        done = std::mem::replace(&mut current, next?).rows;
+        done = std::mem::replace(&mut current, next?).chunk;
     }
     if let Some(parts) = normalized.take() {
         loader.append(parts);
@@ -198,7 +196,7 @@ pub fn load_accounts(
 /// A chunk of rows read and checked: which rows become accounts, in order, numbered from `base`.
 #[derive(Default)]
 struct Checked {
-    rows: Vec<Row>,
+    chunk: Chunk,
     /// The index of the chunk's first account among all accounts.
     base: usize,
     /// The rows (positions in `rows`) that become accounts `base`, `base + 1`, …
@@ -208,21 +206,21 @@ struct Checked {
 impl Checked {
     /// The id of the chunk's account `i` (an index among all accounts), if it is one of this chunk's.
     fn id_of<'c>(&'c self, layout: &Layout, i: usize) -> Option<&'c str> {
-        accepted_id(layout, (&self.rows, &self.accepted, self.base), i)
+        accepted_id(layout, (&self.chunk, &self.accepted, self.base), i)
     }
 }
 
 /// The id of account `i` among the accepted rows of a chunk (`accepted` rows of `rows`, numbered from `base`).
 fn accepted_id<'r>(
     layout: &Layout,
-    (rows, accepted, base): (&'r [Row], &[u32], usize),
+    (chunk, accepted, base): (&'r Chunk, &[u32], usize),
     i: usize,
 ) -> Option<&'r str> {
-    let row = rows.get(*accepted.get(i.checked_sub(base)?)? as usize)?;
-    match &row.content {
-        Content::Record(rec) => Some(layout.field(rec, crate::record::col::ACCOUNT_ID).trim()),
-        Content::Quarantined { .. } => None,
-    }
+    let row = chunk
+        .rows
+        .get(*accepted.get(i.checked_sub(base)?)? as usize)?;
+    let rec = chunk.record_of(row)?;
+    Some(layout.field(&rec, crate::record::col::ACCOUNT_ID).trim())
 }
 
 /// Normalized accounts of a piece of a chunk, and the unusable values they held.
@@ -251,21 +249,22 @@ impl Loader {
     /// field that is not UTF-8, with an empty id, or with an id an earlier row holds (the first occurrence
     /// wins) is quarantined; the rest are numbered as accounts. `previous`: the chunk checked before this
     /// one, whose accounts may not be appended yet.
-    fn check(&mut self, rows: Vec<Row>, previous: Option<&Checked>) -> Checked {
+    fn check(&mut self, chunk: Chunk, previous: Option<&Checked>) -> Checked {
         let t = Instant::now();
         let mut out = Checked {
             base: self.accepted,
-            accepted: Vec::with_capacity(rows.len()),
-            rows: Vec::new(),
+            accepted: Vec::with_capacity(chunk.len()),
+            chunk: Chunk::default(),
         };
-        self.seen.reserve(rows.len());
+        self.seen.reserve(chunk.len());
         // Each record's id (or why it has none) and its hash first: the id table is met at random (a cache
         // miss per row at ten million accounts), so the slot of a row some rows ahead is fetched while this
         // one is checked.
-        let ids: Vec<std::result::Result<(&str, u64), String>> = rows
+        let ids: Vec<std::result::Result<(&str, u64), String>> = chunk
+            .rows
             .iter()
-            .map(|row| match &row.content {
-                Content::Record(rec) => match self.layout.fields(rec) {
+            .map(|row| match chunk.record_of(row) {
+                Some(rec) => match self.layout.fields(&rec) {
                     Ok(f) if f[0].trim().is_empty() => Err("empty account_id".to_string()),
                     Ok(f) => Ok((
                         f[0].trim(),
@@ -273,10 +272,10 @@ impl Loader {
                     )),
                     Err(reason) => Err(reason),
                 },
-                Content::Quarantined { .. } => Err(String::new()),
+                None => Err(String::new()),
             })
             .collect();
-        for (r, row) in rows.iter().enumerate() {
+        for (r, row) in chunk.rows.iter().enumerate() {
             if let Some(Ok((_, h))) = ids.get(r + crate::record::PREFETCH_AHEAD) {
                 self.seen.prefetch(*h);
             }
@@ -286,15 +285,15 @@ impl Loader {
                     continue;
                 }
                 (Content::Record(_), Err(reason)) => {
-                    self.quarantine_row(row.line, reason.clone(), row.raw());
+                    self.quarantine_row(row.line, reason.clone(), chunk.raw(row));
                     continue;
                 }
                 (Content::Record(_), Ok(x)) => *x,
             };
-            if let Some(first_line) = self.first_line_of(id, h, previous, (&rows, &out)) {
+            if let Some(first_line) = self.first_line_of(id, h, previous, (&chunk, &out)) {
                 let reason =
                     format!("duplicate account_id `{id}` (first seen on line {first_line})");
-                self.quarantine_row(row.line, reason, row.raw());
+                self.quarantine_row(row.line, reason, chunk.raw(row));
                 continue;
             }
             if !self.seen.insert(h, row.line, self.accepted as u32) {
@@ -305,7 +304,7 @@ impl Loader {
             self.accepted += 1;
         }
         drop(ids);
-        out.rows = rows;
+        out.chunk = chunk;
         self.check_secs += t.elapsed().as_secs_f64();
         out
     }
@@ -317,7 +316,7 @@ impl Loader {
         id: &str,
         h: u64,
         previous: Option<&Checked>,
-        (rows, current): (&[Row], &Checked),
+        (chunk, current): (&Chunk, &Checked),
     ) -> Option<u64> {
         let (line, i) = self.seen.get(h)?;
         let i = i as usize;
@@ -326,7 +325,7 @@ impl Loader {
         } else {
             previous
                 .and_then(|p| p.id_of(&self.layout, i))
-                .or_else(|| accepted_id(&self.layout, (rows, &current.accepted, current.base), i))
+                .or_else(|| accepted_id(&self.layout, (chunk, &current.accepted, current.base), i))
         };
         if other == Some(id) {
             Some(line)
@@ -396,15 +395,15 @@ fn normalize_checked(
             let mut part = Accounts::default();
             let mut problems = Vec::new();
             for &r in piece {
-                let row = &chunk.rows[r as usize];
+                let row = &chunk.chunk.rows[r as usize];
                 // Accepted rows are records whose contract fields `check` read: neither test can fail.
-                let Content::Record(rec) = &row.content else {
+                let Some(rec) = chunk.chunk.record_of(row) else {
                     continue;
                 };
-                let Ok(f) = layout.fields(rec) else {
+                let Ok(f) = layout.fields(&rec) else {
                     continue;
                 };
-                let n = normalize::account(&f, &layout.extras(rec), rules);
+                let n = normalize::account(&f, &layout.extras(&rec), rules);
                 problems.extend_from_slice(&n.problems);
                 normalize::append(&mut part, row.line, &normalize::Raw::of(&f), n);
             }
