@@ -295,26 +295,26 @@ struct Thresholds {
     mid: f64,
 }
 
-/// Names have a handful of tokens: the first this many count, and they live on the stack.
-const NAME_TOKENS: usize = 8;
+/// Names have a handful of tokens: the first this many count, and they live on the stack (as many as a name
+/// that is a variant of another may have).
+const NAME_TOKENS: usize = crate::normalize::name::VARIANT_TOKENS;
 
 /// The fuzzy levels of two names that are neither equal nor variants of each other (`Comparer::name`), from
-/// their significant tokens: each token of the shorter name against its best counterpart in the longer one (a
-/// dropped middle name costs nothing); with equally long names both directions count, so the result is
-/// symmetric. `shortcuts`: settle what the bounds settle without computing similarities (off only for the
+/// their significant tokens (at most `NAME_TOKENS`: the first ones of a longer name): each token of the shorter
+/// name against its best counterpart in the longer one (a dropped middle name costs nothing); with equally long
+/// names both directions count, so the result is symmetric. `shortcuts`: settle what the bounds settle without computing similarities (off only for the
 /// test that holds the shortcuts to the full computation).
-fn fuzzy_name_level(fa: &str, fb: &str, t: Thresholds, freq: u32, shortcuts: bool) -> Level {
+fn fuzzy_tokens_level(
+    ta: &[&str],
+    tb: &[&str],
+    t: Thresholds,
+    freq: u32,
+    shortcuts: bool,
+) -> Level {
     const MAX: usize = NAME_TOKENS;
-    let first_tokens = |s| {
-        let mut out = [""; MAX];
-        let (n, _) = crate::normalize::name::split_tokens(s, &mut out);
-        (out, n)
-    };
-    let ((ta, na), (tb, nb)) = (first_tokens(fa), first_tokens(fb));
-    if na == 0 || nb == 0 {
+    if ta.is_empty() || tb.is_empty() {
         return Level::Different;
     }
-    let (ta, tb) = (&ta[..na], &tb[..nb]);
     let Thresholds { high, mid } = t;
     if shortcuts && let Some(level) = bounded_name_level(ta, tb, t) {
         return level;
@@ -463,14 +463,21 @@ impl<'a> Comparer<'a> {
             };
         }
         let freq = name_freq(a).max(name_freq(b));
-        let (fa, fb) = (na.formal, nb.formal);
-        let (ca, cb) = (na.codes, nb.codes);
+        // The significant tokens, split once for both tests (a name with more than `NAME_TOKENS` is
+        // nobody's variant, and its first ones are compared).
+        let (mut ta, mut tb) = ([""; NAME_TOKENS], [""; NAME_TOKENS]);
+        let split = crate::normalize::name::split_tokens;
+        let ((la, more_a), (lb, more_b)) = (split(na.formal, &mut ta), split(nb.formal, &mut tb));
+        let (ta, tb) = (&ta[..la], &tb[..lb]);
         let close = self.cfg.scoring.name_jw_mid;
-        if crate::normalize::name::same_name_variant(fa, ca, fb, cb, close) {
+        if !more_a
+            && !more_b
+            && crate::normalize::name::same_tokens_variant(ta, na.codes, tb, nb.codes, close)
+        {
             return Level::Formal { freq };
         }
         let (high, mid) = (self.cfg.scoring.name_jw_high, self.cfg.scoring.name_jw_mid);
-        fuzzy_name_level(fa, fb, Thresholds { high, mid }, freq, true)
+        fuzzy_tokens_level(ta, tb, Thresholds { high, mid }, freq, true)
     }
 
     fn email(&self, a: usize, b: usize) -> Level {
@@ -2090,6 +2097,17 @@ mod tests {
     use super::*;
     use crate::normalize::test_accounts;
     use crate::record::col;
+
+    /// `fuzzy_tokens_level` of two names as text (split as `Comparer::name` splits them).
+    fn fuzzy_name_level(fa: &str, fb: &str, t: Thresholds, freq: u32, shortcuts: bool) -> Level {
+        let first_tokens = |s| {
+            let mut out = [""; NAME_TOKENS];
+            let (n, _) = crate::normalize::name::split_tokens(s, &mut out);
+            (out, n)
+        };
+        let ((ta, na), (tb, nb)) = (first_tokens(fa), first_tokens(fb));
+        fuzzy_tokens_level(&ta[..na], &tb[..nb], t, freq, shortcuts)
+    }
 
     /// The packed fields a comparison reads are the columns' values, before and after the columns change
     /// (an agency's member stops being an entity account; more accounts are appended).

@@ -85,20 +85,28 @@ pub fn nickname_relatives(token: &str) -> &'static [&'static str] {
 /// The first `N` non-empty space-separated tokens of `s` into `out`: how many, and whether more follow. A byte
 /// loop (names run to a dozen bytes or so, shorter than `str::split`'s set-up costs), with the same tokens.
 pub fn split_tokens<'a, const N: usize>(s: &'a str, out: &mut [&'a str; N]) -> (usize, bool) {
-    let (mut n, mut start) = (0, 0);
+    // A plain byte loop: this runs several times for every compared pair (names are short; an iterator
+    // over every position with a filter cost a test and a branch per byte more).
     let bytes = s.as_bytes();
-    for end in (0..=bytes.len()).filter(|&k| k == bytes.len() || bytes[k] == b' ') {
-        if end > start {
-            if n == N {
-                return (n, true);
-            }
-            // Both ends sit at a space or at an end of `s`: character boundaries.
-            out[n] = &s[start..end];
-            n += 1;
+    let (mut n, mut i) = (0, 0);
+    loop {
+        while i < bytes.len() && bytes[i] == b' ' {
+            i += 1;
         }
-        start = end + 1;
+        if i == bytes.len() {
+            return (n, false);
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i] != b' ' {
+            i += 1;
+        }
+        if n == N {
+            return (n, true);
+        }
+        // Both ends sit at a space or at an end of `s`: character boundaries.
+        out[n] = &s[start..i];
+        n += 1;
     }
-    (n, false)
 }
 
 /// Whether two names, as their significant tokens (`Name::formal`) and those tokens' Double Metaphone codes
@@ -113,21 +121,39 @@ pub fn same_name_variant(
     codes_b: &str,
     close: f64,
 ) -> bool {
-    const MAX: usize = 8;
-    // Allocation-free: this runs for every compared pair whose names differ.
-    fn split<'a>(s: &'a str, out: &mut [&'a str; MAX]) -> usize {
-        match split_tokens(s, out) {
-            (n, false) => n,
-            (_, true) => MAX + 1,
+    let (mut ta, mut tb) = ([""; VARIANT_TOKENS], [""; VARIANT_TOKENS]);
+    match (
+        split_tokens(formal_a, &mut ta),
+        split_tokens(formal_b, &mut tb),
+    ) {
+        ((na, false), (nb, false)) => {
+            same_tokens_variant(&ta[..na], codes_a, &tb[..nb], codes_b, close)
         }
+        _ => false,
     }
-    let (mut ta, mut tb, mut ca, mut cb) = ([""; MAX], [""; MAX], [""; MAX], [""; MAX]);
-    let (na, nb) = (split(formal_a, &mut ta), split(formal_b, &mut tb));
+}
+
+/// Names of more significant tokens than this are never variants of each other (`same_name_variant`).
+pub const VARIANT_TOKENS: usize = 8;
+
+/// `same_name_variant` of names already split into their significant tokens (at most `VARIANT_TOKENS`
+/// each), for a caller that needs the tokens again: the comparison of names that are not variants.
+pub fn same_tokens_variant(
+    ta: &[&str],
+    codes_a: &str,
+    tb: &[&str],
+    codes_b: &str,
+    close: f64,
+) -> bool {
+    const MAX: usize = VARIANT_TOKENS;
+    // Allocation-free: this runs for every compared pair whose names differ.
+    let (na, nb) = (ta.len(), tb.len());
     if na == 0 || na != nb || na > MAX {
         return false;
     }
-    split(codes_a, &mut ca);
-    split(codes_b, &mut cb);
+    let (mut ca, mut cb) = ([""; MAX], [""; MAX]);
+    split_tokens(codes_a, &mut ca);
+    split_tokens(codes_b, &mut cb);
     let mut used = [false; MAX];
     (0..na).all(|i| {
         let x = ta[i];
