@@ -85,8 +85,8 @@ pub fn nickname_relatives(token: &str) -> &'static [&'static str] {
 /// The first `N` non-empty space-separated tokens of `s` into `out`: how many, and whether more follow. A byte
 /// loop (names run to a dozen bytes or so, shorter than `str::split`'s set-up costs), with the same tokens.
 pub fn split_tokens<'a, const N: usize>(s: &'a str, out: &mut [&'a str; N]) -> (usize, bool) {
-    // A plain byte loop: this runs several times for every compared pair (names are short; an iterator
-    // over every position with a filter cost a test and a branch per byte more).
+    // Runs for every compared pair: an iterator over every position with a filter cost a test and a branch
+    // per byte more.
     let bytes = s.as_bytes();
     let (mut n, mut i) = (0, 0);
     loop {
