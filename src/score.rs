@@ -890,6 +890,14 @@ impl<'a> Scorer<'a> {
         self.score_slots(a, b, &model::slots(&self.compare(a, b)))
     }
 
+    /// `score`, from the pair's kept comparison when `keep_comparisons` kept one.
+    pub fn score_kept(&self, a: usize, b: usize) -> (f64, Profile) {
+        match self.kept.get().and_then(|k| k.get(a, b)) {
+            Some(c) => self.score_slots(a, b, &model::slots(c)),
+            None => self.score(a, b),
+        }
+    }
+
     pub fn weight(&self, a: usize, b: usize) -> f64 {
         self.score(a, b).0
     }
@@ -2397,7 +2405,7 @@ mod tests {
     }
 
     /// Kept comparisons answer for exactly their own pair, in either order, and pairs not kept are still
-    /// compared: every explanation is the one comparing the pair gives.
+    /// compared: every explanation and score is the one comparing the pair gives.
     #[test]
     fn kept_comparisons_explain_each_pair_as_comparing_it_would() {
         let acc = accounts(&[
@@ -2415,6 +2423,9 @@ mod tests {
         let before: Vec<Vec<Explanation>> = (0..n)
             .map(|a| (0..n).map(|b| s.explain(a, b)).collect())
             .collect();
+        let scores: Vec<Vec<(f64, Profile)>> = (0..n)
+            .map(|a| (0..n).map(|b| s.score(a, b)).collect())
+            .collect();
         // Kept in both orders, once twice; (4, 5) and every pair with 2 not kept.
         let kept = [(1, 0), (0, 3), (3, 1), (5, 0), (0, 5)];
         let scored: Vec<Scored> = kept
@@ -2426,6 +2437,7 @@ mod tests {
         for (a, row) in before.iter().enumerate() {
             for (b, ex) in row.iter().enumerate() {
                 assert_eq!(&s.explain(a, b), ex, "pair ({a}, {b})");
+                assert_eq!(s.score_kept(a, b), scores[a][b], "pair ({a}, {b})");
             }
         }
     }
