@@ -98,14 +98,15 @@ fn plus_tags(domain: &str) -> bool {
 }
 
 /// Domains that are one mailbox namespace, folded onto one name.
-fn fold_domain(domain: &str) -> &str {
-    match domain {
+fn fold_domain(domain: String) -> String {
+    let folded = match domain.as_str() {
         "googlemail.com" => "gmail.com",
         "me.com" | "mac.com" => "icloud.com",
         "protonmail.com" | "protonmail.ch" | "pm.me" => "proton.me",
         "yandex.com" | "yandex.by" | "yandex.kz" | "yandex.ua" | "ya.ru" => "yandex.ru",
-        other => other,
-    }
+        _ => return domain,
+    };
+    folded.to_string()
 }
 
 fn is_yahoo(domain: &str) -> bool {
@@ -150,7 +151,7 @@ pub fn normalize(raw: &str) -> Result<Option<Email>, Invalid> {
     if domain_ascii.is_empty() || !domain_ascii.contains('.') || domain_ascii.starts_with('.') {
         return Err(Invalid::BadDomain);
     }
-    let domain = fold_domain(&domain_ascii).to_string();
+    let domain = fold_domain(domain_ascii);
     let relay = RELAY.contains(&domain.as_str());
     let disposable = DISPOSABLE.contains(&domain.as_str());
 
@@ -174,17 +175,19 @@ pub fn normalize(raw: &str) -> Result<Option<Email>, Invalid> {
     if local.is_empty() {
         return Err(Invalid::EmptyLocal);
     }
+    let canonical = [local.as_ref(), "@", domain.as_ref()].concat();
+    let local = if relay {
+        String::new()
+    } else {
+        // Unknown domains keep `+tags` in the mailbox, but the handle key ignores them.
+        if let Some(p) = local.find('+').filter(|&p| p > 0) {
+            local.truncate(p);
+        }
+        local
+    };
     Ok(Some(Email {
-        canonical: [local.as_ref(), "@", domain.as_ref()].concat(),
-        local: if relay {
-            String::new()
-        } else {
-            // Unknown domains keep `+tags` in the mailbox, but the handle key ignores them.
-            match local.find('+') {
-                Some(p) if p > 0 => local[..p].to_string(),
-                _ => local.clone(),
-            }
-        },
+        canonical,
+        local,
         domain,
         relay,
         disposable,

@@ -182,8 +182,12 @@ fn impossible_date(s: &str) -> Option<u32> {
     if !(shaped && digits(0..4) && digits(5..7) && digits(8..10)) {
         return None;
     }
-    let v: String = s.chars().filter(char::is_ascii_digit).collect();
-    v.parse().ok().filter(|&x: &u32| x >= 10_000_000)
+    // Eight digits: at most 99,999,999, within `u32`.
+    let v = b
+        .iter()
+        .filter(|c| c.is_ascii_digit())
+        .fold(0u32, |v, &c| v * 10 + u32::from(c - b'0'));
+    Some(v).filter(|&x| x >= 10_000_000)
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` of seconds since the epoch (Howard Hinnant's civil-from-days).
@@ -271,10 +275,19 @@ pub fn parse_datetime(raw: &str) -> Option<i64> {
 /// The email and handle values of a mailbox. The handle is the local part's letters only
 /// (anna.b_smith77 → annabsmith): people keep the handle and change separators and numbers. Short handles
 /// ("info", "joe") are shared by strangers by construction and are not used.
+/// The ASCII characters of `s` that `keep` keeps, in one allocation of the right size (collecting filtered
+/// `chars` grows a string from nothing, two or three allocations for a phone number). A byte of a multi-byte
+/// character is never ASCII, so this is what filtering the characters gives.
+pub(crate) fn ascii_kept(s: &str, keep: fn(&u8) -> bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    out.extend(s.bytes().filter(keep).map(char::from));
+    out
+}
+
 fn push_mailbox(n: &mut Normalized, e: &email::Email) {
     n.signals
         .push(Signal::Email, value_hash(Signal::Email, &e.canonical));
-    let handle: String = e.local.chars().filter(char::is_ascii_alphabetic).collect();
+    let handle = ascii_kept(&e.local, u8::is_ascii_alphabetic);
     if handle.len() >= 5 {
         n.signals.push(
             Signal::EmailHandle,
@@ -654,6 +667,25 @@ pub(crate) fn test_accounts(rows: &[Vec<(usize, &str)>]) -> crate::record::Accou
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Keeping ASCII bytes gives what filtering the characters gives, for ASCII and other text.
+    #[test]
+    fn ascii_kept_is_the_filtered_characters() {
+        let cases = [
+            "",
+            "+7 (987) 032-94-51",
+            "j.o+hn_smith99",
+            "Łukasz.Ñoño",
+            "٠١٢ 12 ３４",
+            "ΑΒΓ abc",
+        ];
+        for s in cases {
+            let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+            let letters: String = s.chars().filter(char::is_ascii_alphabetic).collect();
+            assert_eq!(ascii_kept(s, u8::is_ascii_digit), digits, "{s:?}");
+            assert_eq!(ascii_kept(s, u8::is_ascii_alphabetic), letters, "{s:?}");
+        }
+    }
 
     #[test]
     fn datetimes() {

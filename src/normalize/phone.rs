@@ -55,7 +55,7 @@ pub fn normalize(raw: &str, region: Option<Id>) -> Result<Option<String>, ()> {
     // A national number on an account without a country cannot be placed in E.164; its digits still identify
     // it within one export, so they are kept as a value of their own (`national:4155550123`).
     if region.is_none() && !s.starts_with('+') {
-        let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+        let digits = crate::normalize::ascii_kept(s, u8::is_ascii_digit);
         return if digits.len() >= 7 {
             Ok(Some(format!("national:{digits}")))
         } else {
@@ -96,7 +96,7 @@ fn international_e164(s: &str, region: Option<Id>) -> Option<String> {
     let rest = s
         .strip_prefix('+')
         .filter(|r| !r.contains("(0") && r.bytes().all(typed_digit))?;
-    let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
+    let digits = crate::normalize::ascii_kept(rest, u8::is_ascii_digit);
     let plain = !rest.starts_with('0')
         && !rest
             .split([' ', '-', '.', '(', ')'])
@@ -277,7 +277,7 @@ mod national {
             return None;
         }
         let rules = rules(region)?;
-        let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+        let digits = crate::normalize::ascii_kept(s, u8::is_ascii_digit);
         if rules.idd.as_ref().is_some_and(|idd| idd.is_match(&digits)) {
             return None;
         }
