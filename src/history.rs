@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::block::pack;
@@ -272,8 +273,10 @@ pub fn assign_ids(
         ..Previous::default()
     };
     let prev = prev.unwrap_or(&empty);
+    // Each cluster's ids copied and ordered on their own: in parallel (a quarter of a million at a million
+    // accounts), in cluster order.
     let ids: Vec<BTreeSet<String>> = judged
-        .iter()
+        .par_iter()
         .map(|j| {
             j.cluster
                 .members
