@@ -363,16 +363,7 @@ pub fn normalize(raw: &str) -> Name {
     if toks.is_empty() {
         return Name::default();
     }
-    let joined = |ts: &[&str]| {
-        let mut out = String::with_capacity(buf.len());
-        for (k, t) in ts.iter().enumerate() {
-            if k > 0 {
-                out.push(' ');
-            }
-            out.push_str(t);
-        }
-        out
-    };
+    let joined = |ts: &[&str]| joined(ts, buf.len());
     let full = joined(toks);
     // The first and last significant tokens in typed order (the same one when only one is), for `phonetic`.
     let significant = |t: &&str| t.len() > 1 && t.bytes().any(|c| c.is_ascii_alphabetic());
@@ -399,8 +390,32 @@ pub fn normalize(raw: &str) -> Name {
         }
         push_phonetic_code(t, &mut codes);
     }
-    // Every significant token is a formal one: its code is already in `codes`, at the token's place in the
-    // sorted `formal_toks` (codes may be empty, so `split` keeps their places).
+    let phonetic = phonetic_of(ends, formal_toks, &codes);
+    Name {
+        full,
+        sorted,
+        formal,
+        codes,
+        phonetic,
+    }
+}
+
+/// Tokens joined by one space, in a string of room `room`.
+fn joined(ts: &[&str], room: usize) -> String {
+    let mut out = String::with_capacity(room);
+    for (k, t) in ts.iter().enumerate() {
+        if k > 0 {
+            out.push(' ');
+        }
+        out.push_str(t);
+    }
+    out
+}
+
+/// A name's `phonetic` form: the codes of its first and last significant tokens (`ends`: those tokens and
+/// whether they are two), sorted. Every significant token is a formal one: its code is already in `codes`, at
+/// the token's place in the sorted `formal_toks` (codes may be empty, so `split` keeps their places).
+fn phonetic_of(ends: Option<(&str, &str, bool)>, formal_toks: &[&str], codes: &str) -> String {
     let code_of = |t: &str| -> std::borrow::Cow<'_, str> {
         match formal_toks.binary_search(&t) {
             Ok(k) => codes.split(' ').nth(k).unwrap_or("").into(),
@@ -411,7 +426,7 @@ pub fn normalize(raw: &str) -> Name {
             }
         }
     };
-    let phonetic = match ends {
+    match ends {
         Some((first, last, true)) => {
             let mut pair = [code_of(first), code_of(last)];
             pair.sort_unstable();
@@ -419,13 +434,6 @@ pub fn normalize(raw: &str) -> Name {
         }
         Some((only, _, false)) => code_of(only).into_owned(),
         None => String::new(),
-    };
-    Name {
-        full,
-        sorted,
-        formal,
-        codes,
-        phonetic,
     }
 }
 
