@@ -899,11 +899,12 @@ mod tests {
     }
 
     /// The rows of a file are read alike by `csv::Reader` and by the chunked reader: same lines, same fields,
-    /// whatever the chunk size (quoted fields with newlines, CRLF, blank lines, a missing final newline).
+    /// whatever the chunk size and however the header ends (quoted fields with newlines, CRLF, blank lines, a
+    /// byte-order mark, a missing final newline).
     #[test]
     fn chunked_reading_agrees_with_the_csv_crate() {
         let dir = tempfile::tempdir().unwrap();
-        let mut text = String::from("account_id,email,x\n");
+        let mut rows = String::new();
         for i in 0..500u32 {
             let line = match i % 7 {
                 0 => format!("a{i},\"m{i}\nline two\",{i}\n"),
@@ -913,18 +914,56 @@ mod tests {
                 4 => format!("a{i},\"\",\n"),
                 _ => format!("a{i},e{i}@y.org,{i}\n"),
             };
-            text.push_str(&line);
+            rows.push_str(&line);
         }
-        text.push_str("last,l@x.com,9");
-        let p = write(dir.path(), "r.csv", text.as_bytes());
+        rows.push_str("last,l@x.com,9");
+        // Headers ended as files end them: LF, CRLF, CRLF and blank lines, a byte-order mark.
+        let headers = [
+            "account_id,email,x\n",
+            "account_id,email,x\r\n",
+            "account_id,email,x\r\n\r\n\n",
+            "\u{feff}account_id,email,x\n",
+        ];
+        for (k, header) in headers.iter().enumerate() {
+            let p = write(
+                dir.path(),
+                &format!("r{k}.csv"),
+                (header.to_string() + &rows).as_bytes(),
+            );
+            let want = csv_crate_rows(&p);
+            for max in [1, 3, 64, 10_000] {
+                let mut src = Source::open(&p, &Config::default()).unwrap();
+                let mut got = vec![];
+                let mut chunk = src.next_chunk(max).unwrap();
+                while !chunk.is_empty() {
+                    for row in &chunk.rows {
+                        match chunk.record_of(row) {
+                            Some(r) => got.push((
+                                row.line,
+                                r.iter()
+                                    .map(|f| String::from_utf8_lossy(f).into())
+                                    .collect(),
+                            )),
+                            None => got.push((row.line, vec![chunk.raw(row)])),
+                        }
+                    }
+                    chunk = src.refill(chunk, max).unwrap();
+                }
+                assert_eq!(got, want, "header {header:?}, chunks of {max}");
+            }
+        }
+    }
+
+    /// Each row of a three-column file as `csv::Reader` reads it: its line and its fields, or (another width,
+    /// quarantined) its text.
+    fn csv_crate_rows(p: &Path) -> Vec<(u64, Vec<String>)> {
         let mut want = vec![];
         let mut rdr = csv::ReaderBuilder::new()
             .flexible(true)
-            .from_path(&p)
+            .from_path(p)
             .unwrap();
         let mut rec = csv::ByteRecord::new();
         while rdr.read_byte_record(&mut rec).unwrap() {
-            // A row of another width is quarantined with its text.
             let fields: Vec<String> = match rec.len() {
                 3 => rec
                     .iter()
@@ -934,26 +973,7 @@ mod tests {
             };
             want.push((rec.position().unwrap().line(), fields));
         }
-        for max in [1, 3, 64, 10_000] {
-            let mut src = Source::open(&p, &Config::default()).unwrap();
-            let mut got = vec![];
-            let mut chunk = src.next_chunk(max).unwrap();
-            while !chunk.is_empty() {
-                for row in &chunk.rows {
-                    match chunk.record_of(row) {
-                        Some(r) => got.push((
-                            row.line,
-                            r.iter()
-                                .map(|f| String::from_utf8_lossy(f).into())
-                                .collect(),
-                        )),
-                        None => got.push((row.line, vec![chunk.raw(row)])),
-                    }
-                }
-                chunk = src.refill(chunk, max).unwrap();
-            }
-            assert_eq!(got, want, "chunks of {max}");
-        }
+        want
     }
 
     #[test]
