@@ -388,6 +388,7 @@ fn normalize_checked(
     chunk: &Checked,
     rules: &normalize::rules::Rules,
 ) -> Vec<Part> {
+    const SAMPLED_ROWS: usize = 64;
     chunk
         .accepted
         .par_chunks(4096)
@@ -406,6 +407,12 @@ fn normalize_checked(
                 let n = normalize::account(&f, &layout.extras(&rec), rules);
                 problems.extend_from_slice(&n.problems);
                 normalize::append(&mut part, row.line, &normalize::Raw::of(&f), n);
+                // Room for the whole piece, in proportion to its first accounts (enough of them that one
+                // outsized value does not ask for a piece of such values): its columns grow by doubling
+                // otherwise, a dozen copies each.
+                if part.len() == SAMPLED_ROWS {
+                    part.reserve_for(piece.len());
+                }
             }
             (part, problems)
         })
