@@ -32,7 +32,7 @@ pub enum Content {
     },
 }
 
-/// Where a record's fields are in its chunk: its first byte and its first field's end.
+/// Where a record is in its chunk: its first byte, where its fields' ends start, and how many fields it has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
     start: usize,

@@ -199,7 +199,7 @@ struct Checked {
     chunk: Chunk,
     /// The index of the chunk's first account among all accounts.
     base: usize,
-    /// The rows (positions in `rows`) that become accounts `base`, `base + 1`, …
+    /// The rows (positions in `chunk.rows`) that become accounts `base`, `base + 1`, …
     accepted: Vec<u32>,
 }
 

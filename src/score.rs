@@ -302,8 +302,8 @@ const NAME_TOKENS: usize = crate::normalize::name::VARIANT_TOKENS;
 /// The fuzzy levels of two names that are neither equal nor variants of each other (`Comparer::name`), from
 /// their significant tokens (at most `NAME_TOKENS`: the first ones of a longer name): each token of the shorter
 /// name against its best counterpart in the longer one (a dropped middle name costs nothing); with equally long
-/// names both directions count, so the result is symmetric. `shortcuts`: settle what the bounds settle without computing similarities (off only for the
-/// test that holds the shortcuts to the full computation).
+/// names both directions count, so the result is symmetric. `shortcuts`: settle what the bounds settle without
+/// computing similarities (off only for the test that holds the shortcuts to the full computation).
 fn fuzzy_tokens_level(
     ta: &[&str],
     tb: &[&str],
@@ -360,7 +360,7 @@ fn fuzzy_tokens_level(
 }
 
 /// What upper bounds of the tokens' similarities (`Letters::bound`) settle alone, the same level as
-/// `fuzzy_name_level`'s computation or `None`. Most names compared share nothing (a random sample's, a
+/// `fuzzy_tokens_level`'s computation or `None`. Most names compared share nothing (a random sample's, a
 /// crowd's): when no pair of tokens can reach the middle similarity, no level but `different` can come out
 /// (every other needs one). And strangers that share one name part (a first name beside a birth date) are
 /// `partial`: the shared token is a similarity of 1, while a token of the side whose worst counterpart sets the
@@ -892,9 +892,14 @@ impl<'a> Scorer<'a> {
 
     /// `score`, from the pair's kept comparison when `keep_comparisons` kept one.
     pub fn score_kept(&self, a: usize, b: usize) -> (f64, Profile) {
+        self.score_slots(a, b, &model::slots(&self.kept_or_compared(a, b)))
+    }
+
+    /// The pair's kept comparison (`keep_comparisons`), or the pair compared now.
+    fn kept_or_compared(&self, a: usize, b: usize) -> Comparison {
         match self.kept.get().and_then(|k| k.get(a, b)) {
-            Some(c) => self.score_slots(a, b, &model::slots(c)),
-            None => self.score(a, b),
+            Some(c) => *c,
+            None => self.compare(a, b),
         }
     }
 
@@ -921,10 +926,7 @@ impl<'a> Scorer<'a> {
 
     /// Field-by-field weights of a pair, as shown in evidence and by `explain`.
     pub fn explain(&self, a: usize, b: usize) -> Explanation {
-        let c = match self.kept.get().and_then(|k| k.get(a, b)) {
-            Some(c) => *c,
-            None => self.compare(a, b),
-        };
+        let c = self.kept_or_compared(a, b);
         let slots = model::slots(&c);
         let (weight, profile) = self.score_slots(a, b, &slots);
         let items = Field::ALL

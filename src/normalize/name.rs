@@ -109,35 +109,14 @@ pub fn split_tokens<'a, const N: usize>(s: &'a str, out: &mut [&'a str; N]) -> (
     }
 }
 
-/// Whether two names, as their significant tokens (`Name::formal`) and those tokens' Double Metaphone codes
-/// (`Name::codes`, in the same order), are the same name told differently: as many tokens, each matched to a
-/// distinct token of the other that is equal, related by the nickname list, or spelled a little differently
-/// with the same sound (transliterations: Dmitriy and Dmitrii, Mohammed and Muhammad; `close`: the least
-/// Jaro-Winkler similarity for that, since sound alone joins short names such as Ava and Ivy).
-pub fn same_name_variant(
-    formal_a: &str,
-    codes_a: &str,
-    formal_b: &str,
-    codes_b: &str,
-    close: f64,
-) -> bool {
-    let (mut ta, mut tb) = ([""; VARIANT_TOKENS], [""; VARIANT_TOKENS]);
-    match (
-        split_tokens(formal_a, &mut ta),
-        split_tokens(formal_b, &mut tb),
-    ) {
-        ((na, false), (nb, false)) => {
-            same_tokens_variant(&ta[..na], codes_a, &tb[..nb], codes_b, close)
-        }
-        _ => false,
-    }
-}
-
-/// Names of more significant tokens than this are never variants of each other (`same_name_variant`).
+/// Names of more significant tokens than this are never variants of each other (`same_tokens_variant`).
 pub const VARIANT_TOKENS: usize = 8;
 
-/// `same_name_variant` of names already split into their significant tokens (at most `VARIANT_TOKENS`
-/// each), for a caller that needs the tokens again: the comparison of names that are not variants.
+/// Whether two names, as their significant tokens (`Name::formal`, split: at most `VARIANT_TOKENS` each) and
+/// those tokens' Double Metaphone codes (`Name::codes`, in the same order), are the same name told differently:
+/// as many tokens, each matched to a distinct token of the other that is equal, related by the nickname list,
+/// or spelled a little differently with the same sound (transliterations: Dmitriy and Dmitrii, Mohammed and Muhammad; `close`: the least
+/// Jaro-Winkler similarity for that, since sound alone joins short names such as Ava and Ivy).
 pub fn same_tokens_variant(
     ta: &[&str],
     codes_a: &str,
@@ -515,6 +494,26 @@ mod tests {
             let (n, more) = split_tokens(s, &mut out);
             assert_eq!(out[..n], want[..want.len().min(4)], "{s:?}");
             assert_eq!(more, want.len() > 4, "{s:?}");
+        }
+    }
+
+    /// `same_tokens_variant` of two names' forms as text.
+    fn same_name_variant(
+        formal_a: &str,
+        codes_a: &str,
+        formal_b: &str,
+        codes_b: &str,
+        close: f64,
+    ) -> bool {
+        let (mut ta, mut tb) = ([""; VARIANT_TOKENS], [""; VARIANT_TOKENS]);
+        match (
+            split_tokens(formal_a, &mut ta),
+            split_tokens(formal_b, &mut tb),
+        ) {
+            ((na, false), (nb, false)) => {
+                same_tokens_variant(&ta[..na], codes_a, &tb[..nb], codes_b, close)
+            }
+            _ => false,
         }
     }
 
