@@ -71,6 +71,50 @@ pub fn cluster(
     cfg: &Clustering,
     decisions: Option<&Decisions>,
 ) -> (Vec<Cluster>, ClusterStats) {
+    let (links, forced) = links_in_order(scorer, scored, link_weight, decisions);
+    let weights = PairWeights {
+        known: scored.iter().map(|s| (pack(s.a, s.b), s.weight)).collect(),
+        scorer,
+    };
+    let mut stats = ClusterStats {
+        links: (links.len() - forced) as u64,
+        ..Default::default()
+    };
+    let mut forest = Forest::of(&links);
+    for (li, l) in links.iter().enumerate() {
+        let Some((ra, rb)) = forest.roots(l) else {
+            continue;
+        };
+        let (ma, mb) = (&forest.members[ra as usize], &forest.members[rb as usize]);
+        if let Some(d) = decisions
+            && ma.iter().any(|&x| mb.iter().any(|&y| d.cannot_link(x, y)))
+        {
+            stats.refused_decided_different += 1;
+            continue;
+        }
+        if ma.len() + mb.len() > cfg.max_cluster_size {
+            stats.refused_size_cap += 1;
+            continue;
+        }
+        let bridge = ma.len() > 1 || mb.len() > 1;
+        if li >= forced && bridge && !groups_agree(ma, mb, &weights, cfg) {
+            stats.refused_weak_bridge += 1;
+            continue;
+        }
+        forest.join(ra, rb, *l);
+        stats.merges += 1;
+    }
+    (forest.into_clusters(&weights), stats)
+}
+
+/// The links in the order they are tried: the pairs reviewers decided `same` first (scored, whatever their
+/// weight), then the scored pairs at or above `link_weight`, strongest first; and how many were decided.
+fn links_in_order(
+    scorer: &Scorer,
+    scored: &[Scored],
+    link_weight: f64,
+    decisions: Option<&Decisions>,
+) -> (Vec<Scored>, usize) {
     let mut links: Vec<Scored> = scored
         .iter()
         .copied()
@@ -88,105 +132,110 @@ pub fn cluster(
         .collect();
     // A total order: the same order from a parallel sort.
     links.par_sort_by(Scored::strongest_first);
-    let weights = PairWeights {
-        known: scored.iter().map(|s| (pack(s.a, s.b), s.weight)).collect(),
-        scorer,
-    };
-    let mut stats = ClusterStats {
-        links: links.len() as u64,
-        ..Default::default()
-    };
     let forced = must.len();
     links.splice(0..0, must);
-    // Only accounts that appear in links take part; index them compactly, in order of first appearance (the
-    // order decides roots, and with them the order evidence is summed in).
-    let accounts = links
-        .iter()
-        .map(|l| l.a.max(l.b) as usize + 1)
-        .max()
-        .unwrap_or(0);
-    let mut local: Vec<u32> = vec![u32::MAX; accounts];
-    let mut global: Vec<u32> = Vec::new();
-    for l in &links {
-        for x in [l.a, l.b] {
-            if local[x as usize] == u32::MAX {
-                local[x as usize] = global.len() as u32;
-                global.push(x);
-            }
+    (links, forced)
+}
+
+/// Whether two groups are one person by the evidence of every pair across them: their Bayes factors (each
+/// pair's weight minus the prior it already contains) combined onto the prior once reach
+/// `min_merge_probability`.
+fn groups_agree(ma: &[u32], mb: &[u32], weights: &PairWeights, cfg: &Clustering) -> bool {
+    let prior = weights.scorer.prior_bits();
+    let mut evidence = prior;
+    for &x in ma {
+        for &y in mb {
+            evidence += weights.get(x, y).clamp(-64.0, 64.0) - prior;
         }
     }
-    let n = global.len();
-    let mut parent: Vec<u32> = (0..n as u32).collect();
-    let mut members: Vec<Vec<u32>> = global.iter().map(|&g| vec![g]).collect();
-    let mut used: Vec<Vec<Scored>> = vec![Vec::new(); n];
-    for (li, l) in links.iter().enumerate() {
-        let (ra, rb) = (
-            find(&mut parent, local[l.a as usize]),
-            find(&mut parent, local[l.b as usize]),
-        );
-        if ra == rb {
-            continue;
-        }
-        let (ma, mb) = (&members[ra as usize], &members[rb as usize]);
-        if let Some(d) = decisions
-            && ma.iter().any(|&x| mb.iter().any(|&y| d.cannot_link(x, y)))
-        {
-            stats.refused_decided_different += 1;
-            continue;
-        }
-        if ma.len() + mb.len() > cfg.max_cluster_size {
-            stats.refused_size_cap += 1;
-            continue;
-        }
-        if li >= forced && (ma.len() > 1 || mb.len() > 1) {
-            // Every cross pair is evidence about "these two groups are one person": combine their Bayes
-            // factors (each pair's weight minus the prior it already contains) onto the prior once.
-            let prior = scorer.prior_bits();
-            let mut evidence = prior;
-            for &x in ma {
-                for &y in mb {
-                    evidence += weights.get(x, y).clamp(-64.0, 64.0) - prior;
+    probability(evidence) >= cfg.min_merge_probability
+}
+
+/// The groups merged so far (union–find over the accounts that appear in links, indexed compactly in order of
+/// first appearance: the order decides roots, and with them the order evidence is summed in), each root
+/// with its members and the links that joined them.
+struct Forest {
+    /// Per account index, its compact index (`u32::MAX`: in no link).
+    local: Vec<u32>,
+    parent: Vec<u32>,
+    members: Vec<Vec<u32>>,
+    used: Vec<Vec<Scored>>,
+}
+
+impl Forest {
+    fn of(links: &[Scored]) -> Self {
+        let accounts = links
+            .iter()
+            .map(|l| l.a.max(l.b) as usize + 1)
+            .max()
+            .unwrap_or(0);
+        let mut local: Vec<u32> = vec![u32::MAX; accounts];
+        let mut global: Vec<u32> = Vec::new();
+        for l in links {
+            for x in [l.a, l.b] {
+                if local[x as usize] == u32::MAX {
+                    local[x as usize] = global.len() as u32;
+                    global.push(x);
                 }
             }
-            if probability(evidence) < cfg.min_merge_probability {
-                stats.refused_weak_bridge += 1;
-                continue;
-            }
         }
-        // Union by size; keep the larger root.
-        let (big, small) = if ma.len() >= mb.len() {
-            (ra, rb)
-        } else {
-            (rb, ra)
-        };
-        parent[small as usize] = big;
-        let moved = std::mem::take(&mut members[small as usize]);
-        members[big as usize].extend(moved);
-        let moved_links = std::mem::take(&mut used[small as usize]);
-        used[big as usize].extend(moved_links);
-        used[big as usize].push(*l);
-        stats.merges += 1;
+        let n = global.len();
+        Forest {
+            local,
+            parent: (0..n as u32).collect(),
+            members: global.iter().map(|&g| vec![g]).collect(),
+            used: vec![Vec::new(); n],
+        }
     }
-    // The clusters' roots first (`find` compresses paths as it goes), then each cluster's score and links in
-    // parallel: its members' pairs not scored before are compared now.
-    let roots: Vec<usize> = (0..n)
-        .filter(|&r| find(&mut parent, r as u32) as usize == r && members[r].len() > 1)
-        .collect();
-    let taken: Vec<(Vec<u32>, Vec<Scored>)> = roots
-        .iter()
-        .map(|&r| {
-            (
-                std::mem::take(&mut members[r]),
-                std::mem::take(&mut used[r]),
-            )
-        })
-        .collect();
-    let mut out: Vec<Cluster> = taken
-        .into_par_iter()
-        .map(|(m, l)| finish(m, l, &weights))
-        .collect();
-    out.par_sort_by_key(|c| c.members[0]);
-    (out, stats)
+
+    /// The roots of a link's two accounts, when they are in different groups.
+    fn roots(&mut self, l: &Scored) -> Option<(u32, u32)> {
+        let ra = find(&mut self.parent, self.local[l.a as usize]);
+        let rb = find(&mut self.parent, self.local[l.b as usize]);
+        (ra != rb).then_some((ra, rb))
+    }
+
+    /// Joins two groups by `link`, union by size (the larger root stays).
+    fn join(&mut self, ra: u32, rb: u32, link: Scored) {
+        let (big, small) = if self.members[ra as usize].len() >= self.members[rb as usize].len() {
+            (ra as usize, rb as usize)
+        } else {
+            (rb as usize, ra as usize)
+        };
+        self.parent[small] = big as u32;
+        let moved = std::mem::take(&mut self.members[small]);
+        self.members[big].extend(moved);
+        let moved_links = std::mem::take(&mut self.used[small]);
+        self.used[big].extend(moved_links);
+        self.used[big].push(link);
+    }
+
+    /// The groups of two or more accounts as clusters, ordered by their first member. The roots first
+    /// (`find` compresses paths as it goes), then each cluster's score and links in parallel: its members'
+    /// pairs not scored before are compared now.
+    fn into_clusters(mut self, weights: &PairWeights) -> Vec<Cluster> {
+        let n = self.parent.len();
+        let roots: Vec<usize> = (0..n)
+            .filter(|&r| {
+                find(&mut self.parent, r as u32) as usize == r && self.members[r].len() > 1
+            })
+            .collect();
+        let taken: Vec<(Vec<u32>, Vec<Scored>)> = roots
+            .iter()
+            .map(|&r| {
+                (
+                    std::mem::take(&mut self.members[r]),
+                    std::mem::take(&mut self.used[r]),
+                )
+            })
+            .collect();
+        let mut out: Vec<Cluster> = taken
+            .into_par_iter()
+            .map(|(m, l)| finish(m, l, weights))
+            .collect();
+        out.par_sort_by_key(|c| c.members[0]);
+        out
+    }
 }
 
 /// A cluster from its members and the links that joined it: members ascending, the mean match probability

@@ -346,6 +346,23 @@ fn c2(n: f64) -> f64 {
     n * (n - 1.0) / 2.0
 }
 
+/// The E-step's sums over the candidates, weighted by each pattern's posterior of being a match (`q`).
+struct Expected {
+    /// Per slot, matches at it among the pairs m is learnt from.
+    num: Vec<f64>,
+    /// Per slot, different people at it (the census's deferred pairs included).
+    e_nm: Vec<f64>,
+    /// Per field and context, matches compared (of the pairs m is learnt from).
+    den: [[f64; model::CONTEXTS]; FIELDS],
+    /// Per field and context, different people compared.
+    den_nm: [[f64; model::CONTEXTS]; FIELDS],
+    /// Different people who are co-located, with names that do not resemble, among pairs with an email each.
+    nm_email_colocated: f64,
+    /// Per field, matches with the field compared.
+    matches_present: [f64; FIELDS],
+    matches: f64,
+}
+
 /// EM state and the fixed quantities it needs.
 struct Em<'a> {
     inp: &'a Inputs<'a>,
@@ -442,161 +459,199 @@ impl Em<'_> {
 
     /// One M-step: new λ, m and u from the posteriors.
     fn m_step(&self, post: &[f64], t: &Table) -> (Table, f64) {
+        let e = self.expected(post);
+        let prior = (e.matches / self.total_pairs).clamp(1e-15, 0.5);
+        let mut next = t.clone();
+        for (fi, f) in Field::ALL.iter().enumerate() {
+            let f = *f;
+            let nm_present = (self.present_pairs(f) - e.matches_present[fi]).max(1.0);
+            let nm_given: Vec<f64> = contexts_of(f)
+                .iter()
+                .map(|&c| self.non_matches_given(&e, t, f, c).min(nm_present * 0.5))
+                .collect();
+            for &ctx in contexts_of(f) {
+                Self::update_m(&e, &self.m0, &mut next, (fi, f, ctx));
+                // u: counted levels first, then the sample shares the rest.
+                let nm = match ctx {
+                    Context::Plain => (nm_present - nm_given.iter().sum::<f64>()).max(1.0),
+                    c => nm_given[c as usize].max(1.0),
+                };
+                let counted = self.update_u_counted(&e, &mut next, (f, ctx), nm);
+                self.update_u_sampled(&mut next, (fi, f, ctx), counted, prior);
+            }
+        }
+        (next, prior)
+    }
+
+    /// The E-step's sums over the candidates' patterns (and the census's deferred pairs), weighted by the
+    /// posteriors.
+    fn expected(&self, post: &[f64]) -> Expected {
         let pats = self.inp.patterns;
-        let mut num = vec![0.0; SLOTS];
-        let mut e_nm = vec![0.0; SLOTS];
-        let mut den = [[0.0f64; model::CONTEXTS]; FIELDS];
-        let mut den_nm = [[0.0f64; model::CONTEXTS]; FIELDS];
-        // Different people who are co-located, with names that do not resemble, among pairs with an email each.
-        let mut nm_email_colocated = 0.0;
-        let mut matches_present = [0.0f64; FIELDS];
-        let mut matches = 0.0;
+        let mut e = Expected {
+            num: vec![0.0; SLOTS],
+            e_nm: vec![0.0; SLOTS],
+            den: [[0.0f64; model::CONTEXTS]; FIELDS],
+            den_nm: [[0.0f64; model::CONTEXTS]; FIELDS],
+            nm_email_colocated: 0.0,
+            matches_present: [0.0f64; FIELDS],
+            matches: 0.0,
+        };
         for (k, p) in pats.slots.iter().enumerate() {
             // m and λ are learnt from the pairs small blocks found; u counts every candidate.
             let (c, q) = (self.counts[k], if pats.learn[k] { post[k] } else { 0.0 });
-            matches += c * q;
+            e.matches += c * q;
             let resemble = p[Field::Name as usize]
                 .is_some_and(|s| Self::field_of(s as usize).2 != Key::Different);
             if p[Field::Email as usize].is_some() && !resemble && pattern_colocated(p) {
-                nm_email_colocated += c * (1.0 - q);
+                e.nm_email_colocated += c * (1.0 - q);
             }
             for (fi, s) in p.iter().enumerate() {
                 let Some(s) = s else { continue };
                 let s = *s as usize;
-                e_nm[s] += c * (1.0 - q);
-                den_nm[fi][Self::field_of(s).1 as usize] += c * (1.0 - q);
-                matches_present[fi] += c * q;
+                e.e_nm[s] += c * (1.0 - q);
+                e.den_nm[fi][Self::field_of(s).1 as usize] += c * (1.0 - q);
+                e.matches_present[fi] += c * q;
                 // m describes a person's accounts that do not hide who they are: pairs with a reason to
                 // hide have their own profile and stay out of it — except for the review itself, which only
                 // such pairs have (every reviewed pair is judged under concealment): without them, a review
                 // between one person's accounts could never be learnt as evidence.
                 let review = fi == Field::Review as usize;
                 if (!pats.concealed[k] || review) && pats.learn[k] {
-                    num[s] += c * q;
-                    den[fi][Self::field_of(s).1 as usize] += c * q;
+                    e.num[s] += c * q;
+                    e.den[fi][Self::field_of(s).1 as usize] += c * q;
                 }
             }
         }
         for (s, &c) in self.inp.deferred.iter().enumerate() {
             let (fi, ctx, _) = Self::field_of(s);
-            e_nm[s] += c as f64;
-            den_nm[fi][ctx as usize] += c as f64;
+            e.e_nm[s] += c as f64;
+            e.den_nm[fi][ctx as usize] += c as f64;
         }
-        let prior = (matches / self.total_pairs).clamp(1e-15, 0.5);
-        let mut next = t.clone();
+        e
+    }
+
+    /// Different people among the pairs where the context holds. Co-located pairs and pairs sharing a card or
+    /// device are all candidates (their values are below the block cap); same-name pairs are not (common
+    /// names are too common to block on), so those are counted from the name frequencies (the email's
+    /// context: namesakes, plus co-located pairs that are not namesakes).
+    fn non_matches_given(&self, e: &Expected, t: &Table, f: Field, ctx: Context) -> f64 {
         let n_all = self.total_pairs;
-        // Different people among the pairs where the context holds. Co-located pairs and pairs sharing a
-        // card or device are all candidates (their values are below the block cap); same-name pairs are not
-        // (common names are too common to block on), so those are counted from the name frequencies (the
-        // email's context: namesakes, plus co-located pairs that are not namesakes).
-        let given = |f: Field, ctx: Context| -> f64 {
-            match (f, ctx) {
-                (_, Context::Plain) => 0.0,
-                (Field::Email, Context::Given) => {
-                    let same_name: f64 = (0..BUCKETS as u8)
-                        .map(|b| {
-                            let k = Key::Exact(b);
-                            e_nm[slot(Field::Name, Context::Plain, k)]
-                                + e_nm[slot(Field::Name, Context::Given, k)]
-                                + self.remainder(Field::Name, k)
-                        })
-                        .sum();
-                    same_name * self.present_pairs(f) / n_all
-                }
-                (Field::Email, Context::Related) => {
-                    // Names that resemble without being equal (nicknames, typos, one part shared) are
-                    // never all candidates: their share among different people comes from the sample.
-                    let similar: f64 = keys_of(Field::Name)
-                        .into_iter()
-                        .filter(|k| !matches!(k, Key::Exact(_) | Key::Different))
-                        .map(|k| t.u[slot(Field::Name, Context::Plain, k)])
-                        .sum();
-                    let name_idx = Field::Name as usize;
-                    let similar_pairs =
-                        similar * (self.present_pairs(Field::Name) - matches_present[name_idx]);
-                    similar_pairs * self.present_pairs(f) / n_all + nm_email_colocated
-                }
-                _ => den_nm[f as usize][ctx as usize],
+        match (f, ctx) {
+            (_, Context::Plain) => 0.0,
+            (Field::Email, Context::Given) => {
+                let same_name: f64 = (0..BUCKETS as u8)
+                    .map(|b| {
+                        let k = Key::Exact(b);
+                        e.e_nm[slot(Field::Name, Context::Plain, k)]
+                            + e.e_nm[slot(Field::Name, Context::Given, k)]
+                            + self.remainder(Field::Name, k)
+                    })
+                    .sum();
+                same_name * self.present_pairs(f) / n_all
             }
-        };
-        for (fi, f) in Field::ALL.iter().enumerate() {
-            let f = *f;
-            let nm_present = (self.present_pairs(f) - matches_present[fi]).max(1.0);
-            let nm_given: Vec<f64> = contexts_of(f)
-                .iter()
-                .map(|&c| given(f, c).min(nm_present * 0.5))
-                .collect();
-            for &ctx in contexts_of(f) {
-                let keys = keys_of(f);
-                // m: EM with one pseudo-match spread as the defaults say. m is one distribution for all
-                // contexts: a person's two accounts agree on a name or a network alike whether or not they
-                // share a card; what depends on the context is u, the behaviour of different people (a
-                // family shares a surname and a network). Tying m keeps EM from relabelling a context's
-                // pairs (calling every family a person and every person's second card a stranger).
-                let d: f64 = den[fi].iter().sum();
-                for &k in &keys {
-                    let s = slot(f, ctx, k);
-                    let pooled: f64 = contexts_of(f).iter().map(|&c| num[slot(f, c, k)]).sum();
-                    next.m[s] = (pooled + self.m0[s]) / (d + 1.0);
-                    next.m_from[s] = "em over the candidates (one distribution for all contexts)";
-                }
-                // u: counted levels first, then the sample shares the rest.
-                let nm = match ctx {
-                    Context::Plain => (nm_present - nm_given.iter().sum::<f64>()).max(1.0),
-                    c => nm_given[c as usize].max(1.0),
-                };
-                let mut counted = 0.0;
-                for &k in &keys {
-                    let how = enumeration(f, ctx, k);
-                    if how == Enumeration::Sampled {
-                        continue;
-                    }
-                    let s = slot(f, ctx, k);
-                    let rem = if ctx == Context::Plain {
-                        self.remainder(f, k)
-                    } else {
-                        0.0
-                    };
-                    // A value-counted level is a coincidence among different people (never the rule);
-                    // a level among enumerated candidates may be the rule there (a family's surname).
-                    let most = if matches!(how, Enumeration::Values(_)) {
-                        0.5
-                    } else {
-                        1.0
-                    };
-                    next.u[s] = ((e_nm[s] + rem).max(0.5) / nm).min(most);
-                    next.u_pairs[s] = nm;
-                    next.u_from[s] = match how {
-                        Enumeration::Values(sig) if self.empty_class(sig, k) => model::EXTRAPOLATED,
-                        Enumeration::Values(_) => {
-                            "value frequencies (pairs sharing a value of the class)"
-                        }
-                        _ => "candidates in the context",
-                    };
-                    counted += next.u[s];
-                }
-                let rest = (1.0 - counted).max(1e-6);
-                let sampled: Vec<Key> = keys
-                    .iter()
-                    .copied()
-                    .filter(|k| enumeration(f, ctx, *k) == Enumeration::Sampled)
-                    .collect();
-                let smp = self.inp.sample;
-                let matches_in_sample = smp.present[fi] as f64 * prior;
-                let nm_count = |k: Key| {
-                    let s = slot(f, Context::Plain, k);
-                    (smp.counts[s] as f64 - matches_in_sample * next.m[slot(f, ctx, k)]).max(0.0)
-                };
-                let total: f64 = sampled.iter().map(|&k| nm_count(k)).sum();
-                for &k in &sampled {
-                    let s = slot(f, ctx, k);
-                    next.u[s] = rest * (nm_count(k) + 0.5) / (total + 0.5 * sampled.len() as f64);
-                    next.u_pairs[s] = 0.0;
-                    next.u_from[s] = "random sample";
-                }
+            (Field::Email, Context::Related) => {
+                // Names that resemble without being equal (nicknames, typos, one part shared) are never all
+                // candidates: their share among different people comes from the sample.
+                let similar: f64 = keys_of(Field::Name)
+                    .into_iter()
+                    .filter(|k| !matches!(k, Key::Exact(_) | Key::Different))
+                    .map(|k| t.u[slot(Field::Name, Context::Plain, k)])
+                    .sum();
+                let name_idx = Field::Name as usize;
+                let similar_pairs =
+                    similar * (self.present_pairs(Field::Name) - e.matches_present[name_idx]);
+                similar_pairs * self.present_pairs(f) / n_all + e.nm_email_colocated
             }
+            _ => e.den_nm[f as usize][ctx as usize],
         }
-        (next, prior)
+    }
+
+    /// m: EM with one pseudo-match spread as the defaults say. m is one distribution for all contexts: a
+    /// person's two accounts agree on a name or a network alike whether or not they share a card; what
+    /// depends on the context is u, the behaviour of different people (a family shares a surname and a
+    /// network). Tying m keeps EM from relabelling a context's pairs (calling every family a person and every
+    /// person's second card a stranger).
+    fn update_m(e: &Expected, m0: &[f64], next: &mut Table, (fi, f, ctx): (usize, Field, Context)) {
+        let d: f64 = e.den[fi].iter().sum();
+        for k in keys_of(f) {
+            let s = slot(f, ctx, k);
+            let pooled: f64 = contexts_of(f).iter().map(|&c| e.num[slot(f, c, k)]).sum();
+            next.m[s] = (pooled + m0[s]) / (d + 1.0);
+            next.m_from[s] = "em over the candidates (one distribution for all contexts)";
+        }
+    }
+
+    /// u of the levels counted among the candidates or from value frequencies, out of `nm` pairs of
+    /// different people in the context; returns their sum.
+    fn update_u_counted(
+        &self,
+        e: &Expected,
+        next: &mut Table,
+        (f, ctx): (Field, Context),
+        nm: f64,
+    ) -> f64 {
+        let mut counted = 0.0;
+        for k in keys_of(f) {
+            let how = enumeration(f, ctx, k);
+            if how == Enumeration::Sampled {
+                continue;
+            }
+            let s = slot(f, ctx, k);
+            let rem = if ctx == Context::Plain {
+                self.remainder(f, k)
+            } else {
+                0.0
+            };
+            // A value-counted level is a coincidence among different people (never the rule); a level among
+            // enumerated candidates may be the rule there (a family's surname).
+            let most = if matches!(how, Enumeration::Values(_)) {
+                0.5
+            } else {
+                1.0
+            };
+            next.u[s] = ((e.e_nm[s] + rem).max(0.5) / nm).min(most);
+            next.u_pairs[s] = nm;
+            next.u_from[s] = match how {
+                Enumeration::Values(sig) if self.empty_class(sig, k) => model::EXTRAPOLATED,
+                Enumeration::Values(_) => "value frequencies (pairs sharing a value of the class)",
+                _ => "candidates in the context",
+            };
+            counted += next.u[s];
+        }
+        counted
+    }
+
+    /// u of the levels only the random sample measures: they share what the counted levels left
+    /// (`1 - counted`), as the sample's pairs of different people fall among them.
+    fn update_u_sampled(
+        &self,
+        next: &mut Table,
+        (fi, f, ctx): (usize, Field, Context),
+        counted: f64,
+        prior: f64,
+    ) {
+        let rest = (1.0 - counted).max(1e-6);
+        let sampled: Vec<Key> = keys_of(f)
+            .into_iter()
+            .filter(|k| enumeration(f, ctx, *k) == Enumeration::Sampled)
+            .collect();
+        let smp = self.inp.sample;
+        let matches_in_sample = smp.present[fi] as f64 * prior;
+        let nm_count = |k: Key| {
+            let s = slot(f, Context::Plain, k);
+            (smp.counts[s] as f64 - matches_in_sample * next.m[slot(f, ctx, k)]).max(0.0)
+        };
+        let total: f64 = sampled.iter().map(|&k| nm_count(k)).sum();
+        let shares: Vec<f64> = sampled
+            .iter()
+            .map(|&k| rest * (nm_count(k) + 0.5) / (total + 0.5 * sampled.len() as f64))
+            .collect();
+        for (&k, u) in sampled.iter().zip(shares) {
+            let s = slot(f, ctx, k);
+            next.u[s] = u;
+            next.u_pairs[s] = 0.0;
+            next.u_from[s] = "random sample";
+        }
     }
 
     fn log_likelihood(&self, t: &Table, prior: f64) -> f64 {
@@ -650,39 +705,7 @@ fn change(a: &Table, b: &Table, pa: f64, pb: f64) -> f64 {
 pub fn estimate(inp: &Inputs) -> Model {
     let cfg = inp.cfg;
     let pats = inp.patterns;
-    let n = inp.accounts as f64;
-    let counts: Vec<f64> = pats.counts.iter().map(|&c| c as f64).collect();
-    let mut cand_count = vec![0.0; SLOTS];
-    for (p, &c) in pats.slots.iter().zip(&counts) {
-        for s in p.iter().flatten() {
-            let (f, _, k) = Em::field_of(*s as usize);
-            cand_count[slot(Field::ALL[f], Context::Plain, k)] += c;
-        }
-    }
-    for (s, &c) in inp.deferred.iter().enumerate() {
-        let (f, _, k) = Em::field_of(s);
-        cand_count[slot(Field::ALL[f], Context::Plain, k)] += c as f64;
-    }
-    let mut m0 = vec![0.0; SLOTS];
-    for f in Field::ALL {
-        for &ctx in contexts_of(f) {
-            let keys = keys_of(f);
-            let total: f64 = keys
-                .iter()
-                .map(|&k| model::default_mu(cfg, f, ctx, k).m)
-                .sum();
-            for k in keys {
-                m0[slot(f, ctx, k)] = model::default_mu(cfg, f, ctx, k).m / total;
-            }
-        }
-    }
-    let em = Em {
-        inp,
-        counts,
-        total_pairs: c2(n).max(1.0),
-        m0,
-        cand_count,
-    };
+    let em = Em::new(inp);
     // Start: m from the defaults, u from this export as if no pair were a match, λ from the defaults'
     // candidate prior spread over all pairs. (Starting from the defaults' posteriors instead — their u is
     // on the scale of candidate pairs — can seed EM with five times too many matches, and it then stays in
@@ -697,13 +720,7 @@ pub fn estimate(inp: &Inputs) -> Model {
     // different people whose names resemble from them).
     let zeros = vec![0.0; em.counts.len()];
     let (first, _) = em.m_step(&zeros, &Table::new());
-    let (t, _) = em.m_step(&zeros, &first);
-    let hold_u = |next: &mut Table| {
-        next.u.clone_from(&t.u);
-        next.u_from.clone_from(&t.u_from);
-    };
-    let start_prior = (cfg.scoring.prior * n_candidates / em.total_pairs).clamp(1e-15, 0.5);
-    let mut post = em.posteriors(&t, start_prior);
+    let (held, _) = em.m_step(&zeros, &first);
     let too_few = |why: String| {
         info!("model: {why}; using the documented defaults");
         let mut m = Model::defaults(cfg, &why);
@@ -714,91 +731,166 @@ pub fn estimate(inp: &Inputs) -> Model {
     if n_candidates == 0.0 {
         return too_few("no candidate pairs to estimate from".into());
     }
-    let (mut table, mut prior) = em.m_step(&post, &t);
-    hold_u(&mut table);
-    let mut info_ = EmInfo {
-        iterations: 1,
-        converged: false,
-        last_change: f64::INFINITY,
-        patterns: pats.slots.len() as u64,
-        expected_matches: 0.0,
-        log_likelihood: 0.0,
-    };
-    while info_.iterations < cfg.model.max_iterations {
-        post = em.posteriors(&table, prior);
-        let (mut next, next_prior) = em.m_step(&post, &table);
-        hold_u(&mut next);
-        let delta = change(&table, &next, prior, next_prior);
-        (table, prior) = (next, next_prior);
-        info_.iterations += 1;
-        info_.last_change = delta;
-        debug!(
-            iteration = info_.iterations,
-            change = delta,
-            prior,
-            "model: EM iteration"
-        );
-        if delta < cfg.model.tolerance {
-            info_.converged = true;
-            break;
-        }
-    }
-    post = em.posteriors(&table, prior);
-    info_.expected_matches = (0..post.len())
-        .filter(|&k| pats.learn[k])
-        .map(|k| post[k] * em.counts[k])
-        .sum();
-    info_.log_likelihood = em.log_likelihood(&table, prior);
-    if info_.expected_matches < cfg.model.min_expected_matches {
+    let start_prior = (cfg.scoring.prior * n_candidates / em.total_pairs).clamp(1e-15, 0.5);
+    let fit = em.iterate(&held, start_prior);
+    if fit.info.expected_matches < cfg.model.min_expected_matches {
         return too_few(format!(
             "too few likely matches to estimate from: EM found {:.1} among {} candidate pairs \
              (model.min_expected_matches = {})",
-            info_.expected_matches, n_candidates, cfg.model.min_expected_matches
+            fit.info.expected_matches, n_candidates, cfg.model.min_expected_matches
         ));
     }
     info!(
-        iterations = info_.iterations,
-        converged = info_.converged,
-        prior,
-        expected_matches = info_.expected_matches,
+        iterations = fit.info.iterations,
+        converged = fit.info.converged,
+        prior = fit.prior,
+        expected_matches = fit.info.expected_matches,
         "model: estimated by EM"
     );
-    let note = format!(
-        "EM over {} candidate pairs ({} patterns); u of shared values from value frequencies, of other \
-         levels from {} random pairs",
-        em.counts.iter().sum::<f64>(),
-        pats.slots.len(),
-        inp.sample.pairs
-    );
-    let mut model = Model::from_table(&table, prior, "estimated", &note, Some(info_));
-    model.households =
-        crate::conceal::estimate_households(pats, &em.counts, &post, &table, em.total_pairs);
-    // The pairs the fitted model calls different people: where u was counted among pairs, the count without
-    // the matches (u itself stays held at every pair's count, above; the concealment model's strangers start
-    // from this one).
-    let (different_people, _) = em.m_step(&post, &table);
-    match crate::conceal::estimate(&crate::conceal::Inputs {
-        patterns: pats,
-        counts: &em.counts,
-        posteriors: &post,
-        table: &table,
-        different_people: &different_people,
-        open: model.households.as_ref(),
-        pairs: inp.evasion_pairs,
-        cfg,
-    }) {
-        Ok(c) => model.concealment = Some(c),
-        Err(why) => {
-            info!(
-                "concealment model: {why}; differences in scoring.concealable signals weigh nothing"
-            );
-            model.concealment_note = why;
+    em.model_of(fit)
+}
+
+/// Where EM stopped: the table and prior, the posteriors under them, and how it went.
+struct Fit {
+    table: Table,
+    prior: f64,
+    post: Vec<f64>,
+    info: EmInfo,
+}
+
+impl<'a> Em<'a> {
+    /// The fixed quantities of EM over `inp`: the patterns' counts, the pairs at each level among the
+    /// candidates (and the census's deferred pairs), and the defaults' m as the pseudo-count prior.
+    fn new(inp: &'a Inputs<'a>) -> Self {
+        let (cfg, pats) = (inp.cfg, inp.patterns);
+        let counts: Vec<f64> = pats.counts.iter().map(|&c| c as f64).collect();
+        let mut cand_count = vec![0.0; SLOTS];
+        for (p, &c) in pats.slots.iter().zip(&counts) {
+            for s in p.iter().flatten() {
+                let (f, _, k) = Em::field_of(*s as usize);
+                cand_count[slot(Field::ALL[f], Context::Plain, k)] += c;
+            }
+        }
+        for (s, &c) in inp.deferred.iter().enumerate() {
+            let (f, _, k) = Em::field_of(s);
+            cand_count[slot(Field::ALL[f], Context::Plain, k)] += c as f64;
+        }
+        let mut m0 = vec![0.0; SLOTS];
+        for f in Field::ALL {
+            for &ctx in contexts_of(f) {
+                let keys = keys_of(f);
+                let total: f64 = keys
+                    .iter()
+                    .map(|&k| model::default_mu(cfg, f, ctx, k).m)
+                    .sum();
+                for k in keys {
+                    m0[slot(f, ctx, k)] = model::default_mu(cfg, f, ctx, k).m / total;
+                }
+            }
+        }
+        Em {
+            inp,
+            counts,
+            total_pairs: c2(inp.accounts as f64).max(1.0),
+            m0,
+            cand_count,
         }
     }
-    model.accounts = inp.accounts;
-    model.candidate_pairs = em.counts.iter().sum::<f64>() as u64;
-    model.sample_pairs = inp.sample.pairs;
-    model
+
+    /// EM from `held` (whose u stays held at every step) and `start_prior`, until the change falls under
+    /// the tolerance or the iterations run out.
+    fn iterate(&self, held: &Table, start_prior: f64) -> Fit {
+        let cfg = self.inp.cfg;
+        let hold_u = |next: &mut Table| {
+            next.u.clone_from(&held.u);
+            next.u_from.clone_from(&held.u_from);
+        };
+        let post = self.posteriors(held, start_prior);
+        let (mut table, mut prior) = self.m_step(&post, held);
+        hold_u(&mut table);
+        let mut info = EmInfo {
+            iterations: 1,
+            converged: false,
+            last_change: f64::INFINITY,
+            patterns: self.inp.patterns.slots.len() as u64,
+            expected_matches: 0.0,
+            log_likelihood: 0.0,
+        };
+        while info.iterations < cfg.model.max_iterations {
+            let post = self.posteriors(&table, prior);
+            let (mut next, next_prior) = self.m_step(&post, &table);
+            hold_u(&mut next);
+            let delta = change(&table, &next, prior, next_prior);
+            (table, prior) = (next, next_prior);
+            info.iterations += 1;
+            info.last_change = delta;
+            debug!(
+                iteration = info.iterations,
+                change = delta,
+                prior,
+                "model: EM iteration"
+            );
+            if delta < cfg.model.tolerance {
+                info.converged = true;
+                break;
+            }
+        }
+        let post = self.posteriors(&table, prior);
+        let learn = &self.inp.patterns.learn;
+        info.expected_matches = (0..post.len())
+            .filter(|&k| learn[k])
+            .map(|k| post[k] * self.counts[k])
+            .sum();
+        info.log_likelihood = self.log_likelihood(&table, prior);
+        Fit {
+            table,
+            prior,
+            post,
+            info,
+        }
+    }
+
+    /// The model of a fit, with the household and concealment models estimated from it.
+    fn model_of(&self, fit: Fit) -> Model {
+        let (inp, pats, cfg) = (self.inp, self.inp.patterns, self.inp.cfg);
+        let note = format!(
+            "EM over {} candidate pairs ({} patterns); u of shared values from value frequencies, of other \
+             levels from {} random pairs",
+            self.counts.iter().sum::<f64>(),
+            pats.slots.len(),
+            inp.sample.pairs
+        );
+        let (table, post) = (&fit.table, &fit.post);
+        let mut model = Model::from_table(table, fit.prior, "estimated", &note, Some(fit.info));
+        model.households =
+            crate::conceal::estimate_households(pats, &self.counts, post, table, self.total_pairs);
+        // The pairs the fitted model calls different people: where u was counted among pairs, the count
+        // without the matches (u itself stays held at every pair's count, above; the concealment model's
+        // strangers start from this one).
+        let (different_people, _) = self.m_step(post, table);
+        match crate::conceal::estimate(&crate::conceal::Inputs {
+            patterns: pats,
+            counts: &self.counts,
+            posteriors: post,
+            table,
+            different_people: &different_people,
+            open: model.households.as_ref(),
+            pairs: inp.evasion_pairs,
+            cfg,
+        }) {
+            Ok(c) => model.concealment = Some(c),
+            Err(why) => {
+                info!(
+                    "concealment model: {why}; differences in scoring.concealable signals weigh nothing"
+                );
+                model.concealment_note = why;
+            }
+        }
+        model.accounts = inp.accounts;
+        model.candidate_pairs = self.counts.iter().sum::<f64>() as u64;
+        model.sample_pairs = inp.sample.pairs;
+        model
+    }
 }
 
 #[cfg(test)]

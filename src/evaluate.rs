@@ -160,122 +160,169 @@ fn c2(n: u64) -> u64 {
 
 /// Computes the metrics; `cluster_of` maps account ids to cluster ids (absent: a singleton).
 pub fn evaluate(truth: &[TruthRow], cluster_of: &HashMap<String, String>) -> Metrics {
-    // Dense ids for persons and clusters; unclustered accounts get their own cluster.
-    let mut person_idx: HashMap<&str, u32> = HashMap::new();
-    let mut cluster_idx: HashMap<&str, u32> = HashMap::new();
-    let mut cells: HashMap<(u32, u32), u64> = HashMap::new();
-    let mut person_size: Vec<u64> = Vec::new();
-    let mut cluster_size: Vec<u64> = Vec::new();
-    let mut person_scenario: Vec<&str> = Vec::new();
-    let mut clustered = 0u64;
-    // For false merges: (scenario, group) → cluster → set of persons.
-    let mut group_clusters: HashMap<(&str, &str), HashMap<u32, Vec<u32>>> = HashMap::new();
-    let mut group_persons: HashMap<(&str, &str), Vec<u32>> = HashMap::new();
-    let mut account_cells: Vec<(u32, u32, &str)> = Vec::with_capacity(truth.len());
-    for t in truth {
-        let np = person_idx.len() as u32;
-        let p = *person_idx.entry(t.person_id.as_str()).or_insert_with(|| {
-            person_size.push(0);
-            person_scenario.push(t.scenario.as_str());
-            np
-        });
-        person_size[p as usize] += 1;
-        let ci = match cluster_of.get(&t.account_id) {
-            Some(cid) => {
-                clustered += 1;
-                let nc = cluster_size.len() as u32;
-                *cluster_idx.entry(cid.as_str()).or_insert_with(|| {
-                    cluster_size.push(0);
-                    nc
-                }) as usize
-            }
-            None => {
-                cluster_size.push(0);
-                cluster_size.len() - 1
-            }
-        };
-        cluster_size[ci] += 1;
-        *cells.entry((ci as u32, p)).or_insert(0) += 1;
-        account_cells.push((ci as u32, p, t.scenario.as_str()));
-        if !t.group_id.is_empty() {
-            let key = (t.scenario.as_str(), t.group_id.as_str());
-            group_clusters
-                .entry(key)
-                .or_default()
-                .entry(ci as u32)
-                .or_default()
-                .push(p);
-            group_persons.entry(key).or_default().push(p);
-        }
-    }
+    let t = Table::of(truth, cluster_of);
     let known: std::collections::HashSet<&str> =
         truth.iter().map(|t| t.account_id.as_str()).collect();
     let not_in_truth = cluster_of
         .keys()
         .filter(|k| !known.contains(k.as_str()))
         .count() as u64;
-
-    let true_pairs: u64 = person_size.iter().map(|&n| c2(n)).sum();
-    let predicted_pairs: u64 = cluster_size.iter().map(|&n| c2(n)).sum();
-    let correct_pairs: u64 = cells.values().map(|&n| c2(n)).sum();
-    let ratio = |a: u64, b: u64| if b == 0 { 1.0 } else { a as f64 / b as f64 };
-    let pairwise = Pairwise {
-        true_pairs,
-        predicted_pairs,
-        correct_pairs,
-        prf: Prf::new(
-            ratio(correct_pairs, predicted_pairs),
-            ratio(correct_pairs, true_pairs),
-        ),
-    };
-    let n = truth.len() as f64;
-    let (mut bp, mut br) = (0.0, 0.0);
-    for (&(c, p), &k) in &cells {
-        let k = k as f64;
-        bp += k * k / cluster_size[c as usize] as f64;
-        br += k * k / person_size[p as usize] as f64;
+    Metrics {
+        accounts: truth.len() as u64,
+        accounts_clustered: t.clustered,
+        clustered_not_in_truth: not_in_truth,
+        pairwise: t.pairwise(),
+        bcubed: t.bcubed(truth.len()),
+        recall_by_scenario: t.recall_by_scenario(),
+        false_merges_by_scenario: t.false_merges(),
+        verdicts: Verdicts::default(),
+        self_bidding: None,
     }
-    let bcubed = if truth.is_empty() {
-        Prf::new(1.0, 1.0)
-    } else {
-        Prf::new(bp / n, br / n)
-    };
+}
 
-    let mut recall_by_scenario: BTreeMap<String, ScenarioRecall> = BTreeMap::new();
-    for (p, &size) in person_size.iter().enumerate() {
-        if size >= 2 {
-            let e = recall_by_scenario
-                .entry(person_scenario[p].to_string())
-                .or_insert(ScenarioRecall {
-                    true_pairs: 0,
-                    found_pairs: 0,
-                    recall: 0.0,
-                });
-            e.true_pairs += c2(size);
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 { 1.0 } else { a as f64 / b as f64 }
+}
+
+/// The contingency table of true persons against predicted clusters (dense ids for both; an unclustered
+/// account is a cluster of its own), and per labelled group (scenario, group id) its persons and where
+/// they fell.
+struct Table<'t> {
+    /// Accounts per (cluster, person).
+    cells: HashMap<(u32, u32), u64>,
+    person_size: Vec<u64>,
+    cluster_size: Vec<u64>,
+    person_scenario: Vec<&'t str>,
+    /// Accounts in some cluster.
+    clustered: u64,
+    /// Per (scenario, group): cluster → the persons of its accounts (one entry per account).
+    group_clusters: HashMap<(&'t str, &'t str), HashMap<u32, Vec<u32>>>,
+    /// Per (scenario, group): the persons of its accounts (one entry per account).
+    group_persons: HashMap<(&'t str, &'t str), Vec<u32>>,
+}
+
+impl<'t> Table<'t> {
+    fn of(truth: &'t [TruthRow], cluster_of: &'t HashMap<String, String>) -> Self {
+        let mut person_idx: HashMap<&str, u32> = HashMap::new();
+        let mut cluster_idx: HashMap<&str, u32> = HashMap::new();
+        let mut t = Table {
+            cells: HashMap::new(),
+            person_size: Vec::new(),
+            cluster_size: Vec::new(),
+            person_scenario: Vec::new(),
+            clustered: 0,
+            group_clusters: HashMap::new(),
+            group_persons: HashMap::new(),
+        };
+        for row in truth {
+            let np = person_idx.len() as u32;
+            let p = *person_idx.entry(row.person_id.as_str()).or_insert_with(|| {
+                t.person_size.push(0);
+                t.person_scenario.push(row.scenario.as_str());
+                np
+            });
+            t.person_size[p as usize] += 1;
+            let ci = match cluster_of.get(&row.account_id) {
+                Some(cid) => {
+                    t.clustered += 1;
+                    let nc = t.cluster_size.len() as u32;
+                    *cluster_idx.entry(cid.as_str()).or_insert_with(|| {
+                        t.cluster_size.push(0);
+                        nc
+                    }) as usize
+                }
+                None => {
+                    t.cluster_size.push(0);
+                    t.cluster_size.len() - 1
+                }
+            };
+            t.cluster_size[ci] += 1;
+            *t.cells.entry((ci as u32, p)).or_insert(0) += 1;
+            if !row.group_id.is_empty() {
+                let key = (row.scenario.as_str(), row.group_id.as_str());
+                t.group_clusters
+                    .entry(key)
+                    .or_default()
+                    .entry(ci as u32)
+                    .or_default()
+                    .push(p);
+                t.group_persons.entry(key).or_default().push(p);
+            }
+        }
+        t
+    }
+
+    fn pairwise(&self) -> Pairwise {
+        let true_pairs: u64 = self.person_size.iter().map(|&n| c2(n)).sum();
+        let predicted_pairs: u64 = self.cluster_size.iter().map(|&n| c2(n)).sum();
+        let correct_pairs: u64 = self.cells.values().map(|&n| c2(n)).sum();
+        Pairwise {
+            true_pairs,
+            predicted_pairs,
+            correct_pairs,
+            prf: Prf::new(
+                ratio(correct_pairs, predicted_pairs),
+                ratio(correct_pairs, true_pairs),
+            ),
         }
     }
-    for (&(_, p), &k) in &cells {
-        if person_size[p as usize] >= 2
-            && let Some(e) = recall_by_scenario.get_mut(person_scenario[p as usize])
-        {
-            e.found_pairs += c2(k);
+
+    fn bcubed(&self, accounts: usize) -> Prf {
+        // Summed in cell order: the same last digits from run to run (a hash map's order is not).
+        let mut cells: Vec<(&(u32, u32), &u64)> = self.cells.iter().collect();
+        cells.sort_unstable();
+        let (mut bp, mut br) = (0.0, 0.0);
+        for (&(c, p), &k) in cells {
+            let k = k as f64;
+            bp += k * k / self.cluster_size[c as usize] as f64;
+            br += k * k / self.person_size[p as usize] as f64;
         }
-    }
-    for e in recall_by_scenario.values_mut() {
-        e.recall = ratio(e.found_pairs, e.true_pairs);
+        if accounts == 0 {
+            Prf::new(1.0, 1.0)
+        } else {
+            Prf::new(bp / accounts as f64, br / accounts as f64)
+        }
     }
 
-    let mut false_merges: BTreeMap<String, FalseMerges> = BTreeMap::new();
-    for (key, persons) in &group_persons {
-        let mut ps = persons.clone();
-        ps.sort_unstable();
-        ps.dedup();
-        if ps.len() < 2 {
-            continue;
+    fn recall_by_scenario(&self) -> BTreeMap<String, ScenarioRecall> {
+        let mut by: BTreeMap<String, ScenarioRecall> = BTreeMap::new();
+        for (p, &size) in self.person_size.iter().enumerate() {
+            if size >= 2 {
+                let e = by
+                    .entry(self.person_scenario[p].to_string())
+                    .or_insert(ScenarioRecall {
+                        true_pairs: 0,
+                        found_pairs: 0,
+                        recall: 0.0,
+                    });
+                e.true_pairs += c2(size);
+            }
         }
-        let e = false_merges
-            .entry(key.0.to_string())
-            .or_insert(FalseMerges {
+        for (&(_, p), &k) in &self.cells {
+            if self.person_size[p as usize] >= 2
+                && let Some(e) = by.get_mut(self.person_scenario[p as usize])
+            {
+                e.found_pairs += c2(k);
+            }
+        }
+        for e in by.values_mut() {
+            e.recall = ratio(e.found_pairs, e.true_pairs);
+        }
+        by
+    }
+
+    /// Per scenario, its groups of two or more persons (households, coworkers, agencies) and how many of
+    /// them some cluster merged across persons.
+    fn false_merges(&self) -> BTreeMap<String, FalseMerges> {
+        let mut out: BTreeMap<String, FalseMerges> = BTreeMap::new();
+        for (key, persons) in &self.group_persons {
+            let mut ps = persons.clone();
+            ps.sort_unstable();
+            ps.dedup();
+            if ps.len() < 2 {
+                continue;
+            }
+            let e = out.entry(key.0.to_string()).or_insert(FalseMerges {
                 groups: 0,
                 groups_merged: 0,
                 rate: 0.0,
@@ -283,16 +330,39 @@ pub fn evaluate(truth: &[TruthRow], cluster_of: &HashMap<String, String>) -> Met
                 cross_person_pairs: 0,
                 false_link_rate: 0.0,
             });
-        e.groups += 1;
-        let mut sizes: HashMap<u32, u64> = HashMap::new();
-        for &p in persons {
-            *sizes.entry(p).or_insert(0) += 1;
+            e.groups += 1;
+            let mut sizes: HashMap<u32, u64> = HashMap::new();
+            for &p in persons {
+                *sizes.entry(p).or_insert(0) += 1;
+            }
+            e.cross_person_pairs +=
+                c2(persons.len() as u64) - sizes.values().map(|&k| c2(k)).sum::<u64>();
+            let diffs = self.cross_person_pairs_in_clusters(key);
+            if diffs > 0 {
+                e.groups_merged += 1;
+                e.false_pairs += diffs;
+            }
         }
-        e.cross_person_pairs +=
-            c2(persons.len() as u64) - sizes.values().map(|&k| c2(k)).sum::<u64>();
-        let mut merged = false;
-        for (&c, members) in &group_clusters[key] {
-            if cluster_size[c as usize] < 2 {
+        for e in out.values_mut() {
+            e.rate = if e.groups == 0 {
+                0.0
+            } else {
+                ratio(e.groups_merged, e.groups)
+            };
+            e.false_link_rate = if e.cross_person_pairs == 0 {
+                0.0
+            } else {
+                e.false_pairs as f64 / e.cross_person_pairs as f64
+            };
+        }
+        out
+    }
+
+    /// Pairs of a group's accounts of different persons that one predicted cluster holds.
+    fn cross_person_pairs_in_clusters(&self, key: &(&str, &str)) -> u64 {
+        let mut diffs = 0;
+        for (&c, members) in &self.group_clusters[key] {
+            if self.cluster_size[c as usize] < 2 {
                 continue;
             }
             let mut per: HashMap<u32, u64> = HashMap::new();
@@ -301,37 +371,9 @@ pub fn evaluate(truth: &[TruthRow], cluster_of: &HashMap<String, String>) -> Met
             }
             let total: u64 = per.values().sum();
             let same: u64 = per.values().map(|&k| c2(k)).sum();
-            let diff = c2(total) - same;
-            if diff > 0 {
-                merged = true;
-                e.false_pairs += diff;
-            }
+            diffs += c2(total) - same;
         }
-        if merged {
-            e.groups_merged += 1;
-        }
-    }
-    for e in false_merges.values_mut() {
-        e.rate = ratio(e.groups_merged, e.groups);
-        if e.groups == 0 {
-            e.rate = 0.0;
-        }
-        e.false_link_rate = if e.cross_person_pairs == 0 {
-            0.0
-        } else {
-            e.false_pairs as f64 / e.cross_person_pairs as f64
-        };
-    }
-    Metrics {
-        accounts: truth.len() as u64,
-        accounts_clustered: clustered,
-        clustered_not_in_truth: not_in_truth,
-        pairwise,
-        bcubed,
-        recall_by_scenario,
-        false_merges_by_scenario: false_merges,
-        verdicts: Verdicts::default(),
-        self_bidding: None,
+        diffs
     }
 }
 

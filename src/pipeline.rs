@@ -552,134 +552,67 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
     let mut timings = BTreeMap::new();
 
     let t = Instant::now();
-    let (mut acc, quarantine, rows, problems, header) = load_accounts(&opts.accounts, cfg)?;
+    let (mut acc, mut quarantine, rows, problems, header) = load_accounts(&opts.accounts, cfg)?;
     timings.insert("load_normalize", t.elapsed().as_secs_f64());
     // The reader's buffers and the duplicate-id table are gone: their memory goes back before blocking.
     crate::memory::release_freed();
     info!(read = rows.read, used = rows.used, quarantined = rows.quarantined, secs = ?t.elapsed(), "loaded");
 
     // The side files (reviews, bids, decisions, the previous run): read beside the stages, timed together.
+    // Reviews before blocking (a reviewed pair is a candidate), the others after it.
     let t = Instant::now();
     let reviews = load_reviews(opts, &acc)?;
-    let mut side_secs = t.elapsed().as_secs_f64();
+    let side_secs = t.elapsed().as_secs_f64();
     let cands = block_stage(&mut acc, reviews.as_ref(), cfg, &mut timings);
     let t = Instant::now();
-    let bids = load_bids(opts, &acc)?;
-    let decisions = opts
-        .decisions
-        .as_ref()
-        .map(|p| crate::history::Decisions::load(p, &acc))
-        .transpose()?;
-    let previous = opts
-        .previous
-        .as_ref()
-        .map(|p| crate::history::Previous::read(p))
-        .transpose()?;
-    side_secs += t.elapsed().as_secs_f64();
-    timings.insert("side_files", side_secs);
-    let mut quarantine = quarantine;
-    if let Some(b) = &bids {
+    let later = LaterSideFiles::load(opts, &acc)?;
+    timings.insert("side_files", side_secs + t.elapsed().as_secs_f64());
+    if let Some(b) = &later.bids {
         quarantine.extend(b.quarantined.iter().cloned());
     }
     let side = SideFiles {
         reviews: reviews.as_ref().map(|r| &r.set),
-        bids: bids.as_ref(),
+        bids: later.bids.as_ref(),
     };
-    let (patterns, census, model) = model_stage(
-        &Comparer::new(&acc, cfg, side),
-        &cands,
-        opts.model.as_deref(),
-        &mut timings,
-    )?;
+    let comparer = Comparer::new(&acc, cfg, side);
+    let (patterns, census, model) =
+        model_stage(&comparer, &cands, opts.model.as_deref(), &mut timings)?;
     files::write_model(&opts.out.join("model.json"), &model)?;
 
-    let t = Instant::now();
     let scorer = Scorer::new(&acc, cfg, side, &model);
-    let bar = progress(cands.pairs.len() as u64, "score");
-    let mut scored = score::score_all(
-        &scorer,
-        &cands.pairs,
-        &patterns.slots,
-        &patterns.of_candidate,
-        &bar,
-    );
-    bar.finish_and_clear();
-    let associate_pairs = score::associate_candidates(
-        &scorer,
-        &cands.pairs,
-        &patterns.slots,
-        &patterns.of_candidate,
-    );
-    drop(patterns);
-    let t_deferred = Instant::now();
-    let (deferred, deferred_stats) = score::score_deferred(
-        &scorer,
-        &cands.deferred,
-        &census,
-        &cands.pairs,
-        &cands.crowd,
-    );
-    tracing::debug!(secs = ?t_deferred.elapsed(), "deferred pairs scored");
-    scored.extend(deferred);
-    let candidates = cands.pairs.len() as u64;
-    // Clustering, policy and the report need none of the candidates, deferred pairs or census records.
-    let block_stats = cands.into_stats();
-    drop(census);
-    crate::memory::release_freed();
-    scorer.keep_comparisons(&scored);
-    let mut sstats = score_stats(&scorer, &scored, candidates);
-    sstats.pairs_scored += deferred_stats.common_name_scored
-        + deferred_stats.crowded_scored
-        + deferred_stats.network_scored;
-    sstats.deferred = deferred_stats;
-    timings.insert("score", t.elapsed().as_secs_f64());
-    info!(links = sstats.links, near_misses = sstats.near_misses, secs = ?t.elapsed(), "scored");
+    let scoring = score_stage(&scorer, cands, patterns, census, &mut timings);
 
-    let link_weight = cfg.link_weight();
     let t = Instant::now();
     let (clusters, cstats) = cluster::cluster(
         &scorer,
-        &scored,
-        link_weight,
+        &scoring.scored,
+        cfg.link_weight(),
         &cfg.clustering,
-        decisions.as_ref(),
+        later.decisions.as_ref(),
     );
     timings.insert("cluster", t.elapsed().as_secs_f64());
     info!(clusters = clusters.len(), secs = ?t.elapsed(), "clustered");
 
     let t = Instant::now();
-    let mut judged = policy::judge(&scorer, clusters, &scored, link_weight, reviews.as_ref());
-    let associates = policy::associates(associate_pairs, &judged);
-    let history = history_stage(
-        &mut judged,
-        &acc,
-        previous.as_ref(),
-        decisions.as_ref(),
-        opts,
+    let mut judged = policy::judge(
+        &scorer,
+        clusters,
+        &scoring.scored,
+        cfg.link_weight(),
+        reviews.as_ref(),
     );
+    let associates = policy::associates(scoring.associate_pairs, &judged);
+    let history = history_stage(&mut judged, &acc, &later, opts);
     timings.insert("policy", t.elapsed().as_secs_f64());
 
     let t = Instant::now();
-    let mut by_size = BTreeMap::new();
-    for c in &judged {
-        *by_size.entry(c.cluster.members.len()).or_insert(0u64) += 1;
-    }
-    let input = opts.accounts.display().to_string();
-    let id_rank = acc.id_ranks();
-    let report = files::Report {
+    let found = Found {
         scorer: &scorer,
-        clusters: &judged,
+        judged: &judged,
         associates: &associates,
-        scored: &scored,
-        id_rank: &id_rank,
-        link_weight,
-        redact: opts.redact.as_ref(),
-        run_date: &opts.run_date,
-        input: &input,
-        html: opts.html.then_some(cfg.report.html_clusters),
+        scored: &scoring.scored,
     };
-    report.write_all(&opts.out, &quarantine)?;
-    files::write_changes(&opts.out.join("changes.csv"), &history.changes)?;
+    report_stage(opts, &found, &quarantine, &history)?;
     timings.insert("report", t.elapsed().as_secs_f64());
 
     let summary = Summary {
@@ -694,15 +627,15 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
         rows,
         decisions: history.decision_counts,
         changes: history.by_change,
-        bids: bids.as_ref().map(BidCounts::of),
+        bids: later.bids.as_ref().map(BidCounts::of),
         columns: header,
         invalid_values: problems,
-        blocking: block_stats,
-        scoring: sstats,
+        blocking: scoring.block_stats,
+        scoring: scoring.stats,
         clustering: cstats,
         clusters: judged.len() as u64,
         accounts_in_clusters: judged.iter().map(|c| c.cluster.members.len() as u64).sum(),
-        clusters_by_size: by_size,
+        clusters_by_size: clusters_by_size(&judged),
         verdicts: policy::count(&judged, &associates),
         model: model.clone(),
         timings_seconds: timings,
@@ -711,6 +644,124 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
     };
     files::write_summary(&opts.out.join("summary.json"), &summary)?;
     Ok(summary)
+}
+
+/// The side files read after blocking: bids, reviewer decisions, the previous run.
+struct LaterSideFiles {
+    bids: Option<crate::bids::BidIndex>,
+    decisions: Option<crate::history::Decisions>,
+    previous: Option<crate::history::Previous>,
+}
+
+impl LaterSideFiles {
+    fn load(opts: &RunOptions, acc: &Accounts) -> Result<Self> {
+        Ok(LaterSideFiles {
+            bids: load_bids(opts, acc)?,
+            decisions: opts
+                .decisions
+                .as_ref()
+                .map(|p| crate::history::Decisions::load(p, acc))
+                .transpose()?,
+            previous: opts
+                .previous
+                .as_ref()
+                .map(|p| crate::history::Previous::read(p))
+                .transpose()?,
+        })
+    }
+}
+
+/// What the score stage found: the scored pairs (links and near misses), the sanctioned accounts' associates
+/// among the candidates, and the counts of blocking and scoring.
+struct Scoring {
+    scored: Vec<score::Scored>,
+    associate_pairs: Vec<(u32, u32, f64)>,
+    stats: ScoreStats,
+    block_stats: block::BlockStats,
+}
+
+/// Scores the candidates from their comparison patterns (none is compared again), then the deferred pairs
+/// whose bound reaches the near-miss line, and keeps each kept pair's comparison for the later stages.
+fn score_stage(
+    scorer: &Scorer,
+    cands: block::Candidates,
+    patterns: Patterns,
+    census: score::Census,
+    timings: &mut BTreeMap<&'static str, f64>,
+) -> Scoring {
+    let t = Instant::now();
+    let bar = progress(cands.pairs.len() as u64, "score");
+    let of = (&patterns.slots, &patterns.of_candidate);
+    let mut scored = score::score_all(scorer, &cands.pairs, of.0, of.1, &bar);
+    bar.finish_and_clear();
+    let associate_pairs = score::associate_candidates(scorer, &cands.pairs, of.0, of.1);
+    drop(patterns);
+    let t_deferred = Instant::now();
+    let (deferred, deferred_stats) =
+        score::score_deferred(scorer, &cands.deferred, &census, &cands.pairs, &cands.crowd);
+    tracing::debug!(secs = ?t_deferred.elapsed(), "deferred pairs scored");
+    scored.extend(deferred);
+    let candidates = cands.pairs.len() as u64;
+    // Clustering, policy and the report need none of the candidates, deferred pairs or census records.
+    let block_stats = cands.into_stats();
+    drop(census);
+    crate::memory::release_freed();
+    scorer.keep_comparisons(&scored);
+    let mut stats = score_stats(scorer, &scored, candidates);
+    stats.pairs_scored += deferred_stats.common_name_scored
+        + deferred_stats.crowded_scored
+        + deferred_stats.network_scored;
+    stats.deferred = deferred_stats;
+    timings.insert("score", t.elapsed().as_secs_f64());
+    info!(links = stats.links, near_misses = stats.near_misses, secs = ?t.elapsed(), "scored");
+    Scoring {
+        scored,
+        associate_pairs,
+        stats,
+        block_stats,
+    }
+}
+
+/// What the report shows: the clusters as judged, the associates, and the scored pairs.
+struct Found<'a> {
+    scorer: &'a Scorer<'a>,
+    judged: &'a [policy::Judged],
+    associates: &'a [policy::Associate],
+    scored: &'a [score::Scored],
+}
+
+/// Writes the review files and the changes since the previous run.
+fn report_stage(
+    opts: &RunOptions,
+    found: &Found<'_>,
+    quarantine: &[Quarantined],
+    history: &History,
+) -> Result<()> {
+    let input = opts.accounts.display().to_string();
+    let id_rank = found.scorer.accounts().id_ranks();
+    let report = files::Report {
+        scorer: found.scorer,
+        clusters: found.judged,
+        associates: found.associates,
+        scored: found.scored,
+        id_rank: &id_rank,
+        link_weight: opts.config.link_weight(),
+        redact: opts.redact.as_ref(),
+        run_date: &opts.run_date,
+        input: &input,
+        html: opts.html.then_some(opts.config.report.html_clusters),
+    };
+    report.write_all(&opts.out, quarantine)?;
+    files::write_changes(&opts.out.join("changes.csv"), &history.changes)
+}
+
+/// How many clusters have each number of members.
+fn clusters_by_size(judged: &[policy::Judged]) -> BTreeMap<usize, u64> {
+    let mut by_size = BTreeMap::new();
+    for c in judged {
+        *by_size.entry(c.cluster.members.len()).or_insert(0u64) += 1;
+    }
+    by_size
 }
 
 /// What the history stage decided.
@@ -725,10 +776,10 @@ struct History {
 fn history_stage(
     judged: &mut [policy::Judged],
     acc: &Accounts,
-    previous: Option<&crate::history::Previous>,
-    decisions: Option<&crate::history::Decisions>,
+    side: &LaterSideFiles,
     opts: &RunOptions,
 ) -> History {
+    let (previous, decisions) = (side.previous.as_ref(), side.decisions.as_ref());
     let (changes, next_id) = crate::history::assign_ids(judged, acc, previous, &opts.run_date);
     let mut decision_counts = decisions.map(|d| d.counts());
     if let (Some(d), Some(counts)) = (decisions, decision_counts.as_mut()) {
