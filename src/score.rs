@@ -531,15 +531,22 @@ impl<'a> Comparer<'a> {
     /// (held by more than `blocking.max_block_size` accounts: a dynamic ISP pool, a mobile carrier) is a pool
     /// address: two accounts that drew it are neighbours in the pool, not in a home, so it counts as the range.
     fn ip(&self, a: usize, b: usize) -> Level {
-        let prefix = shared(self.acc.signal(Signal::IpPrefix), a, b);
-        match (self.identifier(Signal::Ip, a, b), prefix) {
-            (Level::Exact { .. }, Some(freq))
-                if freq as usize > self.cfg.blocking.max_block_size =>
-            {
+        let Some(freq) = shared(self.acc.signal(Signal::IpPrefix), a, b) else {
+            // Every address comes with its range (`normalize::ips`): two accounts that share no range share
+            // no address, and their address lists need no walk.
+            let m = self.acc.signal(Signal::Ip);
+            return if m.is_empty_at(a) || m.is_empty_at(b) {
+                Level::Missing
+            } else {
+                Level::Different
+            };
+        };
+        match self.identifier(Signal::Ip, a, b) {
+            Level::Exact { .. } if freq as usize > self.cfg.blocking.max_block_size => {
                 Level::Prefix { freq }
             }
-            (Level::Different, Some(freq)) => Level::Prefix { freq },
-            (l, _) => l,
+            Level::Different => Level::Prefix { freq },
+            l => l,
         }
     }
 
@@ -1258,28 +1265,9 @@ impl DeferredBound {
     ) -> f64 {
         let pi = p as usize;
         let email_field = Field::Email as usize;
-        // Business names are compared between two entity accounts only, bids between two bidders
-        // (`Comparer::business`, `Comparer::bids`): otherwise missing, weighing nothing.
-        let not_compared = |f: Field, yes: bool| {
-            if yes {
-                0.0
-            } else {
-                self.plain[pi][f as usize][0]
-            }
-        };
-        let absent =
-            |f: Field, s: Signal| compared.present & (1 << s as u16) == 0 && f != Field::Business;
-        let missing = not_compared(Field::Business, compared.business)
-            + not_compared(Field::Bids, compared.bids)
-            + PRESENCE
-                .iter()
-                .filter(|(f, s)| absent(*f, *s))
-                .map(|(f, _)| self.plain[pi][*f as usize][0])
-                .sum::<f64>();
-        let shared = ctx.shared;
-        if shared == 0 && !ctx.network {
+        if ctx.shared == 0 && !ctx.network {
             // No crowd value in common: every signal at its plain bound.
-            return self.others_plain[pi] - missing
+            return self.others_plain[pi] - self.not_compared(pi, compared)
                 + match (email, name) {
                     (Seen::At(_), _) => 0.0,
                     (Seen::NotCompared, Seen::NotCompared) => {
@@ -1289,6 +1277,39 @@ impl DeferredBound {
                     _ => self.plain[pi][email_field][ctx.email as usize],
                 };
         }
+        self.others_with_crowd(pi, ctx, [name, email], compared)
+    }
+
+    /// What the plain bounds of the signals not compared between the pair come to (`others_plain` counts
+    /// them all). Business names are compared between two entity accounts only, bids between two bidders
+    /// (`Comparer::business`, `Comparer::bids`): otherwise missing, weighing nothing.
+    fn not_compared(&self, pi: usize, compared: Compared) -> f64 {
+        let plain = |f: Field, yes: bool| {
+            if yes {
+                0.0
+            } else {
+                self.plain[pi][f as usize][0]
+            }
+        };
+        plain(Field::Business, compared.business)
+            + plain(Field::Bids, compared.bids)
+            + PRESENCE
+                .iter()
+                .filter(|(f, s)| absent(compared, *f, *s))
+                .map(|(f, _)| self.plain[pi][*f as usize][0])
+                .sum::<f64>()
+    }
+
+    /// `others` of a pair that shares a crowd value or a network: each signal at its best level, a crowd
+    /// value's extra included, in the contexts possible.
+    fn others_with_crowd(
+        &self,
+        pi: usize,
+        ctx: &PairContext,
+        [name, email]: [Seen; 2],
+        compared: Compared,
+    ) -> f64 {
+        let shared = ctx.shared;
         let has = |s: Signal| shared & (1 << s as u16) != 0;
         // Whether the signal's conditioning context is possible (then the better of it and the plain one
         // counts; see `model::context_of`).
@@ -1312,7 +1333,12 @@ impl DeferredBound {
                 Field::Name | Field::DateOfBirth => 0.0,
                 Field::Business if !compared.business => 0.0,
                 Field::Bids if !compared.bids => 0.0,
-                _ if PRESENCE.iter().any(|(g, s)| g == f && absent(*g, *s)) => 0.0,
+                _ if PRESENCE
+                    .iter()
+                    .any(|(g, s)| g == f && absent(compared, *g, *s)) =>
+                {
+                    0.0
+                }
                 Field::Ip if ctx.network => match ctx.ip {
                     Seen::At(_) => 0.0, // counted by `network_known`
                     Seen::NotCompared => {
@@ -1338,6 +1364,12 @@ impl DeferredBound {
         }
         total
     }
+}
+
+/// Whether a presence-decided signal (not the business name, which `Compared::business` decides) is absent on
+/// either account of a pair.
+fn absent(compared: Compared, f: Field, s: Signal) -> bool {
+    compared.present & (1 << s as u16) == 0 && f != Field::Business
 }
 
 /// Everything of a deferred pair its bound depends on (`DeferredBound::bound_of`). The census records it
@@ -1577,6 +1609,43 @@ pub struct Census {
     bound_inputs: Vec<u64>,
 }
 
+/// The name levels of the pairs one worker compared last, by the two names (`Signal::Name`'s value: the hash
+/// of the sorted name, which the level is a function of, with the name's frequency): the accounts of a crowded
+/// block (a handle built from a common name) hold a few dozen names between them, so eight in ten of its pairs
+/// meet a pair of names met before. A direct-mapped table: a slot keeps the last pair that fell in it; what it
+/// holds decides only whether a level is computed again, never the level.
+struct NameMemo {
+    slots: Vec<(u64, u64, Level)>,
+}
+
+impl NameMemo {
+    /// Slots (a power of two): 256 KiB, within a core's L2 cache.
+    const SLOTS: usize = 8192;
+
+    fn new() -> Self {
+        // A pair of equal names is never looked up (`level`): (0, 0) marks an empty slot.
+        NameMemo {
+            slots: vec![(0, 0, Level::Missing); Self::SLOTS],
+        }
+    }
+
+    /// `cmp.name(a, b)`, from the table when it holds the pair of names.
+    fn level(&mut self, cmp: &Comparer, a: usize, b: usize) -> Level {
+        let names = cmp.acc.signal(Signal::Name);
+        let (Some(&x), Some(&y)) = (names.get(a).first(), names.get(b).first()) else {
+            return cmp.name(a, b); // missing: at once
+        };
+        if x == y {
+            return cmp.name(a, b); // equal: at once
+        }
+        let slot = &mut self.slots[(x ^ y.rotate_left(29)) as usize & (Self::SLOTS - 1)];
+        if slot.0 != x || slot.1 != y {
+            *slot = (x, y, cmp.name(a, b));
+        }
+        slot.2
+    }
+}
+
 /// Compares the emails, business names and networks of the deferred crowded pairs
 /// (`block::Deferred::pairs`), and the names of those that share an email or a handle (the email's context
 /// turns on the names). A pair that shares a crowd value of a signal that sets a context (card, device,
@@ -1594,8 +1663,8 @@ pub fn census(cmp: &Comparer, deferred: &crate::block::Deferred, crowd: &[u16]) 
             .map(|_| AtomicU64::new(0)),
     );
     let states = deferred.visit_crowded(
-        || vec![0u64; model::SLOTS],
-        |counts: &mut Vec<u64>, k, a, b| {
+        || (vec![0u64; model::SLOTS], NameMemo::new()),
+        |(counts, memo): &mut (Vec<u64>, NameMemo), k, a, b| {
             let (a, b) = (a as usize, b as usize);
             let mut count = |f: Field, ctx: Context, l: Level| {
                 if let Some(k) = model::key_of(l) {
@@ -1604,7 +1673,7 @@ pub fn census(cmp: &Comparer, deferred: &crate::block::Deferred, crowd: &[u16]) 
             };
             let email = cmp.email(a, b);
             let shares = model::key_of(email).is_some_and(|k| k != Key::Different);
-            let name = shares.then(|| cmp.name(a, b));
+            let name = shares.then(|| memo.level(cmp, a, b));
             if crowd[a] & crowd[b] & contextual != 0 {
                 let c = cmp.compare(a, b);
                 for f in CENSUS_FIELDS {
@@ -1626,7 +1695,7 @@ pub fn census(cmp: &Comparer, deferred: &crate::block::Deferred, crowd: &[u16]) 
         },
     );
     let mut slots = vec![0; model::SLOTS];
-    for counts in states {
+    for (counts, _) in states {
         slots.iter_mut().zip(counts).for_each(|(x, y)| *x += y);
     }
     Census {
@@ -2370,6 +2439,117 @@ mod tests {
         cfg.blocking.max_block_size = 3;
         let c = Comparer::new(&acc, &cfg, Default::default());
         assert_eq!(c.ip(0, 1), Level::Exact { freq: 2 });
+    }
+
+    /// The IP level without a walk of the address lists when no range is shared is the level both walks give,
+    /// for every pair of accounts with addresses, ranges or neither in common (IPv4 and IPv6, several each,
+    /// one with none, one with only addresses that are not public), under caps that make the ranges crowds
+    /// or not.
+    #[test]
+    fn ip_level_is_the_level_of_both_walks() {
+        let ips = [
+            "203.0.113.5|198.51.100.7",
+            "203.0.113.5",
+            "203.0.113.9|2001:db8:1:2::5",
+            "198.51.100.7|2001:db8:1:2::9",
+            "2001:db8:1:2::5",
+            "192.0.2.44",
+            "",
+            "10.0.0.1",
+            "203.0.113.200|192.0.2.45|198.51.100.8",
+        ];
+        let rows: Vec<Vec<(usize, &str)>> = ips
+            .iter()
+            .map(|ip| vec![(col::FULL_NAME, "Ann Lee"), (col::IP_ADDRESSES, *ip)])
+            .collect();
+        let acc = test_accounts(&rows);
+        let both_walks = |cap: usize, a: usize, b: usize| {
+            let (ip, prefix) = (acc.signal(Signal::Ip), acc.signal(Signal::IpPrefix));
+            let address = if ip.is_empty_at(a) || ip.is_empty_at(b) {
+                Level::Missing
+            } else {
+                shared(ip, a, b).map_or(Level::Different, |freq| Level::Exact { freq })
+            };
+            match (address, shared(prefix, a, b)) {
+                (Level::Exact { .. }, Some(freq)) if freq as usize > cap => Level::Prefix { freq },
+                (Level::Different, Some(freq)) => Level::Prefix { freq },
+                (l, _) => l,
+            }
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for cap in [2, 3, 100] {
+            let mut cfg = Config::default();
+            cfg.blocking.max_block_size = cap;
+            let c = Comparer::new(&acc, &cfg, Default::default());
+            for a in 0..acc.len() {
+                for b in 0..acc.len() {
+                    let want = both_walks(cap, a, b);
+                    assert_eq!(c.ip(a, b), want, "accounts {a} and {b}, cap {cap}");
+                    seen.insert(
+                        format!("{want:?}")
+                            .split([' ', '{'])
+                            .next()
+                            .map(str::to_string),
+                    );
+                }
+            }
+        }
+        // Every level came up.
+        assert_eq!(seen.len(), 4, "{seen:?}");
+    }
+
+    /// The memo's level is `Comparer::name`'s for every pair, met in any order, with more pairs of names than
+    /// the table has slots (pairs evicted and met again), names equal, missing, and equal but typed otherwise.
+    #[test]
+    fn name_memo_gives_the_compared_level() {
+        let first = [
+            "John", "Jon", "Jane", "Joan", "Ivan", "Iwan", "Bob", "Robert", "Ann", "Anna", "",
+        ];
+        let last = [
+            "Smith", "Smyth", "Lee", "Li", "Ivanov", "Ivanoff", "Jones", "",
+        ];
+        let mut names: Vec<String> = Vec::new();
+        for (i, f) in first.iter().enumerate() {
+            for (j, l) in last.iter().enumerate() {
+                names.push(match (i + j) % 3 {
+                    0 => format!("{f} {l}"),
+                    1 => format!("{l}, {f}"),
+                    _ => format!("{} {}", f.to_uppercase(), l),
+                });
+            }
+        }
+        // Each name twice: 176 accounts, 15,400 pairs (both orders) over 8,192 slots.
+        let rows: Vec<Vec<(usize, &str)>> = names
+            .iter()
+            .chain(&names)
+            .map(|n| vec![(col::FULL_NAME, n.as_str())])
+            .collect();
+        let acc = test_accounts(&rows);
+        let cfg = Config::default();
+        let c = Comparer::new(&acc, &cfg, Default::default());
+        let mut memo = NameMemo::new();
+        let n = acc.len();
+        let mut stride_order: Vec<(usize, usize)> =
+            (0..n * n).map(|k| (k % n, (k * 7 + 3) % n)).collect();
+        stride_order.extend((0..n).flat_map(|a| (0..n).map(move |b| (a, b))));
+        let mut levels = std::collections::BTreeSet::new();
+        for (a, b) in stride_order {
+            let want = c.name(a, b);
+            assert_eq!(
+                memo.level(&c, a, b),
+                want,
+                "{:?} / {:?}",
+                names[a % names.len()],
+                names[b % names.len()]
+            );
+            levels.insert(
+                format!("{want:?}")
+                    .split([' ', '{'])
+                    .next()
+                    .map(str::to_string),
+            );
+        }
+        assert!(levels.len() >= 6, "{levels:?}");
     }
 
     #[test]
