@@ -1993,20 +1993,32 @@ fn dob_near(x: u32, y: u32) -> bool {
 
 /// Text of one signal's level, as reviewers read it.
 pub fn field_level_text(field: Field, level: Level, context: Context) -> String {
-    match (field, level, context) {
-        (Field::Review, Level::Exact { .. }, _) => "between them".into(),
-        (Field::Phone, Level::Near, _) => "same national number, one without country".into(),
-        (Field::Address, Level::Near, _) => "same building".into(),
-        (Field::Address, Level::Exact { freq }, Context::Given) => {
-            format!("same address({freq} accounts), expected with the shared card/device/network")
-        }
-        (Field::Review, Level::Different, _) => "none between them".into(),
-        (Field::Ip, Level::Exact { freq }, Context::Given) => {
-            format!("shared network({freq} accounts), expected with the shared card/device")
-        }
-        (Field::Ip, Level::Prefix { freq }, Context::Given) => {
-            format!("same network prefix({freq} accounts), expected with the shared card/device")
-        }
+    let mut out = String::new();
+    write_field_level_text(&mut out, field, level, context);
+    out
+}
+
+/// `field_level_text`, written at the end of `out` (evidence strings are built for millions of pairs at ten
+/// million accounts: no string per item).
+pub fn write_field_level_text(out: &mut String, field: Field, level: Level, context: Context) {
+    use std::fmt::Write;
+    let _ = match (field, level, context) {
+        (Field::Review, Level::Exact { .. }, _) => write!(out, "between them"),
+        (Field::Phone, Level::Near, _) => write!(out, "same national number, one without country"),
+        (Field::Address, Level::Near, _) => write!(out, "same building"),
+        (Field::Address, Level::Exact { freq }, Context::Given) => write!(
+            out,
+            "same address({freq} accounts), expected with the shared card/device/network"
+        ),
+        (Field::Review, Level::Different, _) => write!(out, "none between them"),
+        (Field::Ip, Level::Exact { freq }, Context::Given) => write!(
+            out,
+            "shared network({freq} accounts), expected with the shared card/device"
+        ),
+        (Field::Ip, Level::Prefix { freq }, Context::Given) => write!(
+            out,
+            "same network prefix({freq} accounts), expected with the shared card/device"
+        ),
         (
             Field::Email,
             Level::Handle {
@@ -2014,30 +2026,73 @@ pub fn field_level_text(field: Field, level: Level, context: Context) -> String 
                 from_names: true,
             },
             _,
-        ) => {
-            format!("same handle({freq} accounts), made of both names: counted with the names")
+        ) => write!(
+            out,
+            "same handle({freq} accounts), made of both names: counted with the names"
+        ),
+        _ => {
+            write_level_text(out, level);
+            Ok(())
         }
-        _ => level_text(level),
-    }
+    };
 }
 
 /// Text of one level, as reviewers read it.
 pub fn level_text(level: Level) -> String {
-    match level {
-        Level::Missing => "missing".into(),
-        Level::Exact { freq } => format!("shared({freq} accounts)"),
-        Level::Formal { .. } => "nickname, spelling variant or initials".into(),
-        Level::FuzzyHigh { jw, .. } => format!("jw {jw:.2}"),
-        Level::FuzzyMid { jw, .. } => format!("jw {jw:.2}"),
-        Level::Partial => "one part shared".into(),
-        Level::Near => "one character off".into(),
-        Level::YearClose => "birth years within one".into(),
-        Level::Handle { freq, .. } => format!("same handle({freq} accounts)"),
-        Level::Prefix { freq } => format!("same prefix({freq} accounts)"),
-        Level::CoBid { jobs: 1 } => "both bid on 1 job within minutes".into(),
-        Level::CoBid { jobs } => format!("both bid on {jobs} jobs within minutes"),
-        Level::Different => "different".into(),
+    let mut out = String::new();
+    write_level_text(&mut out, level);
+    out
+}
+
+/// `level_text`, written at the end of `out`.
+fn write_level_text(out: &mut String, level: Level) {
+    use std::fmt::Write;
+    let _ = match level {
+        Level::Missing => write!(out, "missing"),
+        Level::Exact { freq } => write!(out, "shared({freq} accounts)"),
+        Level::Formal { .. } => write!(out, "nickname, spelling variant or initials"),
+        Level::FuzzyHigh { jw, .. } => write!(out, "jw {jw:.2}"),
+        Level::FuzzyMid { jw, .. } => write!(out, "jw {jw:.2}"),
+        Level::Partial => write!(out, "one part shared"),
+        Level::Near => write!(out, "one character off"),
+        Level::YearClose => write!(out, "birth years within one"),
+        Level::Handle { freq, .. } => write!(out, "same handle({freq} accounts)"),
+        Level::Prefix { freq } => write!(out, "same prefix({freq} accounts)"),
+        Level::CoBid { jobs: 1 } => write!(out, "both bid on 1 job within minutes"),
+        Level::CoBid { jobs } => write!(out, "both bid on {jobs} jobs within minutes"),
+        Level::Different => write!(out, "different"),
+    };
+}
+
+/// Writes `x` as `format!("{x:+.1}")` does (sign always, one decimal, the decimal value correctly rounded),
+/// without the general float formatter: from the tenths rounded in binary, which round as the exact decimal
+/// value does except near a tie (a fractional tenth within 1e-6 of one half; never a weight's usual value),
+/// where the general formatter decides.
+pub fn push_tenths(out: &mut String, x: f64) {
+    let tenths = (x * 10.0).abs();
+    let frac = tenths - tenths.floor();
+    if !(tenths < 1e15) || (frac - 0.5).abs() < 1e-6 {
+        use std::fmt::Write;
+        let _ = write!(out, "{x:+.1}");
+        return;
     }
+    let n = tenths.round() as u64;
+    out.push(if x.is_sign_negative() { '-' } else { '+' });
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut whole = n / 10;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (whole % 10) as u8;
+        whole /= 10;
+        if whole == 0 {
+            break;
+        }
+    }
+    // ASCII digits.
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+    out.push('.');
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 impl Explanation {
@@ -2084,7 +2139,6 @@ impl Explanation {
             .collect();
         items.sort_by(|x, y| y.weight.total_cmp(&x.weight));
         // One string written in place (millions of near misses at ten million accounts).
-        use std::fmt::Write;
         let mut out = String::with_capacity(64 * (items.len() + 2));
         let sep = |out: &mut String| {
             if !out.is_empty() {
@@ -2093,20 +2147,21 @@ impl Explanation {
         };
         for i in items {
             sep(&mut out);
-            let text = field_level_text(i.field, i.level, i.context);
-            let _ = write!(out, "{}={} {:+.1}", i.field.as_str(), text, i.weight);
+            out.push_str(i.field.as_str());
+            out.push('=');
+            write_field_level_text(&mut out, i.field, i.level, i.context);
+            out.push(' ');
+            push_tenths(&mut out, i.weight);
         }
         if self.changes_once >= 0.05 {
             sep(&mut out);
-            let _ = write!(out, "changes=counted once {:+.1}", self.changes_once);
+            out.push_str("changes=counted once ");
+            push_tenths(&mut out, self.changes_once);
         }
         if self.household <= -0.05 {
             sep(&mut out);
-            let _ = write!(
-                out,
-                "household=or two people of one home? {:+.1}",
-                self.household
-            );
+            out.push_str("household=or two people of one home? ");
+            push_tenths(&mut out, self.household);
         }
         out
     }
@@ -2550,6 +2605,52 @@ mod tests {
             );
         }
         assert!(levels.len() >= 6, "{levels:?}");
+    }
+
+    /// `push_tenths` writes what `format!("{:+.1}")` writes: ties and near ties, signed zeros, huge and
+    /// non-finite values, every hundredth over the weights' range, and a million random values.
+    #[test]
+    fn tenths_are_written_as_the_formatter_writes_them() {
+        let mut values = vec![
+            0.0,
+            -0.0,
+            0.05,
+            -0.05,
+            0.25,
+            -0.25,
+            0.35,
+            0.45,
+            1.25,
+            2.5,
+            99.95,
+            -0.04,
+            123456.75,
+            1e15,
+            1e20,
+            -1e300,
+            f64::MIN_POSITIVE,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        for k in -20_000..=20_000 {
+            let x = f64::from(k) / 100.0;
+            values.extend([x, x + 1e-12, x - 1e-12, f64::from(k) / 20.0]);
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..1_000_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let unit = (state >> 11) as f64 / (1u64 << 53) as f64;
+            values.push((unit - 0.5) * 400.0);
+        }
+        let mut out = String::new();
+        for x in values {
+            out.clear();
+            push_tenths(&mut out, x);
+            assert_eq!(out, format!("{x:+.1}"), "{x:e}");
+        }
     }
 
     #[test]

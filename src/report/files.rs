@@ -272,23 +272,18 @@ impl Report<'_> {
         let ex = self
             .scorer
             .explain(a.sanctioned as usize, a.account as usize);
-        let against: Vec<String> = ex
-            .items
-            .iter()
-            .filter(|i| i.weight < 0.0)
-            .map(|i| {
-                format!(
-                    "{}={} {:+.1}",
-                    i.field.as_str(),
-                    crate::score::field_level_text(i.field, i.level, i.context),
-                    i.weight
-                )
-            })
-            .collect();
-        (
-            against.join("; "),
-            self.pair_evidence(a.sanctioned, a.account, &ex),
-        )
+        let mut against = String::new();
+        for i in ex.items.iter().filter(|i| i.weight < 0.0) {
+            if !against.is_empty() {
+                against.push_str("; ");
+            }
+            against.push_str(i.field.as_str());
+            against.push('=');
+            crate::score::write_field_level_text(&mut against, i.field, i.level, i.context);
+            against.push(' ');
+            crate::score::push_tenths(&mut against, i.weight);
+        }
+        (against, self.pair_evidence(a.sanctioned, a.account, &ex))
     }
 
     fn write_associates(&self, path: &Path, evidence: &[(String, String)]) -> Result<Pending> {
