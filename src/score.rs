@@ -1425,11 +1425,11 @@ impl BoundInputs {
     /// Packed in a `u64`: the presence bits as one bit per `PRESENCE` signal (the only ones `present`
     /// holds), the levels a byte each, the flags a bit each.
     fn pack(self) -> u64 {
-        let present = PRESENCE
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, s))| self.present & (1 << *s as u16) != 0)
-            .fold(0u64, |m, (i, _)| m | 1 << i);
+        // Bit by bit without a branch (packed two or three times per deferred pair, millions of them).
+        let mut present = 0u64;
+        for (i, (_, s)) in PRESENCE.iter().enumerate() {
+            present |= u64::from((self.present >> (*s as u16)) & 1) << i;
+        }
         u64::from(self.shared)
             | present << 16
             | u64::from(self.business) << 23
@@ -1444,11 +1444,10 @@ impl BoundInputs {
 
     fn unpack(x: u64) -> Self {
         let byte = |at: u32| (x >> at) as u8;
-        let present = PRESENCE
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| x >> (16 + i) & 1 == 1)
-            .fold(0u16, |m, (_, (_, s))| m | 1 << *s as u16);
+        let mut present = 0u16;
+        for (i, (_, s)) in PRESENCE.iter().enumerate() {
+            present |= (((x >> (16 + i)) & 1) as u16) << (*s as u16);
+        }
         BoundInputs {
             shared: x as u16,
             present,
@@ -2064,35 +2063,54 @@ fn write_level_text(out: &mut String, level: Level) {
     };
 }
 
-/// Writes `x` as `format!("{x:+.1}")` does (sign always, one decimal, the decimal value correctly rounded),
-/// without the general float formatter: from the tenths rounded in binary, which round as the exact decimal
-/// value does except near a tie (a fractional tenth within 1e-6 of one half; never a weight's usual value),
-/// where the general formatter decides.
+/// Writes `x` as `format!("{x:+.1}")` does: a weight in the evidence text.
 pub fn push_tenths(out: &mut String, x: f64) {
-    let tenths = (x * 10.0).abs();
-    let frac = tenths - tenths.floor();
-    if !(tenths < 1e15) || (frac - 0.5).abs() < 1e-6 {
+    push_fixed(out, x, 1, true);
+}
+
+/// Writes `x` with `decimals` decimals (at most 9) as `format!("{x:.N}")` does, or as `format!("{x:+.N}")`
+/// with `plus` (the decimal value correctly rounded; a sign on negative values, negative zero included), without
+/// the general float formatter, a thousand instructions a number: from `x · 10^N` rounded in binary, which rounds
+/// as the exact decimal value does while its fraction is more than 1e-6 from one half and it is below 1e9 (its
+/// error then under 1e-7); the general formatter writes the rest (near ties, huge and non-finite values).
+pub fn push_fixed(out: &mut String, x: f64, decimals: u32, plus: bool) {
+    let decimals = decimals.min(9);
+    let scaled = x.abs() * 10f64.powi(decimals as i32);
+    if !(scaled < 1e9) || (scaled - scaled.floor() - 0.5).abs() < 1e-6 {
         use std::fmt::Write;
-        let _ = write!(out, "{x:+.1}");
+        let d = decimals as usize;
+        let _ = if plus {
+            write!(out, "{x:+.d$}")
+        } else {
+            write!(out, "{x:.d$}")
+        };
         return;
     }
-    let n = tenths.round() as u64;
-    out.push(if x.is_sign_negative() { '-' } else { '+' });
-    let mut digits = [0u8; 20];
+    if x.is_sign_negative() {
+        out.push('-');
+    } else if plus {
+        out.push('+');
+    }
+    let n = scaled.round() as u64;
+    let unit = 10u64.pow(decimals);
+    push_digits(out, n / unit, 1);
+    if decimals > 0 {
+        out.push('.');
+        push_digits(out, n % unit, decimals as usize);
+    }
+}
+
+/// `n` in decimal, at least `width` digits (zeros in front).
+fn push_digits(out: &mut String, mut n: u64, width: usize) {
+    let mut digits = [b'0'; 20];
     let mut at = digits.len();
-    let mut whole = n / 10;
-    loop {
+    while n > 0 || digits.len() - at < width {
         at -= 1;
-        digits[at] = b'0' + (whole % 10) as u8;
-        whole /= 10;
-        if whole == 0 {
-            break;
-        }
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
     }
     // ASCII digits.
     out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
-    out.push('.');
-    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 impl Explanation {
@@ -2607,10 +2625,11 @@ mod tests {
         assert!(levels.len() >= 6, "{levels:?}");
     }
 
-    /// `push_tenths` writes what `format!("{:+.1}")` writes: ties and near ties, signed zeros, huge and
-    /// non-finite values, every hundredth over the weights' range, and a million random values.
+    /// `push_tenths` and `push_fixed` write what `format!("{:+.1}")` and `format!("{:.N}")` write: ties and
+    /// near ties, signed zeros, huge and non-finite values, every hundredth over the weights' range, and a
+    /// million random values.
     #[test]
-    fn tenths_are_written_as_the_formatter_writes_them() {
+    fn fixed_decimals_are_written_as_the_formatter_writes_them() {
         let mut values = vec![
             0.0,
             -0.0,
@@ -2645,11 +2664,23 @@ mod tests {
             let unit = (state >> 11) as f64 / (1u64 << 53) as f64;
             values.push((unit - 0.5) * 400.0);
         }
+        values.extend([
+            1e8 + 0.05,
+            123_456_789.987_654,
+            999_999.999_95,
+            0.000_05,
+            0.999_95,
+        ]);
         let mut out = String::new();
         for x in values {
             out.clear();
             push_tenths(&mut out, x);
             assert_eq!(out, format!("{x:+.1}"), "{x:e}");
+            for d in [0, 2, 3, 4] {
+                out.clear();
+                push_fixed(&mut out, x, d, false);
+                assert_eq!(out, format!("{x:.0$}", d as usize), "{x:e}, {d} decimals");
+            }
         }
     }
 

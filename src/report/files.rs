@@ -32,10 +32,16 @@ pub struct Report<'a> {
 }
 
 fn fmt_w(w: f64) -> String {
-    format!("{w:.2}")
+    fixed(w, 2)
 }
 fn fmt_p(p: f64) -> String {
-    format!("{p:.4}")
+    fixed(p, 4)
+}
+/// `format!("{x:.N}")`, faster (`score::push_fixed`).
+fn fixed(x: f64, decimals: u32) -> String {
+    let mut s = String::with_capacity(12);
+    crate::score::push_fixed(&mut s, x, decimals, false);
+    s
 }
 
 impl Report<'_> {
@@ -60,14 +66,17 @@ impl Report<'_> {
 
     /// `bn1 ~ bn2 (concealment, p=0.707): payment=shared(2 accounts) +7.2; …`: a pair's explanation in one line.
     fn pair_evidence(&self, a: u32, b: u32, ex: &crate::score::Explanation) -> String {
-        format!(
-            "{} ~ {} ({}, p={:.3}): {}",
-            self.id(a),
-            self.id(b),
-            ex.profile.as_str(),
-            probability(ex.weight),
-            ex.evidence()
-        )
+        let mut out = String::with_capacity(256);
+        out.push_str(self.id(a));
+        out.push_str(" ~ ");
+        out.push_str(self.id(b));
+        out.push_str(" (");
+        out.push_str(ex.profile.as_str());
+        out.push_str(", p=");
+        crate::score::push_fixed(&mut out, probability(ex.weight), 3, false);
+        out.push_str("): ");
+        out.push_str(&ex.evidence());
+        out
     }
 
     /// `rr3 reviewed rr1 (5, 2024-03-01)`.
