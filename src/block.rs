@@ -877,8 +877,77 @@ fn key_entries(acc: &Accounts, shard: Shard, entries: &mut Vec<Entry>) -> Vec<us
     bucket_len
 }
 
+/// Bits after a bucket's that `sort_split` splits a bucket by.
+const SPLIT_BITS: u32 = 11;
+
+/// What sorts by its leading bits first (`sort_split`): its order is that of `bits()`, then of the rest of it.
+trait Leading: Ord + Copy + Send + Sync {
+    fn bits(&self) -> u64;
+}
+
+impl Leading for Entry {
+    fn bits(&self) -> u64 {
+        self.key
+    }
+}
+
+impl Leading for u64 {
+    fn bits(&self) -> u64 {
+        *self
+    }
+}
+
+/// Sorts key entries placed in buckets of these lengths (`key_entries`) by shard `shard`'s keys: `sort_split`
+/// past the shard's and the bucket's bits.
+fn sort_key_buckets(entries: &mut [Entry], bucket_len: &[usize], shard: Shard) {
+    sort_split(entries, bucket_len, shard.bits + BUCKET_BITS);
+}
+
+/// Sorts items placed in buckets of these lengths whose leading `used` bits set their bucket (all of a bucket
+/// sort before the next bucket's): each bucket is split by the next `SPLIT_BITS` bits (a counting pass and a
+/// scatter: keys are hashes and pairs spread over the accounts, so a bucket's thousands of items fall a handful
+/// per part), then each part is sorted on its own. The order of sorting every bucket whole (`sort_buckets`) —
+/// parts below all the next part's, and each sorted by everything — with a third of the comparisons.
+fn sort_split<T: Leading>(items: &mut [T], bucket_len: &[usize], used: u32) {
+    let mut rest = items;
+    let mut buckets = Vec::with_capacity(bucket_len.len());
+    for &len in bucket_len {
+        let (head, tail) = rest.split_at_mut(len);
+        buckets.push(head);
+        rest = tail;
+    }
+    if used + SPLIT_BITS > 64 {
+        buckets.into_par_iter().for_each(|b| b.sort_unstable());
+        return;
+    }
+    let part = move |x: &T| ((x.bits() << used) >> (64 - SPLIT_BITS)) as usize;
+    buckets
+        .into_par_iter()
+        .for_each_init(Vec::new, |scratch: &mut Vec<T>, b| {
+            let mut starts = vec![0usize; (1 << SPLIT_BITS) + 1];
+            for x in b.iter() {
+                starts[part(x) + 1] += 1;
+            }
+            for k in 1..starts.len() {
+                starts[k] += starts[k - 1];
+            }
+            scratch.clear();
+            scratch.extend_from_slice(b);
+            let mut at = starts.clone();
+            for x in scratch.iter() {
+                let p = part(x);
+                b[at[p]] = *x;
+                at[p] += 1;
+            }
+            for w in starts.windows(2) {
+                b[w[0]..w[1]].sort_unstable();
+            }
+        });
+}
+
 /// Sorts entries placed in buckets of these lengths (`key_entries`): the keys of one bucket all sort before
-/// the next bucket's, so sorting each bucket on its own sorts them all.
+/// the next bucket's, so sorting each bucket on its own sorts them all (the reference `sort_split` is held to).
+#[cfg(test)]
 fn sort_buckets<T: Ord + Send>(entries: &mut [T], bucket_len: &[usize]) {
     let mut rest = entries;
     let mut buckets = Vec::with_capacity(bucket_len.len());
@@ -1062,9 +1131,10 @@ fn walk_shards(acc: &mut Accounts, sig_of: &[u8], cap: usize, bits: u32) -> (Key
     let mut entries = Vec::new();
     for index in 0..1u64 << bits {
         let t = std::time::Instant::now();
-        let bucket_len = key_entries(acc, Shard { index, bits }, &mut entries);
+        let shard = Shard { index, bits };
+        let bucket_len = key_entries(acc, shard, &mut entries);
         let keyed = std::time::Instant::now();
-        sort_buckets(&mut entries, &bucket_len);
+        sort_key_buckets(&mut entries, &bucket_len, shard);
         let sorted = std::time::Instant::now();
         let mut walk = walk_runs(&entries, sig_of, cap, &freq);
         out.key_occurrences += entries.len() as u64;
@@ -1229,7 +1299,8 @@ fn expand(
     // SAFETY: the stretches of all pieces and buckets tile the first `total` elements of the room, and each was
     // written to its end (asserted above; an overrun would have panicked on its index).
     unsafe { v.set_len(total) };
-    sort_buckets(&mut v, &bucket_len);
+    // A pair's bucket is its first account's top bits: the pair's leading `32 - shift` bits (those above are 0).
+    sort_split(&mut v, &bucket_len, 32 - shift);
     v
 }
 
@@ -1514,7 +1585,14 @@ mod tests {
     #[test]
     fn expanding_blocks_is_every_pair_of_distinct_accounts() {
         // More blocks than three pieces of `expand`, of sizes 0..9, some holding an account twice (two
-        // addresses of one range, which make no pair).
+        // addresses of one range, which make no pair); accounts spread far (the buckets take their top bits)
+        // and fewer than the buckets (each account its own bucket).
+        for limit in [u32::MAX, 700] {
+            expand_against_every_pair(limit);
+        }
+    }
+
+    fn expand_against_every_pair(limit: u32) {
         let mut block_accounts = Vec::new();
         let mut blocks = Vec::new();
         for b in 0..(3 * EXPAND_PIECE + 500) as u32 {
@@ -1525,7 +1603,7 @@ mod tests {
                 } else {
                     b + k * 5000
                 };
-                block_accounts.push(account);
+                block_accounts.push(account % limit);
             }
             blocks.push(BlockOf {
                 range: (from, block_accounts.len() as u32),
@@ -1650,11 +1728,63 @@ mod tests {
                 let lens = key_entries(&acc, shard, &mut entries);
                 assert_eq!(lens.len(), 1 << BUCKET_BITS);
                 assert!(lens.iter().filter(|&&l| l > 0).count() > 200, "{bits} bits");
-                sort_buckets(&mut entries, &lens);
+                let mut whole = entries.clone();
+                sort_buckets(&mut whole, &lens);
+                sort_key_buckets(&mut entries, &lens, shard);
+                assert!(
+                    entries == whole,
+                    "{bits} bits: split and whole sorts differ"
+                );
                 got.extend(entries);
             }
             assert_eq!(got.len(), all.len(), "{bits} bits");
             assert!(got == all, "{bits} bits: not the sorted entries");
+        }
+    }
+
+    /// Splitting a bucket by its keys' next bits and sorting the parts is the whole bucket sorted, however
+    /// the keys fall: all in one part (differing only in their low bits), one key held many times, keys at
+    /// the parts' edges, an empty bucket.
+    #[test]
+    fn split_bucket_sort_is_the_whole_sort() {
+        for bits in [0u32, 2] {
+            let shard = Shard {
+                index: 1 % (1 << bits),
+                bits,
+            };
+            let top = shard.index << (64 - bits.max(1)) & if bits == 0 { 0 } else { u64::MAX };
+            let mut state = 7u64;
+            let mut next = || {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state
+            };
+            let mut buckets: Vec<Vec<Entry>> = vec![Vec::new(); 1 << BUCKET_BITS];
+            for k in 0..20_000u64 {
+                let r = next();
+                let low = match k % 4 {
+                    0 => r & 0xffff,                // one part
+                    1 => 0x1234_5678,               // one key, many holders
+                    2 => r >> (bits + BUCKET_BITS), // anywhere
+                    _ => (r >> (bits + BUCKET_BITS)) | ((1u64 << (64 - bits - BUCKET_BITS)) - 1), // part edges
+                };
+                let bucket = (r % 3) as u64; // three buckets used, the rest empty
+                let key = top | bucket << (64 - bits - BUCKET_BITS) | low;
+                assert_eq!(shard.bucket(key), bucket as usize);
+                buckets[bucket as usize].push(Entry {
+                    key,
+                    account: (next() % 50) as u32,
+                    slot: (next() % 7) as u32,
+                });
+            }
+            let lens: Vec<usize> = buckets.iter().map(Vec::len).collect();
+            let mut entries: Vec<Entry> = buckets.concat();
+            let mut whole = entries.clone();
+            sort_buckets(&mut whole, &lens);
+            sort_key_buckets(&mut entries, &lens, shard);
+            assert!(entries == whole, "{bits} bits");
+            assert!(whole.windows(2).all(|w| w[0] <= w[1]));
         }
     }
 
