@@ -1769,7 +1769,7 @@ mod tests {
                     2 => r >> (bits + BUCKET_BITS), // anywhere
                     _ => (r >> (bits + BUCKET_BITS)) | ((1u64 << (64 - bits - BUCKET_BITS)) - 1), // part edges
                 };
-                let bucket = (r % 3) as u64; // three buckets used, the rest empty
+                let bucket = r % 3; // three buckets used, the rest empty
                 let key = top | bucket << (64 - bits - BUCKET_BITS) | low;
                 assert_eq!(shard.bucket(key), bucket as usize);
                 buckets[bucket as usize].push(Entry {

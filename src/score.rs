@@ -2076,7 +2076,9 @@ pub fn push_tenths(out: &mut String, x: f64) {
 pub fn push_fixed(out: &mut String, x: f64, decimals: u32, plus: bool) {
     let decimals = decimals.min(9);
     let scaled = x.abs() * 10f64.powi(decimals as i32);
-    if !(scaled < 1e9) || (scaled - scaled.floor() - 0.5).abs() < 1e-6 {
+    // Also NaN and infinities (no comparison holds for NaN).
+    let plain = scaled < 1e9 && (scaled - scaled.floor() - 0.5).abs() >= 1e-6;
+    if !plain {
         use std::fmt::Write;
         let d = decimals as usize;
         let _ = if plus {
