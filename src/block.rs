@@ -921,10 +921,16 @@ fn sort_split<T: Leading>(items: &mut [T], bucket_len: &[usize], used: u32) {
         return;
     }
     let part = move |x: &T| ((x.bits() << used) >> (64 - SPLIT_BITS)) as usize;
-    buckets
-        .into_par_iter()
-        .for_each_init(Vec::new, |scratch: &mut Vec<T>, b| {
-            let mut starts = vec![0usize; (1 << SPLIT_BITS) + 1];
+    let state = || (Vec::new(), vec![0usize; (1 << SPLIT_BITS) + 1], Vec::new());
+    buckets.into_par_iter().for_each_init(
+        state,
+        |(scratch, starts, at): &mut (Vec<T>, Vec<usize>, Vec<usize>), b| {
+            // A small bucket is sorted whole (on small inputs most buckets hold a few items, or none).
+            if b.len() < 512 {
+                b.sort_unstable();
+                return;
+            }
+            starts.fill(0);
             for x in b.iter() {
                 starts[part(x) + 1] += 1;
             }
@@ -933,7 +939,7 @@ fn sort_split<T: Leading>(items: &mut [T], bucket_len: &[usize], used: u32) {
             }
             scratch.clear();
             scratch.extend_from_slice(b);
-            let mut at = starts.clone();
+            at.clone_from(starts);
             for x in scratch.iter() {
                 let p = part(x);
                 b[at[p]] = *x;
@@ -942,7 +948,8 @@ fn sort_split<T: Leading>(items: &mut [T], bucket_len: &[usize], used: u32) {
             for w in starts.windows(2) {
                 b[w[0]..w[1]].sort_unstable();
             }
-        });
+        },
+    );
 }
 
 /// Sorts entries placed in buckets of these lengths (`key_entries`): the keys of one bucket all sort before
