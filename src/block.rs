@@ -909,13 +909,7 @@ fn sort_key_buckets(entries: &mut [Entry], bucket_len: &[usize], shard: Shard) {
 /// per part), then each part is sorted on its own. The order of sorting every bucket whole (`sort_buckets`) —
 /// parts below all the next part's, and each sorted by everything — with a third of the comparisons.
 fn sort_split<T: Leading>(items: &mut [T], bucket_len: &[usize], used: u32) {
-    let mut rest = items;
-    let mut buckets = Vec::with_capacity(bucket_len.len());
-    for &len in bucket_len {
-        let (head, tail) = rest.split_at_mut(len);
-        buckets.push(head);
-        rest = tail;
-    }
+    let buckets = bucket_slices(items, bucket_len);
     if used + SPLIT_BITS > 64 {
         buckets.into_par_iter().for_each(|b| b.sort_unstable());
         return;
@@ -956,14 +950,21 @@ fn sort_split<T: Leading>(items: &mut [T], bucket_len: &[usize], used: u32) {
 /// the next bucket's, so sorting each bucket on its own sorts them all (the reference `sort_split` is held to).
 #[cfg(test)]
 fn sort_buckets<T: Ord + Send>(entries: &mut [T], bucket_len: &[usize]) {
-    let mut rest = entries;
+    bucket_slices(entries, bucket_len)
+        .into_par_iter()
+        .for_each(|b| b.sort_unstable());
+}
+
+/// The buckets of these lengths, one after the other in `items`.
+fn bucket_slices<'a, T>(items: &'a mut [T], bucket_len: &[usize]) -> Vec<&'a mut [T]> {
+    let mut rest = items;
     let mut buckets = Vec::with_capacity(bucket_len.len());
     for &len in bucket_len {
         let (head, tail) = rest.split_at_mut(len);
         buckets.push(head);
         rest = tail;
     }
-    buckets.into_par_iter().for_each(|b| b.sort_unstable());
+    buckets
 }
 
 /// Builds the candidate pairs and fills in value frequencies on `acc`.
