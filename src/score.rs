@@ -182,6 +182,17 @@ pub struct Item {
     pub weight: f64,
 }
 
+impl Item {
+    /// `email=shared(2 accounts) +10.8`, written at the end of `out`.
+    pub fn write_evidence(&self, out: &mut String) {
+        out.push_str(self.field.as_str());
+        out.push('=');
+        write_field_level_text(out, self.field, self.level, self.context);
+        out.push(' ');
+        push_tenths(out, self.weight);
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Explanation {
     pub profile: Profile,
@@ -1999,7 +2010,7 @@ pub fn field_level_text(field: Field, level: Level, context: Context) -> String 
 
 /// `field_level_text`, written at the end of `out` (evidence strings are built for millions of pairs at ten
 /// million accounts: no string per item).
-pub fn write_field_level_text(out: &mut String, field: Field, level: Level, context: Context) {
+fn write_field_level_text(out: &mut String, field: Field, level: Level, context: Context) {
     use std::fmt::Write;
     let _ = match (field, level, context) {
         (Field::Review, Level::Exact { .. }, _) => write!(out, "between them"),
@@ -2036,14 +2047,7 @@ pub fn write_field_level_text(out: &mut String, field: Field, level: Level, cont
     };
 }
 
-/// Text of one level, as reviewers read it.
-pub fn level_text(level: Level) -> String {
-    let mut out = String::new();
-    write_level_text(&mut out, level);
-    out
-}
-
-/// `level_text`, written at the end of `out`.
+/// Text of one level, as reviewers read it, written at the end of `out`.
 fn write_level_text(out: &mut String, level: Level) {
     use std::fmt::Write;
     let _ = match level {
@@ -2064,7 +2068,7 @@ fn write_level_text(out: &mut String, level: Level) {
 }
 
 /// Writes `x` as `format!("{x:+.1}")` does: a weight in the evidence text.
-pub fn push_tenths(out: &mut String, x: f64) {
+fn push_tenths(out: &mut String, x: f64) {
     push_fixed(out, x, 1, true);
 }
 
@@ -2167,11 +2171,7 @@ impl Explanation {
         };
         for i in items {
             sep(&mut out);
-            out.push_str(i.field.as_str());
-            out.push('=');
-            write_field_level_text(&mut out, i.field, i.level, i.context);
-            out.push(' ');
-            push_tenths(&mut out, i.weight);
+            i.write_evidence(&mut out);
         }
         if self.changes_once >= 0.05 {
             sep(&mut out);

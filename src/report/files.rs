@@ -286,11 +286,7 @@ impl Report<'_> {
             if !against.is_empty() {
                 against.push_str("; ");
             }
-            against.push_str(i.field.as_str());
-            against.push('=');
-            crate::score::write_field_level_text(&mut against, i.field, i.level, i.context);
-            against.push(' ');
-            crate::score::push_tenths(&mut against, i.weight);
+            i.write_evidence(&mut against);
         }
         (against, self.pair_evidence(a.sanctioned, a.account, &ex))
     }
