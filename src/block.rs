@@ -1760,7 +1760,11 @@ mod tests {
                 index: 1 % (1 << bits),
                 bits,
             };
-            let top = if bits == 0 { 0 } else { shard.index << (64 - bits) };
+            let top = if bits == 0 {
+                0
+            } else {
+                shard.index << (64 - bits)
+            };
             let mut state = 7u64;
             let mut next = || {
                 state ^= state << 13;

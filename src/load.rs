@@ -74,9 +74,14 @@ impl<'c> Record<'c> {
 
     /// Field `i`'s bytes.
     pub fn get(&self, i: usize) -> Option<&'c [u8]> {
+        self.bytes.get(self.bounds(i)?)
+    }
+
+    /// Where field `i`'s bytes lie in `as_slice`.
+    fn bounds(&self, i: usize) -> Option<std::ops::Range<usize>> {
         let end = *self.ends.get(i)?;
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        self.bytes.get(start..end)
+        Some(start..end)
     }
 
     /// Every field's bytes, back to back.
@@ -227,14 +232,6 @@ impl CsvInput {
     }
 }
 
-/// Bytes known to be ASCII, as text.
-fn ascii_str(bytes: &[u8]) -> &str {
-    debug_assert!(bytes.is_ascii());
-    // SAFETY: every ASCII byte sequence is valid UTF-8; callers pass slices of a record checked to be
-    // all ASCII (`Record::as_slice` holds every field's bytes).
-    unsafe { std::str::from_utf8_unchecked(bytes) }
-}
-
 /// Where each contract column sits in a record.
 #[derive(Debug, Clone, Default)]
 pub struct Layout {
@@ -246,17 +243,24 @@ impl Layout {
     /// The contract fields of a record (absent columns are empty), or why the record is unusable.
     pub fn fields<'r>(&self, rec: &Record<'r>) -> Result<crate::record::Fields<'r>, String> {
         let mut out = [""; crate::record::COLUMN_COUNT];
-        // Most records are ASCII throughout: one check of the whole record then settles every field
-        // (ASCII is UTF-8), instead of one validation per field.
-        let ascii = rec.as_slice().is_ascii();
+        let invalid = |i: usize| format!("invalid UTF-8 in column `{}`", COLUMNS[i]);
+        // Nearly every record is UTF-8 throughout: one check of the whole record then settles every field
+        // that starts and ends on a character boundary (a field that does not is not UTF-8 on its own),
+        // instead of one validation per field.
+        let Ok(text) = std::str::from_utf8(rec.as_slice()) else {
+            for (i, slot) in self.map.iter().enumerate() {
+                if let Some(j) = slot {
+                    let bytes = rec.get(*j).unwrap_or(b"");
+                    out[i] = std::str::from_utf8(bytes).map_err(|_| invalid(i))?;
+                }
+            }
+            return Ok(out);
+        };
         for (i, slot) in self.map.iter().enumerate() {
             if let Some(j) = slot {
-                let bytes = rec.get(*j).unwrap_or(b"");
-                out[i] = if ascii {
-                    ascii_str(bytes)
-                } else {
-                    std::str::from_utf8(bytes)
-                        .map_err(|_| format!("invalid UTF-8 in column `{}`", COLUMNS[i]))?
+                out[i] = match rec.bounds(*j) {
+                    Some(range) => text.get(range).ok_or_else(|| invalid(i))?,
+                    None => "",
                 };
             }
         }
@@ -793,7 +797,16 @@ mod tests {
         };
         // (the record's fields, its id and name or why it is refused)
         type Case<'a> = (&'a [&'a [u8]], Result<[&'a str; 2], &'a str>);
-        let cases: [Case; 4] = [
+        let cases: [Case; 6] = [
+            // A character split between two fields: the record is UTF-8 as a whole, neither field is.
+            (
+                &[b"a5", b"Ann\xc5", b"\x81x"],
+                Err("invalid UTF-8 in column `full_name`"),
+            ),
+            (
+                &[b"a6\xc5", b"\x81nn", b"x"],
+                Err("invalid UTF-8 in column `account_id`"),
+            ),
             (&[b"a1", b"Ann Lee", b"x"], Ok(["a1", "Ann Lee"])),
             (&[b"a2", "Łukasz".as_bytes(), b"x"], Ok(["a2", "Łukasz"])),
             (&[b"a3", b"Ann", b"\xff\xfe"], Ok(["a3", "Ann"])),

@@ -62,10 +62,11 @@ pub fn classify(raw: &str) -> Device {
 
 /// Whether a trimmed, lower-cased, non-empty value stands for no real id.
 fn is_junk_lower(s: &str) -> bool {
-    if JUNK.contains(&s) {
+    if s.len() <= JUNK_LONGEST && JUNK.contains(&s) {
         return true;
     }
-    let mut significant = s.chars().filter(|c| c.is_ascii_alphanumeric());
+    // ASCII alphanumerics are single bytes, and no byte of a longer character is one.
+    let mut significant = s.bytes().filter(u8::is_ascii_alphanumeric);
     let Some(first) = significant.next() else {
         return true;
     };
@@ -73,10 +74,16 @@ fn is_junk_lower(s: &str) -> bool {
     for c in significant {
         count += 1;
         all_same &= c == first;
+        if count >= 4 && !all_same {
+            return false;
+        }
     }
     // Too short to identify anything; or all zeros (00000000-0000-…), all f's, one repeated character.
     count < 4 || all_same
 }
+
+/// The length of the longest `JUNK` value.
+const JUNK_LONGEST: usize = 16;
 
 /// Normalizes one device id; `None` for an empty or junk value.
 pub fn normalize(raw: &str) -> Option<String> {
@@ -98,7 +105,11 @@ fn is_model_or_agent_lower(s: &str) -> bool {
     if s.len() <= 32 && MODELS.iter().any(|m| s.starts_with(m)) {
         return true;
     }
-    // The other agent markers hold `(` or `/`: a value with neither is not checked for them.
+    // Every other marker holds `/`, `(` or a `w` (`applewebkit`): a value with none of them (a device id,
+    // nearly always) is not searched for them.
+    if !s.bytes().any(|c| matches!(c, b'/' | b'(' | b'w')) {
+        return false;
+    }
     s.starts_with("mozilla/")
         || s.contains("applewebkit")
         || (s.contains(['(', '/'])
@@ -157,10 +168,17 @@ mod tests {
                 "3f2a9c1e-7b44-4d1a-9e2b-5c6d7e8f9a0b",
                 Device::Id("3f2a9c1e-7b44-4d1a-9e2b-5c6d7e8f9a0b".into()),
             ),
+            // No `/` or `(`: found by its `w`.
+            ("XAppleWebKit", Device::ModelOrAgent),
+            ("aaab", Device::Id("aaab".into())),
+            ("a-a-a-a-a", Device::Junk),
+            ("1-1-1", Device::Junk),
         ];
         for (raw, want) in kinds {
             assert_eq!(classify(raw), want, "{raw:?}");
         }
+        // The length test before the list search holds for every value of the list.
+        assert_eq!(JUNK.iter().map(|j| j.len()).max(), Some(JUNK_LONGEST));
         assert!(is_junk("unknown"));
         assert!(!is_junk(""));
         assert!(!is_junk("dev_1234"));

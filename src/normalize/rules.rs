@@ -275,6 +275,19 @@ impl Rules {
     /// ISO 3166-1 alpha-2 of a country cell: an alpha-2 or alpha-3 code, an English name or alias
     /// (`Germany`, `United Kingdom`, `Russia`), or a synonym from `[values.country]` (`Deutschland`).
     pub fn country(&self, s: &str) -> Option<[u8; 2]> {
+        // Nearly every cell is a two-letter code: its key is the code lower-cased, and the ISO tables' answer
+        // for each of the 676 such keys is looked up once (`two_letter_countries`), not searched for per row.
+        if let &[x, y] = s.as_bytes()
+            && x.is_ascii_alphabetic()
+            && y.is_ascii_alphabetic()
+        {
+            let key = [x.to_ascii_lowercase(), y.to_ascii_lowercase()];
+            let text = std::str::from_utf8(&key).unwrap_or_default();
+            if let Some(c) = self.country.get(text) {
+                return Some(*c);
+            }
+            return two_letter_countries()[two_letter_index(key)];
+        }
         let key = squash(s);
         if key.is_empty() {
             return None;
@@ -282,16 +295,37 @@ impl Rules {
         if let Some(c) = self.country.get(&key) {
             return Some(*c);
         }
-        // Codes in common use that ISO reserves for something else: UK (GB), EL (GR, in the EU).
-        let key = match key.as_str() {
-            "uk" => "gb".to_string(),
-            "el" => "gr".to_string(),
-            _ => key,
-        };
-        let c = celes::Country::from_str(&key).ok()?;
-        let a = c.alpha2.as_bytes();
-        (a.len() == 2).then(|| [a[0], a[1]])
+        iso_country(key)
     }
+}
+
+/// The slot of a lower-case two-letter key in `two_letter_countries`.
+fn two_letter_index(key: [u8; 2]) -> usize {
+    usize::from(key[0] - b'a') * 26 + usize::from(key[1] - b'a')
+}
+
+/// What the ISO tables make of every lower-case two-letter key (`aa` … `zz`), built on first use.
+fn two_letter_countries() -> &'static [Option<[u8; 2]>; 676] {
+    static TABLE: std::sync::OnceLock<[Option<[u8; 2]>; 676]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        std::array::from_fn(|i| {
+            let key = [b'a' + (i / 26) as u8, b'a' + (i % 26) as u8];
+            iso_country(String::from_utf8_lossy(&key).into_owned())
+        })
+    })
+}
+
+/// The alpha-2 code the ISO tables give a squashed country cell (a code, an English name or alias).
+fn iso_country(key: String) -> Option<[u8; 2]> {
+    // Codes in common use that ISO reserves for something else: UK (GB), EL (GR, in the EU).
+    let key = match key.as_str() {
+        "uk" => "gb".to_string(),
+        "el" => "gr".to_string(),
+        _ => key,
+    };
+    let c = celes::Country::from_str(&key).ok()?;
+    let a = c.alpha2.as_bytes();
+    (a.len() == 2).then(|| [a[0], a[1]])
 }
 
 /// Text that stands for "no value": `N/A`, `null`, `unknown`, `-`, `none`… (case-insensitive).
@@ -483,6 +517,32 @@ mod tests {
         for (v, want) in cases {
             assert_eq!(r.country(v), want, "{v:?}");
         }
+    }
+
+    /// Two-letter cells are answered from a table; every one of them, in every case, answers as the general
+    /// path (squash, synonyms, the ISO tables) does, a configured two-letter synonym first.
+    #[test]
+    fn two_letter_cells_answer_as_the_general_path() {
+        let mut cfg = Config::default();
+        cfg.values.country.insert("XK".into(), vec!["ks".into()]);
+        let r = Rules::new(&cfg);
+        let general = |s: &str| {
+            let key = squash(s);
+            r.country.get(&key).copied().or_else(|| iso_country(key))
+        };
+        let mut known = 0;
+        for x in (b'a'..=b'z').chain(b'A'..=b'Z') {
+            for y in (b'a'..=b'z').chain(b'A'..=b'Z') {
+                let cell = String::from_utf8(vec![x, y]).unwrap();
+                let got = r.country(&cell);
+                assert_eq!(got, general(&cell), "{cell:?}");
+                known += usize::from(got.is_some());
+            }
+        }
+        // 249 ISO codes (and UK, EL, the synonym), each in four cases; some alpha-2s of the tables' own.
+        assert!(known >= 4 * 249, "{known}");
+        assert_eq!(r.country("Ks"), Some(*b"XK"));
+        assert_eq!(r.country("el"), Some(*b"GR"));
     }
 
     #[test]
