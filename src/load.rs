@@ -967,6 +967,89 @@ mod tests {
         }
     }
 
+    /// Over random lines of fields, quoted fields, quotes, lone and paired carriage returns, blank lines, other
+    /// widths and bytes that are not UTF-8, in a file of several read buffers (lines cross the buffers' ends),
+    /// the rows are those `csv::Reader` reads, with their lines (after a record ended by `\r\n`, the parser
+    /// counts the `\n` when it reads on: `csv::Reader` reports the next record on the line before).
+    #[test]
+    fn random_lines_read_as_the_csv_crate_reads_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        const PIECES: [&[u8]; 12] = [
+            b"a",
+            b"bc",
+            b"0123456789",
+            b",",
+            b",",
+            b"\"",
+            b"\r",
+            b"\n",
+            b"\r\n",
+            b" ",
+            b"\xc3\xa9",
+            b"\xff",
+        ];
+        let mut bytes = b"account_id,email,x\n".to_vec();
+        let mut plain = 0;
+        while bytes.len() < 3 << 20 {
+            if next(4) == 0 {
+                // A line of random pieces.
+                for _ in 0..next(40) {
+                    bytes.extend_from_slice(PIECES[next(PIECES.len() as u64) as usize]);
+                }
+            } else {
+                // A plain line, long now and then.
+                plain += 1;
+                let long = if next(50) == 0 { 5_000 } else { 0 };
+                let w = "w".repeat(next(80) as usize + long);
+                let n = next(1000);
+                let line = match next(6) {
+                    0 => format!("a{plain},\"{w}, {n}\",{n}"),
+                    1 => format!("a{plain},{w},\"{n}\""),
+                    2 => format!("\"a{plain}\"x,{w},{n}"),
+                    3 => format!("a{plain},\"\",{n},"),
+                    _ => format!("a{plain},{w},{n}"),
+                };
+                bytes.extend_from_slice(line.as_bytes());
+            }
+            bytes.extend_from_slice(if next(5) == 0 { b"\r\n" } else { b"\n" });
+        }
+        let p = write(dir.path(), "random.csv", &bytes);
+        let want = csv_crate_rows(&p);
+        let mut src = Source::open(&p, &Config::default()).unwrap();
+        let mut got = vec![];
+        let mut chunk = src.next_chunk(4096).unwrap();
+        while !chunk.is_empty() {
+            for row in &chunk.rows {
+                got.push(match chunk.record_of(row) {
+                    Some(r) => (
+                        row.line,
+                        r.iter()
+                            .map(|f| String::from_utf8_lossy(f).into())
+                            .collect(),
+                    ),
+                    None => (row.line, vec![chunk.raw(row)]),
+                });
+            }
+            chunk = src.refill(chunk, 4096).unwrap();
+        }
+        assert!(
+            want.len() > 20_000 && plain > 15_000,
+            "{} {plain}",
+            want.len()
+        );
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(g, w);
+        }
+    }
+
     /// Each row of a three-column file as `csv::Reader` reads it: its line and its fields, or (another width,
     /// quarantined) its text.
     fn csv_crate_rows(p: &Path) -> Vec<(u64, Vec<String>)> {

@@ -540,17 +540,28 @@ fn ips(n: &mut Normalized, raw: &str) {
     for raw in raw.split(['|', ';', ',', ' ']) {
         match ip::normalize(raw) {
             Some(ip::Ip::Public { addr, prefix }) => {
-                // Hash the address bytes (and the prefix's network bytes and length), not their text.
-                let octets = |a: std::net::IpAddr| match a {
-                    std::net::IpAddr::V4(v) => v.octets().to_vec(),
-                    std::net::IpAddr::V6(v) => v.octets().to_vec(),
+                // Hash the address bytes (and the prefix's network bytes and length), not their text: on the
+                // stack, an address's 4 or 16 bytes and one more for the length.
+                let octets = |a: std::net::IpAddr, buf: &mut [u8; 17]| -> usize {
+                    match a {
+                        std::net::IpAddr::V4(v) => {
+                            buf[..4].copy_from_slice(&v.octets());
+                            4
+                        }
+                        std::net::IpAddr::V6(v) => {
+                            buf[..16].copy_from_slice(&v.octets());
+                            16
+                        }
+                    }
                 };
+                let mut buf = [0u8; 17];
+                let len = octets(addr, &mut buf);
                 n.signals
-                    .push(Signal::Ip, bytes_hash(Signal::Ip, &octets(addr)));
-                let mut p = octets(prefix.network());
-                p.push(prefix.prefix_len());
+                    .push(Signal::Ip, bytes_hash(Signal::Ip, &buf[..len]));
+                let len = octets(prefix.network(), &mut buf);
+                buf[len] = prefix.prefix_len();
                 n.signals
-                    .push(Signal::IpPrefix, bytes_hash(Signal::IpPrefix, &p));
+                    .push(Signal::IpPrefix, bytes_hash(Signal::IpPrefix, &buf[..=len]));
             }
             Some(ip::Ip::NotPublic) => n.problems.push(Problem::IpNotPublic),
             Some(ip::Ip::Invalid) => n.problems.push(Problem::Ip),
