@@ -542,6 +542,32 @@ fn iterate(
     (next, sum_e, sum_h, delta)
 }
 
+/// Where EM starts. EM over a class whose evidence grows as it is found has a fixed point where nobody is
+/// found: start from the other side, every pair that can hide (`hiding`, `candidates` of them in all) and that
+/// the match model calls two people taken out of the strangers' counts, and let the data put back the ones the
+/// classes do not explain.
+fn first_state(
+    inp: &Inputs,
+    hiding: &[(usize, Option<u8>)],
+    open_h: &[Vec<f64>],
+    candidates: f64,
+) -> ConcealEmState {
+    let start = (candidates * 0.1 / inp.pairs).max(1e-12);
+    let mut hidden = vec![0.0; SLOTS];
+    for &(k, _) in hiding {
+        for s in inp.patterns.slots[k].iter().flatten() {
+            hidden[*s as usize] += inp.counts[k] * (1.0 - inp.posteriors[k]);
+        }
+    }
+    ConcealEmState {
+        e: inp.table.m.clone(),
+        u: stranger_u(inp.different_people, &hidden),
+        h: open_h.to_vec(),
+        le: start,
+        lh: vec![start / model::BUCKETS as f64; model::BUCKETS],
+    }
+}
+
 /// Estimates the concealment model; `Err` says why it could not (too few pairs that can hide).
 pub fn estimate(inp: &Inputs) -> Result<Concealment, String> {
     let pats = inp.patterns;
@@ -563,23 +589,7 @@ pub fn estimate(inp: &Inputs) -> Result<Concealment, String> {
         return Err("no candidate pairs that can be ban evasion".into());
     }
     let open_h = open.h_by_size(&t.u);
-    let start = (candidates * 0.1 / inp.pairs).max(1e-12);
-    // EM over a class whose evidence grows as it is found has a fixed point where nobody is found: start
-    // from the other side, every pair that can hide and that the match model calls two people taken out of
-    // the strangers' counts, and let the data put back the ones the classes do not explain.
-    let mut hidden = vec![0.0; SLOTS];
-    for &(k, _) in &hiding {
-        for s in pats.slots[k].iter().flatten() {
-            hidden[*s as usize] += inp.counts[k] * (1.0 - inp.posteriors[k]);
-        }
-    }
-    let mut st = ConcealEmState {
-        e: t.m.clone(),
-        u: stranger_u(inp.different_people, &hidden),
-        h: open_h.clone(),
-        le: start,
-        lh: vec![start / model::BUCKETS as f64; model::BUCKETS],
-    };
+    let mut st = first_state(inp, &hiding, &open_h, candidates);
     let mut info_ = ConcealEm {
         iterations: 0,
         converged: false,

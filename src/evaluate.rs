@@ -683,13 +683,8 @@ fn sanctioned_accounts(path: &Path) -> Result<std::collections::HashSet<String>>
     Ok(out)
 }
 
-/// Metrics of a run's clusters.csv against truth.csv; with the accounts file, the groups of sanctioned
-/// accounts are known from it (`Verdicts::group_members_named_evaders`).
-pub fn evaluate_files(
-    truth_path: &Path,
-    clusters_path: &Path,
-    accounts_path: Option<&Path>,
-) -> Result<Metrics> {
+/// The rows of a truth.csv (`account_id`, `person_id`; `scenario` and `group_id` when present).
+fn read_truth(truth_path: &Path) -> Result<Vec<TruthRow>> {
     let (mut r, h) = open_table(truth_path)?;
     let (ia, ip) = (
         require_column(truth_path, &h, "account_id")?,
@@ -699,14 +694,10 @@ pub fn evaluate_files(
     let ig = h.iter().position(|n| n == "group_id");
     let mut truth = Vec::new();
     let mut rec = csv::StringRecord::new();
-    loop {
-        match r.read_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                return Err(Error::csv(truth_path, &e));
-            }
-        }
+    while r
+        .read_record(&mut rec)
+        .map_err(|e| Error::csv(truth_path, &e))?
+    {
         let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("").trim().to_string();
         truth.push(TruthRow {
             account_id: get(Some(ia)),
@@ -715,6 +706,17 @@ pub fn evaluate_files(
             group_id: get(ig),
         });
     }
+    Ok(truth)
+}
+
+/// Metrics of a run's clusters.csv against truth.csv; with the accounts file, the groups of sanctioned
+/// accounts are known from it (`Verdicts::group_members_named_evaders`).
+pub fn evaluate_files(
+    truth_path: &Path,
+    clusters_path: &Path,
+    accounts_path: Option<&Path>,
+) -> Result<Metrics> {
+    let truth = read_truth(truth_path)?;
     let (mut r, h) = open_table(clusters_path)?;
     let (ic, ia) = (
         require_column(clusters_path, &h, "cluster_id")?,
