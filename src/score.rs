@@ -506,11 +506,15 @@ impl<'a> Comparer<'a> {
 
     /// Whether a handle the two accounts share is made of each one's own name (then it repeats the names).
     fn handle_from_both_names(&self, a: usize, b: usize) -> bool {
-        let theirs = self.acc.handles.get(b);
-        self.acc
-            .handles
-            .get(a)
-            .split(' ')
+        let (ours, theirs) = (self.acc.handles.get(a), self.acc.handles.get(b));
+        if ours.is_empty() || theirs.is_empty() {
+            return false;
+        }
+        // Nearly always one handle each (one email): one comparison.
+        if !ours.contains(' ') && !theirs.contains(' ') {
+            return ours == theirs;
+        }
+        ours.split(' ')
             .any(|h| !h.is_empty() && theirs.split(' ').any(|x| x == h))
     }
 
@@ -2520,6 +2524,45 @@ mod tests {
     /// for every pair of accounts with addresses, ranges or neither in common (IPv4 and IPv6, several each,
     /// one with none, one with only addresses that are not public), under caps that make the ranges crowds
     /// or not.
+    #[test]
+    fn handles_made_of_both_names_are_any_handle_in_common() {
+        // (the name-made handles of two accounts, space-separated, whether they have one in common)
+        let cases = [
+            ("jsmith", "jsmith", true),
+            ("jsmith", "jsmyth", false),
+            ("", "", false),
+            ("jsmith", "", false),
+            ("", "jsmith", false),
+            ("jsmith jdoe", "jdoe", true),
+            ("jdoe", "annlee jdoe", true),
+            ("annlee bobby", "bobbyx annlee", true),
+            ("annlee bobby", "annle", false),
+            ("annlee  bobby", "bobby", true),
+        ];
+        let rows: Vec<Vec<(usize, &str)>> =
+            vec![vec![(col::FULL_NAME, "Ann Lee")]; 2 * cases.len()];
+        let mut acc = test_accounts(&rows);
+        acc.handles = Default::default();
+        for (a, b, _) in cases {
+            acc.handles.push(a);
+            acc.handles.push(b);
+        }
+        let cfg = Config::default();
+        let c = Comparer::new(&acc, &cfg, Default::default());
+        for (k, (a, b, want)) in cases.into_iter().enumerate() {
+            assert_eq!(
+                c.handle_from_both_names(2 * k, 2 * k + 1),
+                want,
+                "{a:?} {b:?}"
+            );
+            assert_eq!(
+                c.handle_from_both_names(2 * k + 1, 2 * k),
+                want,
+                "{b:?} {a:?}"
+            );
+        }
+    }
+
     #[test]
     fn ip_level_is_the_level_of_both_walks() {
         let ips = [
