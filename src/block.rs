@@ -1765,13 +1765,7 @@ mod tests {
             } else {
                 shard.index << (64 - bits)
             };
-            let mut state = 7u64;
-            let mut next = || {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state
-            };
+            let mut next = crate::testing::xorshift(7);
             let mut buckets: Vec<Vec<Entry>> = vec![Vec::new(); 1 << BUCKET_BITS];
             for k in 0..20_000u64 {
                 let r = next();

@@ -27,3 +27,18 @@ pub mod report;
 pub mod score;
 pub mod summary;
 pub mod synth;
+
+/// What several modules' tests share.
+#[cfg(test)]
+pub(crate) mod testing {
+    /// A small deterministic generator (xorshift64) from a non-zero seed, for randomized comparisons with a
+    /// reference.
+    pub fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+}

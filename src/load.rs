@@ -974,13 +974,8 @@ mod tests {
     #[test]
     fn random_lines_read_as_the_csv_crate_reads_them() {
         let dir = tempfile::tempdir().unwrap();
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut raw = crate::testing::xorshift(0x9E37_79B9_7F4A_7C15);
+        let mut next = |n: u64| raw() % n;
         const PIECES: [&[u8]; 12] = [
             b"a",
             b"bc",

@@ -2701,12 +2701,9 @@ mod tests {
             let x = f64::from(k) / 100.0;
             values.extend([x, x + 1e-12, x - 1e-12, f64::from(k) / 20.0]);
         }
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15);
         for _ in 0..1_000_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let unit = (state >> 11) as f64 / (1u64 << 53) as f64;
+            let unit = (next() >> 11) as f64 / (1u64 << 53) as f64;
             values.push((unit - 0.5) * 400.0);
         }
         values.extend([

@@ -137,13 +137,8 @@ mod tests {
         }
         // The single-digit quads of the alphabet's four digits.
         assert_eq!(read, 256);
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut raw = crate::testing::xorshift(0x2545_F491_4F6C_DD1D);
+        let mut next = |n: u64| raw() % n;
         // Three to five octet-like parts, now and then with something else in place of a dot.
         let parts = [
             "0", "1", "25", "255", "256", "300", "09", "99", "100", "1000", "",

@@ -623,13 +623,7 @@ mod tests {
             "ng",
             "wolfeschlegelsteinhausenbergerdorff",
         ];
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15);
         let mut names: Vec<String> = vec![String::new(), " , ".into(), "Mr".into(), "x y".into()];
         for _ in 0..3000 {
             let len = (next() % 22) as usize;

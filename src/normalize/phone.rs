@@ -534,13 +534,9 @@ mod tests {
     }
 
     /// A small deterministic generator of numbers below `n`, for the randomized comparisons with the parser.
-    fn xorshift(mut state: u64) -> impl FnMut(u64) -> u64 {
-        move |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        }
+    fn xorshift(seed: u64) -> impl FnMut(u64) -> u64 {
+        let mut next = crate::testing::xorshift(seed);
+        move |n: u64| next() % n
     }
 
     /// What `phonenumber::parse` makes of a value, in the form `normalize` writes.
