@@ -630,7 +630,7 @@ mod tests {
             let name: Vec<&str> = (0..len)
                 .map(|_| words[(next() % words.len() as u64) as usize])
                 .collect();
-            names.push(name.join(if next() % 3 == 0 { ", " } else { " " }));
+            names.push(name.join(if next().is_multiple_of(3) { ", " } else { " " }));
         }
         for raw in &names {
             let n = normalize(raw);
