@@ -960,6 +960,7 @@ impl Accounts {
     /// half of a prefetch, issued some pairs ahead of the comparison that reads them (`prefetch_values`
     /// follows with what the offsets point to). Comparing candidate pairs reads a few dozen cache lines of
     /// an account met at random; waiting for them one by one is most of a comparison's cost.
+    #[inline]
     pub fn prefetch_fields(&self, i: usize) {
         if i >= self.len() {
             return;
@@ -979,6 +980,7 @@ impl Accounts {
     }
     /// The second half of a prefetch: account `i`'s strings and identifier values, found through the offsets
     /// `prefetch_fields` brought in.
+    #[inline]
     pub fn prefetch_values(&self, i: usize) {
         if i >= self.len() {
             return;

@@ -506,15 +506,11 @@ impl<'a> Comparer<'a> {
 
     /// Whether a handle the two accounts share is made of each one's own name (then it repeats the names).
     fn handle_from_both_names(&self, a: usize, b: usize) -> bool {
-        let (ours, theirs) = (self.acc.handles.get(a), self.acc.handles.get(b));
-        if ours.is_empty() || theirs.is_empty() {
-            return false;
-        }
-        // Nearly always one handle each (one email): one comparison.
-        if !ours.contains(' ') && !theirs.contains(' ') {
-            return ours == theirs;
-        }
-        ours.split(' ')
+        let theirs = self.acc.handles.get(b);
+        self.acc
+            .handles
+            .get(a)
+            .split(' ')
             .any(|h| !h.is_empty() && theirs.split(' ').any(|x| x == h))
     }
 

@@ -136,7 +136,8 @@ pub fn same_tokens_variant(
     let mut used = [false; MAX];
     (0..na).all(|i| {
         let x = ta[i];
-        let relatives = nickname_relatives(x);
+        // Looked up when first needed: most tokens meet their equal first.
+        let mut relatives: Option<&[&str]> = None;
         let hit = (0..nb).find(|&j| {
             let y = tb[j];
             !used[j]
@@ -144,7 +145,10 @@ pub fn same_tokens_variant(
                     || (!ca[i].is_empty()
                         && ca[i] == cb[j]
                         && super::similarity::jaro_winkler(x, y) >= close)
-                    || relatives.binary_search(&y).is_ok())
+                    || relatives
+                        .get_or_insert_with(|| nickname_relatives(x))
+                        .binary_search(&y)
+                        .is_ok())
         });
         hit.inspect(|&j| used[j] = true).is_some()
     })
