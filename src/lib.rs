@@ -41,4 +41,10 @@ pub(crate) mod testing {
             state
         }
     }
+
+    /// `xorshift` as numbers below the bound each call asks for.
+    pub fn below(seed: u64) -> impl FnMut(u64) -> u64 {
+        let mut next = xorshift(seed);
+        move |n: u64| next() % n
+    }
 }

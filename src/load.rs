@@ -945,23 +945,7 @@ mod tests {
             );
             let want = csv_crate_rows(&p);
             for max in [1, 3, 64, 10_000] {
-                let mut src = Source::open(&p, &Config::default()).unwrap();
-                let mut got = vec![];
-                let mut chunk = src.next_chunk(max).unwrap();
-                while !chunk.is_empty() {
-                    for row in &chunk.rows {
-                        match chunk.record_of(row) {
-                            Some(r) => got.push((
-                                row.line,
-                                r.iter()
-                                    .map(|f| String::from_utf8_lossy(f).into())
-                                    .collect(),
-                            )),
-                            None => got.push((row.line, vec![chunk.raw(row)])),
-                        }
-                    }
-                    chunk = src.refill(chunk, max).unwrap();
-                }
+                let got = chunked_rows(&p, max);
                 assert_eq!(got, want, "header {header:?}, chunks of {max}");
             }
         }
@@ -974,8 +958,7 @@ mod tests {
     #[test]
     fn random_lines_read_as_the_csv_crate_reads_them() {
         let dir = tempfile::tempdir().unwrap();
-        let mut raw = crate::testing::xorshift(0x9E37_79B9_7F4A_7C15);
-        let mut next = |n: u64| raw() % n;
+        let mut next = crate::testing::below(0x9E37_79B9_7F4A_7C15);
         const PIECES: [&[u8]; 12] = [
             b"a",
             b"bc",
@@ -1017,9 +1000,24 @@ mod tests {
         }
         let p = write(dir.path(), "random.csv", &bytes);
         let want = csv_crate_rows(&p);
-        let mut src = Source::open(&p, &Config::default()).unwrap();
+        let got = chunked_rows(&p, 4096);
+        assert!(
+            want.len() > 20_000 && plain > 15_000,
+            "{} {plain}",
+            want.len()
+        );
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(g, w);
+        }
+    }
+
+    /// Each row of a file as the chunked reader reads it, `max` rows a chunk: its line and its fields, or
+    /// (quarantined while reading) its text.
+    fn chunked_rows(p: &Path, max: usize) -> Vec<(u64, Vec<String>)> {
+        let mut src = Source::open(p, &Config::default()).unwrap();
         let mut got = vec![];
-        let mut chunk = src.next_chunk(4096).unwrap();
+        let mut chunk = src.next_chunk(max).unwrap();
         while !chunk.is_empty() {
             for row in &chunk.rows {
                 got.push(match chunk.record_of(row) {
@@ -1032,17 +1030,9 @@ mod tests {
                     None => (row.line, vec![chunk.raw(row)]),
                 });
             }
-            chunk = src.refill(chunk, 4096).unwrap();
+            chunk = src.refill(chunk, max).unwrap();
         }
-        assert!(
-            want.len() > 20_000 && plain > 15_000,
-            "{} {plain}",
-            want.len()
-        );
-        assert_eq!(got.len(), want.len());
-        for (g, w) in got.iter().zip(&want) {
-            assert_eq!(g, w);
-        }
+        got
     }
 
     /// Each row of a three-column file as `csv::Reader` reads it: its line and its fields, or (another width,

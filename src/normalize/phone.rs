@@ -487,7 +487,7 @@ mod tests {
     /// parser's; and it answers for most of them, so that the comparison is not empty.
     #[test]
     fn international_path_agrees_with_the_parser() {
-        let mut next = xorshift(0x2545_F491_4F6C_DD1D);
+        let mut next = crate::testing::below(0x2545_F491_4F6C_DD1D);
         let regions: Vec<(Id, u16)> = phonenumber::metadata::DATABASE
             .iter()
             .filter_map(|m| Some((m.id().parse::<Id>().ok()?, m.country_code())))
@@ -533,12 +533,6 @@ mod tests {
         assert!(answered * 2 > asked, "{answered} of {asked}");
     }
 
-    /// A small deterministic generator of numbers below `n`, for the randomized comparisons with the parser.
-    fn xorshift(seed: u64) -> impl FnMut(u64) -> u64 {
-        let mut next = crate::testing::xorshift(seed);
-        move |n: u64| next() % n
-    }
-
     /// What `phonenumber::parse` makes of a value, in the form `normalize` writes.
     fn parser_e164(raw: &str, region: Id) -> Option<String> {
         let parsed = phonenumber::parse(Some(region), raw).ok()?;
@@ -558,7 +552,7 @@ mod tests {
     /// the comparison is not empty.
     #[test]
     fn national_path_agrees_with_the_parser() {
-        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
+        let mut next = crate::testing::below(0x9E37_79B9_7F4A_7C15);
         let (mut asked, mut answered) = (0usize, 0usize);
         let regions = every_region();
         for region in regions {

@@ -295,7 +295,7 @@ impl Rules {
         if let Some(c) = self.country.get(&key) {
             return Some(*c);
         }
-        iso_country(key)
+        iso_country(&key)
     }
 }
 
@@ -310,20 +310,20 @@ fn two_letter_countries() -> &'static [Option<[u8; 2]>; 676] {
     TABLE.get_or_init(|| {
         std::array::from_fn(|i| {
             let key = [b'a' + (i / 26) as u8, b'a' + (i % 26) as u8];
-            iso_country(String::from_utf8_lossy(&key).into_owned())
+            iso_country(std::str::from_utf8(&key).unwrap_or_default())
         })
     })
 }
 
 /// The alpha-2 code the ISO tables give a squashed country cell (a code, an English name or alias).
-fn iso_country(key: String) -> Option<[u8; 2]> {
+fn iso_country(key: &str) -> Option<[u8; 2]> {
     // Codes in common use that ISO reserves for something else: UK (GB), EL (GR, in the EU).
-    let key = match key.as_str() {
-        "uk" => "gb".to_string(),
-        "el" => "gr".to_string(),
-        _ => key,
+    let key = match key {
+        "uk" => "gb",
+        "el" => "gr",
+        k => k,
     };
-    let c = celes::Country::from_str(&key).ok()?;
+    let c = celes::Country::from_str(key).ok()?;
     let a = c.alpha2.as_bytes();
     (a.len() == 2).then(|| [a[0], a[1]])
 }
@@ -528,7 +528,7 @@ mod tests {
         let r = Rules::new(&cfg);
         let general = |s: &str| {
             let key = squash(s);
-            r.country.get(&key).copied().or_else(|| iso_country(key))
+            r.country.get(&key).copied().or_else(|| iso_country(&key))
         };
         let mut known = 0;
         for x in (b'a'..=b'z').chain(b'A'..=b'Z') {
