@@ -36,46 +36,54 @@ impl Invalid {
     }
 }
 
-const RELAY: &[&str] = &[
-    "privaterelay.appleid.com",
-    "duck.com",
-    "simplelogin.com",
-    "simplelogin.co",
-    "simplelogin.fr",
-    "aleeas.com",
-    "slmails.com",
-    "mozmail.com",
-    "anonaddy.me",
-    "anonaddy.com",
-    "addy.io",
-    "relay.firefox.com",
-];
+/// Relay domains (Apple private relay, duck.com, SimpleLogin, Firefox Relay…): a `match`, by length then bytes.
+fn is_relay(domain: &str) -> bool {
+    matches!(
+        domain,
+        "privaterelay.appleid.com"
+            | "duck.com"
+            | "simplelogin.com"
+            | "simplelogin.co"
+            | "simplelogin.fr"
+            | "aleeas.com"
+            | "slmails.com"
+            | "mozmail.com"
+            | "anonaddy.me"
+            | "anonaddy.com"
+            | "addy.io"
+            | "relay.firefox.com"
+    )
+}
 
-const DISPOSABLE: &[&str] = &[
-    "mailinator.com",
-    "10minutemail.com",
-    "guerrillamail.com",
-    "guerrillamail.net",
-    "sharklasers.com",
-    "yopmail.com",
-    "yopmail.fr",
-    "trashmail.com",
-    "temp-mail.org",
-    "tempmail.com",
-    "tempmail.net",
-    "getnada.com",
-    "dispostable.com",
-    "maildrop.cc",
-    "throwawaymail.com",
-    "fakeinbox.com",
-    "mintemail.com",
-    "mailnesia.com",
-    "spamgourmet.com",
-    "emailondeck.com",
-    "moakt.com",
-    "tempr.email",
-    "discard.email",
-];
+/// Known disposable-mail services: a `match`, by length then bytes.
+fn is_disposable(domain: &str) -> bool {
+    matches!(
+        domain,
+        "mailinator.com"
+            | "10minutemail.com"
+            | "guerrillamail.com"
+            | "guerrillamail.net"
+            | "sharklasers.com"
+            | "yopmail.com"
+            | "yopmail.fr"
+            | "trashmail.com"
+            | "temp-mail.org"
+            | "tempmail.com"
+            | "tempmail.net"
+            | "getnada.com"
+            | "dispostable.com"
+            | "maildrop.cc"
+            | "throwawaymail.com"
+            | "fakeinbox.com"
+            | "mintemail.com"
+            | "mailnesia.com"
+            | "spamgourmet.com"
+            | "emailondeck.com"
+            | "moakt.com"
+            | "tempr.email"
+            | "discard.email"
+    )
+}
 
 /// Providers where everything from `+` on is a tag the mailbox ignores.
 fn plus_tags(domain: &str) -> bool {
@@ -152,10 +160,15 @@ pub fn normalize(raw: &str) -> Result<Option<Email>, Invalid> {
         return Err(Invalid::BadDomain);
     }
     let domain = fold_domain(domain_ascii);
-    let relay = RELAY.contains(&domain.as_str());
-    let disposable = DISPOSABLE.contains(&domain.as_str());
+    let relay = is_relay(&domain);
+    let disposable = is_disposable(&domain);
 
-    let mut local = local_raw.to_lowercase();
+    // ASCII (nearly every local part) without Unicode's case tables: the same letters.
+    let mut local = if local_raw.is_ascii() {
+        local_raw.to_ascii_lowercase()
+    } else {
+        local_raw.to_lowercase()
+    };
     if !relay {
         if plus_tags(&domain)
             && let Some(p) = local.find('+')

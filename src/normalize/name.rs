@@ -9,11 +9,36 @@ use std::sync::OnceLock;
 use rphonetic::DoubleMetaphone;
 use unicode_normalization::UnicodeNormalization;
 
-/// Tokens that are titles or suffixes, not part of who a person is.
-const HONORIFICS: &[&str] = &[
-    "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "mme", "mlle", "herr", "frau",
-    "sr", "sra", "srta", "jr", "snr", "jnr", "ii", "iii", "iv", "phd", "md", "esq",
-];
+/// Tokens that are titles or suffixes, not part of who a person is (a `match`: by length, then bytes).
+fn is_honorific(t: &str) -> bool {
+    matches!(
+        t,
+        "mr" | "mrs"
+            | "ms"
+            | "miss"
+            | "mx"
+            | "dr"
+            | "prof"
+            | "sir"
+            | "madam"
+            | "mme"
+            | "mlle"
+            | "herr"
+            | "frau"
+            | "sr"
+            | "sra"
+            | "srta"
+            | "jr"
+            | "snr"
+            | "jnr"
+            | "ii"
+            | "iii"
+            | "iv"
+            | "phd"
+            | "md"
+            | "esq"
+    )
+}
 
 /// The public nickname list (carltonnorthern/nicknames, Apache-2.0; see `nicknames/SOURCE.md`):
 /// `name1,has_nickname,name2` lines, many-to-many.
@@ -324,10 +349,7 @@ pub fn normalize(raw: &str) -> Name {
     write_tokens(raw, &mut buf);
     let (mut stack, mut heap) = ([""; STACK_TOKENS], Vec::new());
     let mut n = 0;
-    for t in buf
-        .split_terminator(' ')
-        .filter(|t| !HONORIFICS.contains(t))
-    {
+    for t in buf.split_terminator(' ').filter(|t| !is_honorific(t)) {
         if n < STACK_TOKENS {
             stack[n] = t;
         } else {
@@ -553,7 +575,7 @@ mod tests {
         write_tokens(raw, &mut buf);
         let toks: Vec<&str> = buf
             .split_terminator(' ')
-            .filter(|t| !HONORIFICS.contains(t))
+            .filter(|t| !is_honorific(t))
             .collect();
         if toks.is_empty() {
             return Default::default();
