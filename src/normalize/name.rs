@@ -194,13 +194,17 @@ pub fn handle_from_name(handle: &str, full: &str) -> bool {
                 || (!t.is_empty() && h[0] == t[0] && rest(&h[1..], toks, used | 1 << i, whole)))
         })
     }
-    let toks: Vec<&[u8]> = full
-        .split(' ')
-        .filter(|t| !t.is_empty())
-        .take(6)
-        .map(str::as_bytes)
-        .collect();
-    !handle.is_empty() && rest(handle.as_bytes(), &toks, 0, false)
+    // The first six tokens, on the stack (this runs for every account with a handle).
+    let mut toks: [&[u8]; 6] = [b""; 6];
+    let mut n = 0;
+    for (slot, t) in toks
+        .iter_mut()
+        .zip(full.split(' ').filter(|t| !t.is_empty()))
+    {
+        *slot = t.as_bytes();
+        n += 1;
+    }
+    !handle.is_empty() && rest(handle.as_bytes(), &toks[..n], 0, false)
 }
 
 /// Text normalized to lower-case ASCII tokens: NFKC, transliterated, diacritics and punctuation removed.
@@ -324,12 +328,14 @@ fn write_tokens(raw: &str, buf: &mut String) {
         owned = deunicode::deunicode(&nfkc);
         &owned
     };
+    // Byte by byte: the text is ASCII here (a byte of a character outside it would separate, as the
+    // character would, and separators collapse).
     let mut open = false;
-    for ch in ascii.chars() {
-        if ch.is_ascii_alphanumeric() {
-            buf.push(ch.to_ascii_lowercase());
+    for &b in ascii.as_bytes() {
+        if b.is_ascii_alphanumeric() {
+            buf.push(char::from(b.to_ascii_lowercase()));
             open = true;
-        } else if ch == '\'' || ch == '`' {
+        } else if b == b'\'' || b == b'`' {
             // joins: o'brien
         } else if open {
             buf.push(' ');
@@ -768,6 +774,10 @@ mod tests {
             ("shadowfox", "john smith", false),
             ("johnsmithx", "john smith", false),
             ("leonlorenz", "kai berg", false),
+            // Only the first six tokens count.
+            ("afred", "a bo c d e fred z", true),
+            ("gsmith", "a b c d e f g smith", false),
+            ("smith", "  john   smith ", true),
         ];
         for (h, name, want) in cases {
             assert_eq!(handle_from_name(h, name), want, "{h} / {name}");
