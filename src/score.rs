@@ -1982,8 +1982,12 @@ pub fn associate_candidates(
 
 /// Two YYYYMMDD dates one digit apart, with two adjacent digits transposed, or with day and month swapped.
 fn dob_near(x: u32, y: u32) -> bool {
-    let swapped = (x / 10_000) * 10_000 + (x % 100) * 100 + (x / 100) % 100;
-    swapped == y || (digits_may_be_near(x, y) && near_by_digits(x, y))
+    day_month_swapped(x) == y || (digits_may_be_near(x, y) && near_by_digits(x, y))
+}
+
+/// A YYYYMMDD date with its day and month swapped.
+fn day_month_swapped(x: u32) -> u32 {
+    (x / 10_000) * 10_000 + (x % 100) * 100 + (x / 100) % 100
 }
 
 /// A necessary condition of `near_by_digits`, cheap: one digit changed (at position `i`) moves a number by
@@ -2973,10 +2977,7 @@ mod tests {
     fn dob_near_filter_never_rejects_a_near_pair() {
         // The filter is a necessary condition: with it or without it, the same answer. Random dates, dates one
         // digit or one transposition apart, day and month swapped, and numbers past eight digits.
-        let reference = |x: u32, y: u32| {
-            let swapped = (x / 10_000) * 10_000 + (x % 100) * 100 + (x / 100) % 100;
-            swapped == y || near_by_digits(x, y)
-        };
+        let reference = |x: u32, y: u32| day_month_swapped(x) == y || near_by_digits(x, y);
         let mut below = crate::testing::below(0x0d0b);
         let mut near = 0;
         for k in 0..400_000u32 {
@@ -2993,7 +2994,7 @@ mod tests {
                     let next = (x / (p * 10)) % 10;
                     x - digit * p - next * p * 10 + next * p + digit * p * 10
                 }
-                2 => (x / 10_000) * 10_000 + (x % 100) * 100 + (x / 100) % 100,
+                2 => day_month_swapped(x),
                 3 => below(4_000_000_000) as u32,
                 _ => 18_000_000 + below(4_000_000) as u32,
             };

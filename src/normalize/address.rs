@@ -140,16 +140,7 @@ pub fn normalize(address: &str, city: &str, postal: &str, country: &str) -> Opti
     if house.is_empty() || street.is_empty() {
         return None;
     }
-    let mut full = String::with_capacity(area.len() + house.len() + street.len() + unit.len() + 3);
-    for (k, part) in [area.as_str(), house, &street, unit]
-        .into_iter()
-        .enumerate()
-    {
-        if k > 0 {
-            full.push('|');
-        }
-        full.push_str(part);
-    }
+    let full = [area.as_str(), house, &street, unit].join("|");
     let building = full[..area.len() + 1 + house.len()].to_string();
     Some(Address { full, building })
 }

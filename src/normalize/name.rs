@@ -196,14 +196,11 @@ pub fn handle_from_name(handle: &str, full: &str) -> bool {
     }
     // The first six tokens, on the stack (this runs for every account with a handle).
     let mut toks: [&[u8]; 6] = [b""; 6];
-    let mut n = 0;
-    for (slot, t) in toks
+    let n = toks
         .iter_mut()
         .zip(full.split(' ').filter(|t| !t.is_empty()))
-    {
-        *slot = t.as_bytes();
-        n += 1;
-    }
+        .map(|(slot, t)| *slot = t.as_bytes())
+        .count();
     !handle.is_empty() && rest(handle.as_bytes(), &toks[..n], 0, false)
 }
 

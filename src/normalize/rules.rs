@@ -418,8 +418,8 @@ pub fn is_placeholder_email(s: &str) -> bool {
     let Some((local, domain)) = t.rsplit_once('@') else {
         return false;
     };
-    let mut l = [0u8; 16];
-    let local_is = ascii_lower(local, &mut l).is_some_and(|l| {
+    let mut buf = [0u8; 16];
+    let local_is = ascii_lower(local, &mut buf).is_some_and(|l| {
         matches!(
             l,
             b"test"
@@ -442,8 +442,8 @@ pub fn is_placeholder_email(s: &str) -> bool {
         )
     });
     let domain_is = || {
-        let mut d = [0u8; 16];
-        ascii_lower(domain, &mut d).is_some_and(|d| {
+        let mut buf = [0u8; 16];
+        ascii_lower(domain, &mut buf).is_some_and(|d| {
             matches!(
                 d,
                 b"test.com"
