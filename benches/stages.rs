@@ -109,11 +109,11 @@ fn stages(c: &mut Criterion) {
     g.sample_size(10);
     g.throughput(Throughput::Elements(cands.pairs.len() as u64));
     g.bench_function("pairs", |b| {
-        b.iter(|| score_all(&scorer, &cands.pairs, &pats.slots, &pats.of_candidate, &bar).len())
+        b.iter(|| score_all(&scorer, &cands.pairs, pats.view(), &bar).len())
     });
     g.finish();
 
-    let scored = score_all(&scorer, &cands.pairs, &pats.slots, &pats.of_candidate, &bar);
+    let scored = score_all(&scorer, &cands.pairs, pats.view(), &bar);
     let links = scored
         .iter()
         .filter(|s| s.weight >= cfg.link_weight())

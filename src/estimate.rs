@@ -61,6 +61,17 @@ pub struct Patterns {
     pub of_candidate: Vec<u32>,
 }
 
+impl Patterns {
+    /// What scoring reads of the patterns.
+    pub fn view(&self) -> crate::score::CandidatePatterns<'_> {
+        crate::score::CandidatePatterns {
+            slots: &self.slots,
+            concealed: &self.concealed,
+            of_candidate: &self.of_candidate,
+        }
+    }
+}
+
 /// Bits per field in a pattern key: a field's slots are numbered from its first one (`model::slot`), so each
 /// field needs room for its own contexts × levels and the `NONE` marker.
 const SLOT_BITS: usize = 7;

@@ -691,10 +691,9 @@ fn score_stage(
 ) -> Scoring {
     let t = Instant::now();
     let bar = progress(cands.pairs.len() as u64, "score");
-    let of = (&patterns.slots, &patterns.of_candidate);
-    let mut scored = score::score_all(scorer, &cands.pairs, of.0, of.1, &bar);
+    let mut scored = score::score_all(scorer, &cands.pairs, patterns.view(), &bar);
     bar.finish_and_clear();
-    let associate_pairs = score::associate_candidates(scorer, &cands.pairs, of.0, of.1);
+    let associate_pairs = score::associate_candidates(scorer, &cands.pairs, patterns.view());
     drop(patterns);
     let t_deferred = Instant::now();
     let (deferred, deferred_stats) =

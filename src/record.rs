@@ -832,18 +832,21 @@ impl Accounts {
     /// employer: it is an agency member, not an entity account of its own.
     pub fn mark_agency_members(&mut self) {
         self.facts = Vec::new();
-        let agencies: std::collections::HashSet<&str> = (0..self.len())
-            .filter(|&i| self.account_type[i] == AccountType::Agency)
-            .map(|i| self.business.get(i))
+        use rayon::prelude::*;
+        let (types, business) = (&self.account_type, &self.business);
+        let agencies: std::collections::HashSet<&str> = (0..types.len())
+            .filter(|&i| types[i] == AccountType::Agency)
+            .map(|i| business.get(i))
             .filter(|b| !b.is_empty())
             .collect();
-        for i in 0..self.len() {
-            if self.account_type[i] == AccountType::Agency
-                || agencies.contains(self.business.get(i))
-            {
-                self.entity[i] = false;
-            }
-        }
+        self.entity
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(i, entity)| {
+                if types[i] == AccountType::Agency || agencies.contains(business.get(i)) {
+                    *entity = false;
+                }
+            });
     }
 
     /// Account indices, value offsets and frequency slots are `u32` throughout (pair keys pack two account

@@ -729,21 +729,26 @@ impl<'a> Comparer<'a> {
     pub fn evasion_pairs(&self) -> f64 {
         let acc = self.acc;
         let mut others: Vec<i64> = (0..acc.len())
+            .into_par_iter()
             .filter(|&i| !acc.status[i].is_sanctioned())
             .map(|i| acc.created[i])
             .collect();
-        others.sort_unstable();
+        others.par_sort_unstable();
         let unknown = others.partition_point(|&t| t == i64::MIN);
-        let mut pairs = 0.0;
-        for i in (0..acc.len()).filter(|&i| acc.status[i].is_sanctioned()) {
-            let t = acc.created[i];
-            pairs += if t == i64::MIN {
-                others.len()
-            } else {
-                unknown + (others.len() - others.partition_point(|&x| x < t))
-            } as f64;
-        }
-        pairs
+        // Counted in integers (exact, whatever the order of the sum), as a float for the model.
+        let pairs: u64 = (0..acc.len())
+            .into_par_iter()
+            .filter(|&i| acc.status[i].is_sanctioned())
+            .map(|i| {
+                let t = acc.created[i];
+                (if t == i64::MIN {
+                    others.len()
+                } else {
+                    unknown + (others.len() - others.partition_point(|&x| x < t))
+                }) as u64
+            })
+            .sum();
+        pairs as f64
     }
 
     /// For a possible ban evasion, `(sanctioned, newer)`.
@@ -1948,31 +1953,35 @@ fn score_network(
 /// Candidate pairs of a sanctioned account and a newer, live one that share a home or an office
 /// (`model::slots_share_a_home`) and are not linked: the candidates for
 /// `associated_with_sanctioned`, as `(sanctioned, newer, weight)`, in candidate order. Reads the comparison
-/// patterns `score_all` used: no pair is compared again.
+/// patterns `score_all` used: no pair is compared again, and only pairs whose pattern is concealed (what
+/// every possible evasion is) and shares a home have their accounts' dates and statuses read.
 pub fn associate_candidates(
     scorer: &Scorer,
     candidates: &[u64],
-    patterns: &[Slots],
-    of_candidate: &[u32],
+    pats: CandidatePatterns<'_>,
 ) -> Vec<(u32, u32, f64)> {
     let link = scorer.config().link_weight();
     let acc = scorer.accounts();
+    let home: Vec<bool> = (pats.slots.iter().zip(pats.concealed))
+        .map(|(s, &c)| c && model::slots_share_a_home(s))
+        .collect();
     candidates
         .par_chunks(16 * 1024)
-        .zip(of_candidate.par_chunks(16 * 1024))
+        .zip(pats.of_candidate.par_chunks(16 * 1024))
         .flat_map_iter(|(chunk, idx)| {
             chunk
                 .iter()
                 .zip(idx)
+                .filter(|(_, k)| home[**k as usize])
                 .filter_map(|(&p, &k)| {
                     let (a, b) = crate::block::unpack(p);
                     let (s, n) = scorer.evasion_direction(a as usize, b as usize)?;
-                    let slots = &patterns[k as usize];
-                    let live = !matches!(acc.status[n], crate::record::Status::Closed);
-                    if !live || !model::slots_share_a_home(slots) {
+                    if matches!(acc.status[n], crate::record::Status::Closed) {
                         return None;
                     }
-                    let w = scorer.score_slots(a as usize, b as usize, slots).0;
+                    let w = scorer
+                        .score_slots(a as usize, b as usize, &pats.slots[k as usize])
+                        .0;
                     (w < link).then_some((s as u32, n as u32, w))
                 })
                 .collect::<Vec<_>>()
@@ -2234,37 +2243,48 @@ impl Scored {
     }
 }
 
-/// Scores candidates in parallel from their comparison patterns (`of_candidate[i]` indexes `patterns`, the
-/// slots of candidate `i`); keeps those within `near_miss_bits` of the link threshold or above. The result
-/// is in candidate order whatever the number of threads.
+/// The comparison patterns of the candidate pairs, as scoring reads them (`estimate::Patterns::view`).
+#[derive(Clone, Copy)]
+pub struct CandidatePatterns<'a> {
+    /// Each distinct pattern's slots.
+    pub slots: &'a [Slots],
+    /// Whether each pattern's pairs are scored under the concealment profile too
+    /// (`Comparer::concealment_applies`, worked out when the pairs were compared).
+    pub concealed: &'a [bool],
+    /// `of_candidate[i]`: the pattern of candidate `i`.
+    pub of_candidate: &'a [u32],
+}
+
+/// Scores candidates in parallel from their comparison patterns; keeps those within `near_miss_bits` of the
+/// link threshold or above. The result is in candidate order whatever the number of threads.
 pub fn score_all(
     scorer: &Scorer,
     candidates: &[u64],
-    patterns: &[Slots],
-    of_candidate: &[u32],
+    pats: CandidatePatterns<'_>,
     progress: &indicatif::ProgressBar,
 ) -> Vec<Scored> {
     let cfg = scorer.config();
     let floor = cfg.link_weight() - cfg.scoring.near_miss_bits;
-    let dup: Vec<f64> = patterns
+    let dup: Vec<f64> = pats
+        .slots
         .iter()
         .map(|s| scorer.total(s, Profile::Duplicate))
         .collect();
     candidates
         .par_chunks(16 * 1024)
-        .zip(of_candidate.par_chunks(16 * 1024))
+        .zip(pats.of_candidate.par_chunks(16 * 1024))
         .flat_map_iter(|(chunk, idx)| {
             let kept: Vec<Scored> = chunk
                 .iter()
                 .zip(idx)
                 .filter_map(|(&p, &k)| {
                     let (a, b) = crate::block::unpack(p);
-                    let mut w = dup[k as usize];
-                    if scorer.concealment_applies(a as usize, b as usize) {
-                        w = scorer
-                            .score_slots(a as usize, b as usize, &patterns[k as usize])
-                            .0;
-                    }
+                    let k = k as usize;
+                    let w = if pats.concealed[k] {
+                        scorer.score_slots(a as usize, b as usize, &pats.slots[k]).0
+                    } else {
+                        dup[k]
+                    };
                     (w >= floor).then_some(Scored { a, b, weight: w })
                 })
                 .collect();
@@ -2850,6 +2870,42 @@ mod tests {
                 assert_eq!(s.score_kept(a, b), scores[a][b], "pair ({a}, {b})");
             }
         }
+    }
+
+    /// `evasion_pairs` counts what checking every pair with `evasion_direction` counts: sanctioned and
+    /// active accounts, creation dates earlier, later, equal and unknown, on either side.
+    #[test]
+    fn evasion_pairs_are_the_pairs_evasion_direction_allows() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let statuses = ["banned", "suspended", "active", "closed"];
+        let dates = ["", "2020-01-01", "2021-06-15", "2022-03-03", "2023-12-31"];
+        let rows: Vec<(String, &str, &str)> = (0..600)
+            .map(|i| {
+                let st = statuses[rng.random_range(0..statuses.len())];
+                (
+                    format!("Person {i}"),
+                    st,
+                    dates[rng.random_range(0..dates.len())],
+                )
+            })
+            .collect();
+        let rows: Vec<(&str, &str, &str, &str)> = rows
+            .iter()
+            .map(|(n, s, d)| (n.as_str(), "", *s, *d))
+            .collect();
+        let acc = accounts(&rows);
+        let cfg = Config::default();
+        let model = Model::defaults(&cfg, "test");
+        let s = Scorer::new(&acc, &cfg, Default::default(), &model);
+        let mut brute = 0u64;
+        for a in 0..acc.len() {
+            for b in a + 1..acc.len() {
+                brute += u64::from(s.evasion_direction(a, b).is_some());
+            }
+        }
+        assert!(brute > 10_000, "{brute}");
+        assert_eq!(s.evasion_pairs(), brute as f64);
     }
 
     #[test]

@@ -179,24 +179,58 @@ proptest! {
         prop_assert_eq!(pats.counts.iter().sum::<u64>(),
             cands.pairs.len() as u64 + (cands.network_step - 1) * sampled);
     }
+}
 
+proptest! {
+    // Each case compares over 32,000 pairs twice.
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    /// Scoring candidates from their comparison patterns (the duplicate profile's weight of the pattern, or
+    /// the pair scored under its hiding profile too where the pattern says it has a reason to hide) gives
+    /// each pair's own weight, in candidate order, on one thread and on four; and the associate candidates
+    /// read from the patterns are those found by reading every pair's accounts. The candidates: every pair
+    /// of the accounts, repeated past two of the scoring's parallel chunks (16,384 pairs each), so that
+    /// four threads do split the work.
     #[test]
-    fn parallel_scoring_equals_sequential(rows in prop::collection::vec(account(), 2..60)) {
+    fn scoring_from_patterns_equals_scoring_each_pair(rows in prop::collection::vec(account(), 2..60)) {
         let f = write_accounts(&rows);
         let cfg = Config::default();
         let (mut acc, ..) = load_accounts(f.path(), &cfg).unwrap();
-        let cands = block::block(&mut acc, &cfg.blocking);
+        // Blocking counts the values' frequencies, which comparisons read.
+        block::block(&mut acc, &cfg.blocking);
         let model = Model::defaults(&cfg, "test");
         let scorer = Scorer::new(&acc, &cfg, Default::default(), &model);
+        let n = acc.len() as u32;
+        let every: Vec<u64> = (0..n).flat_map(|a| (a + 1..n).map(move |b| block::pack(a, b))).collect();
+        let pairs: Vec<u64> = every.iter().copied().cycle().take(2 * 16 * 1024 + every.len()).collect();
+        let learn = vec![true; pairs.len()];
         let bar = indicatif::ProgressBar::hidden();
         let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
         let four = rayon::ThreadPoolBuilder::new().num_threads(4).build().unwrap();
         let run = |pool: &rayon::ThreadPool| pool.install(|| {
-            let pats = estimate::patterns(&Comparer::new(&acc, &cfg, Default::default()), &cands.pairs, &cands.learn, cands.weights(), &bar);
-            score_all(&scorer, &cands.pairs, &pats.slots, &pats.of_candidate, &bar)
+            let pats = estimate::patterns(&Comparer::new(&acc, &cfg, Default::default()), &pairs, &learn, block::Weights::ONE, &bar);
+            (score_all(&scorer, &pairs, pats.view(), &bar),
+             sybilscan::score::associate_candidates(&scorer, &pairs, pats.view()))
         });
         let (seq, par) = (run(&one), run(&four));
-        prop_assert_eq!(seq, par);
+        prop_assert_eq!(&seq, &par);
+        let floor = cfg.link_weight() - cfg.scoring.near_miss_bits;
+        let each: Vec<sybilscan::score::Scored> = pairs.iter().filter_map(|&p| {
+            let (a, b) = unpack(p);
+            let weight = scorer.weight(a as usize, b as usize);
+            (weight >= floor).then_some(sybilscan::score::Scored { a, b, weight })
+        }).collect();
+        prop_assert_eq!(&seq.0, &each);
+        let associates: Vec<(u32, u32, f64)> = pairs.iter().filter_map(|&p| {
+            let (a, b) = unpack(p);
+            let (s, n) = scorer.evasion_direction(a as usize, b as usize)?;
+            let slots = sybilscan::model::slots(&scorer.compare(a as usize, b as usize));
+            let live = !matches!(acc.status[n], sybilscan::record::Status::Closed);
+            let w = scorer.score_slots(a as usize, b as usize, &slots).0;
+            (live && sybilscan::model::slots_share_a_home(&slots) && w < cfg.link_weight())
+                .then_some((s as u32, n as u32, w))
+        }).collect();
+        prop_assert_eq!(&seq.1, &associates);
     }
 }
 
