@@ -217,10 +217,15 @@ pub fn probability(weight: f64) -> f64 {
 }
 
 /// Pairs of accounts with a review between them (either way), by account index, for the `review` field. It is
-/// looked up for every compared pair: one probe of a 64-bit key (the pair, smaller index first) under a
-/// multiply-fold hash, not two probes of a tuple under SipHash.
+/// looked up for every compared pair: first in a bit per account (whether it has any review: a table of a few
+/// hundred kilobytes that stays in cache, and most accounts have none), then, where both have one, by one
+/// probe of a 64-bit key (the pair, smaller index first) under a multiply-fold hash.
 #[derive(Debug, Clone, Default)]
-pub struct Reviews(HashSet<u64, std::hash::BuildHasherDefault<PairHasher>>);
+pub struct Reviews {
+    pairs: HashSet<u64, std::hash::BuildHasherDefault<PairHasher>>,
+    /// Bit `i % 64` of word `i / 64`: account `i` is in some pair.
+    reviewed: Vec<u64>,
+}
 
 impl Reviews {
     fn key(a: u32, b: u32) -> u64 {
@@ -230,11 +235,29 @@ impl Reviews {
     pub fn of(pairs: &[(u32, u32)]) -> Reviews {
         let mut set = HashSet::with_capacity_and_hasher(pairs.len(), Default::default());
         set.extend(pairs.iter().map(|&(a, b)| Self::key(a, b)));
-        Reviews(set)
+        let top = pairs
+            .iter()
+            .map(|&(a, b)| a.max(b) as usize + 1)
+            .max()
+            .unwrap_or(0);
+        let mut reviewed = vec![0u64; top.div_ceil(64)];
+        for i in pairs.iter().flat_map(|&(a, b)| [a as usize, b as usize]) {
+            reviewed[i / 64] |= 1 << (i % 64);
+        }
+        Reviews {
+            pairs: set,
+            reviewed,
+        }
+    }
+    fn has_any(&self, i: u32) -> bool {
+        let i = i as usize;
+        self.reviewed
+            .get(i / 64)
+            .is_some_and(|w| w >> (i % 64) & 1 == 1)
     }
     /// Whether one of `a` and `b` reviewed the other.
     pub fn contains(&self, a: u32, b: u32) -> bool {
-        self.0.contains(&Self::key(a, b))
+        self.has_any(a) && self.has_any(b) && self.pairs.contains(&Self::key(a, b))
     }
 }
 
@@ -2870,6 +2893,31 @@ mod tests {
                 assert_eq!(s.score_kept(a, b), scores[a][b], "pair ({a}, {b})");
             }
         }
+    }
+
+    /// `Reviews::contains` is membership of the pair either way round, accounts past the last reviewed one
+    /// included (the per-account bits only filter).
+    #[test]
+    fn reviews_contain_their_pairs_either_way_and_nothing_else() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let pairs: Vec<(u32, u32)> = (0..400)
+            .map(|_| (rng.random_range(0..300u32), rng.random_range(0..300u32)))
+            .filter(|(a, b)| a != b)
+            .collect();
+        let set: std::collections::HashSet<(u32, u32)> =
+            pairs.iter().map(|&(a, b)| (a.min(b), a.max(b))).collect();
+        let r = Reviews::of(&pairs);
+        for a in 0..330u32 {
+            for b in 0..330u32 {
+                assert_eq!(
+                    r.contains(a, b),
+                    set.contains(&(a.min(b), a.max(b))),
+                    "({a}, {b})"
+                );
+            }
+        }
+        assert!(!Reviews::of(&[]).contains(0, 1));
     }
 
     /// `evasion_pairs` counts what checking every pair with `evasion_direction` counts: sanctioned and
