@@ -580,15 +580,17 @@ impl Walk {
         let len = end - start;
         self.distinct_keys += 1;
         let slot = entries[start].slot;
-        let keyed = (slot < NO_SLOT).then(|| KEYED[sig_of[slot as usize] as usize]);
+        // Frequencies start at 1 (`walk_shards`): a value held once, most of them, is not written, and
+        // what a longer run is keyed by is looked up for it alone (each is a read at random).
+        if len < 2 {
+            return;
+        }
         for e in &entries[start..end] {
             if e.slot < NO_SLOT {
                 freq[e.slot as usize].store(len as u32, Ordering::Relaxed);
             }
         }
-        if len < 2 {
-            return;
-        }
+        let keyed = (slot < NO_SLOT).then(|| KEYED[sig_of[slot as usize] as usize]);
         let pairs = (len as u64) * (len as u64 - 1) / 2;
         if let Some(s) = keyed {
             self.value_pairs[s as usize][crate::model::bucket(len as u32) as usize] += pairs;
@@ -1116,8 +1118,9 @@ struct KeyTimes {
 /// accounts the 179M entries (2.9 GB) were the run's peak memory when held at once.
 fn walk_shards(acc: &mut Accounts, sig_of: &[u8], cap: usize, bits: u32) -> (KeyTimes, Sharded) {
     let slots = acc.signals.values().len();
+    // Every slot is in one run of one shard; the runs of one entry write nothing (`Walk::run`).
     let freq: Vec<AtomicU32> =
-        crate::memory::collect_advised((0..slots).into_par_iter().map(|_| AtomicU32::new(0)));
+        crate::memory::collect_advised((0..slots).into_par_iter().map(|_| AtomicU32::new(1)));
     let mut out = Sharded {
         walk: Walk::default(),
         key_occurrences: 0,
@@ -1535,11 +1538,11 @@ mod tests {
             .collect();
         entries.sort_unstable();
         let cap = 1_000;
-        let freq: Vec<AtomicU32> = (0..sig_of.len()).map(|_| AtomicU32::new(0)).collect();
+        let freq: Vec<AtomicU32> = (0..sig_of.len()).map(|_| AtomicU32::new(1)).collect();
         let walk = walk_runs(&entries, &sig_of, cap, &freq);
         let freq: Vec<u32> = freq.into_iter().map(AtomicU32::into_inner).collect();
 
-        let seq_freq: Vec<AtomicU32> = (0..sig_of.len()).map(|_| AtomicU32::new(0)).collect();
+        let seq_freq: Vec<AtomicU32> = (0..sig_of.len()).map(|_| AtomicU32::new(1)).collect();
         let mut seq = Walk::default();
         let mut start = 0;
         while start < entries.len() {
@@ -1688,6 +1691,7 @@ mod tests {
             let email = if (i / 2) % 3 == 0 { 1 } else { 2 };
             assert_eq!(acc.signal(Signal::Email).freqs(i), &[email], "account {i}");
         }
+        assert!(frequencies_are_counts(&acc).contains(&1));
     }
 
     /// The entries placed in buckets and sorted bucket by bucket are every entry of the shard in sorted order:
@@ -1794,6 +1798,18 @@ mod tests {
         }
     }
 
+    /// Asserts that every value's frequency is the number of slots holding it (an account holds a value
+    /// once), counted here; returns the frequencies.
+    fn frequencies_are_counts(acc: &Accounts) -> Vec<u32> {
+        let mut held: std::collections::HashMap<u64, u32> = Default::default();
+        for &v in acc.signals.values() {
+            *held.entry(v).or_insert(0) += 1;
+        }
+        let counted: Vec<u32> = acc.signals.values().iter().map(|v| held[v]).collect();
+        assert_eq!(acc.signals.freqs_all(), &counted[..]);
+        counted
+    }
+
     /// Walking the key space in shards changes nothing but memory: the same candidates, deferred blocks and
     /// pairs, crowd bits, frequencies and statistics as one walk, on data with every kind of block.
     #[test]
@@ -1830,6 +1846,7 @@ mod tests {
         };
         let whole = block_in_shards(&mut acc, &cfg, 0);
         let freq = acc.signals.freqs_all().to_vec();
+        assert!(frequencies_are_counts(&acc).iter().any(|&f| f > 40));
         for bits in [1, 3] {
             let sharded = block_in_shards(&mut acc, &cfg, bits);
             assert_eq!(sharded.pairs, whole.pairs, "{bits} bits");
