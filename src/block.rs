@@ -349,6 +349,30 @@ fn concat_parallel<T: Copy + Send + Sync>(parts: &[Vec<T>]) -> Vec<T> {
     })
 }
 
+/// The elements of `a` that are not in `b` (both sorted), in order: `a` taken a piece at a time, each
+/// piece merged against the stretch of `b` its values span, found by one search (a search per element read
+/// `b` at random: it is the candidate pairs, tens of megabytes).
+fn sorted_minus(a: &[u64], b: &[u64]) -> Vec<u64> {
+    const PIECE: usize = 1 << 16;
+    let pieces: Vec<&[u64]> = a.chunks(PIECE).collect();
+    let room: Vec<usize> = pieces.iter().map(|p| p.len()).collect();
+    fill_stretches(&room, |k, out| {
+        let piece = pieces[k];
+        let mut j = b.partition_point(|&x| x < piece[0]);
+        let mut n = 0;
+        for &x in piece {
+            while j < b.len() && b[j] < x {
+                j += 1;
+            }
+            if j == b.len() || b[j] != x {
+                out[n].write(x);
+                n += 1;
+            }
+        }
+        n
+    })
+}
+
 /// One vector written in parallel, stretch by stretch, without a second copy of it: stretch `k` has room
 /// for `room[k]` elements, `fill(k, stretch)` writes the first ones of its stretch and says how many (at
 /// most its room); the stretches are then closed up, in order. (The vector asks for huge pages.)
@@ -1019,10 +1043,8 @@ fn block_in_shards(acc: &mut Accounts, cfg: &BlockingCfg, bits: u32) -> Candidat
     });
     drop(block_accounts);
     crowded_deferred.dedup();
-    deferred.pairs = crowded_deferred
-        .into_par_iter()
-        .filter(|p| pairs.binary_search(p).is_err())
-        .collect();
+    deferred.pairs = sorted_minus(&crowded_deferred, &pairs);
+    drop(crowded_deferred);
     stats.deferred_pairs = deferred.pairs.len() as u64;
     let budget = (cfg.network_sample_pairs, cfg.max_block_size);
     let thinned = thin_network(acc, pairs, learn, network_only, budget);
@@ -1506,6 +1528,38 @@ mod tests {
     use super::*;
 
     use crate::record::col;
+
+    /// `sorted_minus` is the elements of one sorted list not in the other, across many pieces, with lists
+    /// empty, disjoint, equal, overlapping, and repeated elements.
+    #[test]
+    fn sorted_minus_is_set_difference() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let mut sorted = |n: usize, top: u64| {
+            let mut v: Vec<u64> = (0..n).map(|_| rng.random_range(0..top)).collect();
+            v.sort_unstable();
+            v
+        };
+        let big = sorted(300_000, 1_000_000);
+        let cases = [
+            (vec![], vec![]),
+            (vec![], vec![1, 2]),
+            (vec![1, 2, 2, 3], vec![]),
+            (vec![1, 2, 2, 3], vec![2]),
+            (vec![5, 6], vec![1, 2]),
+            (big.clone(), big.clone()),
+            (big.clone(), sorted(200_000, 1_000_000)),
+            (sorted(200_000, 2_000_000), big.clone()),
+        ];
+        for (a, b) in cases {
+            let want: Vec<u64> = a
+                .iter()
+                .copied()
+                .filter(|x| b.binary_search(x).is_err())
+                .collect();
+            assert_eq!(sorted_minus(&a, &b), want, "{} minus {}", a.len(), b.len());
+        }
+    }
 
     /// The parallel concatenation (the one `unsafe` of blocking) is the plain one, empty pieces included.
     #[test]
