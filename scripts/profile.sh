@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Where a run's wall time goes, stage by stage: samples one `sybilscan run` with perf (wall-clock samples with
+# their call stacks), then prints, for each stretch between two of the run's log lines, its wall seconds, the
+# CPU seconds sampled in it (so how many cores were busy: a stage near 1.0x runs on one thread) and the
+# functions the samples were in. Unlike callgrind's instruction counts this sees cache misses and serial
+# stretches; unlike ab.sh it says where, not only how much.
+#
+#   scripts/profile.sh [-s SIZE] [-p PROFILE] [-n TOP] [BIN]     (defaults: 1000000, default, 6, the release build)
+#
+# Data: $BENCH_DIR (default /tmp/sybilscan-bench) as scripts/bench.sh leaves it (generated if missing).
+# Needs perf (Debian: linux-perf) and python3; keeps perf.data and the log under $BENCH_DIR/profile-*.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+size=1000000 profile=default top=6
+while getopts "s:p:n:" o; do
+  case "$o" in
+    s) size=$OPTARG ;;
+    p) profile=$OPTARG ;;
+    n) top=$OPTARG ;;
+    *) echo "usage: $0 [-s SIZE] [-p PROFILE] [-n TOP] [BIN]" >&2; exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+bin="${1:-${CARGO_TARGET_DIR:-$HOME/.cache/sybilscan-target}/release/sybilscan}"
+command -v perf >/dev/null || { echo "need perf (apt-get install linux-perf)" >&2; exit 2; }
+[ -x "$bin" ] || { echo "no binary at $bin (cargo build --release)" >&2; exit 2; }
+work="${BENCH_DIR:-${TMPDIR:-/tmp}/sybilscan-bench}"
+if [ "$profile" = default ]; then tag="$size"; else tag="$profile-$size"; fi
+data="$work/gen-$tag"
+if [ ! -f "$data/accounts.csv" ]; then
+  mkdir -p "$work"
+  "$bin" generate --accounts "$size" --seed 42 --profile "$profile" --out "$data" >&2
+fi
+reviews=()
+[ -f "$data/reviews.csv" ] && reviews=(--reviews "$data/reviews.csv")
+out="$work/profile-$tag"
+mkdir -p "$out"
+hz=499
+# Wall-clock timestamps on the samples, so that they line up with the log's.
+perf record -q -F "$hz" --call-graph dwarf,8192 -k CLOCK_REALTIME -o "$out/perf.data" \
+  "$bin" run --accounts "$data/accounts.csv" "${reviews[@]}" --out "$out/run" --log debug \
+  2> >(grep -v "EM iteration" > "$out/run.log") >/dev/null
+perf script -i "$out/perf.data" -F tid,time,ip,sym 2>/dev/null > "$out/samples.txt"
+python3 scripts/profile_stages.py "$out/samples.txt" "$out/run.log" "$hz" "$top"
