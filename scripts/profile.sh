@@ -5,19 +5,22 @@
 # functions the samples were in. Unlike callgrind's instruction counts this sees cache misses and serial
 # stretches; unlike ab.sh it says where, not only how much.
 #
-#   scripts/profile.sh [-s SIZE] [-p PROFILE] [-n TOP] [BIN]     (defaults: 1000000, default, 6, the release build)
+#   scripts/profile.sh [-s SIZE] [-p PROFILE] [-n TOP] [-f HZ] [BIN]
+#   (defaults: 1000000, default, 6 functions per stretch, 499 samples a second per core, the release build;
+#   at ten million accounts -f 97 keeps perf.data near 300 MB)
 #
 # Data: $BENCH_DIR (default /tmp/sybilscan-bench) as scripts/bench.sh leaves it (generated if missing).
 # Needs perf (Debian: linux-perf) and python3; keeps perf.data and the log under $BENCH_DIR/profile-*.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-size=1000000 profile=default top=6
-while getopts "s:p:n:" o; do
+size=1000000 profile=default top=6 hz=499
+while getopts "s:p:n:f:" o; do
   case "$o" in
     s) size=$OPTARG ;;
     p) profile=$OPTARG ;;
     n) top=$OPTARG ;;
-    *) echo "usage: $0 [-s SIZE] [-p PROFILE] [-n TOP] [BIN]" >&2; exit 2 ;;
+    f) hz=$OPTARG ;;
+    *) echo "usage: $0 [-s SIZE] [-p PROFILE] [-n TOP] [-f HZ] [BIN]" >&2; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -35,7 +38,6 @@ reviews=()
 [ -f "$data/reviews.csv" ] && reviews=(--reviews "$data/reviews.csv")
 out="$work/profile-$tag"
 mkdir -p "$out"
-hz=499
 # Wall-clock timestamps on the samples, so that they line up with the log's.
 perf record -q -F "$hz" --call-graph dwarf,8192 -k CLOCK_REALTIME -o "$out/perf.data" \
   "$bin" run --accounts "$data/accounts.csv" "${reviews[@]}" --out "$out/run" --log debug \
