@@ -20,15 +20,9 @@ shift $((OPTIND - 1))
 [ $# -eq 2 ] || { echo "usage: $0 [-n PAIRS] [-s SIZE] [-p PROFILE] BIN_A BIN_B" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "need /usr/bin/time (apt-get install time)" >&2; exit 2; }
 bins=("$1" "$2")
-work="${BENCH_DIR:-${TMPDIR:-/tmp}/sybilscan-bench}"
-if [ "$profile" = default ]; then tag="$size"; else tag="$profile-$size"; fi
-data="$work/gen-$tag"
-if [ ! -f "$data/accounts.csv" ]; then
-  mkdir -p "$work"
-  "${bins[0]}" generate --accounts "$size" --seed 42 --profile "$profile" --out "$data" >&2
-fi
-reviews=()
-[ -f "$data/reviews.csv" ] && reviews=(--reviews "$data/reviews.csv")
+# shellcheck source=bench_data.sh
+. "$(dirname "$0")/bench_data.sh"
+bench_data "${bins[0]}"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 results="$scratch/results.tsv"

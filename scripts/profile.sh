@@ -27,15 +27,9 @@ shift $((OPTIND - 1))
 bin="${1:-${CARGO_TARGET_DIR:-$HOME/.cache/sybilscan-target}/release/sybilscan}"
 command -v perf >/dev/null || { echo "need perf (apt-get install linux-perf)" >&2; exit 2; }
 [ -x "$bin" ] || { echo "no binary at $bin (cargo build --release)" >&2; exit 2; }
-work="${BENCH_DIR:-${TMPDIR:-/tmp}/sybilscan-bench}"
-if [ "$profile" = default ]; then tag="$size"; else tag="$profile-$size"; fi
-data="$work/gen-$tag"
-if [ ! -f "$data/accounts.csv" ]; then
-  mkdir -p "$work"
-  "$bin" generate --accounts "$size" --seed 42 --profile "$profile" --out "$data" >&2
-fi
-reviews=()
-[ -f "$data/reviews.csv" ] && reviews=(--reviews "$data/reviews.csv")
+# shellcheck source=bench_data.sh
+. scripts/bench_data.sh
+bench_data "$bin"
 out="$work/profile-$tag"
 mkdir -p "$out"
 # Wall-clock timestamps on the samples, so that they line up with the log's.
