@@ -352,6 +352,9 @@ impl Loader {
         acc.check_capacity(path)?;
         acc.mark_agency_members();
         acc.pack_facts();
+        acc.index_name_handles(|h| {
+            crate::normalize::value_hash(crate::record::Signal::EmailHandle, h)
+        });
         Ok((acc, quarantine, rows, problems))
     }
 

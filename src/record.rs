@@ -726,6 +726,11 @@ pub struct Accounts {
     /// The fixed-size fields a comparison reads, packed per account (`pack_facts`); empty until packed, and
     /// emptied by any change to the columns they copy.
     facts: Vec<Facts>,
+    /// A bit per identifier-value slot: set where the slot holds an email handle made of its account's own
+    /// name (one of `handles`), so that two accounts' shared handle is checked beside the values it was found
+    /// among instead of in both accounts' handle strings, met at random. Empty until `index_name_handles`, and
+    /// emptied by appending accounts.
+    name_handles: Vec<u64>,
 }
 
 /// What comparing a pair reads of an account's fixed-size fields, in one 16-byte record: four columns met at
@@ -770,8 +775,10 @@ impl Accounts {
             email_disposable,
             signals,
             facts: _,
+            name_handles: _,
         } = other;
         self.facts = Vec::new();
+        self.name_handles = Vec::new();
         self.id.extend(id);
         self.line.extend(line);
         self.account_type.extend(account_type);
@@ -928,6 +935,56 @@ impl Accounts {
         );
         self.facts = facts;
     }
+    /// Sets the bit of every email-handle slot whose value is one of its account's name-made `handles`
+    /// (`hash`: how a handle's value is hashed). Call it once the accounts are all appended.
+    pub fn index_name_handles(&mut self, hash: impl Fn(&str) -> u64 + Sync) {
+        use rayon::prelude::*;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let words: Vec<AtomicU64> = (0..self.signals.values().len().div_ceil(64))
+            .into_par_iter()
+            .map(|_| AtomicU64::new(0))
+            .collect();
+        let m = self.signals.of(Signal::EmailHandle);
+        (0..self.len()).into_par_iter().for_each(|i| {
+            let (values, first) = (m.get(i), m.range(i).start);
+            for h in self.handles.get(i).split(' ').filter(|h| !h.is_empty()) {
+                if let Ok(k) = values.binary_search(&hash(h)) {
+                    let slot = first + k;
+                    words[slot / 64].fetch_or(1 << (slot % 64), Ordering::Relaxed);
+                }
+            }
+        });
+        self.name_handles = words.into_iter().map(AtomicU64::into_inner).collect();
+    }
+    /// Whether two accounts share an email-handle value made of each one's own name, from the index when
+    /// `index_name_handles` has run, from the handle strings otherwise (the same answer).
+    pub fn share_a_name_handle(&self, a: usize, b: usize) -> bool {
+        if self.name_handles.is_empty() {
+            return self.share_a_name_handle_by_text(a, b);
+        }
+        let bit = |slot: usize| self.name_handles[slot / 64] >> (slot % 64) & 1 == 1;
+        let m = self.signals.of(Signal::EmailHandle);
+        let (ra, rb) = (m.range(a), m.range(b));
+        let (va, vb) = (m.get(a), m.get(b));
+        let (mut i, mut j) = (0, 0);
+        while i < va.len() && j < vb.len() {
+            if va[i] == vb[j] && bit(ra.start + i) && bit(rb.start + j) {
+                return true;
+            }
+            let (x, y) = (va[i], vb[j]);
+            i += usize::from(x <= y);
+            j += usize::from(y <= x);
+        }
+        false
+    }
+    /// `share_a_name_handle` read from the handle strings.
+    pub fn share_a_name_handle_by_text(&self, a: usize, b: usize) -> bool {
+        let theirs = self.handles.get(b);
+        self.handles
+            .get(a)
+            .split(' ')
+            .any(|h| !h.is_empty() && theirs.split(' ').any(|x| x == h))
+    }
     /// Whether the records are packed and current (`pack_facts`).
     fn facts_packed(&self) -> bool {
         self.facts.len() == self.len()
@@ -969,8 +1026,9 @@ impl Accounts {
             return;
         }
         prefetch(&self.signals.heads[i]);
-        // Not the business name's or the handles' offsets: read only for two entity accounts or a shared
-        // handle (rare), fetching them for every pair took room from the lines every comparison reads.
+        // Not the business name's offsets: read only for two entity accounts (rare), fetching them for every
+        // pair took room from the lines every comparison reads. (A shared handle is checked in the
+        // name-handle index, beside the handle values: no string.)
         prefetch(&self.names.text.offsets[i]);
         if self.facts_packed() {
             prefetch(&self.facts[i]);

@@ -535,12 +535,7 @@ impl<'a> Comparer<'a> {
 
     /// Whether a handle the two accounts share is made of each one's own name (then it repeats the names).
     fn handle_from_both_names(&self, a: usize, b: usize) -> bool {
-        let theirs = self.acc.handles.get(b);
-        self.acc
-            .handles
-            .get(a)
-            .split(' ')
-            .any(|h| !h.is_empty() && theirs.split(' ').any(|x| x == h))
+        self.acc.share_a_name_handle(a, b)
     }
 
     /// Addresses: the same address, the same building (another unit, or the street spelt otherwise: `Near`),
@@ -2644,20 +2639,71 @@ mod tests {
             acc.handles.push(a);
             acc.handles.push(b);
         }
-        let cfg = Config::default();
-        let c = Comparer::new(&acc, &cfg, Default::default());
+        // The handle strings as written here (the index was built from the rows' own).
         for (k, (a, b, want)) in cases.into_iter().enumerate() {
             assert_eq!(
-                c.handle_from_both_names(2 * k, 2 * k + 1),
+                acc.share_a_name_handle_by_text(2 * k, 2 * k + 1),
                 want,
                 "{a:?} {b:?}"
             );
             assert_eq!(
-                c.handle_from_both_names(2 * k + 1, 2 * k),
+                acc.share_a_name_handle_by_text(2 * k + 1, 2 * k),
                 want,
                 "{b:?} {a:?}"
             );
         }
+    }
+
+    /// The index of name-made handles answers as the handle strings do, for every pair of accounts whose
+    /// emails (and PayPal addresses) are made of their names or not, shared or not.
+    #[test]
+    fn name_handle_index_is_the_handle_strings() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let (firsts, lasts) = (
+            ["John", "Jane", "Maria", "Wei"],
+            ["Smith", "Garcia", "Zhang"],
+        );
+        let texts: Vec<(String, String, String)> = (0..160)
+            .map(|_| {
+                let (f, l) = (
+                    firsts[rng.random_range(0..4)],
+                    lasts[rng.random_range(0..3)],
+                );
+                let (fl, ll) = (f.to_lowercase(), l.to_lowercase());
+                let handle = |r: u32| match r {
+                    0 => format!("{fl}{ll}"),
+                    1 => format!("{}{ll}", &fl[..1]),
+                    2 => format!("{ll}{fl}"),
+                    // John Smith's name-made handle, held by anyone: made of one side's name only.
+                    3 => "johnsmith".to_string(),
+                    _ => format!("shadow{}", r % 3),
+                };
+                let email = format!("{}@mail.com", handle(rng.random_range(0..7)));
+                let paypal = format!("paypal:{}@pay.com", handle(rng.random_range(0..7)));
+                (format!("{f} {l}"), email, paypal)
+            })
+            .collect();
+        let rows: Vec<Vec<(usize, &str)>> = texts
+            .iter()
+            .map(|(n, e, p)| {
+                vec![
+                    (col::FULL_NAME, n.as_str()),
+                    (col::EMAIL, e.as_str()),
+                    (col::PAYMENT_METHODS, p.as_str()),
+                ]
+            })
+            .collect();
+        let acc = test_accounts(&rows);
+        let mut shared = 0;
+        for a in 0..acc.len() {
+            for b in 0..acc.len() {
+                let by_text = acc.share_a_name_handle_by_text(a, b);
+                assert_eq!(acc.share_a_name_handle(a, b), by_text, "{a} {b}");
+                shared += usize::from(by_text);
+            }
+        }
+        assert!(shared > 500, "{shared}");
     }
 
     #[test]

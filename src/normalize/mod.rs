@@ -671,6 +671,7 @@ pub(crate) fn test_accounts(rows: &[Vec<(usize, &str)>]) -> crate::record::Accou
         );
     }
     acc.mark_agency_members();
+    acc.index_name_handles(|h| value_hash(Signal::EmailHandle, h));
     crate::block::block(&mut acc, &crate::config::Config::default().blocking);
     acc
 }
