@@ -145,7 +145,8 @@ impl Candidates {
             }
         }
         (self.pairs, self.learn, self.sampled) = (pairs, learn, sampled);
-        // Both sorted: one merge walk (`retain` visits in order), not a search per pair.
+        // Both sorted: one merge walk (`retain` visits in order), not a search per pair; in place, where
+        // `sorted_minus` would hold a second copy of the dense set's millions of left-out pairs.
         let mut j = 0;
         self.deferred.network.retain(|&p| {
             while j < extra.len() && extra[j] < p {
@@ -1422,25 +1423,8 @@ fn may_share_home(acc: &Accounts, a: usize, b: usize, cap: usize) -> bool {
 }
 
 /// Whether each account is sanctioned (banned or suspended), a bit per account: 125 KB at a million accounts.
-struct SanctionedBits(Vec<u64>);
-
-impl SanctionedBits {
-    fn of(acc: &Accounts) -> SanctionedBits {
-        let n = acc.len();
-        SanctionedBits(
-            (0..n.div_ceil(64))
-                .into_par_iter()
-                .map(|w| {
-                    (w * 64..n.min(w * 64 + 64))
-                        .filter(|&i| acc.status[i].is_sanctioned())
-                        .fold(0u64, |bits, i| bits | 1 << (i % 64))
-                })
-                .collect(),
-        )
-    }
-    fn get(&self, i: usize) -> bool {
-        self.0[i / 64] >> (i % 64) & 1 == 1
-    }
+fn sanctioned_bits(acc: &Accounts) -> crate::record::Bits {
+    crate::record::Bits::from_fn(acc.len(), |i| acc.status[i].is_sanctioned())
 }
 
 /// The candidates after the network-only pairs are thinned (`thin_network`).
@@ -1474,7 +1458,7 @@ fn thin_network(
     // Decided once per pair (the home check walks both accounts' addresses). A pair can be an evasion only
     // when one of the two is sanctioned and the other not: a bit per account, in cache, says so before
     // either account's dates are read.
-    let sanctioned = SanctionedBits::of(acc);
+    let sanctioned = sanctioned_bits(acc);
     let mut fate: Vec<Fate> = pairs
         .par_iter()
         .zip(&network_only)
@@ -2198,8 +2182,8 @@ mod tests {
             })
             .collect();
         let acc = crate::normalize::test_accounts(&rows);
-        let bits = SanctionedBits::of(&acc);
-        assert_eq!(bits.0.len(), 3);
+        let bits = sanctioned_bits(&acc);
+        assert!(!bits.get(acc.len()));
         for i in 0..acc.len() {
             assert_eq!(bits.get(i), acc.status[i].is_sanctioned(), "account {i}");
         }

@@ -594,6 +594,43 @@ impl<'a> Multi<'a> {
     }
 }
 
+/// A bit per index, 64 to a word: flags of accounts or value slots small enough to stay in cache (125 KB for a
+/// million) where reading the columns they summarize would be a read at random per question.
+#[derive(Debug, Clone, Default)]
+pub struct Bits(Vec<u64>);
+
+impl Bits {
+    /// Bits `0..n`, bit `i` set where `f(i)`, a word at a time in parallel.
+    pub fn from_fn(n: usize, f: impl Fn(usize) -> bool + Sync) -> Bits {
+        use rayon::prelude::*;
+        Bits(
+            (0..n.div_ceil(64))
+                .into_par_iter()
+                .map(|w| {
+                    (w * 64..n.min(w * 64 + 64))
+                        .filter(|&i| f(i))
+                        .fold(0u64, |word, i| word | 1 << (i % 64))
+                })
+                .collect(),
+        )
+    }
+    /// Bits `0..n`, those in `set` set (any order, repeats allowed).
+    pub fn with_set(n: usize, set: impl IntoIterator<Item = usize>) -> Bits {
+        let mut words = vec![0u64; n.div_ceil(64)];
+        for i in set {
+            words[i / 64] |= 1 << (i % 64);
+        }
+        Bits(words)
+    }
+    /// Whether bit `i` is set (false past the end).
+    pub fn get(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// A hasher for keys that are hashes already (xxh3 values): the key is its own hash.
 #[derive(Default)]
 pub struct IdentityHasher(u64);
@@ -730,7 +767,7 @@ pub struct Accounts {
     /// name (one of `handles`), so that two accounts' shared handle is checked beside the values it was found
     /// among instead of in both accounts' handle strings, met at random. Empty until `index_name_handles`, and
     /// emptied by appending accounts.
-    name_handles: Vec<u64>,
+    name_handles: Bits,
 }
 
 /// What comparing a pair reads of an account's fixed-size fields, in one 16-byte record: four columns met at
@@ -778,7 +815,7 @@ impl Accounts {
             name_handles: _,
         } = other;
         self.facts = Vec::new();
-        self.name_handles = Vec::new();
+        self.name_handles = Bits::default();
         self.id.extend(id);
         self.line.extend(line);
         self.account_type.extend(account_type);
@@ -939,22 +976,22 @@ impl Accounts {
     /// (`hash`: how a handle's value is hashed). Call it once the accounts are all appended.
     pub fn index_name_handles(&mut self, hash: impl Fn(&str) -> u64 + Sync) {
         use rayon::prelude::*;
-        use std::sync::atomic::{AtomicU64, Ordering};
-        let words: Vec<AtomicU64> = (0..self.signals.values().len().div_ceil(64))
-            .into_par_iter()
-            .map(|_| AtomicU64::new(0))
-            .collect();
         let m = self.signals.of(Signal::EmailHandle);
-        (0..self.len()).into_par_iter().for_each(|i| {
-            let (values, first) = (m.get(i), m.range(i).start);
-            for h in self.handles.get(i).split(' ').filter(|h| !h.is_empty()) {
-                if let Ok(k) = values.binary_search(&hash(h)) {
-                    let slot = first + k;
-                    words[slot / 64].fetch_or(1 << (slot % 64), Ordering::Relaxed);
-                }
-            }
-        });
-        self.name_handles = words.into_iter().map(AtomicU64::into_inner).collect();
+        let slots: Vec<u32> = (0..self.len())
+            .into_par_iter()
+            .flat_map_iter(|i| {
+                let (values, first) = (m.get(i), m.range(i).start);
+                let hash = &hash;
+                self.handles
+                    .get(i)
+                    .split(' ')
+                    .filter(|h| !h.is_empty())
+                    .filter_map(move |h| values.binary_search(&hash(h)).ok())
+                    .map(move |k| (first + k) as u32)
+            })
+            .collect();
+        let n = self.signals.values().len();
+        self.name_handles = Bits::with_set(n, slots.into_iter().map(|s| s as usize));
     }
     /// Whether two accounts share an email-handle value made of each one's own name, from the index when
     /// `index_name_handles` has run, from the handle strings otherwise (the same answer).
@@ -962,7 +999,7 @@ impl Accounts {
         if self.name_handles.is_empty() {
             return self.share_a_name_handle_by_text(a, b);
         }
-        let bit = |slot: usize| self.name_handles[slot / 64] >> (slot % 64) & 1 == 1;
+        let bit = |slot: usize| self.name_handles.get(slot);
         let m = self.signals.of(Signal::EmailHandle);
         let (ra, rb) = (m.range(a), m.range(b));
         let (va, vb) = (m.get(a), m.get(b));

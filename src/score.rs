@@ -223,8 +223,8 @@ pub fn probability(weight: f64) -> f64 {
 #[derive(Debug, Clone, Default)]
 pub struct Reviews {
     pairs: HashSet<u64, std::hash::BuildHasherDefault<PairHasher>>,
-    /// Bit `i % 64` of word `i / 64`: account `i` is in some pair.
-    reviewed: Vec<u64>,
+    /// Account `i` is in some pair.
+    reviewed: crate::record::Bits,
 }
 
 impl Reviews {
@@ -240,24 +240,17 @@ impl Reviews {
             .map(|&(a, b)| a.max(b) as usize + 1)
             .max()
             .unwrap_or(0);
-        let mut reviewed = vec![0u64; top.div_ceil(64)];
-        for i in pairs.iter().flat_map(|&(a, b)| [a as usize, b as usize]) {
-            reviewed[i / 64] |= 1 << (i % 64);
-        }
+        let ends = pairs.iter().flat_map(|&(a, b)| [a as usize, b as usize]);
         Reviews {
             pairs: set,
-            reviewed,
+            reviewed: crate::record::Bits::with_set(top, ends),
         }
-    }
-    fn has_any(&self, i: u32) -> bool {
-        let i = i as usize;
-        self.reviewed
-            .get(i / 64)
-            .is_some_and(|w| w >> (i % 64) & 1 == 1)
     }
     /// Whether one of `a` and `b` reviewed the other.
     pub fn contains(&self, a: u32, b: u32) -> bool {
-        self.has_any(a) && self.has_any(b) && self.pairs.contains(&Self::key(a, b))
+        self.reviewed.get(a as usize)
+            && self.reviewed.get(b as usize)
+            && self.pairs.contains(&Self::key(a, b))
     }
 }
 
