@@ -725,6 +725,28 @@ impl<'a> Comparer<'a> {
         }
     }
 
+    /// The levels the census counts (`CENSUS_FIELDS`) and those their contexts turn on (`model::context_of`:
+    /// the name, and the card, device, network and address that co-locate two accounts), the email and name
+    /// as already compared (`email`, `name`: what `level` gives for them). The signals neither reads (id
+    /// document, phone, birth date, review, bids) are not compared: `Missing`. A deferred crowded pair that
+    /// shares a crowd value of a co-locating signal was compared in full for these few levels.
+    pub fn census_comparison(&self, a: usize, b: usize, email: Level, name: Level) -> Comparison {
+        Comparison {
+            id_document: Level::Missing,
+            email,
+            phone: Level::Missing,
+            payment: self.identifier(Signal::Payment, a, b),
+            device: self.identifier(Signal::Device, a, b),
+            name,
+            date_of_birth: Level::Missing,
+            ip: self.ip(a, b),
+            address: self.address(a, b),
+            business: self.business(a, b),
+            review: Level::Missing,
+            bids: Level::Missing,
+        }
+    }
+
     /// Whether the pair is scored under the concealment profile too: exactly one account is sanctioned and
     /// the other is not older (possible ban evasion), or one account reviewed the other (possible sock
     /// puppet). In both cases the other account has a reason to look like someone else.
@@ -1677,7 +1699,8 @@ impl NameMemo {
 /// Compares the emails, business names and networks of the deferred crowded pairs
 /// (`block::Deferred::pairs`), and the names of those that share an email or a handle (the email's context
 /// turns on the names). A pair that shares a crowd value of a signal that sets a context (card, device,
-/// network, address) is compared in full. Deterministic for any thread count.
+/// network, address) has every level those contexts read compared too (`Comparer::census_comparison`).
+/// Deterministic for any thread count.
 pub fn census(cmp: &Comparer, deferred: &crate::block::Deferred, crowd: &[u16]) -> Census {
     let contextual = [Signal::Payment, Signal::Device, Signal::Ip, Signal::Address]
         .iter()
@@ -1703,7 +1726,8 @@ pub fn census(cmp: &Comparer, deferred: &crate::block::Deferred, crowd: &[u16]) 
             let shares = model::key_of(email).is_some_and(|k| k != Key::Different);
             let name = shares.then(|| memo.level(cmp, a, b));
             if crowd[a] & crowd[b] & contextual != 0 {
-                let c = cmp.compare(a, b);
+                let named = name.unwrap_or_else(|| memo.level(cmp, a, b));
+                let c = cmp.census_comparison(a, b, email, named);
                 for f in CENSUS_FIELDS {
                     count(f, model::context_of(f, &c), c.get(f));
                 }

@@ -559,3 +559,58 @@ fn sampling_fewer_signals_keeps_the_model() {
         );
     }
 }
+
+/// A deferred crowded pair that shares a co-locating crowd value is compared, in the census, only in what the
+/// census counts and what those counts' contexts turn on (`Comparer::census_comparison`): the same levels and
+/// the same contexts as the full comparison. Over the candidates and deferred pairs of generated accounts, where
+/// every email context occurs and each of card, device, network and address alone co-locates some pair (so a
+/// signal the census comparison left out would change a context and fail here).
+#[test]
+fn the_census_comparison_counts_what_the_full_one_does() {
+    use sybilscan::model::{COLOCATED_MAX, Context, context_of};
+    use sybilscan::score::{CENSUS_FIELDS, Field, Level};
+    let dir = tempfile::tempdir().unwrap();
+    sybilscan::synth::generate(&sybilscan::synth::SynthConfig::new(6_000, 11), dir.path()).unwrap();
+    let cfg = Config::default();
+    let (mut acc, ..) = load_accounts(&dir.path().join("accounts.csv"), &cfg).unwrap();
+    let cands = block::block(&mut acc, &cfg.blocking);
+    let cmp = Comparer::new(&acc, &cfg, Default::default());
+    let (mut contexts, mut colocated_by) = (BTreeSet::new(), [0u32; 4]);
+    let pairs = cands.pairs.iter().chain(&cands.deferred.pairs);
+    for &p in pairs {
+        let (a, b) = unpack(p);
+        let (a, b) = (a as usize, b as usize);
+        let full = cmp.compare(a, b);
+        let (email, name) = (cmp.level(Field::Email, a, b), cmp.level(Field::Name, a, b));
+        let part = cmp.census_comparison(a, b, email, name);
+        for f in CENSUS_FIELDS {
+            assert_eq!(part.get(f), full.get(f), "{f:?} of accounts {a} and {b}");
+            let ctx = context_of(f, &full);
+            assert_eq!(
+                context_of(f, &part),
+                ctx,
+                "{f:?}'s context, accounts {a} and {b}"
+            );
+            contexts.insert((f.as_str(), ctx as u8));
+        }
+        let home = |l: Level| matches!(l, Level::Exact { freq } if freq <= COLOCATED_MAX);
+        let homes = [full.payment, full.device, full.ip, full.address].map(home);
+        if homes.iter().filter(|&&h| h).count() == 1 {
+            colocated_by[homes.iter().position(|&h| h).unwrap()] += 1;
+        }
+    }
+    for ctx in [Context::Plain, Context::Given, Context::Related] {
+        assert!(
+            contexts.contains(&("email", ctx as u8)),
+            "no email at {ctx:?}"
+        );
+    }
+    assert!(
+        contexts.contains(&("ip", Context::Given as u8)),
+        "no network given a card or device"
+    );
+    assert!(
+        colocated_by.iter().all(|&n| n > 0),
+        "co-located by card, device, network, address alone: {colocated_by:?}"
+    );
+}
