@@ -1724,9 +1724,12 @@ pub fn census(cmp: &Comparer, deferred: &crate::block::Deferred, crowd: &[u16]) 
             };
             let email = cmp.email(a, b);
             let shares = model::key_of(email).is_some_and(|k| k != Key::Different);
-            let name = shares.then(|| memo.level(cmp, a, b));
+            let mut name = shares.then(|| memo.level(cmp, a, b));
             if crowd[a] & crowd[b] & contextual != 0 {
-                let named = name.unwrap_or_else(|| memo.level(cmp, a, b));
+                // The email's context turns on the names here whatever the email: compared, and recorded
+                // for the bound (scoring would compare them again for a pair whose looser bound reaches the
+                // line, and decide as the bound with them decides).
+                let named = *name.get_or_insert_with(|| memo.level(cmp, a, b));
                 let c = cmp.census_comparison(a, b, email, named);
                 for f in CENSUS_FIELDS {
                     count(f, model::context_of(f, &c), c.get(f));
