@@ -726,22 +726,23 @@ impl<'a> Comparer<'a> {
     }
 
     /// The levels the census counts (`CENSUS_FIELDS`) and those their contexts turn on (`model::context_of`:
-    /// the name, and the card, device, network and address that co-locate two accounts), the email and name
-    /// as already compared (`email`, `name`: what `level` gives for them). The signals neither reads (id
-    /// document, phone, birth date, review, bids) are not compared: `Missing`. A deferred crowded pair that
-    /// shares a crowd value of a co-locating signal was compared in full for these few levels.
+    /// the name, and the card, device, network and address that co-locate two accounts), each as `level` gives
+    /// it, with the email and name as already compared (`email`, `name`). The signals neither reads (id
+    /// document, phone, birth date, review, bids) are not compared: `Missing`. What the census compares of a
+    /// deferred crowded pair that shares a crowd value of a co-locating signal.
     pub fn census_comparison(&self, a: usize, b: usize, email: Level, name: Level) -> Comparison {
+        let l = |f: Field| self.level(f, a, b);
         Comparison {
             id_document: Level::Missing,
             email,
             phone: Level::Missing,
-            payment: self.identifier(Signal::Payment, a, b),
-            device: self.identifier(Signal::Device, a, b),
+            payment: l(Field::Payment),
+            device: l(Field::Device),
             name,
             date_of_birth: Level::Missing,
-            ip: self.ip(a, b),
-            address: self.address(a, b),
-            business: self.business(a, b),
+            ip: l(Field::Ip),
+            address: l(Field::Address),
+            business: l(Field::Business),
             review: Level::Missing,
             bids: Level::Missing,
         }
