@@ -729,7 +729,16 @@ struct Shard {
 
 impl Shard {
     fn holds(self, key: u64) -> bool {
-        self.bits == 0 || key >> (64 - self.bits) == self.index
+        Shard::of_key(key, self.bits) as u64 == self.index
+    }
+
+    /// The index of the shard, of `1 << bits`, that holds `key`.
+    fn of_key(key: u64, bits: u32) -> usize {
+        if bits == 0 {
+            0
+        } else {
+            (key >> (64 - bits)) as usize
+        }
     }
 }
 
@@ -741,7 +750,8 @@ const SHARD_ENTRIES: usize = 16 << 20;
 /// keys and a document's one-deletion keys come to about six on generated exports (6.1 at a million).
 const DERIVED_PER_ACCOUNT: usize = 6;
 
-/// At most this many shard bits: each shard scans every value and builds every derived key again.
+/// At most this many shard bits: each shard scans every value again, and the later shards' derived keys wait
+/// while the first is walked (`derived_by_shard`).
 const MAX_SHARD_BITS: u32 = 2;
 
 /// How many shard bits keep a shard's entries near `SHARD_ENTRIES` (within `MAX_SHARD_BITS`), for about
@@ -777,30 +787,50 @@ fn piece_accounts(n: usize, p: usize) -> std::ops::Range<usize> {
     p * KEY_PIECE..((p + 1) * KEY_PIECE).min(n)
 }
 
-/// The derived keys of a shard, piece by piece: each account's (deduplicated) in account order.
-fn derived_entries(acc: &Accounts, shard: Shard) -> Vec<Vec<Entry>> {
-    (0..acc.len().div_ceil(KEY_PIECE))
+/// The derived keys of every account, built once for all shards: for each shard, piece by piece, each
+/// account's (deduplicated) in account order. Each shard's are taken when its turn comes and dropped with its
+/// entries; built again for every shard, they were a fifth of the key step at ten million accounts (four
+/// shards). The later shards' wait in vectors of their exact size.
+fn derived_by_shard(acc: &Accounts, bits: u32) -> Vec<Vec<Vec<Entry>>> {
+    let shards = 1usize << bits;
+    let pieces: Vec<Vec<Vec<Entry>>> = (0..acc.len().div_ceil(KEY_PIECE))
         .into_par_iter()
         .map(|p| {
-            let (mut v, mut d, mut buf) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut all, mut d, mut buf) = (Vec::new(), Vec::new(), Vec::new());
             for i in piece_accounts(acc.len(), p) {
                 d.clear();
                 derived_keys(acc, i, &mut d, &mut buf);
                 d.sort_unstable_by_key(|x: &(Derived, u64)| x.1);
                 d.dedup_by_key(|x| x.1);
-                v.extend(
-                    d.iter()
-                        .filter(|x| shard.holds(x.1))
-                        .map(|&(kind, key)| Entry {
-                            key,
-                            account: i as u32,
-                            slot: NO_SLOT + kind as u32,
-                        }),
-                );
+                all.extend(d.iter().map(|&(kind, key)| Entry {
+                    key,
+                    account: i as u32,
+                    slot: NO_SLOT + kind as u32,
+                }));
             }
-            v
+            if shards == 1 {
+                return vec![all];
+            }
+            let mut count = vec![0usize; shards];
+            for e in &all {
+                count[Shard::of_key(e.key, bits)] += 1;
+            }
+            let mut out: Vec<Vec<Entry>> = count.iter().map(|&c| Vec::with_capacity(c)).collect();
+            for e in all {
+                out[Shard::of_key(e.key, bits)].push(e);
+            }
+            out
         })
-        .collect()
+        .collect();
+    let mut by_shard: Vec<Vec<Vec<Entry>>> = (0..shards)
+        .map(|_| Vec::with_capacity(pieces.len()))
+        .collect();
+    for piece in pieces {
+        for (s, v) in piece.into_iter().enumerate() {
+            by_shard[s].push(v);
+        }
+    }
+    by_shard
 }
 
 /// How many entries of the shard each piece puts in each bucket: its accounts' values of the shard and its
@@ -852,13 +882,16 @@ fn piece_stretches<'e, T>(entries: &'e mut [T], counts: &[Vec<u32>]) -> Vec<Vec<
 }
 
 /// The key occurrences of a shard: each value of each account and each account's derived keys, placed into
-/// their key's bucket as they are written (piece of accounts after piece). Returns the buckets' lengths, for
-/// `sort_buckets`.
-fn key_entries(acc: &Accounts, shard: Shard, entries: &mut Vec<Entry>) -> Vec<usize> {
+/// their key's bucket as they are written (piece of accounts after piece). `derived` is the shard's derived
+/// keys piece by piece (`derived_by_shard`). Returns the buckets' lengths, for `sort_buckets`.
+fn key_entries(
+    acc: &Accounts,
+    shard: Shard,
+    derived: Vec<Vec<Entry>>,
+    entries: &mut Vec<Entry>,
+) -> Vec<usize> {
     let values = acc.signals.values();
     let t = std::time::Instant::now();
-    let derived = derived_entries(acc, shard);
-    let t_derived = t.elapsed();
     let counts = bucket_counts(acc, shard, &derived);
     let t_counted = t.elapsed();
     let bucket_len = bucket_lengths(&counts);
@@ -901,8 +934,7 @@ fn key_entries(acc: &Accounts, shard: Shard, entries: &mut Vec<Entry>) -> Vec<us
         });
     tracing::debug!(
         shard = shard.index,
-        derived = ?t_derived,
-        counted = ?(t_counted - t_derived),
+        counted = ?t_counted,
         placed = ?(t.elapsed() - t_counted),
         "block: a shard's key entries"
     );
@@ -1168,10 +1200,15 @@ fn walk_shards(acc: &mut Accounts, sig_of: &[u8], cap: usize, bits: u32) -> (Key
     // One vector of entries serves every shard: a fresh one per shard came on top of the shard before's
     // memory (freed, but not yet returned to the system by the allocator).
     let mut entries = Vec::new();
+    let t = std::time::Instant::now();
+    let mut derived = derived_by_shard(acc, bits);
+    times.keys += t.elapsed();
+    tracing::debug!(secs = ?t.elapsed(), "block: derived keys");
     for index in 0..1u64 << bits {
         let t = std::time::Instant::now();
         let shard = Shard { index, bits };
-        let bucket_len = key_entries(acc, shard, &mut entries);
+        let mine = std::mem::take(&mut derived[index as usize]);
+        let bucket_len = key_entries(acc, shard, mine, &mut entries);
         let keyed = std::time::Instant::now();
         sort_key_buckets(&mut entries, &bucket_len, shard);
         let sorted = std::time::Instant::now();
@@ -1766,22 +1803,30 @@ mod tests {
 
     /// The entries placed in buckets and sorted bucket by bucket are every entry of the shard in sorted order:
     /// the same as all of them (values in slot order, then derived keys) sorted at once, for one shard and for
-    /// each of four, on more accounts than two pieces, with keys met by several accounts and by one.
+    /// each of four, on more accounts than two pieces, with keys met by several accounts and by one, and
+    /// derived keys (a document's one-deletion keys) in every shard.
     #[test]
     fn bucketed_entries_are_the_sorted_entries() {
-        let texts: Vec<(String, String)> = (0..40_000)
+        let texts: Vec<[String; 3]> = (0..40_000)
             .map(|i| {
-                (
+                [
                     format!("u{}@x.com", i / 3),
                     format!("device-{:06}", i % 7_000),
-                )
+                    format!("{:07}", 4_331_000 + i / 2),
+                ]
             })
             .collect();
-        let rows: Vec<(&str, &str)> = texts
+        let rows: Vec<Vec<(usize, &str)>> = texts
             .iter()
-            .map(|(e, d)| (e.as_str(), d.as_str()))
+            .map(|[e, d, doc]| {
+                vec![
+                    (col::EMAIL, e.as_str()),
+                    (col::DEVICE_IDS, d.as_str()),
+                    (col::ID_DOCUMENT_HASH, doc.as_str()),
+                ]
+            })
             .collect();
-        let acc = accounts(&rows);
+        let acc = crate::normalize::test_accounts(&rows);
         let (mut all, mut d, mut buf) = (Vec::new(), Vec::new(), Vec::new());
         for i in 0..acc.len() {
             for j in acc.signals.account_range(i) {
@@ -1804,10 +1849,22 @@ mod tests {
         all.sort_unstable();
         for bits in [0, 2] {
             let mut got = Vec::new();
+            let mut derived = derived_by_shard(&acc, bits);
+            assert_eq!(derived.len(), 1 << bits);
+            for (index, pieces) in derived.iter().enumerate() {
+                let shard = Shard {
+                    index: index as u64,
+                    bits,
+                };
+                let mine: Vec<&Entry> = pieces.iter().flatten().collect();
+                assert!(mine.len() > 10_000, "{bits} bits: shard {index}");
+                assert!(mine.iter().all(|e| shard.holds(e.key)));
+            }
             for index in 0..1u64 << bits {
                 let shard = Shard { index, bits };
                 let mut entries = Vec::new();
-                let lens = key_entries(&acc, shard, &mut entries);
+                let mine = std::mem::take(&mut derived[index as usize]);
+                let lens = key_entries(&acc, shard, mine, &mut entries);
                 assert_eq!(lens.len(), 1 << BUCKET_BITS);
                 assert!(lens.iter().filter(|&&l| l > 0).count() > 200, "{bits} bits");
                 let mut whole = entries.clone();
