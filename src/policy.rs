@@ -6,7 +6,7 @@
 //! with a sanctioned account but is not linked to it is an associate, never an evader. Also reads the optional
 //! reviews file.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -178,16 +178,28 @@ pub struct Associate {
 /// The associates among candidate `(sanctioned, newer, weight)` triples: those not in one cluster with that
 /// sanctioned account, strongest first, numbered `A000001…`.
 pub fn associates(mut pairs: Vec<(u32, u32, f64)>, judged: &[Judged]) -> Vec<Associate> {
-    let mut cluster_of = std::collections::HashMap::new();
+    // Each account's cluster by account index (`NONE`: in none): at ten million accounts a hash map of the
+    // 2.2M clustered accounts, and the sort and numbering below, each took a worker half a second alone.
+    const NONE: u32 = u32::MAX;
+    let len = judged
+        .par_iter()
+        .flat_map_iter(|j| j.cluster.members.iter().map(|&m| m as usize + 1))
+        .max()
+        .unwrap_or(0);
+    let mut cluster_of = vec![NONE; len];
     for (k, j) in judged.iter().enumerate() {
+        // Clusters are fewer than accounts, whose indices are `u32`.
+        let k = u32::try_from(k).unwrap_or(NONE - 1);
         for &m in &j.cluster.members {
-            cluster_of.insert(m, k);
+            cluster_of[m as usize] = k;
         }
     }
-    pairs.retain(|(s, a, _)| !cluster_of.contains_key(s) || cluster_of.get(s) != cluster_of.get(a));
-    pairs.sort_by(|x, y| y.2.total_cmp(&x.2).then((x.0, x.1).cmp(&(y.0, y.1))));
+    let of = |a: u32| cluster_of.get(a as usize).copied().unwrap_or(NONE);
+    pairs.retain(|&(s, a, _)| of(s) == NONE || of(s) != of(a));
+    // Stable, as the one-worker sort was: the same order for equal keys.
+    pairs.par_sort_by(|x, y| y.2.total_cmp(&x.2).then((x.0, x.1).cmp(&(y.0, y.1))));
     pairs
-        .into_iter()
+        .into_par_iter()
         .enumerate()
         .map(|(i, (sanctioned, account, weight))| Associate {
             id: format!("A{:06}", i + 1),
@@ -241,9 +253,65 @@ fn live(s: Status) -> bool {
 /// What judging a cluster reads besides the cluster: the scorer, the direct links and the reviews.
 struct Judge<'a> {
     scorer: &'a Scorer<'a>,
-    direct: HashMap<u64, f64>,
+    direct: Links,
     reviews: Option<&'a ReviewIndex>,
-    by_reviewer: HashMap<u32, Vec<usize>>,
+    by_reviewer: ByReviewer,
+}
+
+/// The links (pairs at or above the link line) with their weights, sorted by pair and looked up by binary
+/// search: built on all workers (a hash map of the 1.4M links at ten million accounts was built on one).
+struct Links(Vec<(u64, f64)>);
+
+impl Links {
+    fn of(scored: &[Scored], link_weight: f64) -> Links {
+        let mut v: Vec<(u64, f64)> = scored
+            .par_iter()
+            .filter(|s| s.weight >= link_weight)
+            .map(|s| (crate::block::pack(s.a, s.b), s.weight))
+            .collect();
+        // Stable: a pair scored twice keeps its last weight, as a map filled in order would.
+        v.par_sort_by_key(|x| x.0);
+        v.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same {
+                earlier.1 = later.1;
+            }
+            same
+        });
+        Links(v)
+    }
+
+    fn get(&self, pair: u64) -> Option<f64> {
+        let k = self.0.binary_search_by_key(&pair, |x| x.0).ok()?;
+        Some(self.0[k].1)
+    }
+}
+
+/// Each reviewer's reviews (indices into `ReviewIndex::reviews`, ascending), as `(reviewer, index)` sorted:
+/// a reviewer's are one stretch, found by binary search. Sorted on all workers (a hash map of a vector per
+/// reviewer, two million reviews at ten million accounts, was filled on one).
+struct ByReviewer(Vec<(u32, usize)>);
+
+impl ByReviewer {
+    fn of(reviews: Option<&ReviewIndex>) -> ByReviewer {
+        let all = reviews.map(|r| r.reviews.as_slice()).unwrap_or(&[]);
+        let mut v: Vec<(u32, usize)> = all
+            .par_iter()
+            .enumerate()
+            .map(|(k, rv)| (rv.reviewer, k))
+            .collect();
+        v.par_sort_unstable();
+        ByReviewer(v)
+    }
+
+    /// The indices of `reviewer`'s reviews, ascending.
+    fn of_reviewer(&self, reviewer: u32) -> impl Iterator<Item = usize> + '_ {
+        let from = self.0.partition_point(|x| x.0 < reviewer);
+        self.0[from..]
+            .iter()
+            .take_while(move |x| x.0 == reviewer)
+            .map(|x| x.1)
+    }
 }
 
 /// The verdict-independent parts of a judgement while it is built.
@@ -271,7 +339,7 @@ impl Judge<'_> {
         let mut links = Vec::new();
         for &x in &c.members {
             for &y in c.members.iter().filter(|&&y| y > x) {
-                if let Some(&w) = self.direct.get(&crate::block::pack(x, y))
+                if let Some(w) = self.direct.get(crate::block::pack(x, y))
                     && let Some((_, newer)) = self.scorer.evasion_direction(x as usize, y as usize)
                     && supported_outside(self.scorer, x, y, PLACE_ONLY)
                 {
@@ -299,8 +367,8 @@ impl Judge<'_> {
         let mut revs: Vec<Review> = c
             .members
             .iter()
-            .flat_map(|m| self.by_reviewer.get(m).map(Vec::as_slice).unwrap_or(&[]))
-            .map(|&k| &r.reviews[k])
+            .flat_map(|&m| self.by_reviewer.of_reviewer(m))
+            .map(|k| &r.reviews[k])
             .filter(|rv| members.contains(&rv.reviewee))
             .cloned()
             .collect();
@@ -551,25 +619,11 @@ pub fn judge(
     link_weight: f64,
     reviews: Option<&ReviewIndex>,
 ) -> Vec<Judged> {
-    let direct: HashMap<u64, f64> = scored
-        .iter()
-        .filter(|s| s.weight >= link_weight)
-        .map(|s| (crate::block::pack(s.a, s.b), s.weight))
-        .collect();
-    let mut by_reviewer: HashMap<u32, Vec<usize>> = HashMap::new();
-    for (k, rv) in reviews
-        .map(|r| r.reviews.as_slice())
-        .unwrap_or(&[])
-        .iter()
-        .enumerate()
-    {
-        by_reviewer.entry(rv.reviewer).or_default().push(k);
-    }
     let judge = Judge {
         scorer,
-        direct,
+        direct: Links::of(scored, link_weight),
         reviews,
-        by_reviewer,
+        by_reviewer: ByReviewer::of(reviews),
     };
     // Each cluster is judged on its own: in parallel, in cluster order.
     let mut out: Vec<Judged> = clusters
@@ -589,6 +643,62 @@ pub fn judge(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A cluster of these members, judged as nothing in particular.
+    fn judged_of(members: Vec<u32>) -> Judged {
+        Judged {
+            id: String::new(),
+            key_pair: (members[0], members[1]),
+            cluster: Cluster {
+                members,
+                score: 0.9,
+                links: vec![],
+            },
+            verdicts: vec![Verdict::NoViolation],
+            priority: None,
+            suspects: vec![],
+            reviews: vec![],
+            evasion_links: vec![],
+            self_bids: vec![],
+            duplicate_businesses: vec![],
+            reason: None,
+            change: crate::history::Change::New,
+            first_seen: String::new(),
+            decision: None,
+        }
+    }
+
+    /// Associates are the triples whose two accounts are not in one cluster (either may be in none, or past
+    /// every clustered account), strongest first (ties by account), numbered in that order.
+    #[test]
+    fn associates_leave_out_cluster_mates_and_are_numbered_strongest_first() {
+        let judged = vec![judged_of(vec![1, 2, 3]), judged_of(vec![7, 9])];
+        let pairs = vec![
+            (1, 3, 5.0),  // one cluster: out
+            (9, 7, 6.0),  // one cluster: out
+            (1, 7, 2.0),  // two clusters
+            (4, 2, 3.0),  // the sanctioned one in none
+            (2, 4, 3.0),  // the newer one in none (a tie with the one above: by account)
+            (5, 6, -1.0), // neither in any
+            (3, 50, 4.0), // an account past every clustered one
+        ];
+        let got: Vec<(String, u32, u32)> = associates(pairs, &judged)
+            .into_iter()
+            .map(|a| (a.id, a.sanctioned, a.account))
+            .collect();
+        let want = [
+            ("A000001", 3, 50),
+            ("A000002", 2, 4),
+            ("A000003", 4, 2),
+            ("A000004", 1, 7),
+            ("A000005", 5, 6),
+        ];
+        let want: Vec<(String, u32, u32)> = want
+            .iter()
+            .map(|&(id, s, a)| (id.to_string(), s, a))
+            .collect();
+        assert_eq!(got, want);
+    }
 
     #[test]
     fn reviews_over_several_batches_are_read_in_order() {
