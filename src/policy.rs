@@ -178,24 +178,9 @@ pub struct Associate {
 /// The associates among candidate `(sanctioned, newer, weight)` triples: those not in one cluster with that
 /// sanctioned account, strongest first, numbered `A000001…`.
 pub fn associates(mut pairs: Vec<(u32, u32, f64)>, judged: &[Judged]) -> Vec<Associate> {
-    // Each account's cluster by account index (`NONE`: in none): at ten million accounts a hash map of the
-    // 2.2M clustered accounts, and the sort and numbering below, each took a worker half a second alone.
-    const NONE: u32 = u32::MAX;
-    let len = judged
-        .par_iter()
-        .flat_map_iter(|j| j.cluster.members.iter().map(|&m| m as usize + 1))
-        .max()
-        .unwrap_or(0);
-    let mut cluster_of = vec![NONE; len];
-    for (k, j) in judged.iter().enumerate() {
-        // Clusters are fewer than accounts, whose indices are `u32`.
-        let k = u32::try_from(k).unwrap_or(NONE - 1);
-        for &m in &j.cluster.members {
-            cluster_of[m as usize] = k;
-        }
-    }
-    let of = |a: u32| cluster_of.get(a as usize).copied().unwrap_or(NONE);
-    pairs.retain(|&(s, a, _)| of(s) == NONE || of(s) != of(a));
+    let cluster_of = ClusterOf::new(judged);
+    let of = |a: u32| cluster_of.get(a);
+    pairs.retain(|&(s, a, _)| of(s).is_none() || of(s) != of(a));
     // Stable, as the one-worker sort was: the same order for equal keys.
     pairs.par_sort_by(|x, y| y.2.total_cmp(&x.2).then((x.0, x.1).cmp(&(y.0, y.1))));
     pairs
@@ -208,6 +193,40 @@ pub fn associates(mut pairs: Vec<(u32, u32, f64)>, judged: &[Judged]) -> Vec<Ass
             weight,
         })
         .collect()
+}
+
+/// Each account's cluster (its index among the judged clusters), by account index: at ten million accounts a
+/// hash map of the 2.2M clustered accounts took a worker half a second to fill, a table of one `u32` per
+/// account a fraction of that.
+pub struct ClusterOf(Vec<u32>);
+
+impl ClusterOf {
+    const NONE: u32 = u32::MAX;
+
+    pub fn new(judged: &[Judged]) -> ClusterOf {
+        let len = judged
+            .par_iter()
+            .flat_map_iter(|j| j.cluster.members.iter().map(|&m| m as usize + 1))
+            .max()
+            .unwrap_or(0);
+        let mut of = vec![Self::NONE; len];
+        for (k, j) in judged.iter().enumerate() {
+            // Clusters are fewer than accounts, whose indices are `u32`.
+            let k = u32::try_from(k).unwrap_or(Self::NONE - 1);
+            for &m in &j.cluster.members {
+                of[m as usize] = k;
+            }
+        }
+        ClusterOf(of)
+    }
+
+    /// The index of account `a`'s cluster, if it is in one.
+    pub fn get(&self, a: u32) -> Option<usize> {
+        self.0
+            .get(a as usize)
+            .filter(|&&k| k != Self::NONE)
+            .map(|&k| k as usize)
+    }
 }
 
 /// Counts per verdict, for the summary.

@@ -169,6 +169,25 @@ fn fixture_yields_the_hand_checked_clusters_and_verdicts() {
         let w: f64 = p["match_weight"].parse().unwrap();
         assert_eq!(p["kind"] == "link", w >= 0.0, "{p:?}");
     }
+    // Its cluster_id is the cluster both accounts are in (clusters.csv), empty when they are not in one.
+    let cluster_of: BTreeMap<String, String> = read_csv(&dir.path().join("clusters.csv"))
+        .into_iter()
+        .map(|r| (r["account_id"].clone(), r["cluster_id"].clone()))
+        .collect();
+    let mut in_one = 0;
+    for p in &pairs {
+        let (a, b) = (
+            cluster_of.get(&p["account_id_a"]),
+            cluster_of.get(&p["account_id_b"]),
+        );
+        let want = match (a, b) {
+            (Some(x), Some(y)) if x == y => x.as_str(),
+            _ => "",
+        };
+        in_one += usize::from(!want.is_empty());
+        assert_eq!(p["cluster_id"], want, "{p:?}");
+    }
+    assert!(in_one > 0, "no pair of one cluster");
 
     // Summary accounts for every row and lists the crowd keys that generated no pairs.
     let s: serde_json::Value = summary(dir.path());

@@ -319,12 +319,7 @@ impl Report<'_> {
     }
 
     fn write_pairs(&self, path: &Path) -> Result<Pending> {
-        let mut cluster_of = std::collections::HashMap::new();
-        for j in self.clusters {
-            for &m in &j.cluster.members {
-                cluster_of.insert(m, j.id.as_str());
-            }
-        }
+        let cluster_of = crate::policy::ClusterOf::new(self.clusters);
         let mut rows: Vec<&Scored> = self.scored.iter().collect();
         rows.par_sort_by(|x, y| {
             y.weight
@@ -349,8 +344,8 @@ impl Report<'_> {
             write_rows_par(w, &rows, |c, s| {
                 let (a, b) = self.ordered(s);
                 let ex = self.scorer.explain(a as usize, b as usize);
-                let same = match (cluster_of.get(&a), cluster_of.get(&b)) {
-                    (Some(x), Some(y)) if x == y => *x,
+                let same = match (cluster_of.get(a), cluster_of.get(b)) {
+                    (Some(x), Some(y)) if x == y => self.clusters[x].id.as_str(),
                     _ => "",
                 };
                 c.write_record([
