@@ -131,6 +131,7 @@ pub fn patterns(
     let keys: Vec<u128> = pairs
         .par_chunks(16 * 1024)
         .zip(learn.par_chunks(16 * 1024))
+        .with_max_len(crate::BALANCED)
         .flat_map_iter(|(chunk, learn)| {
             let acc = cmp.accounts();
             let v: Vec<u128> = chunk

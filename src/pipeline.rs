@@ -395,6 +395,7 @@ fn normalize_checked(
     chunk
         .accepted
         .par_chunks(4096)
+        .with_max_len(crate::BALANCED)
         .map(|piece| {
             let mut part = Accounts::default();
             let mut problems = Vec::new();

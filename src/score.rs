@@ -1902,6 +1902,7 @@ fn score_crowded(
         .pairs
         .par_chunks(64 * 1024)
         .zip(census.bound_inputs.par_chunks(64 * 1024))
+        .with_max_len(crate::BALANCED)
         .map(|(pairs, inputs)| {
             let (mut kept, mut scored) = (Vec::new(), 0u64);
             for (&p, &x) in pairs.iter().zip(inputs) {
@@ -1951,6 +1952,7 @@ fn score_network(
 ) -> (Vec<Scored>, u64) {
     let parts: Vec<(Vec<Scored>, u64)> = pairs
         .par_chunks(16 * 1024)
+        .with_max_len(crate::BALANCED)
         .map_init(BoundCache::default, |cache, chunk| {
             let (mut kept, mut scored) = (Vec::new(), 0u64);
             let acc = scorer.accounts();
@@ -2007,6 +2009,7 @@ pub fn associate_candidates(
     candidates
         .par_chunks(16 * 1024)
         .zip(pats.of_candidate.par_chunks(16 * 1024))
+        .with_max_len(crate::BALANCED)
         .flat_map_iter(|(chunk, idx)| {
             chunk
                 .iter()
@@ -2312,6 +2315,7 @@ pub fn score_all(
     candidates
         .par_chunks(16 * 1024)
         .zip(pats.of_candidate.par_chunks(16 * 1024))
+        .with_max_len(crate::BALANCED)
         .flat_map_iter(|(chunk, idx)| {
             let kept: Vec<Scored> = chunk
                 .iter()
