@@ -128,28 +128,25 @@ pub fn patterns(
     weights: Weights,
     progress: &indicatif::ProgressBar,
 ) -> Patterns {
-    let keys: Vec<u128> = pairs
-        .par_chunks(16 * 1024)
-        .zip(learn.par_chunks(16 * 1024))
+    // Each chunk's keys are written in place in the one output vector: a collect of the chunks' vectors
+    // joined them on one worker afterwards (at ten million accounts 44M keys, 0.7 GB, a second alone).
+    const CHUNK: usize = 16 * 1024;
+    let mut keys: Vec<u128> = vec![0; pairs.len()];
+    keys.par_chunks_mut(CHUNK)
+        .zip(pairs.par_chunks(CHUNK))
+        .zip(learn.par_chunks(CHUNK))
         .with_max_len(crate::BALANCED)
-        .flat_map_iter(|(chunk, learn)| {
+        .for_each(|((out, chunk), learn)| {
             let acc = cmp.accounts();
-            let v: Vec<u128> = chunk
-                .iter()
-                .zip(learn)
-                .enumerate()
-                .map(|(k, (&p, &l))| {
-                    acc.prefetch_ahead(k, |k| chunk.get(k).map(|&p| unpack(p).1 as usize));
-                    let (a, b) = unpack(p);
-                    let c = cmp.compare(a as usize, b as usize);
-                    let hides = cmp.concealment_applies(a as usize, b as usize);
-                    encode(&model::slots(&c), hides, l)
-                })
-                .collect();
+            for (k, ((o, &p), &l)) in out.iter_mut().zip(chunk).zip(learn).enumerate() {
+                acc.prefetch_ahead(k, |k| chunk.get(k).map(|&p| unpack(p).1 as usize));
+                let (a, b) = unpack(p);
+                let c = cmp.compare(a as usize, b as usize);
+                let hides = cmp.concealment_applies(a as usize, b as usize);
+                *o = encode(&model::slots(&c), hides, l);
+            }
             progress.inc(chunk.len() as u64);
-            v
-        })
-        .collect();
+        });
     let counted: KeyMap<u64> = keys
         .par_iter()
         .enumerate()
