@@ -353,15 +353,16 @@ fn match_clusters(
     // A cluster that keeps no previous id takes the next number: the numbers of those before it, counted
     // first, let every row be built on its own (on all workers: at ten million accounts a million rows and
     // their 2.2M account ids took one worker a second).
+    let mut new = 0u64;
     let new_before: Vec<u64> = kept
         .iter()
-        .scan(0u64, |n, k| {
-            let before = *n;
-            *n += u64::from(k.is_none());
-            Some(before)
+        .map(|k| {
+            let before = new;
+            new += u64::from(k.is_none());
+            before
         })
         .collect();
-    let next = prev.next_id + kept.iter().filter(|k| k.is_none()).count() as u64;
+    let next = prev.next_id + new;
     let mut rows: Vec<ChangeRow> = (0..ids.len())
         .into_par_iter()
         .map(|k| {

@@ -179,8 +179,10 @@ pub struct Associate {
 /// sanctioned account, strongest first, numbered `A000001…`.
 pub fn associates(mut pairs: Vec<(u32, u32, f64)>, judged: &[Judged]) -> Vec<Associate> {
     let cluster_of = ClusterOf::new(judged);
-    let of = |a: u32| cluster_of.get(a);
-    pairs.retain(|&(s, a, _)| of(s).is_none() || of(s) != of(a));
+    pairs.retain(|&(s, a, _)| {
+        let of_s = cluster_of.get(s);
+        of_s.is_none() || of_s != cluster_of.get(a)
+    });
     // Stable, as the one-worker sort was: the same order for equal keys.
     pairs.par_sort_by(|x, y| y.2.total_cmp(&x.2).then((x.0, x.1).cmp(&(y.0, y.1))));
     pairs
@@ -288,15 +290,9 @@ impl Links {
             .filter(|s| s.weight >= link_weight)
             .map(|s| (crate::block::pack(s.a, s.b), s.weight))
             .collect();
-        // Stable: a pair scored twice keeps its last weight, as a map filled in order would.
-        v.par_sort_by_key(|x| x.0);
-        v.dedup_by(|later, earlier| {
-            let same = later.0 == earlier.0;
-            if same {
-                earlier.1 = later.1;
-            }
-            same
-        });
+        // A pair's weight is a function of the pair: one scored twice has the same weight twice.
+        v.par_sort_unstable_by_key(|x| x.0);
+        v.dedup_by_key(|x| x.0);
         Links(v)
     }
 
