@@ -187,14 +187,41 @@ struct CsvInput {
 }
 
 impl CsvInput {
-    /// Reads the next record into `chunk`: its line (the line the parser was on when it began, as
-    /// `csv::Reader` reports a record's position) and where it is, or `None` at the end.
+    /// Skips the line ends before the next record, counting its lines. The parser ends a record at its `\r`
+    /// and reads the `\n` of a `\r\n` (and blank lines) only with the next record, so the line it was on
+    /// when that began was the line before the record's own: every row of a Windows export, and every row
+    /// after a blank line, was one line early in the quarantine and `source_line` (as `csv::Reader` reports
+    /// positions). Skipping them first is what the parser does with them itself: blank lines end no record.
+    fn skip_line_ends(&mut self) -> std::io::Result<()> {
+        use std::io::BufRead;
+        let mut lines = 0u64;
+        loop {
+            let input = self.input.fill_buf()?;
+            let n = input
+                .iter()
+                .take_while(|&&b| b == b'\r' || b == b'\n')
+                .count();
+            lines += input[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+            let more = n == input.len() && n > 0;
+            self.input.consume(n);
+            self.consumed += n as u64;
+            if !more {
+                break;
+            }
+        }
+        self.core.set_line(self.core.line() + lines);
+        Ok(())
+    }
+
+    /// Reads the next record into `chunk`: its line (that of its first byte) and where it is, or `None` at
+    /// the end.
     fn read_record(&mut self, chunk: &mut Chunk) -> std::io::Result<Option<(u64, Span)>> {
         use csv_core::ReadRecordResult as R;
         use std::io::BufRead;
         if self.done {
             return Ok(None);
         }
+        self.skip_line_ends()?;
         let line = self.core.line();
         let (start, first_end) = (chunk.used, chunk.ends_used);
         let (mut out, mut ends) = (0, 0);
@@ -892,8 +919,9 @@ mod tests {
                 (5, false),
                 (6, false),
                 (7, true),
-                (8, true),
-                (9, true)
+                // Line 8 is blank (`\r\n`): a6 is on line 9, a7 on line 10.
+                (9, true),
+                (10, true)
             ]
         );
         let (reason, raw) = rows[2].1.as_ref().unwrap_err();
@@ -953,8 +981,8 @@ mod tests {
 
     /// Over random lines of fields, quoted fields, quotes, lone and paired carriage returns, blank lines, other
     /// widths and bytes that are not UTF-8, in a file of several read buffers (lines cross the buffers' ends),
-    /// the rows are those `csv::Reader` reads, with their lines (after a record ended by `\r\n`, the parser
-    /// counts the `\n` when it reads on: `csv::Reader` reports the next record on the line before).
+    /// the rows are those `csv::Reader` reads, with the lines of their first bytes (`csv::Reader` reports a
+    /// record after a `\r\n` or a blank line on the line before: `line_of`).
     #[test]
     fn random_lines_read_as_the_csv_crate_reads_them() {
         let dir = tempfile::tempdir().unwrap();
@@ -1038,6 +1066,12 @@ mod tests {
     /// Each row of a three-column file as `csv::Reader` reads it: its line and its fields, or (another width,
     /// quarantined) its text.
     fn csv_crate_rows(p: &Path) -> Vec<(u64, Vec<String>)> {
+        let bytes = std::fs::read(p).unwrap();
+        let mut lines = Lines {
+            bytes: &bytes,
+            at: 0,
+            newlines: 0,
+        };
         let mut want = vec![];
         let mut rdr = csv::ReaderBuilder::new()
             .flexible(true)
@@ -1052,9 +1086,33 @@ mod tests {
                     .collect(),
                 _ => vec![raw_line(rec.iter())],
             };
-            want.push((rec.position().unwrap().line(), fields));
+            want.push((lines.line_of(rec.position().unwrap().byte()), fields));
         }
         want
+    }
+
+    /// Newlines counted up to a byte, as records are read in order.
+    struct Lines<'b> {
+        bytes: &'b [u8],
+        at: usize,
+        newlines: u64,
+    }
+
+    impl Lines<'_> {
+        /// The line of the record `csv::Reader` says starts at byte `from`: the line of its first byte after
+        /// the line ends the parser had not yet read (one plus the newlines before it).
+        fn line_of(&mut self, from: u64) -> u64 {
+            let mut i = from as usize;
+            while i < self.bytes.len() && matches!(self.bytes[i], b'\r' | b'\n') {
+                i += 1;
+            }
+            self.newlines += self.bytes[self.at..i]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
+            self.at = i;
+            1 + self.newlines
+        }
     }
 
     #[test]

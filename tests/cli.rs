@@ -523,16 +523,35 @@ fn thinned_network_pairs_are_deterministic_and_lose_nobody() {
 
 #[test]
 fn bad_rows_are_quarantined_with_line_numbers() {
+    // As Unix and Windows end lines: a `\r\n` export's rows are on the same lines.
+    for nl in ["\n", "\r\n"] {
+        quarantine_lines(nl);
+    }
+}
+
+fn quarantine_lines(nl: &str) {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("bad.csv");
-    let mut bytes = b"account_id,full_name,email\n".to_vec();
-    bytes.extend_from_slice(b"a1,Ann Lee,ann.lee@gmail.com\n");
-    bytes.extend_from_slice(b"a2,\"Bob\nLee\",bob@x.com\n"); // a quoted newline is fine: lines 3-4
-    bytes.extend_from_slice(b"a3,too,many,fields\n"); // line 5
-    bytes.extend_from_slice(b"a4,Bad \xff\xfe UTF8,x@y.com\n"); // line 6
-    bytes.extend_from_slice(b"a1,Ann Lee again,ann.lee@gmail.com\n"); // line 7: duplicate id
-    bytes.extend_from_slice(b",No Id,noid@x.com\n"); // line 8
-    bytes.extend_from_slice(b"a5,Eve,not-an-email\n"); // line 9: used, invalid email counted
+    let lines: [&[u8]; 8] = [
+        b"account_id,full_name,email\n",
+        b"a1,Ann Lee,ann.lee@gmail.com\n",
+        b"a2,\"Bob\nLee\",bob@x.com\n", // a quoted newline is fine: lines 3-4
+        b"a3,too,many,fields\n",        // line 5
+        b"a4,Bad \xff\xfe UTF8,x@y.com\n", // line 6
+        b"a1,Ann Lee again,ann.lee@gmail.com\n", // line 7: duplicate id
+        b",No Id,noid@x.com\n",         // line 8
+        b"a5,Eve,not-an-email\n",       // line 9: used, invalid email counted
+    ];
+    let mut bytes = Vec::new();
+    for line in lines {
+        for &b in line {
+            if b == b'\n' {
+                bytes.extend_from_slice(nl.as_bytes());
+            } else {
+                bytes.push(b);
+            }
+        }
+    }
     std::fs::write(&p, bytes).unwrap();
     let out = dir.path().join("out");
     ok(&[
@@ -547,7 +566,7 @@ fn bad_rows_are_quarantined_with_line_numbers() {
         .iter()
         .map(|r| (r["line"].as_str(), r["reason"].as_str()))
         .collect();
-    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert_eq!(lines.len(), 4, "{nl:?}: {lines:?}");
     assert_eq!(lines[0].0, "5");
     assert!(lines[0].1.contains("expected 3 fields, found 4"));
     assert_eq!(lines[1].0, "6");
