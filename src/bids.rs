@@ -157,12 +157,13 @@ pub fn load(path: &Path, acc: &Accounts) -> Result<BidIndex> {
     let parse = |rec: &csv::StringRecord| {
         parse_row(rec, &cols, amount).map(|(a, _, at)| (index_of.get(a), at))
     };
+    let mut lines = crate::load::SideLines::new(path);
     crate::load::read_chunks_par(path, &mut rdr, parse, |rec, p| {
         out.rows += 1;
         let p = p.map(|(i, at)| (i, rec.get(cols[1]).map_or("", str::trim), at));
         match p {
             Err(reason) => out.quarantined.push(Quarantined {
-                line: rec.position().map_or(0, |p| p.line()),
+                line: lines.line(rec.position()),
                 reason: format!("bids file: {reason}"),
                 raw: rec.iter().collect::<Vec<_>>().join(","),
             }),

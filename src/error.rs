@@ -79,10 +79,11 @@ impl Error {
     }
     /// A record the csv crate could not read, at the line it reports.
     pub fn csv(path: impl Into<PathBuf>, e: &csv::Error) -> Self {
+        let path = path.into();
         Error::Csv {
-            path: path.into(),
-            line: e.position().map(|p| p.line()).unwrap_or(0),
-            message: e.to_string(),
+            line: crate::load::SideLines::new(&path).line(e.position()),
+            path,
+            message: csv_message(e),
         }
     }
     pub fn write(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
@@ -116,5 +117,17 @@ impl Error {
             Error::Write { .. } => exit::OUTPUT,
             _ => exit::INPUT,
         }
+    }
+}
+
+/// What went wrong with a CSV record, without the `csv` crate's own record, line and byte (its line is one
+/// early after a `\r\n`: the error names the line itself).
+fn csv_message(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { err, .. } => err.to_string(),
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("{len} fields where the records before have {expected_len}"),
+        _ => e.to_string(),
     }
 }

@@ -88,12 +88,12 @@ impl Decisions {
         );
         let mut out = Decisions::default();
         let mut rec = csv::StringRecord::new();
+        let mut lines = crate::load::SideLines::new(path);
         while rdr
             .read_record(&mut rec)
             .map_err(|e| Error::csv(path, &e))?
         {
             out.rows += 1;
-            let line = rec.position().map_or(0, |p| p.line());
             let get = |i: usize| rec.get(i).unwrap_or("").trim();
             let (a, b) = (index.get(get(ia)), index.get(get(ib)));
             let decision = Decision::parse(get(id));
@@ -113,7 +113,10 @@ impl Decisions {
                     format!("unknown account {:?} or {:?}", get(ia), get(ib))
                 }
             };
-            out.rejected.push(Rejected { line, reason });
+            out.rejected.push(Rejected {
+                line: lines.line(rec.position()),
+                reason,
+            });
         }
         Ok(out)
     }

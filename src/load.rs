@@ -443,6 +443,50 @@ pub fn open_table(path: &Path) -> Result<(csv::Reader<File>, Vec<String>)> {
     Ok((r, names))
 }
 
+/// The lines of a side table's records as an editor numbers them, from the positions `csv::Reader` gives.
+/// The reader takes a record's position before the line ends it has not read yet — the `\n` of the `\r\n`
+/// that ended the record before, blank lines — so after those its line is one early; the bytes there are
+/// read again and their newlines counted. Opens the file on first use (only rows that are reported need
+/// it). The accounts file's reader counts them itself (`CsvInput::skip_line_ends`).
+pub struct SideLines<'p> {
+    path: &'p Path,
+    file: Option<File>,
+}
+
+impl<'p> SideLines<'p> {
+    pub fn new(path: &'p Path) -> Self {
+        SideLines { path, file: None }
+    }
+
+    /// The line of the record at `pos` (its position's line when the file cannot be read again).
+    pub fn line(&mut self, pos: Option<&csv::Position>) -> u64 {
+        let Some(pos) = pos else { return 0 };
+        pos.line() + self.newlines_at(pos.byte()).unwrap_or(0)
+    }
+
+    /// The newlines in the run of line ends that starts at byte `at`.
+    fn newlines_at(&mut self, at: u64) -> std::io::Result<u64> {
+        use std::io::{Read, Seek, SeekFrom};
+        let file = match &mut self.file {
+            Some(f) => f,
+            None => self.file.insert(File::open(self.path)?),
+        };
+        file.seek(SeekFrom::Start(at))?;
+        let (mut newlines, mut buf) = (0, [0u8; 512]);
+        loop {
+            let n = file.read(&mut buf)?;
+            let run = buf[..n]
+                .iter()
+                .take_while(|&&b| b == b'\r' || b == b'\n')
+                .count();
+            newlines += buf[..run].iter().filter(|&&b| b == b'\n').count() as u64;
+            if run < n || n == 0 {
+                return Ok(newlines);
+            }
+        }
+    }
+}
+
 /// The index of a required column of a side table, or an error naming the columns found.
 /// Reads a side file's records in file order, a chunk at a time into buffers used again for every chunk;
 /// `map` works on each chunk's records in parallel (parsing them and finding their accounts in the id index
@@ -1089,6 +1133,49 @@ mod tests {
             want.push((lines.line_of(rec.position().unwrap().byte()), fields));
         }
         want
+    }
+
+    /// A side table read by `csv::Reader`: each record's line from `SideLines` is the line of its first
+    /// byte, after `\r\n` endings, blank lines and a byte-order mark alike.
+    #[test]
+    fn side_table_lines_are_the_lines_of_first_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = "a1,x\r\n\r\na2,\"two\r\nlines\"\r\na3,y\n\n\na4,z\r\na5,w";
+        for (k, header) in ["id,v\n", "id,v\r\n", "\u{feff}id,v\r\n\r\n"]
+            .iter()
+            .enumerate()
+        {
+            let bytes = format!("{header}{rows}").into_bytes();
+            let p = write(dir.path(), &format!("s{k}.csv"), &bytes);
+            let (mut rdr, names) = open_table(&p).unwrap();
+            assert_eq!(names, ["id", "v"]);
+            let mut reference = Lines {
+                bytes: &bytes,
+                at: 0,
+                newlines: 0,
+            };
+            let mut side = SideLines::new(&p);
+            let (mut got, mut early) = (vec![], 0);
+            for rec in rdr.records() {
+                let rec = rec.unwrap();
+                let pos = rec.position().unwrap();
+                let line = side.line(Some(pos));
+                assert_eq!(line, reference.line_of(pos.byte()), "{header:?}: {rec:?}");
+                early += usize::from(pos.line() != line);
+                got.push((rec[0].to_string(), line));
+            }
+            let first = header.matches('\n').count() as u64 + 1;
+            // a1, a blank line, a2 over two lines, a3, two blank lines, a4, a5.
+            let want: Vec<(String, u64)> = [("a1", 0), ("a2", 2), ("a3", 4), ("a4", 7), ("a5", 8)]
+                .iter()
+                .map(|(id, d)| (id.to_string(), first + d))
+                .collect();
+            assert_eq!(got, want, "{header:?}");
+            assert!(
+                early >= 2,
+                "csv::Reader's own lines were right: the test proves nothing"
+            );
+        }
     }
 
     /// Newlines counted up to a byte, as records are read in order.
