@@ -408,11 +408,7 @@ fn resolve(path: &Path, names: &[String], cfg: &Config) -> Result<Resolved> {
                 return Err(Error::MissingColumn {
                     path: path.to_path_buf(),
                     column: want.to_string(),
-                    found: if names.is_empty() {
-                        "(none)".into()
-                    } else {
-                        names.join(", ")
-                    },
+                    found: found_columns(names),
                 });
             }
             header.missing_optional.push(contract.to_string());
@@ -441,6 +437,34 @@ pub fn open_table(path: &Path) -> Result<(csv::Reader<File>, Vec<String>)> {
         .map(|s| s.trim().trim_start_matches('\u{feff}').to_string())
         .collect();
     Ok((r, names))
+}
+
+/// Why a record of the wrong width is quarantined. One that runs over several lines most likely holds a
+/// quote that was never closed, which takes every line after it into the one record (up to the next lone
+/// quote, or the end of the file): the reason says which lines, so the rows lost with it can be found.
+fn malformed_reason(line: u64, width: usize, record: Record<'_>) -> String {
+    let reason = format!(
+        "malformed CSV row: expected {width} fields, found {}",
+        record.len()
+    );
+    // A file that ends inside the quote ends the record with its last line's own newline.
+    let bytes = record.as_slice();
+    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    match bytes.iter().filter(|&&b| b == b'\n').count() as u64 {
+        0 => reason,
+        more => {
+            tracing::warn!(
+                line,
+                lines = more + 1,
+                "a malformed row runs over several lines: a quote left open?"
+            );
+            format!(
+                "{reason}; it runs over lines {line}-{}: a quote left open takes the lines after it into one \
+             row",
+                line + more
+            )
+        }
+    }
 }
 
 /// The lines of a side table's records as an editor numbers them, from the positions `csv::Reader` gives.
@@ -528,8 +552,28 @@ pub fn require_column(path: &Path, names: &[String], want: &str) -> Result<usize
         .ok_or_else(|| Error::MissingColumn {
             path: path.to_path_buf(),
             column: want.into(),
-            found: names.join(", "),
+            found: found_columns(names),
         })
+}
+
+/// The header's columns as a missing-column error lists them; a header that is one column holding another
+/// common delimiter says so (a European spreadsheet's export is `;`-separated).
+fn found_columns(names: &[String]) -> String {
+    match names {
+        [] => "(none)".into(),
+        [one] => match [';', '\t', '|'].into_iter().find(|&d| one.contains(d)) {
+            Some(d) => format!(
+                "{one} (one column: the file looks {} separated; set --delimiter or input.delimiter)",
+                if d == '\t' {
+                    "tab".to_string()
+                } else {
+                    format!("'{d}'")
+                }
+            ),
+            None => one.clone(),
+        },
+        _ => names.join(", "),
+    }
 }
 
 /// Renders a raw CSV record's fields back into one line of CSV, for the quarantine file.
@@ -718,18 +762,14 @@ impl Source {
                     };
                     // A blank line inside the file is no row at all; the parser skips those itself.
                     if span.fields != self.width {
-                        let raw = raw_line(chunk.record(span).iter());
+                        let record = chunk.record(span);
+                        let raw = raw_line(record.iter());
+                        let reason = malformed_reason(line, self.width, record);
                         // The malformed record's bytes are not kept: the next record takes its place.
                         (chunk.used, chunk.ends_used) = (span.start, span.first_end);
                         chunk.rows.push(Row {
                             line,
-                            content: Content::Quarantined {
-                                reason: format!(
-                                    "malformed CSV row: expected {} fields, found {}",
-                                    self.width, span.fields
-                                ),
-                                raw,
-                            },
+                            content: Content::Quarantined { reason, raw },
                         });
                         continue;
                     }
@@ -1133,6 +1173,31 @@ mod tests {
             want.push((lines.line_of(rec.position().unwrap().byte()), fields));
         }
         want
+    }
+
+    /// A quote left open takes the lines after it into one row, up to the next lone quote or the end of the
+    /// file: the row is quarantined on its first line, its reason says which lines it took (the file's last
+    /// newline is the end of its last line, not another line), and the rows after it are read as usual.
+    #[test]
+    fn a_quote_left_open_names_the_lines_it_took() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = "account_id,email,x\na1,e,1\na2,\"open,2\r\na3,y,3\na4,z\"\na5,w,5\na6,\"again,6\na7,v,7\n";
+        let p = write(dir.path(), "q.csv", body.as_bytes());
+        let rows = drain(&mut Source::open(&p, &Config::default()).unwrap());
+        let lines: Vec<(u64, Option<String>)> = rows
+            .iter()
+            .map(|(l, o)| (*l, o.as_ref().err().map(|(reason, _)| reason.clone())))
+            .collect();
+        let took = |from, to| {
+            Some(format!(
+                "malformed CSV row: expected 3 fields, found 2; it runs over lines {from}-{to}: a quote \
+                 left open takes the lines after it into one row"
+            ))
+        };
+        assert_eq!(
+            lines,
+            [(2, None), (3, took(3, 5)), (6, None), (7, took(7, 8))]
+        );
     }
 
     /// A side table read by `csv::Reader`: each record's line from `SideLines` is the line of its first

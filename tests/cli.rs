@@ -622,6 +622,22 @@ fn missing_column_is_a_clear_error() {
     assert!(err.contains("/nonexistent/a.csv"), "{err}");
     // The OS error is printed once, after the message that names the file.
     assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    // A semicolon-separated export read as commas is one column: the error says which delimiter to set.
+    let semi = dir.path().join("semi.csv");
+    std::fs::write(&semi, "account_id;full_name\na1;Ann Lee\n").unwrap();
+    let out = run(&[
+        "run",
+        "--accounts",
+        semi.to_str().unwrap(),
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("looks ';' separated; set --delimiter"),
+        "{err}"
+    );
 }
 
 #[test]

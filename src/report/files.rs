@@ -485,8 +485,12 @@ pub fn write_quarantine(path: &Path, rows: &[Quarantined], redact: bool) -> Resu
         c.write_record(["line", "reason", "raw"]).map_err(io_err)?;
         for q in rows {
             let raw = if redact { "[redacted]" } else { &q.raw };
-            c.write_record([&q.line.to_string(), &*cell(&q.reason), &*cell(raw)])
-                .map_err(io_err)?;
+            c.write_record([
+                &q.line.to_string(),
+                &*cell(&q.reason),
+                &*super::safe::long_cell(raw),
+            ])
+            .map_err(io_err)?;
         }
         c.flush()
     })
