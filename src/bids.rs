@@ -143,7 +143,7 @@ pub fn load(path: &Path, acc: &Accounts) -> Result<BidIndex> {
     let (mut rdr, names) = crate::load::open_table(path)?;
     let find = |c: &str| crate::load::require_column(path, &names, c);
     let cols = [find("account_id")?, find("job_id")?, find("created_at")?];
-    let amount = names.iter().position(|n| n == "amount");
+    let amount = crate::load::column_index(&names, "amount");
     let mut out = BidIndex::default();
     // Job number by the job id's hash, the id itself compared (`out.jobs`): several bids a job.
     let mut job_of: HashMap<

@@ -391,7 +391,7 @@ fn resolve(path: &Path, names: &[String], cfg: &Config) -> Result<Resolved> {
     let mut header = Header::default();
     let mut extra = Vec::new();
     for (name, kind) in &cfg.columns.extra {
-        match (names.iter().position(|n| n == name), ExtraKind::parse(kind)) {
+        match (column_index(names, name), ExtraKind::parse(kind)) {
             (Some(index), Some(kind)) => extra.push(ExtraColumn {
                 name: name.clone(),
                 index,
@@ -402,7 +402,7 @@ fn resolve(path: &Path, names: &[String], cfg: &Config) -> Result<Resolved> {
     }
     for (i, contract) in COLUMNS.iter().enumerate() {
         let want = cfg.source_column(contract);
-        map[i] = names.iter().position(|n| n == want);
+        map[i] = column_index(names, want);
         if map[i].is_none() {
             if i == 0 {
                 return Err(Error::MissingColumn {
@@ -546,14 +546,34 @@ pub fn read_chunks_par<T: Send>(
 }
 
 pub fn require_column(path: &Path, names: &[String], want: &str) -> Result<usize> {
-    names
-        .iter()
-        .position(|n| n == want)
-        .ok_or_else(|| Error::MissingColumn {
-            path: path.to_path_buf(),
-            column: want.into(),
-            found: found_columns(names),
-        })
+    column_index(names, want).ok_or_else(|| Error::MissingColumn {
+        path: path.to_path_buf(),
+        column: want.into(),
+        found: found_columns(names),
+    })
+}
+
+/// Where column `want` is in a header: the column of that name, or else the one column whose name is `want`
+/// but for ASCII case and spaces or hyphens for underscores (`ACCOUNT_ID` from a warehouse that upper-cases
+/// names, `Full Name` from a spreadsheet). Two such columns and neither is taken: the header is ambiguous.
+pub fn column_index(names: &[String], want: &str) -> Option<usize> {
+    if let Some(i) = names.iter().position(|n| n == want) {
+        return Some(i);
+    }
+    let fold = |s: &str| -> String {
+        s.chars()
+            .map(|c| match c {
+                ' ' | '-' => '_',
+                c => c.to_ascii_lowercase(),
+            })
+            .collect()
+    };
+    let want = fold(want);
+    let mut alike = names.iter().enumerate().filter(|(_, n)| fold(n) == want);
+    match (alike.next(), alike.next()) {
+        (Some((i, _)), None) => Some(i),
+        _ => None,
+    }
 }
 
 /// The header's columns as a missing-column error lists them; a header that is one column holding another
@@ -1173,6 +1193,25 @@ mod tests {
             want.push((lines.line_of(rec.position().unwrap().byte()), fields));
         }
         want
+    }
+
+    #[test]
+    fn columns_are_found_whatever_their_case_or_separators() {
+        let names = |ns: &[&str]| ns.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let cases: [(&[&str], &str, Option<usize>); 8] = [
+            (&["account_id", "email"], "email", Some(1)),
+            (&["ACCOUNT_ID", "EMAIL"], "account_id", Some(0)),
+            (&["Account Id", "Full Name"], "full_name", Some(1)),
+            (&["account-id"], "account_id", Some(0)),
+            // The exact name wins over a look-alike; two look-alikes and neither is taken.
+            (&["Email", "email"], "email", Some(1)),
+            (&["Email", "EMAIL"], "email", None),
+            (&["e_mail"], "email", None),
+            (&[], "email", None),
+        ];
+        for (header, want, at) in cases {
+            assert_eq!(column_index(&names(header), want), at, "{header:?} {want}");
+        }
     }
 
     /// A quote left open takes the lines after it into one row, up to the next lone quote or the end of the

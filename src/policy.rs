@@ -87,8 +87,8 @@ pub fn load_reviews(path: &Path, acc: &crate::record::Accounts) -> Result<Review
     let find = |c: &str| crate::load::require_column(path, &names, c);
     let (ir, ie) = (find("reviewer_id")?, find("reviewee_id")?);
     let (ira, ic) = (
-        names.iter().position(|n| n == "rating"),
-        names.iter().position(|n| n == "created_at"),
+        crate::load::column_index(&names, "rating"),
+        crate::load::column_index(&names, "created_at"),
     );
     let review = |rec: &csv::StringRecord| {
         let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("").trim();
