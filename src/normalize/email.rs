@@ -135,10 +135,20 @@ fn plain_ascii_domain(domain: &str) -> Option<String> {
     plain.then(|| domain.to_ascii_lowercase())
 }
 
+/// The address of a value written with a display name, as mail clients and CRM exports write them
+/// (`Anna Kowalska <anna.k@gmail.com>`): what the last angle brackets hold. Other values as they are.
+fn without_display_name(s: &str) -> &str {
+    match (s.strip_suffix('>'), s.rfind('<')) {
+        (Some(inner), Some(open)) if open > 0 && !inner[open + 1..].trim().is_empty() => {
+            inner[open + 1..].trim()
+        }
+        _ => s,
+    }
+}
+
 /// Normalizes one address. `Ok(None)` for an empty value, `Err` for one that is not an address.
 pub fn normalize(raw: &str) -> Result<Option<Email>, Invalid> {
-    let s = raw
-        .trim()
+    let s = without_display_name(raw.trim())
         .trim_start_matches("mailto:")
         .trim_matches(|c| c == '<' || c == '>')
         .trim();
@@ -287,6 +297,11 @@ mod tests {
             ),
             ("a+b@duck.com", "a+b@duck.com"),
             ("weird@user@example.com", "weird@user@example.com"),
+            // Written with a display name, or in angle brackets alone.
+            ("Anna Kowalska <Anna.K@gmail.com>", "annak@gmail.com"),
+            ("\"Kowalska, Anna\" <anna@acme.com> ", "anna@acme.com"),
+            ("<anna@acme.com>", "anna@acme.com"),
+            ("mailto:anna@acme.com", "anna@acme.com"),
         ];
         for (raw, want) in cases {
             let got = normalize(raw).unwrap().unwrap();
@@ -317,6 +332,7 @@ mod tests {
             ("user@localhost", Invalid::BadDomain),
             ("user@", Invalid::BadDomain),
             ("+tag@gmail.com", Invalid::EmptyLocal),
+            ("Anna <>", Invalid::NoAt),
         ];
         for (raw, want) in bad {
             assert_eq!(normalize(raw), Err(want), "{raw:?}");
