@@ -594,46 +594,34 @@ fn quarantine_lines(nl: &str) {
 #[test]
 fn missing_column_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
+    // Runs on `accounts`, which the run refuses (exit 3), and returns what it said.
+    let refused = |accounts: &Path| -> String {
+        let out = run(&[
+            "run",
+            "--accounts",
+            accounts.to_str().unwrap(),
+            "--out",
+            dir.path().join("o").to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(3));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
     let p = dir.path().join("x.csv");
     std::fs::write(&p, "id,email\n1,a@b.com\n").unwrap();
-    let out = run(&[
-        "run",
-        "--accounts",
-        p.to_str().unwrap(),
-        "--out",
-        dir.path().join("o").to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(3));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = refused(&p);
     assert!(
         err.contains("required column `account_id` is missing")
             && err.contains("columns found: id, email"),
         "{err}"
     );
-    let missing = run(&[
-        "run",
-        "--accounts",
-        "/nonexistent/a.csv",
-        "--out",
-        dir.path().join("o").to_str().unwrap(),
-    ]);
-    assert_eq!(missing.status.code(), Some(3));
-    let err = String::from_utf8_lossy(&missing.stderr);
+    let err = refused(Path::new("/nonexistent/a.csv"));
     assert!(err.contains("/nonexistent/a.csv"), "{err}");
     // The OS error is printed once, after the message that names the file.
     assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
     // A semicolon-separated export read as commas is one column: the error says which delimiter to set.
     let semi = dir.path().join("semi.csv");
     std::fs::write(&semi, "account_id;full_name\na1;Ann Lee\n").unwrap();
-    let out = run(&[
-        "run",
-        "--accounts",
-        semi.to_str().unwrap(),
-        "--out",
-        dir.path().join("o").to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(3));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = refused(&semi);
     assert!(
         err.contains("looks ';' separated; set --delimiter"),
         "{err}"
