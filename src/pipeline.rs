@@ -48,7 +48,7 @@ pub struct RunOptions {
 }
 
 pub use crate::record::Quarantined;
-pub use crate::summary::{BidCounts, RowCounts, ScoreStats, Summary};
+pub use crate::summary::{BidCounts, ReviewCounts, RowCounts, ScoreStats, Summary};
 
 fn progress(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
@@ -461,10 +461,14 @@ pub fn train(opts: &RunOptions) -> Result<Model> {
 }
 
 fn load_reviews(opts: &RunOptions, acc: &Accounts) -> Result<Option<ReviewIndex>> {
-    opts.reviews
-        .as_ref()
-        .map(|p| policy::load_reviews(p, acc))
-        .transpose()
+    let Some(p) = &opts.reviews else {
+        return Ok(None);
+    };
+    let t = Instant::now();
+    let r = policy::load_reviews(p, acc)?;
+    info!(read = r.rows, used = r.reviews.len(), unknown_accounts = r.unknown_accounts,
+          self_reviews = r.self_reviews, secs = ?t.elapsed(), "reviews");
+    Ok(Some(r))
 }
 
 fn load_bids(opts: &RunOptions, acc: &Accounts) -> Result<Option<crate::bids::BidIndex>> {
@@ -631,6 +635,7 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
         rows,
         decisions: history.decision_counts,
         changes: history.by_change,
+        reviews: reviews.as_ref().map(ReviewCounts::of),
         bids: later.bids.as_ref().map(BidCounts::of),
         columns: header,
         invalid_values: problems,

@@ -76,9 +76,12 @@ pub struct ReviewIndex {
     pub reviews: Vec<Review>,
     pub rows: u64,
     pub unknown_accounts: u64,
+    /// Rows whose reviewer and reviewee are one account.
+    pub self_reviews: u64,
 }
 
-/// Reads `reviewer_id, reviewee_id, rating, created_at`; rows naming unknown accounts are counted, not used.
+/// Reads `reviewer_id, reviewee_id, rating, created_at`; rows naming unknown accounts, or one account on both
+/// sides, are counted, not used.
 /// The ids are looked up a chunk at a time in parallel (`load::read_chunks_par`): at ten million accounts,
 /// two random reads of the id index per review were most of reading two million reviews.
 pub fn load_reviews(path: &Path, acc: &crate::record::Accounts) -> Result<ReviewIndex> {
@@ -93,21 +96,23 @@ pub fn load_reviews(path: &Path, acc: &crate::record::Accounts) -> Result<Review
     let review = |rec: &csv::StringRecord| {
         let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("").trim();
         match (index_of.get(get(Some(ir))), index_of.get(get(Some(ie)))) {
-            (Some(x), Some(y)) if x != y => Some(Review {
+            (Some(x), Some(y)) if x != y => Ok(Review {
                 reviewer: x,
                 reviewee: y,
                 rating: get(ira).to_string(),
                 created_at: get(ic).to_string(),
             }),
-            _ => None,
+            (Some(_), Some(_)) => Err(true),
+            _ => Err(false),
         }
     };
     let mut out = ReviewIndex::default();
     crate::load::read_chunks_par(path, &mut rdr, review, |_, r| {
         out.rows += 1;
         match r {
-            Some(r) => out.reviews.push(r),
-            None => out.unknown_accounts += 1,
+            Ok(r) => out.reviews.push(r),
+            Err(true) => out.self_reviews += 1,
+            Err(false) => out.unknown_accounts += 1,
         }
     })?;
     let mut pairs: Vec<(u32, u32)> = out

@@ -35,6 +35,26 @@ pub struct ScoreStats {
     pub deferred: score::DeferredStats,
 }
 
+/// Rows of the reviews file: read, used, naming an account not in the export, naming one account twice.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReviewCounts {
+    pub read: u64,
+    pub used: u64,
+    pub unknown_accounts: u64,
+    pub self_reviews: u64,
+}
+
+impl ReviewCounts {
+    pub fn of(r: &crate::policy::ReviewIndex) -> Self {
+        ReviewCounts {
+            read: r.rows,
+            used: r.reviews.len() as u64,
+            unknown_accounts: r.unknown_accounts,
+            self_reviews: r.self_reviews,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct BidCounts {
     pub read: u64,
@@ -73,6 +93,8 @@ pub struct Summary {
     pub decisions: Option<crate::history::DecisionCounts>,
     /// Clusters by change since the previous run.
     pub changes: BTreeMap<&'static str, u64>,
+    /// Rows of the reviews file: read, used, naming unknown accounts, self-reviews (with `--reviews`).
+    pub reviews: Option<ReviewCounts>,
     /// Rows of the bids file: read, used, naming unknown accounts, quarantined (with `--bids`).
     pub bids: Option<BidCounts>,
     pub columns: Header,

@@ -194,6 +194,10 @@ fn fixture_yields_the_hand_checked_clusters_and_verdicts() {
     assert_eq!(s["rows"]["read"], 128);
     assert_eq!(s["rows"]["used"], 128);
     assert_eq!(s["rows"]["quarantined"], 0);
+    assert_eq!(
+        s["reviews"],
+        serde_json::json!({"read": 3, "used": 3, "unknown_accounts": 0, "self_reviews": 0})
+    );
     assert!(s["invalid_values"]["device_junk"].as_u64().unwrap() >= 20);
     assert_eq!(s["verdicts"]["ban_evasion"], 2);
     assert_eq!(s["verdicts"]["associated_with_sanctioned"], 1);
@@ -1690,4 +1694,30 @@ fn a_small_export_of_strangers_links_nobody() {
         })
         .collect();
     assert!(links.is_empty(), "strangers linked: {links:#?}");
+}
+
+/// Every row of the reviews file is accounted for in the summary: used, naming an account not in the export,
+/// or naming one account on both sides.
+#[test]
+fn review_rows_are_accounted_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let acc = dir.path().join("accounts.csv");
+    std::fs::write(&acc, "account_id,full_name\r\na1,Ann Lee\r\na2,Bob Ray\r\n").unwrap();
+    let rev = dir.path().join("reviews.csv");
+    let rows = "reviewer_id,reviewee_id\na1,a2\na2,a2\nzz,a1\na2,a1\n";
+    std::fs::write(&rev, rows).unwrap();
+    let out = dir.path().join("out");
+    ok(&[
+        "run",
+        "--accounts",
+        acc.to_str().unwrap(),
+        "--reviews",
+        rev.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        summary(&out)["reviews"],
+        serde_json::json!({"read": 4, "used": 2, "unknown_accounts": 1, "self_reviews": 1})
+    );
 }
