@@ -733,7 +733,7 @@ mod tests {
         let path = dir.path().join("reviews.csv");
         let mut text = String::from("reviewer_id,reviewee_id,rating,created_at\n");
         let mut want = Vec::new();
-        let mut unknown = 0;
+        let (mut unknown, mut selves) = (0, 0);
         for k in 0u32..150_000 {
             let (x, y) = ((k * 7919) % 1100, (k * 104_729) % 1000);
             text.push_str(&format!(
@@ -748,6 +748,8 @@ mod tests {
                     (k % 5 + 1).to_string(),
                     format!("2024-01-{:02}", k % 28 + 1),
                 ));
+            } else if x < 1000 {
+                selves += 1;
             } else {
                 unknown += 1;
             }
@@ -755,7 +757,8 @@ mod tests {
         std::fs::write(&path, text).unwrap();
         let got = load_reviews(&path, &acc).unwrap();
         assert_eq!(got.rows, 150_000);
-        assert_eq!(got.unknown_accounts, unknown);
+        assert_eq!((got.unknown_accounts, got.self_reviews), (unknown, selves));
+        assert!(selves > 0 && unknown > 0);
         let got_reviews: Vec<_> = got
             .reviews
             .iter()
