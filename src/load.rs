@@ -422,8 +422,29 @@ fn resolve(path: &Path, names: &[String], cfg: &Config) -> Result<Resolved> {
     Ok((map, extra, header))
 }
 
+/// A file that starts with a UTF-16 byte-order mark (Excel's "Unicode Text" export) is refused with what to do,
+/// rather than read as bytes that are not UTF-8.
+fn refuse_utf16(path: &Path) -> Result<()> {
+    use std::io::Read;
+    let mut head = [0u8; 2];
+    let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
+    let n = f.read(&mut head).map_err(|e| Error::io(path, e))?;
+    if n == 2 && matches!(head, [0xff, 0xfe] | [0xfe, 0xff]) {
+        return Err(Error::BadHeader {
+            path: path.to_path_buf(),
+            line: 1,
+            message:
+                "the file is UTF-16 (a byte-order mark FF FE or FE FF, as Excel's \"Unicode Text\" \
+                      writes it): save or export it as CSV UTF-8"
+                    .into(),
+        });
+    }
+    Ok(())
+}
+
 /// Opens a side table (reviews, truth, clusters): a flexible CSV reader and its header names, trimmed.
 pub fn open_table(path: &Path) -> Result<(csv::Reader<File>, Vec<String>)> {
+    refuse_utf16(path)?;
     let f = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(f);
     let names = r
@@ -625,6 +646,7 @@ impl Source {
     }
 
     fn open_csv(path: &Path, cfg: &Config) -> Result<Source> {
+        refuse_utf16(path)?;
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         let empty = file.metadata().map(|m| m.len() == 0).unwrap_or(false);
         let tsv = path

@@ -630,6 +630,20 @@ fn missing_column_is_a_clear_error() {
         err.contains("looks ';' separated; set --delimiter"),
         "{err}"
     );
+    // Excel's "Unicode Text" is UTF-16 with a byte-order mark: refused with what to do.
+    let utf16 = dir.path().join("utf16.csv");
+    let mut bytes = vec![0xff, 0xfe];
+    bytes.extend(
+        "account_id\tfull_name\r\na1\tAnn\r\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes),
+    );
+    std::fs::write(&utf16, bytes).unwrap();
+    let err = refused(&utf16);
+    assert!(
+        err.contains("the file is UTF-16") && err.contains("CSV UTF-8"),
+        "{err}"
+    );
 }
 
 #[test]
