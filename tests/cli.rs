@@ -1184,6 +1184,18 @@ fn log_has_no_colour_codes_when_redirected() {
 }
 
 /// Runs the marketplace fixture (accounts from `accounts`, the shipped reviews) into `out` with more flags.
+/// `run` on `accounts` into `out`, with `extra` flags; must succeed.
+fn run_on(accounts: &Path, out: &Path, extra: &[&str]) {
+    let head = [
+        "run",
+        "--accounts",
+        accounts.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    ok(&[&head[..], extra].concat());
+}
+
 fn run_marketplace(accounts: &Path, out: &Path, extra: &[&str]) {
     let rev = fixtures().join("marketplace/reviews.csv");
     let mut args = vec![
@@ -1671,15 +1683,12 @@ fn a_small_export_of_strangers_links_nobody() {
     let dir = tempfile::tempdir().unwrap();
     let fx = fixtures().join("strangers");
     let out = dir.path().join("out");
-    ok(&[
-        "run",
-        "--accounts",
-        fx.join("accounts.csv").to_str().unwrap(),
-        "--config",
-        fx.join("config.toml").to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let config = fx.join("config.toml");
+    run_on(
+        &fx.join("accounts.csv"),
+        &out,
+        &["--config", config.to_str().unwrap()],
+    );
     let model: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("model.json")).unwrap()).unwrap();
     assert_eq!(model["method"], "estimated");
@@ -1721,15 +1730,7 @@ fn review_rows_are_accounted_for() {
     let rows = "reviewer_id,reviewee_id\na1,a2\na2,a2\nzz,a1\na2,a1\n";
     std::fs::write(&rev, rows).unwrap();
     let out = dir.path().join("out");
-    ok(&[
-        "run",
-        "--accounts",
-        acc.to_str().unwrap(),
-        "--reviews",
-        rev.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    run_on(&acc, &out, &["--reviews", rev.to_str().unwrap()]);
     assert_eq!(
         summary(&out)["reviews"],
         serde_json::json!({"read": 4, "used": 2, "unknown_accounts": 1, "self_reviews": 1})
