@@ -103,7 +103,7 @@ pub struct RunArgs {
     /// Override blocking.max_block_size: keys held by more accounts generate no pairs.
     #[arg(long, value_name = "N")]
     pub max_block_size: Option<usize>,
-    /// Override input.delimiter: the CSV field delimiter (default: tab for .tsv files, comma otherwise).
+    /// Override input.delimiter: the CSV field delimiter, one character (`tab` or `\t` for a tab; default: tab for .tsv files, comma otherwise).
     #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<String>,
     /// Apply a saved model (a model.json from an earlier run or from `train`) instead of estimating one

@@ -121,7 +121,10 @@ fn run(a: RunArgs) -> Result<()> {
         config.blocking.max_block_size = n;
     }
     if let Some(d) = a.delimiter {
-        config.input.delimiter = Some(if d == "\\t" { "\t".into() } else { d });
+        config.input.delimiter = Some(match d.as_str() {
+            "\\t" | "tab" => "\t".into(),
+            _ => d,
+        });
     }
     let opts = RunOptions {
         accounts: a.accounts,

@@ -1736,3 +1736,23 @@ fn review_rows_are_accounted_for() {
         serde_json::json!({"read": 4, "used": 2, "unknown_accounts": 1, "self_reviews": 1})
     );
 }
+
+/// `--delimiter` takes one character, or a tab as `tab` or `\t`; a tab-separated file with another
+/// extension is read with it.
+#[test]
+fn delimiter_by_character_or_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let tabs = dir.path().join("export.txt");
+    std::fs::write(&tabs, "account_id\tfull_name\na1\tAnn Lee\na2\tBob Ray\n").unwrap();
+    for d in ["tab", "\\t", "\t"] {
+        let out = dir.path().join("o");
+        run_on(&tabs, &out, &["--delimiter", d]);
+        let s = summary(&out);
+        let missing = s["columns"]["missing_optional"].as_array().unwrap();
+        assert!(
+            !missing.iter().any(|c| c == "full_name"),
+            "{d:?}: {missing:?}"
+        );
+        assert_eq!(s["rows"]["used"], 2, "{d:?}");
+    }
+}
