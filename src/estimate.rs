@@ -695,9 +695,8 @@ impl Em<'_> {
 /// Makes the u of a signal in a context that the random sample shares in a distribution. Every counted level
 /// has at least half a pair (a level nobody was seen at is rare, not impossible); the sampled levels together
 /// keep the pairs the counted levels did not hold, at least half a pair each; all of it over the pairs plus
-/// those half pairs. Before, the sampled
-/// levels shared `1 - counted`, so the half pairs came out of them: nothing against millions of pairs, but in a
-/// context with few pairs of different people (a small export's pairs with one name) a dozen empty frequency
+/// those half pairs. Before, the sampled levels shared `1 - counted`, so the half pairs came out of them:
+/// nothing against millions of pairs, but in a context with few pairs of different people (a small export's pairs with one name) a dozen empty frequency
 /// classes claimed more than all the pairs, the sampled "different" level was clamped to a millionth, and a
 /// different email between two namesakes weighed +19.6 bits for a match (fixtures/strangers/: 7 false links
 /// among 300 strangers). Takes the counted levels' sum with the half pairs and without (`observed`, both

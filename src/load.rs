@@ -422,13 +422,15 @@ fn resolve(path: &Path, names: &[String], cfg: &Config) -> Result<Resolved> {
     Ok((map, extra, header))
 }
 
-/// A file that starts with a UTF-16 byte-order mark (Excel's "Unicode Text" export) is refused with what to do,
-/// rather than read as bytes that are not UTF-8.
-fn refuse_utf16(path: &Path) -> Result<()> {
-    use std::io::Read;
+/// Opens a CSV file, refusing one that starts with a UTF-16 byte-order mark (Excel's "Unicode Text" export)
+/// with what to do, rather than reading it as bytes that are not UTF-8. The file is returned at its start.
+fn open_utf8(path: &Path) -> Result<File> {
+    use std::io::{Read, Seek};
+    let io = |e| Error::io(path, e);
+    let mut f = File::open(path).map_err(io)?;
     let mut head = [0u8; 2];
-    let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
-    let n = f.read(&mut head).map_err(|e| Error::io(path, e))?;
+    let n = f.read(&mut head).map_err(io)?;
+    f.rewind().map_err(io)?;
     if n == 2 && matches!(head, [0xff, 0xfe] | [0xfe, 0xff]) {
         return Err(Error::BadHeader {
             path: path.to_path_buf(),
@@ -439,13 +441,12 @@ fn refuse_utf16(path: &Path) -> Result<()> {
                     .into(),
         });
     }
-    Ok(())
+    Ok(f)
 }
 
 /// Opens a side table (reviews, truth, clusters): a flexible CSV reader and its header names, trimmed.
 pub fn open_table(path: &Path) -> Result<(csv::Reader<File>, Vec<String>)> {
-    refuse_utf16(path)?;
-    let f = File::open(path).map_err(|e| Error::io(path, e))?;
+    let f = open_utf8(path)?;
     let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(f);
     let names = r
         .headers()
@@ -646,8 +647,7 @@ impl Source {
     }
 
     fn open_csv(path: &Path, cfg: &Config) -> Result<Source> {
-        refuse_utf16(path)?;
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let file = open_utf8(path)?;
         let empty = file.metadata().map(|m| m.len() == 0).unwrap_or(false);
         let tsv = path
             .extension()
