@@ -1162,6 +1162,41 @@ impl Sharded {
             more(&mut self.deferred.crowded_blocks, shards);
         }
     }
+
+    /// Turns one shard's runs of key entries into account lists (blocks, common-name and crowded blocks,
+    /// holders of crowded documents) and adds its counts, before the shard's entries are reused.
+    fn take_runs(&mut self, entries: &[Entry], mut walk: Walk, sig_of: &[u8]) {
+        self.key_occurrences += entries.len() as u64;
+        let d = &mut self.deferred;
+        d.blocks.reserve(walk.common.len());
+        append_runs(entries, &walk.common, &mut d.accounts, |r, _| {
+            d.blocks.push(r)
+        });
+        d.crowded_blocks.reserve(walk.crowded.len());
+        append_runs(entries, &walk.crowded, &mut d.crowded_accounts, |r, _| {
+            d.crowded_blocks.push(r)
+        });
+        for &(start, end) in &walk.crowded_documents {
+            self.document_holders.extend(
+                entries[start as usize..end as usize]
+                    .iter()
+                    .map(|e| e.account),
+            );
+        }
+        self.blocks.reserve(walk.runs.len());
+        append_runs(entries, &walk.runs, &mut self.block_accounts, |r, run| {
+            self.blocks.push(BlockOf {
+                range: (r.start as u32, r.end as u32),
+                size: Size::of(run.len(), run[0].slot, sig_of),
+                network: network_key(run[0].slot, sig_of),
+            })
+        });
+        walk.runs = Vec::new();
+        walk.common = Vec::new();
+        walk.crowded = Vec::new();
+        walk.crowded_documents = Vec::new();
+        self.walk = std::mem::take(&mut self.walk).then(walk);
+    }
 }
 
 /// Where the key step's time went, over all shards.
@@ -1212,37 +1247,8 @@ fn walk_shards(acc: &mut Accounts, sig_of: &[u8], cap: usize, bits: u32) -> (Key
         let keyed = std::time::Instant::now();
         sort_key_buckets(&mut entries, &bucket_len, shard);
         let sorted = std::time::Instant::now();
-        let mut walk = walk_runs(&entries, sig_of, cap, &freq);
-        out.key_occurrences += entries.len() as u64;
-        let d = &mut out.deferred;
-        d.blocks.reserve(walk.common.len());
-        append_runs(&entries, &walk.common, &mut d.accounts, |r, _| {
-            d.blocks.push(r)
-        });
-        d.crowded_blocks.reserve(walk.crowded.len());
-        append_runs(&entries, &walk.crowded, &mut d.crowded_accounts, |r, _| {
-            d.crowded_blocks.push(r)
-        });
-        for &(start, end) in &walk.crowded_documents {
-            out.document_holders.extend(
-                entries[start as usize..end as usize]
-                    .iter()
-                    .map(|e| e.account),
-            );
-        }
-        out.blocks.reserve(walk.runs.len());
-        append_runs(&entries, &walk.runs, &mut out.block_accounts, |r, run| {
-            out.blocks.push(BlockOf {
-                range: (r.start as u32, r.end as u32),
-                size: Size::of(run.len(), run[0].slot, sig_of),
-                network: network_key(run[0].slot, sig_of),
-            })
-        });
-        walk.runs = Vec::new();
-        walk.common = Vec::new();
-        walk.crowded = Vec::new();
-        walk.crowded_documents = Vec::new();
-        out.walk = std::mem::take(&mut out.walk).then(walk);
+        let walk = walk_runs(&entries, sig_of, cap, &freq);
+        out.take_runs(&entries, walk, sig_of);
         if index == 0 {
             out.reserve_for_shards(1 << bits);
         }

@@ -485,16 +485,7 @@ pub fn verdict_metrics<'a>(truth: &'a [TruthRow], rows: &'a [ClusterRow]) -> Ver
     let frac = |a: u64, b: u64| if b == 0 { 1.0 } else { a as f64 / b as f64 };
     v.queue_precision = frac(good_clusters, v.queued_clusters);
     v.ban_evasion_precision = frac(good_suspects, v.ban_evasion_suspects);
-    let evaders: std::collections::HashSet<&str> = truth
-        .iter()
-        .filter(|t| t.scenario.starts_with("ban_evasion"))
-        .map(|t| t.person_id.as_str())
-        .collect();
-    v.ban_evasion_people = evaders.len() as u64;
-    v.ban_evasion_recall = frac(
-        evaders.iter().filter(|p| caught.contains(*p)).count() as u64,
-        evaders.len() as u64,
-    );
+    (v.ban_evasion_people, v.ban_evasion_recall) = evaders_caught(truth, &caught);
     let shown: std::collections::HashSet<&str> = rows
         .iter()
         .filter(|r| sanctioned(&r.status))
@@ -504,6 +495,22 @@ pub fn verdict_metrics<'a>(truth: &'a [TruthRow], rows: &'a [ClusterRow]) -> Ver
     v.named_suspects = named.iter().map(|s| s.to_string()).collect();
     legal_entities(truth, &clusters, &mut v);
     v
+}
+
+/// The people of the ban-evasion scenarios, and the share of them `caught` holds.
+fn evaders_caught(truth: &[TruthRow], caught: &std::collections::HashSet<&str>) -> (u64, f64) {
+    let evaders: std::collections::HashSet<&str> = truth
+        .iter()
+        .filter(|t| t.scenario.starts_with("ban_evasion"))
+        .map(|t| t.person_id.as_str())
+        .collect();
+    let found = evaders.iter().filter(|p| caught.contains(*p)).count();
+    let recall = if evaders.is_empty() {
+        1.0
+    } else {
+        found as f64 / evaders.len() as f64
+    };
+    (evaders.len() as u64, recall)
 }
 
 /// How often a person's permitted personal + entity accounts are queued, and how often a business's two

@@ -588,30 +588,21 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
     files::write_model(&opts.out.join("model.json"), &model)?;
 
     let scorer = Scorer::new(&acc, cfg, side, &model);
-    let scoring = score_stage(&scorer, cands, patterns, census, &mut timings);
+    let mut scoring = score_stage(&scorer, cands, patterns, census, &mut timings);
 
-    let t = Instant::now();
-    let (clusters, cstats) = cluster::cluster(
+    let Decided {
+        judged,
+        associates,
+        history,
+        cluster_stats: cstats,
+    } = decide_stage(
         &scorer,
-        &scoring.scored,
-        cfg.link_weight(),
-        &cfg.clustering,
-        later.decisions.as_ref(),
-    );
-    timings.insert("cluster", t.elapsed().as_secs_f64());
-    info!(clusters = clusters.len(), secs = ?t.elapsed(), "clustered");
-
-    let t = Instant::now();
-    let mut judged = policy::judge(
-        &scorer,
-        clusters,
-        &scoring.scored,
-        cfg.link_weight(),
+        &mut scoring,
         reviews.as_ref(),
+        &later,
+        opts,
+        &mut timings,
     );
-    let associates = policy::associates(scoring.associate_pairs, &judged);
-    let history = history_stage(&mut judged, &acc, &later, opts);
-    timings.insert("policy", t.elapsed().as_secs_f64());
 
     let t = Instant::now();
     let found = Found {
@@ -653,6 +644,56 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
     };
     files::write_summary(&opts.out.join("summary.json"), &summary)?;
     Ok(summary)
+}
+
+/// What clustering, the policy and the history decided.
+struct Decided {
+    judged: Vec<policy::Judged>,
+    associates: Vec<policy::Associate>,
+    history: History,
+    cluster_stats: cluster::ClusterStats,
+}
+
+/// Clusters the links, judges each cluster under the policy, finds the sanctioned accounts' associates among
+/// the scored candidates and numbers the clusters against the previous run.
+fn decide_stage(
+    scorer: &Scorer,
+    scoring: &mut Scoring,
+    reviews: Option<&ReviewIndex>,
+    later: &LaterSideFiles,
+    opts: &RunOptions,
+    timings: &mut BTreeMap<&'static str, f64>,
+) -> Decided {
+    let cfg = scorer.config();
+    let t = Instant::now();
+    let (clusters, cstats) = cluster::cluster(
+        scorer,
+        &scoring.scored,
+        cfg.link_weight(),
+        &cfg.clustering,
+        later.decisions.as_ref(),
+    );
+    timings.insert("cluster", t.elapsed().as_secs_f64());
+    info!(clusters = clusters.len(), secs = ?t.elapsed(), "clustered");
+
+    let t = Instant::now();
+    let mut judged = policy::judge(
+        scorer,
+        clusters,
+        &scoring.scored,
+        cfg.link_weight(),
+        reviews,
+    );
+    let associates = policy::associates(std::mem::take(&mut scoring.associate_pairs), &judged);
+    let history = history_stage(&mut judged, scorer.accounts(), later, opts);
+    timings.insert("policy", t.elapsed().as_secs_f64());
+
+    Decided {
+        judged,
+        associates,
+        history,
+        cluster_stats: cstats,
+    }
 }
 
 /// The side files read after blocking: bids, reviewer decisions, the previous run.
