@@ -50,7 +50,12 @@ pub fn classify(raw: &str) -> Device {
     if t.is_empty() {
         return Device::Empty;
     }
-    let s = t.to_lowercase();
+    // ASCII (nearly every id) without Unicode's case tables: the same letters.
+    let s = if t.is_ascii() {
+        t.to_ascii_lowercase()
+    } else {
+        t.to_lowercase()
+    };
     if is_junk_lower(&s) {
         Device::Junk
     } else if is_model_or_agent_lower(&s) {

@@ -148,10 +148,13 @@ fn without_display_name(s: &str) -> &str {
 
 /// Normalizes one address. `Ok(None)` for an empty value, `Err` for one that is not an address.
 pub fn normalize(raw: &str) -> Result<Option<Email>, Invalid> {
-    let s = without_display_name(raw.trim())
-        .trim_start_matches("mailto:")
-        .trim_matches(|c| c == '<' || c == '>')
-        .trim();
+    // `mailto:` prefixes stripped one by one: `trim_start_matches` with a string pattern builds a substring
+    // searcher for every address.
+    let mut s = without_display_name(raw.trim());
+    while let Some(rest) = s.strip_prefix("mailto:") {
+        s = rest;
+    }
+    let s = s.trim_matches(|c| c == '<' || c == '>').trim();
     if s.is_empty() {
         return Ok(None);
     }
@@ -302,6 +305,7 @@ mod tests {
             ("\"Kowalska, Anna\" <anna@acme.com> ", "anna@acme.com"),
             ("<anna@acme.com>", "anna@acme.com"),
             ("mailto:anna@acme.com", "anna@acme.com"),
+            ("mailto:mailto:anna@acme.com", "anna@acme.com"),
         ];
         for (raw, want) in cases {
             let got = normalize(raw).unwrap().unwrap();

@@ -18,17 +18,19 @@ pub enum Item {
     Invalid(&'static str),
 }
 
-/// A masked card number: a run of `*`, `x` or `#` standing for digits, or only the last four digits.
+/// A masked card number: a run of `*`, `x` or `#` standing for digits, or only the last four digits. Read
+/// for every card, without a lower-cased copy.
 fn is_masked(value: &str) -> bool {
-    let v = value.trim().to_ascii_lowercase();
-    if v.starts_with("last4") || v.starts_with("****") {
+    let v = value.trim();
+    let starts = |p: &str| v.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+    if starts("last4") || starts("****") {
         return true;
     }
     let mask = v
         .chars()
-        .filter(|c| matches!(c, '*' | 'x' | '#' | '•'))
+        .filter(|c| matches!(c, '*' | 'x' | 'X' | '#' | '•'))
         .count();
-    let digits = v.chars().filter(char::is_ascii_digit).count();
+    let digits = v.bytes().filter(u8::is_ascii_digit).count();
     mask >= 4 && digits <= 10
 }
 
@@ -41,15 +43,30 @@ pub fn normalize_item(raw: &str) -> Option<Item> {
     let Some((kind, value)) = s.split_once(':') else {
         return Some(Item::Valid(format!("other:{s}")));
     };
-    let kind = kind.trim().to_ascii_lowercase();
+    let kind = kind.trim();
     let value = value.trim();
     if value.is_empty() {
         return Some(Item::Invalid("empty value"));
     }
-    Some(match kind.as_str() {
-        "card" if is_masked(value) => Item::Masked,
-        "last4" | "masked" => Item::Masked,
-        "card" => Item::Valid(["card:", value].concat()),
+    // The kinds known, in any case, without a lower-cased copy (a card is nearly every item).
+    let is = |k: &str| kind.eq_ignore_ascii_case(k);
+    Some(if is("card") {
+        if is_masked(value) {
+            Item::Masked
+        } else {
+            Item::Valid(["card:", value].concat())
+        }
+    } else if is("last4") || is("masked") {
+        Item::Masked
+    } else {
+        other_kind(s, &kind.to_ascii_lowercase(), value)
+    })
+}
+
+/// An item of a kind other than a card: an IBAN, a PayPal address, a US bank account, or a kind of the
+/// export's own (`crypto:…`), or no kind at all (`other:…`, the whole item).
+fn other_kind(s: &str, kind: &str, value: &str) -> Item {
+    match kind {
         "iban" => {
             let compact: String = value
                 .chars()
@@ -83,12 +100,12 @@ pub fn normalize_item(raw: &str) -> Option<Item> {
             Item::Valid(format!("{other}:{value}"))
         }
         _ => Item::Valid(format!("other:{s}")),
-    })
+    }
 }
 
 /// Splits and normalizes a `payment_methods` cell (items separated by `|`, or `;` in some exports).
-pub fn normalize(cell: &str) -> Vec<Item> {
-    cell.split(['|', ';']).filter_map(normalize_item).collect()
+pub fn normalize(cell: &str) -> impl Iterator<Item = Item> + '_ {
+    cell.split(['|', ';']).filter_map(normalize_item)
 }
 
 #[cfg(test)]
@@ -123,6 +140,17 @@ mod tests {
             ("fp_no_kind", v("other:fp_no_kind")),
             ("visa ending: 4242", v("other:visa ending: 4242")),
             ("card:", bad("empty value")),
+            // Masked cards, in any case; a fingerprint with a few x's (or many digits) is a card.
+            ("card:411111******1111", Some(Item::Masked)),
+            ("card:4111 XXXX XXXX 1111", Some(Item::Masked)),
+            ("Card:LAST4 1111", Some(Item::Masked)),
+            ("card:•••• 4242", Some(Item::Masked)),
+            ("last4:1111", Some(Item::Masked)),
+            ("MASKED:abc", Some(Item::Masked)),
+            ("card:fp_xx12", v("card:fp_xx12")),
+            ("card:fp_xXxX_01234567891", v("card:fp_xXxX_01234567891")),
+            ("IBAN:DE44500105175407324931", v("iban:DE44500105175407324931")),
+            ("Crypto:1abc", v("crypto:1abc")),
             ("", None),
             ("   ", None),
         ];
@@ -133,7 +161,7 @@ mod tests {
 
     #[test]
     fn cells() {
-        let got = normalize("card:fp1| ;iban:GB82WEST12345698765432|");
+        let got: Vec<Item> = normalize("card:fp1| ;iban:GB82WEST12345698765432|").collect();
         assert_eq!(
             got,
             vec![
@@ -141,6 +169,6 @@ mod tests {
                 Item::Valid("iban:GB82WEST12345698765432".into())
             ]
         );
-        assert!(normalize("").is_empty());
+        assert_eq!(normalize("").count(), 0);
     }
 }
