@@ -184,6 +184,8 @@ struct CsvInput {
     start: u64,
     consumed: u64,
     done: bool,
+    /// The field delimiter (to tell rows swallowed by an open quote: `swallowed_rows`).
+    delimiter: u8,
 }
 
 impl CsvInput {
@@ -489,6 +491,40 @@ fn malformed_reason(line: u64, width: usize, record: Record<'_>) -> String {
     }
 }
 
+/// Why a record of the right width that holds whole rows is quarantined. A quote left open in one row and
+/// closed by the quote that opens the same column of a later row takes the rows between into that field, and
+/// the record keeps the right width: the first row's fields before the quote, the last row's after it. Read
+/// as an account it would hide the rows it swallowed. A line inside a field that holds a row's worth of
+/// delimiters (`width - 1`) is taken for such a row — only where that is at least 4, since a line of a
+/// multi-line address holds a comma or two; a narrower file's swallowed rows cannot be told from such text.
+/// `None` for every record on one line (nearly all: one search for a line break).
+fn swallowed_rows(line: u64, width: usize, delimiter: u8, record: &Record<'_>) -> Option<String> {
+    const MIN_DELIMITERS: usize = 4;
+    let needed = width.checked_sub(1).filter(|&d| d >= MIN_DELIMITERS)?;
+    if !record.as_slice().contains(&b'\n') {
+        return None;
+    }
+    let holds_rows = |field: &[u8]| {
+        field
+            .split(|&b| b == b'\n')
+            .any(|l| l.iter().filter(|&&b| b == delimiter).count() >= needed)
+    };
+    let column = record.iter().position(holds_rows)?;
+    let bytes = record.as_slice();
+    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let last = line + bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+    tracing::warn!(
+        line,
+        last,
+        "a row holds whole rows in one field: a quote left open?"
+    );
+    Some(format!(
+        "column {} holds whole rows (lines {line}-{last} were read as one): a quote left open in it \
+         takes the rows after it into one field; fix the quote and run again",
+        column + 1
+    ))
+}
+
 /// The lines of a side table's records as an editor numbers them, from the positions `csv::Reader` gives.
 /// The reader takes a record's position before the line ends it has not read yet — the `\n` of the `\r\n`
 /// that ended the record before, blank lines — so after those its line is one early; the bytes there are
@@ -704,6 +740,7 @@ impl Source {
                 start,
                 consumed: 0,
                 done: false,
+                delimiter,
             })),
             map,
             extra,
@@ -808,6 +845,16 @@ impl Source {
                         let raw = raw_line(record.iter());
                         let reason = malformed_reason(line, self.width, record);
                         // The malformed record's bytes are not kept: the next record takes its place.
+                        (chunk.used, chunk.ends_used) = (span.start, span.first_end);
+                        chunk.rows.push(Row {
+                            line,
+                            content: Content::Quarantined { reason, raw },
+                        });
+                        continue;
+                    }
+                    let record = chunk.record(span);
+                    if let Some(reason) = swallowed_rows(line, self.width, csv.delimiter, &record) {
+                        let raw = raw_line(record.iter());
                         (chunk.used, chunk.ends_used) = (span.start, span.first_end);
                         chunk.rows.push(Row {
                             line,
@@ -1234,6 +1281,54 @@ mod tests {
         for (header, want, at) in cases {
             assert_eq!(column_index(&names(header), want), at, "{header:?} {want}");
         }
+    }
+
+    /// A quote left open in one row and closed by the quote that opens the same column two rows later makes one
+    /// record of the right width that swallowed the row between: quarantined, its reason naming the column and
+    /// lines, and the rows after it read as usual. A quoted address over two lines is a row like any other;
+    /// so is any multi-line field of a file too narrow to tell (fewer than 5 columns).
+    #[test]
+    fn rows_swallowed_by_an_open_quote_are_quarantined_even_at_the_right_width() {
+        let dir = tempfile::tempdir().unwrap();
+        let header = "account_id,full_name,email,phone,address,city\n";
+        let rows = [
+            "a1,Ann,a@x.com,551,Main St,Town\n",
+            "a2,\"Anna Lee,a2@x.com,552,Main St,Town\n",
+            "a3,Bob,b@x.com,553,Elm St,Shelbyville\n",
+            "a4,\"Cy Dee\",c@x.com,554,Oak St,Capital\n",
+            "a5,Eve,e@x.com,555,\"12 Main St, Apt 4\nFloor 2, Back\",Town\n",
+            "a6,Fay,f@x.com,556,Pine St,Town\n",
+        ];
+        let p = write(
+            dir.path(),
+            "s.csv",
+            format!("{header}{}", rows.concat()).as_bytes(),
+        );
+        let got = drain(&mut Source::open(&p, &Config::default()).unwrap());
+        let summary: Vec<(u64, Result<String, String>)> = got
+            .iter()
+            .map(|(l, o)| match o {
+                Ok(f) => (*l, Ok(f[0].clone())),
+                Err((reason, _)) => (*l, Err(reason.clone())),
+            })
+            .collect();
+        let swallowed = "column 2 holds whole rows (lines 3-5 were read as one): a quote left open in it \
+                         takes the rows after it into one field; fix the quote and run again";
+        assert_eq!(
+            summary,
+            [
+                (2, Ok("a1".to_string())),
+                (3, Err(swallowed.to_string())),
+                (6, Ok("a5".to_string())),
+                (8, Ok("a6".to_string())),
+            ]
+        );
+        // Four columns: the same swallowed row cannot be told from a field with commas, and is read.
+        let narrow = "account_id,full_name,email,phone\na1,\"Anna,a@x.com,1\na2,B,b@x.com,2\na3,\"C\",c@x.com,3\n";
+        let p = write(dir.path(), "n.csv", narrow.as_bytes());
+        let got = drain(&mut Source::open(&p, &Config::default()).unwrap());
+        assert_eq!(got.len(), 1);
+        assert!(got[0].1.is_ok(), "{got:?}");
     }
 
     /// A quote left open takes the lines after it into one row, up to the next lone quote or the end of the

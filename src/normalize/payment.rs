@@ -149,7 +149,10 @@ mod tests {
             ("MASKED:abc", Some(Item::Masked)),
             ("card:fp_xx12", v("card:fp_xx12")),
             ("card:fp_xXxX_01234567891", v("card:fp_xXxX_01234567891")),
-            ("IBAN:DE44500105175407324931", v("iban:DE44500105175407324931")),
+            (
+                "IBAN:DE44500105175407324931",
+                v("iban:DE44500105175407324931"),
+            ),
             ("Crypto:1abc", v("crypto:1abc")),
             ("", None),
             ("   ", None),
