@@ -53,20 +53,20 @@ fn stages(c: &mut Criterion) {
     });
     g.finish();
 
-    let (acc, ..) = load_accounts(&path, &cfg).unwrap();
+    let acc = load_accounts(&path, &cfg).unwrap().accounts;
     let mut g = c.benchmark_group("block");
     g.sample_size(10);
     g.throughput(Throughput::Elements(acc.len() as u64));
     g.bench_function("accounts", |b| {
         b.iter_batched(
-            || load_accounts(&path, &cfg).unwrap().0,
+            || load_accounts(&path, &cfg).unwrap().accounts,
             |mut a| block::block(&mut a, &cfg.blocking).pairs.len(),
             criterion::BatchSize::LargeInput,
         )
     });
     g.finish();
 
-    let (mut acc, ..) = load_accounts(&path, &cfg).unwrap();
+    let mut acc = load_accounts(&path, &cfg).unwrap().accounts;
     let cands = block::block(&mut acc, &cfg.blocking);
     let comparer = Comparer::new(&acc, &cfg, Default::default());
     let bar = indicatif::ProgressBar::hidden();

@@ -189,7 +189,7 @@ fn explain(a: ExplainArgs) -> Result<()> {
         line: e.line() as u64,
         message: format!("not a sybilscan summary: {e}"),
     })?;
-    let (mut acc, ..) = pipeline::load_accounts(Path::new(&rec.input), &rec.config)?;
+    let mut acc = pipeline::load_accounts(Path::new(&rec.input), &rec.config)?.accounts;
     let reviews = match &rec.reviews_input {
         Some(p) => Some(crate::policy::load_reviews(Path::new(p), &acc)?),
         None => None,

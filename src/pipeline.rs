@@ -118,11 +118,20 @@ fn value_rules(
     (rules, reports)
 }
 
+/// What loading the accounts file gave: the accounts, the quarantine and the counts.
+pub struct Loaded {
+    pub accounts: Accounts,
+    pub quarantine: Vec<Quarantined>,
+    pub rows: RowCounts,
+    pub problems: ProblemCounts,
+    pub header: Header,
+    /// Seconds the reader spent reading the file and splitting it into records, apart from normalizing
+    /// them (the run's floor: the rest of loading overlaps with it).
+    pub read_secs: f64,
+}
+
 /// Reads and normalizes the input: the accounts, the quarantine and the counts.
-pub fn load_accounts(
-    path: &std::path::Path,
-    cfg: &Config,
-) -> Result<(Accounts, Vec<Quarantined>, RowCounts, ProblemCounts, Header)> {
+pub fn load_accounts(path: &std::path::Path, cfg: &Config) -> Result<Loaded> {
     let mut src = Source::open(path, cfg)?;
     let bar = progress(0, "load");
     bar.set_style(
@@ -187,10 +196,17 @@ pub fn load_accounts(
         "load: reading, reading ∥ normalizing ∥ appending, appending, checking rows"
     );
     bar.finish_and_clear();
-    let (acc, quarantine, rows, problems) = loader.finish(rows, path)?;
+    let (accounts, quarantine, rows, problems) = loader.finish(rows, path)?;
     let mut header = src.header;
     header.date_formats = date_formats;
-    Ok((acc, quarantine, rows, problems, header))
+    Ok(Loaded {
+        accounts,
+        quarantine,
+        rows,
+        problems,
+        header,
+        read_secs,
+    })
 }
 
 /// A chunk of rows read and checked: which rows become accounts, in order, numbered from `base`.
@@ -446,7 +462,7 @@ pub fn train(opts: &RunOptions) -> Result<Model> {
     in_pool(opts.threads, |_| {
         let cfg = &opts.config;
         let mut timings = BTreeMap::new();
-        let (mut acc, ..) = load_accounts(&opts.accounts, cfg)?;
+        let mut acc = load_accounts(&opts.accounts, cfg)?.accounts;
         let reviews = load_reviews(opts, &acc)?;
         let cands = block_stage(&mut acc, reviews.as_ref(), cfg, &mut timings);
         let bids = load_bids(opts, &acc)?;
@@ -560,8 +576,16 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
     let mut timings = BTreeMap::new();
 
     let t = Instant::now();
-    let (mut acc, mut quarantine, rows, problems, header) = load_accounts(&opts.accounts, cfg)?;
+    let Loaded {
+        accounts: mut acc,
+        mut quarantine,
+        rows,
+        problems,
+        header,
+        read_secs,
+    } = load_accounts(&opts.accounts, cfg)?;
     timings.insert("load_normalize", t.elapsed().as_secs_f64());
+    timings.insert("load_read", read_secs);
     // The reader's buffers and the duplicate-id table are gone: their memory goes back before blocking.
     crate::memory::release_freed();
     info!(read = rows.read, used = rows.used, quarantined = rows.quarantined, secs = ?t.elapsed(), "loaded");
@@ -902,7 +926,12 @@ mod tests {
             }
         }
         std::fs::write(&p, text).unwrap();
-        let (acc, quarantine, rows, _, _) = load_accounts(&p, &Config::default()).unwrap();
+        let Loaded {
+            accounts: acc,
+            quarantine,
+            rows,
+            ..
+        } = load_accounts(&p, &Config::default()).unwrap();
         assert_eq!((rows.read, rows.used, rows.quarantined), (n, n - 5, 5));
         let got: Vec<(u64, &str)> = quarantine
             .iter()

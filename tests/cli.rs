@@ -202,6 +202,15 @@ fn fixture_yields_the_hand_checked_clusters_and_verdicts() {
     assert_eq!(s["verdicts"]["ban_evasion"], 2);
     assert_eq!(s["verdicts"]["associated_with_sanctioned"], 1);
     assert!(s["timings_seconds"]["score"].is_number());
+    // The reader alone (the floor), a part of loading.
+    let (read, load) = (
+        &s["timings_seconds"]["load_read"],
+        &s["timings_seconds"]["load_normalize"],
+    );
+    assert!(
+        read.as_f64().unwrap() <= load.as_f64().unwrap(),
+        "{read} {load}"
+    );
     assert!(s["config"]["blocking"]["max_block_size"].is_number());
 }
 

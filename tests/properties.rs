@@ -117,7 +117,8 @@ proptest! {
         let f = write_accounts(&rows);
         let mut cfg = Config::default();
         cfg.blocking.max_block_size = 1000; // no purging: the reference compares all pairs
-        let (mut acc, q, ..) = load_accounts(f.path(), &cfg).unwrap();
+        let loaded = load_accounts(f.path(), &cfg).unwrap();
+        let (mut acc, q) = (loaded.accounts, loaded.quarantine);
         prop_assert!(q.is_empty());
         let cands = block::block(&mut acc, &cfg.blocking);
         let model = Model::defaults(&cfg, "test");
@@ -150,7 +151,7 @@ proptest! {
         // No purging, or a cap that makes crowds of the two /24 ranges (an address there counts as the range).
         cfg.blocking.max_block_size = cap;
         cfg.blocking.network_sample_pairs = 1;
-        let (mut acc, ..) = load_accounts(f.path(), &cfg).unwrap();
+        let mut acc = load_accounts(f.path(), &cfg).unwrap().accounts;
         // The reference: every candidate of blocking without thinning (no block here is crowded), compared.
         let mut whole = cfg.blocking.clone();
         whole.network_sample_pairs = u64::MAX;
@@ -195,7 +196,7 @@ proptest! {
     fn scoring_from_patterns_equals_scoring_each_pair(rows in prop::collection::vec(account(), 2..60)) {
         let f = write_accounts(&rows);
         let cfg = Config::default();
-        let (mut acc, ..) = load_accounts(f.path(), &cfg).unwrap();
+        let mut acc = load_accounts(f.path(), &cfg).unwrap().accounts;
         // Blocking counts the values' frequencies, which comparisons read.
         block::block(&mut acc, &cfg.blocking);
         let model = Model::defaults(&cfg, "test");
@@ -362,7 +363,7 @@ proptest! {
         // just above the near-miss line, so a birth date or a shared crowd value decides each pair.
         cfg.scoring.levels.name_exact = sybilscan::config::MU { m: 0.9, u: 0.9 / (16.0 * 30.0) };
         cfg.scoring.levels.email_handle = sybilscan::config::MU { m: 0.5, u: 0.5 / (16.0 * 30.0) };
-        let (mut acc, ..) = load_accounts(f.path(), &cfg).unwrap();
+        let mut acc = load_accounts(f.path(), &cfg).unwrap().accounts;
         let cands = block::block(&mut acc, &cfg.blocking);
         // A draw whose names split unevenly (one name over the cap of 60, the other at most 30: about one
         // case in 500) has no common-name block: skipped. Were there never any, proptest fails on rejects.
@@ -450,7 +451,7 @@ fn the_census_keeps_the_model_that_comparing_every_pair_gives() {
     }
     drop(csv);
     let cfg = Config::default();
-    let (mut acc, ..) = load_accounts(&path, &cfg).unwrap();
+    let mut acc = load_accounts(&path, &cfg).unwrap().accounts;
     let cands = block::block(&mut acc, &cfg.blocking);
     assert!(
         cands.deferred.pairs.len() > 100,
@@ -516,7 +517,9 @@ fn sampling_fewer_signals_keeps_the_model() {
     sybilscan::synth::generate(&sybilscan::synth::SynthConfig::new(20_000, 11), dir.path())
         .unwrap();
     let cfg = Config::default();
-    let (mut acc, ..) = load_accounts(&dir.path().join("accounts.csv"), &cfg).unwrap();
+    let mut acc = load_accounts(&dir.path().join("accounts.csv"), &cfg)
+        .unwrap()
+        .accounts;
     let cands = block::block(&mut acc, &cfg.blocking);
     let cmp = Comparer::new(&acc, &cfg, Default::default());
     let bar = indicatif::ProgressBar::hidden();
@@ -572,7 +575,9 @@ fn the_census_comparison_counts_what_the_full_one_does() {
     let dir = tempfile::tempdir().unwrap();
     sybilscan::synth::generate(&sybilscan::synth::SynthConfig::new(6_000, 11), dir.path()).unwrap();
     let cfg = Config::default();
-    let (mut acc, ..) = load_accounts(&dir.path().join("accounts.csv"), &cfg).unwrap();
+    let mut acc = load_accounts(&dir.path().join("accounts.csv"), &cfg)
+        .unwrap()
+        .accounts;
     let cands = block::block(&mut acc, &cfg.blocking);
     let cmp = Comparer::new(&acc, &cfg, Default::default());
     let (mut contexts, mut colocated_by) = (BTreeSet::new(), [0u32; 4]);
