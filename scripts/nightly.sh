@@ -26,7 +26,11 @@ if ! flock -n 9; then
 fi
 stamp="$(date -u +%Y-%m-%dT%H%M%S)"
 out="$base/runs/$stamp"
-args=(run --accounts "$accounts" --out "$out.partial" --run-date "${stamp%%T*}")
+# An export with more than half of its rows quarantined is a broken export, not a night's data: the run stops
+# (exit 3, quarantine.csv in the .partial directory) and `latest` stays on the last good run. A flag given
+# after BASE_DIR, or SYBILSCAN_MAX_QUARANTINED_SHARE, sets another share (1 never stops).
+args=(run --accounts "$accounts" --out "$out.partial" --run-date "${stamp%%T*}"
+  --max-quarantined-share "${SYBILSCAN_MAX_QUARANTINED_SHARE:-0.5}")
 if [ -e "$base/latest/clusters.csv" ]; then
   args+=(--previous "$base/latest")
 fi

@@ -106,6 +106,10 @@ pub struct RunArgs {
     /// Override input.delimiter: the CSV field delimiter, one character (`tab` or `\t` for a tab; default: tab for .tsv files, comma otherwise).
     #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<String>,
+    /// Override input.max_quarantined_share: stop (exit 3) when more than this share of the rows (0–1) is
+    /// quarantined — the export is broken; quarantine.csv is still written.
+    #[arg(long, value_name = "SHARE", overrides_with = "max_quarantined_share")]
+    pub max_quarantined_share: Option<f64>,
     /// Apply a saved model (a model.json from an earlier run or from `train`) instead of estimating one
     /// from this export.
     #[arg(long, value_name = "FILE")]

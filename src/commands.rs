@@ -120,6 +120,9 @@ fn run(a: RunArgs) -> Result<()> {
     if let Some(n) = a.max_block_size {
         config.blocking.max_block_size = n;
     }
+    if let Some(x) = a.max_quarantined_share {
+        config.input.max_quarantined_share = Some(x);
+    }
     if let Some(d) = a.delimiter {
         config.input.delimiter = Some(match d.as_str() {
             "\\t" | "tab" => "\t".into(),

@@ -210,6 +210,10 @@ impl Default for ReportCfg {
 pub struct InputCfg {
     /// The CSV field delimiter (one ASCII character); unset: tab for `.tsv` files, comma otherwise.
     pub delimiter: Option<String>,
+    /// The largest share of the rows (0–1) that may be quarantined; more stops the run (exit 3) after
+    /// writing `quarantine.csv`: the export itself is broken, and yesterday's results are better than none.
+    /// Unset: bad rows never stop a run (`scripts/nightly.sh` sets 0.5).
+    pub max_quarantined_share: Option<f64>,
 }
 
 /// The kinds an extra column can feed.
@@ -508,6 +512,13 @@ impl Config {
             return Err(Error::Setting(
                 "report.html_clusters must be between 1 and 100000".into(),
             ));
+        }
+        if let Some(x) = self.input.max_quarantined_share
+            && !(0.0..=1.0).contains(&x)
+        {
+            return Err(Error::Setting(format!(
+                "input.max_quarantined_share must be between 0 and 1, got {x}"
+            )));
         }
         if let Some(d) = &self.input.delimiter
             && (d.chars().count() != 1 || !d.is_ascii() || d == "\"" || d == "\n")

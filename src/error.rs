@@ -60,6 +60,22 @@ pub enum Error {
     },
     #[error("{0}")]
     NotFound(String),
+    #[error(
+        "{path}: {quarantined} of {read} rows quarantined ({share:.1}%), more than the {limit:.1}% allowed \
+         (input.max_quarantined_share): did the export change shape? The most common reason ({count} rows): \
+         {reason}. The rows are in {quarantine}; no other output was written"
+    )]
+    TooManyQuarantined {
+        path: PathBuf,
+        quarantined: u64,
+        read: u64,
+        /// Percentages, as the message shows them.
+        share: f64,
+        limit: f64,
+        reason: String,
+        count: u64,
+        quarantine: PathBuf,
+    },
     #[error("{path}: {what} exceed what one run can index ({limit}); split the export")]
     TooLarge {
         path: PathBuf,

@@ -467,9 +467,16 @@ pub fn open_table(path: &Path) -> Result<(csv::Reader<File>, Vec<String>)> {
 /// quote that was never closed, which takes every line after it into the one record (up to the next lone
 /// quote, or the end of the file): the reason says which lines, so the rows lost with it can be found.
 fn malformed_reason(line: u64, width: usize, record: Record<'_>) -> String {
+    // One empty field more than the header: most likely the exporter ends every row with a delimiter.
+    let trailing = record.len() == width + 1 && record.get(width).is_some_and(<[u8]>::is_empty);
     let reason = format!(
-        "malformed CSV row: expected {width} fields, found {}",
-        record.len()
+        "malformed CSV row: expected {width} fields, found {}{}",
+        record.len(),
+        if trailing {
+            " (the last one empty: a delimiter at the end of the row?)"
+        } else {
+            ""
+        }
     );
     // A file that ends inside the quote ends the record with its last line's own newline.
     let bytes = record.as_slice();

@@ -586,6 +586,7 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
     } = load_accounts(&opts.accounts, cfg)?;
     timings.insert("load_normalize", t.elapsed().as_secs_f64());
     timings.insert("load_read", read_secs);
+    check_quarantine(opts, &rows, &quarantine)?;
     // The reader's buffers and the duplicate-id table are gone: their memory goes back before blocking.
     crate::memory::release_freed();
     info!(read = rows.read, used = rows.used, quarantined = rows.quarantined, secs = ?t.elapsed(), "loaded");
@@ -718,6 +719,49 @@ fn decide_stage(
         history,
         cluster_stats: cstats,
     }
+}
+
+/// Stops the run when more of the rows are quarantined than `input.max_quarantined_share` allows, once the
+/// quarantine is written (the one output that says what is wrong with the export). The reason shown is the
+/// most common kind (a reason up to its first quoted value or parenthesis: duplicate ids count together).
+fn check_quarantine(opts: &RunOptions, rows: &RowCounts, quarantine: &[Quarantined]) -> Result<()> {
+    let Some(limit) = opts.config.input.max_quarantined_share else {
+        return Ok(());
+    };
+    if rows.read == 0 || rows.quarantined as f64 <= limit * rows.read as f64 {
+        return Ok(());
+    }
+    let path = opts.out.join("quarantine.csv");
+    files::write_quarantine(&path, quarantine, opts.redact.is_some())?;
+    let (count, reason) = most_common_reason(quarantine);
+    Err(Error::TooManyQuarantined {
+        path: opts.accounts.clone(),
+        quarantined: rows.quarantined,
+        read: rows.read,
+        share: 100.0 * rows.quarantined as f64 / rows.read as f64,
+        limit: 100.0 * limit,
+        reason: reason.to_string(),
+        count,
+        quarantine: path,
+    })
+}
+
+/// The most common kind of reason among quarantined rows — a reason up to its first quoted value or
+/// parenthesis, so that duplicate ids count together — with how many rows it holds and its first reason.
+/// Ties go to the kind seen first.
+fn most_common_reason(quarantine: &[Quarantined]) -> (u64, &str) {
+    let mut kinds: Vec<(&str, u64, &str)> = Vec::new();
+    for q in quarantine {
+        let kind = q.reason.split(['`', '(']).next().unwrap_or("");
+        match kinds.iter_mut().find(|(k, ..)| *k == kind) {
+            Some(entry) => entry.1 += 1,
+            None => kinds.push((kind, 1, q.reason.as_str())),
+        }
+    }
+    let (_, count, reason) = kinds
+        .iter()
+        .fold(("", 0, ""), |best, &k| if k.1 > best.1 { k } else { best });
+    (count, reason)
 }
 
 /// The side files read after blocking: bids, reviewer decisions, the previous run.
@@ -904,6 +948,43 @@ fn score_stats(scorer: &Scorer, scored: &[score::Scored], candidates: u64) -> Sc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_most_common_kind_of_reason_is_named() {
+        let q = |reasons: &[&str]| -> Vec<Quarantined> {
+            reasons
+                .iter()
+                .enumerate()
+                .map(|(i, r)| Quarantined {
+                    line: i as u64 + 2,
+                    reason: r.to_string(),
+                    raw: String::new(),
+                })
+                .collect()
+        };
+        let cases: [(&[&str], (u64, &str)); 4] = [
+            (&[], (0, "")),
+            (&["empty account_id"], (1, "empty account_id")),
+            // Duplicate ids are one kind whatever the id; the first such reason is shown.
+            (
+                &[
+                    "malformed CSV row: expected 3 fields, found 4",
+                    "duplicate account_id `a1` (first seen on line 2)",
+                    "duplicate account_id `b7` (first seen on line 9)",
+                ],
+                (2, "duplicate account_id `a1` (first seen on line 2)"),
+            ),
+            // A tie goes to the kind seen first.
+            (
+                &["empty account_id", "invalid UTF-8 in column `email`"],
+                (1, "empty account_id"),
+            ),
+        ];
+        for (reasons, want) in cases {
+            let rows = q(reasons);
+            assert_eq!(most_common_reason(&rows), want, "{reasons:?}");
+        }
+    }
 
     /// More rows than three chunks: duplicate ids across chunks, bad rows in several chunks — every row is
     /// accounted for, in line order, whichever chunk was appended while which was normalized.

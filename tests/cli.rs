@@ -1490,6 +1490,54 @@ fn nightly_script_keeps_latest_on_the_last_good_run() {
     let failed = nightly(Path::new("/nonexistent/accounts.csv"));
     assert_eq!(failed.status.code(), Some(3));
     assert_eq!(std::fs::read_link(base.join("latest")).unwrap(), now);
+    // An export whose exporter began to end each row with a delimiter (not the header): every row is
+    // quarantined, the run stops with exit 3 and says why, `latest` stays, and the partial run holds the
+    // quarantine and nothing else.
+    let text = std::fs::read_to_string(&acc).unwrap();
+    let mut lines = text.lines();
+    let mut broken = format!("{}\n", lines.next().unwrap());
+    for l in lines {
+        broken.push_str(&format!("{l},\n"));
+    }
+    let broken_path = dir.path().join("broken.csv");
+    std::fs::write(&broken_path, broken).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let refused = nightly(&broken_path);
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(3), "{err}");
+    assert!(err.contains("more than the 50.0% allowed"), "{err}");
+    assert!(err.contains("a delimiter at the end of the row?"), "{err}");
+    assert_eq!(std::fs::read_link(base.join("latest")).unwrap(), now);
+    let partial: Vec<PathBuf> = std::fs::read_dir(base.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".partial") && p.join("quarantine.csv").exists())
+        .collect();
+    assert_eq!(partial.len(), 1, "{partial:?}");
+    let names: Vec<String> = std::fs::read_dir(&partial[0])
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["quarantine.csv"]);
+    assert_eq!(
+        read_csv(&partial[0].join("quarantine.csv")).len(),
+        text.lines().count() - 1
+    );
+    // The same export with the stop lifted (a flag after BASE_DIR wins over the script's): it runs.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let lifted = Command::new("bash")
+        .arg(&script)
+        .arg(&broken_path)
+        .arg(&base)
+        .args(["--log", "warn", "--max-quarantined-share", "1"])
+        .env("SYBILSCAN", env!("CARGO_BIN_EXE_sybilscan"))
+        .output()
+        .unwrap();
+    assert!(
+        lifted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lifted.stderr)
+    );
 }
 
 /// The messy fixture is the marketplace fixture as a warehouse exports it (scripts/messy.py: other column
