@@ -1456,16 +1456,18 @@ fn nightly_script_keeps_latest_on_the_last_good_run() {
     let base = dir.path().join("nightly");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/nightly.sh");
     let acc = fixtures().join("marketplace/accounts.csv");
-    let nightly = |accounts: &Path| {
+    let nightly_with = |accounts: &Path, extra: &[&str]| {
         Command::new("bash")
             .arg(&script)
             .arg(accounts)
             .arg(&base)
             .args(["--log", "warn"])
+            .args(extra)
             .env("SYBILSCAN", env!("CARGO_BIN_EXE_sybilscan"))
             .output()
             .unwrap()
     };
+    let nightly = |accounts: &Path| nightly_with(accounts, &[]);
     let first = nightly(&acc);
     assert!(
         first.status.success(),
@@ -1525,14 +1527,7 @@ fn nightly_script_keeps_latest_on_the_last_good_run() {
     );
     // The same export with the stop lifted (a flag after BASE_DIR wins over the script's): it runs.
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    let lifted = Command::new("bash")
-        .arg(&script)
-        .arg(&broken_path)
-        .arg(&base)
-        .args(["--log", "warn", "--max-quarantined-share", "1"])
-        .env("SYBILSCAN", env!("CARGO_BIN_EXE_sybilscan"))
-        .output()
-        .unwrap();
+    let lifted = nightly_with(&broken_path, &["--max-quarantined-share", "1"]);
     assert!(
         lifted.status.success(),
         "{}",
