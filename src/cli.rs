@@ -149,6 +149,10 @@ pub struct TrainArgs {
     /// Worker threads (default: one per core). The model does not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Override input.max_quarantined_share: write no model (exit 3) when more than this share of the rows
+    /// (0–1) is quarantined, as for `run`.
+    #[arg(long, value_name = "SHARE", overrides_with = "max_quarantined_share")]
+    pub max_quarantined_share: Option<f64>,
 }
 
 #[derive(Debug, Args)]

@@ -85,10 +85,14 @@ fn read_config(path: Option<&Path>) -> Result<Config> {
 }
 
 fn train(a: TrainArgs) -> Result<()> {
+    let mut config = read_config(a.config.as_deref())?;
+    if let Some(x) = a.max_quarantined_share {
+        config.input.max_quarantined_share = Some(x);
+    }
     let opts = RunOptions {
         accounts: a.accounts,
         out: std::path::PathBuf::new(),
-        config: read_config(a.config.as_deref())?,
+        config,
         threads: a.threads,
         reviews: a.reviews,
         bids: a.bids,

@@ -63,7 +63,7 @@ pub enum Error {
     #[error(
         "{path}: {quarantined} of {read} rows quarantined ({share:.1}%), more than the {limit:.1}% allowed \
          (input.max_quarantined_share): did the export change shape? The most common reason ({count} rows): \
-         {reason}. The rows are in {quarantine}; no other output was written"
+         {reason}. {rows_are}"
     )]
     TooManyQuarantined {
         path: PathBuf,
@@ -74,7 +74,8 @@ pub enum Error {
         limit: f64,
         reason: String,
         count: u64,
-        quarantine: PathBuf,
+        /// Where the rows are: the quarantine written, or how to get it.
+        rows_are: String,
     },
     #[error("{path}: {what} exceed what one run can index ({limit}); split the export")]
     TooLarge {

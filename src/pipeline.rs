@@ -462,7 +462,12 @@ pub fn train(opts: &RunOptions) -> Result<Model> {
     in_pool(opts.threads, |_| {
         let cfg = &opts.config;
         let mut timings = BTreeMap::new();
-        let mut acc = load_accounts(&opts.accounts, cfg)?.accounts;
+        let loaded = load_accounts(&opts.accounts, cfg)?;
+        // A model learnt from what is left of a broken export would be applied night after night.
+        over_quarantine_limit(opts, &loaded.rows, &loaded.quarantine, || {
+            Ok("`sybilscan run` on it writes them to quarantine.csv; no model was written".into())
+        })?;
+        let mut acc = loaded.accounts;
         let reviews = load_reviews(opts, &acc)?;
         let cands = block_stage(&mut acc, reviews.as_ref(), cfg, &mut timings);
         let bids = load_bids(opts, &acc)?;
@@ -725,14 +730,31 @@ fn decide_stage(
 /// quarantine is written (the one output that says what is wrong with the export). The reason shown is the
 /// most common kind (a reason up to its first quoted value or parenthesis: duplicate ids count together).
 fn check_quarantine(opts: &RunOptions, rows: &RowCounts, quarantine: &[Quarantined]) -> Result<()> {
+    over_quarantine_limit(opts, rows, quarantine, || {
+        let path = opts.out.join("quarantine.csv");
+        files::write_quarantine(&path, quarantine, opts.redact.is_some())?;
+        Ok(format!(
+            "The rows are in {}; no other output was written",
+            path.display()
+        ))
+    })
+}
+
+/// The error of a load with more rows quarantined than `input.max_quarantined_share` allows (`Ok` when within
+/// it, or unset); `rows_are` says where the rows can be read, writing them if it must.
+fn over_quarantine_limit(
+    opts: &RunOptions,
+    rows: &RowCounts,
+    quarantine: &[Quarantined],
+    rows_are: impl FnOnce() -> Result<String>,
+) -> Result<()> {
     let Some(limit) = opts.config.input.max_quarantined_share else {
         return Ok(());
     };
     if rows.read == 0 || rows.quarantined as f64 <= limit * rows.read as f64 {
         return Ok(());
     }
-    let path = opts.out.join("quarantine.csv");
-    files::write_quarantine(&path, quarantine, opts.redact.is_some())?;
+    let rows_are = rows_are()?;
     let (count, reason) = most_common_reason(quarantine);
     Err(Error::TooManyQuarantined {
         path: opts.accounts.clone(),
@@ -742,7 +764,7 @@ fn check_quarantine(opts: &RunOptions, rows: &RowCounts, quarantine: &[Quarantin
         limit: 100.0 * limit,
         reason: reason.to_string(),
         count,
-        quarantine: path,
+        rows_are,
     })
 }
 

@@ -1528,6 +1528,19 @@ fn nightly_script_keeps_latest_on_the_last_good_run() {
     // The same export with the stop lifted (a flag after BASE_DIR wins over the script's): it runs.
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let lifted = nightly_with(&broken_path, &["--max-quarantined-share", "1"]);
+    // `train` on the broken export writes no model (applied night after night, it would be the defaults).
+    let model = dir.path().join("model.json");
+    let trained = run(&[
+        "train",
+        "--accounts",
+        broken_path.to_str().unwrap(),
+        "--model-out",
+        model.to_str().unwrap(),
+        "--max-quarantined-share",
+        "0.5",
+    ]);
+    assert_eq!(trained.status.code(), Some(3));
+    assert!(!model.exists());
     assert!(
         lifted.status.success(),
         "{}",
