@@ -446,6 +446,53 @@ fn open_utf8(path: &Path) -> Result<File> {
     Ok(f)
 }
 
+/// The `sep=X` line Excel writes (and reads) before a CSV's header to name its delimiter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct SepLine {
+    delimiter: u8,
+    /// Its bytes, with a byte-order mark before it and its line end.
+    bytes: u64,
+}
+
+/// Reads a `sep=X` first line (after an optional UTF-8 byte-order mark; `X` one ASCII character, not a quote)
+/// and leaves `file` after it; without one, `file` is rewound.
+fn excel_sep_line(file: &mut File) -> std::io::Result<Option<SepLine>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut head = [0u8; 12];
+    let mut n = 0;
+    while n < head.len() {
+        match file.read(&mut head[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    let head = &head[..n];
+    let bom = usize::from(head.starts_with(b"\xEF\xBB\xBF")) * 3;
+    let line = &head[bom..];
+    let sep = match line {
+        [s, e, p, b'=', d, rest @ ..]
+            if [s, e, p].map(u8::to_ascii_lowercase) == *b"sep"
+                && d.is_ascii()
+                && !matches!(d, b'"' | b'\r' | b'\n') =>
+        {
+            let end = match rest {
+                [b'\n', ..] => Some(1),
+                [b'\r', b'\n', ..] => Some(2),
+                [b'\r'] | [] => None,
+                [b'\r', ..] => Some(1),
+                _ => None,
+            };
+            end.map(|e| SepLine {
+                delimiter: *d,
+                bytes: (bom + 5 + e) as u64,
+            })
+        }
+        _ => None,
+    };
+    file.seek(SeekFrom::Start(sep.map_or(0, |s| s.bytes)))?;
+    Ok(sep)
+}
+
 /// Opens a side table (reviews, truth, clusters): a flexible CSV reader and its header names, trimmed.
 pub fn open_table(path: &Path) -> Result<(csv::Reader<File>, Vec<String>)> {
     let f = open_utf8(path)?;
@@ -690,15 +737,19 @@ impl Source {
     }
 
     fn open_csv(path: &Path, cfg: &Config) -> Result<Source> {
-        let file = open_utf8(path)?;
+        let mut file = open_utf8(path)?;
         let empty = file.metadata().map(|m| m.len() == 0).unwrap_or(false);
         let tsv = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
-        let delimiter = match &cfg.input.delimiter {
-            Some(d) => d.as_bytes().first().copied().unwrap_or(b','),
-            None if tsv => b'\t',
-            None => b',',
+        // Excel's `sep=;` line names the delimiter; one set in the config still wins.
+        let sep = excel_sep_line(&mut file).map_err(|e| Error::io(path, e))?;
+        let (skipped, header_line) = sep.map_or((0, 1), |s| (s.bytes, 2));
+        let delimiter = match (&cfg.input.delimiter, sep) {
+            (Some(d), _) => d.as_bytes().first().copied().unwrap_or(b','),
+            (None, Some(s)) => s.delimiter,
+            (None, None) if tsv => b'\t',
+            (None, None) => b',',
         };
         let mut rdr = csv::ReaderBuilder::new()
             .flexible(true)
@@ -707,7 +758,7 @@ impl Source {
             .from_reader(file);
         let head = rdr.byte_headers().map_err(|e| Error::Csv {
             path: path.to_path_buf(),
-            line: 1,
+            line: header_line,
             message: e.to_string(),
         })?;
         if empty || head.is_empty() {
@@ -724,7 +775,7 @@ impl Source {
         for (i, f) in head.iter().enumerate() {
             let s = std::str::from_utf8(f).map_err(|_| Error::BadHeader {
                 path: path.to_path_buf(),
-                line: 1,
+                line: header_line,
                 message: format!("column {} is not valid UTF-8", i + 1),
             })?;
             names.push(s.trim().trim_start_matches('\u{feff}').to_string());
@@ -732,7 +783,11 @@ impl Source {
         let width = names.len();
         // The header is read by `csv::Reader` (whatever its length); the rows by the parser alone, from the
         // byte after it, counting lines on from it.
-        let (start, line) = (rdr.position().byte(), rdr.position().line());
+        // (The reader began after the `sep=` line, if any: its bytes and line come first.)
+        let (start, line) = (
+            skipped + rdr.position().byte(),
+            header_line - 1 + rdr.position().line(),
+        );
         let mut file = rdr.into_inner();
         std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(start))
             .map_err(|e| Error::io(path, e))?;
@@ -1287,6 +1342,62 @@ mod tests {
         ];
         for (header, want, at) in cases {
             assert_eq!(column_index(&names(header), want), at, "{header:?} {want}");
+        }
+    }
+
+    /// Excel's `sep=X` first line (with or without a byte-order mark, `\n` or `\r\n`) names the delimiter and
+    /// is not the header: rows are read with it and keep their lines (the header is line 2). A first line that
+    /// only looks like one is the header.
+    #[test]
+    fn an_excel_sep_line_names_the_delimiter() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = "account_id;email;x\na1;a@x.com;1\na2;b@x.com\na3;c@x.com;3\n";
+        for (k, first) in ["sep=;\n", "SEP=;\r\n", "\u{feff}sep=;\n"]
+            .iter()
+            .enumerate()
+        {
+            let p = write(
+                dir.path(),
+                &format!("s{k}.csv"),
+                format!("{first}{body}").as_bytes(),
+            );
+            let got = drain(&mut Source::open(&p, &Config::default()).unwrap());
+            let lines: Vec<(u64, bool)> = got.iter().map(|(l, o)| (*l, o.is_ok())).collect();
+            assert_eq!(lines, [(3, true), (4, false), (5, true)], "{first:?}");
+            assert_eq!(got[0].1.as_ref().unwrap()[6], "a@x.com", "{first:?}");
+        }
+        let cases: [(&[u8], Option<SepLine>); 6] = [
+            (
+                b"sep=;\nid",
+                Some(SepLine {
+                    delimiter: b';',
+                    bytes: 6,
+                }),
+            ),
+            (
+                b"sep=\t\r\nid",
+                Some(SepLine {
+                    delimiter: b'\t',
+                    bytes: 7,
+                }),
+            ),
+            (
+                b"\xEF\xBB\xBFsep=|\n",
+                Some(SepLine {
+                    delimiter: b'|',
+                    bytes: 9,
+                }),
+            ),
+            (b"sep=;;\nid", None),
+            (b"sep=\"\nid", None),
+            (b"separator,id\n", None),
+        ];
+        for (k, (head, want)) in cases.iter().enumerate() {
+            let p = write(dir.path(), &format!("h{k}.csv"), head);
+            let mut f = File::open(&p).unwrap();
+            assert_eq!(excel_sep_line(&mut f).unwrap(), *want, "{head:?}");
+            let at = std::io::Seek::stream_position(&mut f).unwrap();
+            assert_eq!(at, want.map_or(0, |s| s.bytes), "{head:?}");
         }
     }
 
