@@ -419,6 +419,17 @@ fn resolve(path: &Path, names: &[String], cfg: &Config) -> Result<Resolved> {
     for (j, n) in names.iter().enumerate() {
         if !map.contains(&Some(j)) && !extra.iter().any(|x| x.index == j) {
             header.ignored.push(n.clone());
+            // A name the header holds twice: the first is read, this one only listed as ignored.
+            if let Some(first) = names[..j].iter().position(|m| m == n)
+                && map.contains(&Some(first))
+            {
+                tracing::warn!(
+                    column = %n,
+                    read = first + 1,
+                    ignored = j + 1,
+                    "the header names a column twice: the first is read, the other ignored"
+                );
+            }
         }
     }
     Ok((map, extra, header))

@@ -1417,6 +1417,44 @@ fn reviewer_decisions_split_pairs_and_dismiss_settled_clusters() {
     assert_eq!(s["clustering"]["refused_decided_different"], 1);
 }
 
+/// A header that names a column twice: the first is read, the second listed as ignored, and the log warns
+/// with both positions.
+#[test]
+fn a_column_named_twice_is_read_once_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let acc = dir.path().join("accounts.csv");
+    std::fs::write(
+        &acc,
+        "account_id,email,full_name,email\na1,ann@x.com,Ann Lee,other@y.com\na2,ann@x.com,Ann Lee,z@y.com\n",
+    )
+    .unwrap();
+    let out_dir = dir.path().join("out");
+    let out = bin()
+        .args(["--log-format", "json", "run", "--accounts"])
+        .arg(&acc)
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let warned = err
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .any(|v| {
+            v["level"] == "WARN" && v["column"] == "email" && v["read"] == 2 && v["ignored"] == 4
+        });
+    assert!(warned, "{err}");
+    assert_eq!(
+        summary(&out_dir)["columns"]["ignored"],
+        serde_json::json!(["email"])
+    );
+    // The first email column is the one read: the two accounts share it.
+    let pairs = read_csv(&out_dir.join("pairs.csv"));
+    assert!(pairs[0]["evidence"].contains("email=shared"), "{pairs:?}");
+}
+
 /// `--log-format json`: one JSON object per line on stderr.
 #[test]
 fn json_log_is_one_object_per_line() {
