@@ -580,21 +580,8 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
     std::fs::create_dir_all(&opts.out).map_err(|e| Error::write(&opts.out, e))?;
     let mut timings = BTreeMap::new();
 
-    let t = Instant::now();
-    let Loaded {
-        accounts: mut acc,
-        mut quarantine,
-        rows,
-        problems,
-        header,
-        read_secs,
-    } = load_accounts(&opts.accounts, cfg)?;
-    timings.insert("load_normalize", t.elapsed().as_secs_f64());
-    timings.insert("load_read", read_secs);
-    check_quarantine(opts, &rows, &quarantine)?;
-    // The reader's buffers and the duplicate-id table are gone: their memory goes back before blocking.
-    crate::memory::release_freed();
-    info!(read = rows.read, used = rows.used, quarantined = rows.quarantined, secs = ?t.elapsed(), "loaded");
+    let loaded = load_stage(opts, &mut timings)?;
+    let (mut acc, mut quarantine) = (loaded.accounts, loaded.quarantine);
 
     // The side files (reviews, bids, decisions, the previous run): read beside the stages, timed together.
     // Reviews before blocking (a reviewed pair is a candidate), the others after it.
@@ -620,12 +607,7 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
     let scorer = Scorer::new(&acc, cfg, side, &model);
     let mut scoring = score_stage(&scorer, cands, patterns, census, &mut timings);
 
-    let Decided {
-        judged,
-        associates,
-        history,
-        cluster_stats: cstats,
-    } = decide_stage(
+    let d = decide_stage(
         &scorer,
         &mut scoring,
         reviews.as_ref(),
@@ -633,16 +615,15 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
         opts,
         &mut timings,
     );
+    let (judged, associates, history) = (d.judged, d.associates, d.history);
 
-    let t = Instant::now();
     let found = Found {
         scorer: &scorer,
         judged: &judged,
         associates: &associates,
         scored: &scoring.scored,
     };
-    report_stage(opts, &found, &quarantine, &history)?;
-    timings.insert("report", t.elapsed().as_secs_f64());
+    report_stage(opts, &found, &quarantine, &history, &mut timings)?;
 
     let summary = Summary {
         version: env!("CARGO_PKG_VERSION"),
@@ -653,16 +634,16 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
         decisions_input: opts.decisions.as_ref().map(|p| p.display().to_string()),
         run_date: opts.run_date.clone(),
         next_cluster_id: history.next_id,
-        rows,
+        rows: loaded.rows,
         decisions: history.decision_counts,
         changes: history.by_change,
         reviews: reviews.as_ref().map(ReviewCounts::of),
         bids: later.bids.as_ref().map(BidCounts::of),
-        columns: header,
-        invalid_values: problems,
+        columns: loaded.header,
+        invalid_values: loaded.problems,
         blocking: scoring.block_stats,
         scoring: scoring.stats,
-        clustering: cstats,
+        clustering: d.cluster_stats,
         clusters: judged.len() as u64,
         accounts_in_clusters: judged.iter().map(|c| c.cluster.members.len() as u64).sum(),
         clusters_by_size: clusters_by_size(&judged),
@@ -674,6 +655,21 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
     };
     files::write_summary(&opts.out.join("summary.json"), &summary)?;
     Ok(summary)
+}
+
+/// Loads the accounts (timed, with the reader's own seconds), stops on a broken export
+/// (`input.max_quarantined_share`) and hands the loader's memory back before blocking.
+fn load_stage(opts: &RunOptions, timings: &mut BTreeMap<&'static str, f64>) -> Result<Loaded> {
+    let t = Instant::now();
+    let loaded = load_accounts(&opts.accounts, &opts.config)?;
+    timings.insert("load_normalize", t.elapsed().as_secs_f64());
+    timings.insert("load_read", loaded.read_secs);
+    let rows = &loaded.rows;
+    check_quarantine(opts, rows, &loaded.quarantine)?;
+    // The reader's buffers and the duplicate-id table are gone: their memory goes back before blocking.
+    crate::memory::release_freed();
+    info!(read = rows.read, used = rows.used, quarantined = rows.quarantined, secs = ?t.elapsed(), "loaded");
+    Ok(loaded)
 }
 
 /// What clustering, the policy and the history decided.
@@ -875,7 +871,9 @@ fn report_stage(
     found: &Found<'_>,
     quarantine: &[Quarantined],
     history: &History,
+    timings: &mut BTreeMap<&'static str, f64>,
 ) -> Result<()> {
+    let t = Instant::now();
     let input = opts.accounts.display().to_string();
     let id_rank = found.scorer.accounts().id_ranks();
     let report = files::Report {
@@ -891,7 +889,9 @@ fn report_stage(
         html: opts.html.then_some(opts.config.report.html_clusters),
     };
     report.write_all(&opts.out, quarantine)?;
-    files::write_changes(&opts.out.join("changes.csv"), &history.changes)
+    files::write_changes(&opts.out.join("changes.csv"), &history.changes)?;
+    timings.insert("report", t.elapsed().as_secs_f64());
+    Ok(())
 }
 
 /// How many clusters have each number of members.
