@@ -536,10 +536,7 @@ fn malformed_reason(line: u64, width: usize, record: Record<'_>) -> String {
             ""
         }
     );
-    // A file that ends inside the quote ends the record with its last line's own newline.
-    let bytes = record.as_slice();
-    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    match bytes.iter().filter(|&&b| b == b'\n').count() as u64 {
+    match lines_after_first(&record) {
         0 => reason,
         more => {
             tracing::warn!(
@@ -554,6 +551,14 @@ fn malformed_reason(line: u64, width: usize, record: Record<'_>) -> String {
             )
         }
     }
+}
+
+/// How many lines a record runs over after its first: the line breaks inside its fields. A file that ends
+/// inside an open quote ends the record with its last line's own newline, which starts no line.
+fn lines_after_first(record: &Record<'_>) -> u64 {
+    let bytes = record.as_slice();
+    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 /// Why a record of the right width that holds whole rows is quarantined. A quote left open in one row and
@@ -575,9 +580,7 @@ fn swallowed_rows(line: u64, width: usize, delimiter: u8, record: &Record<'_>) -
             .any(|l| l.iter().filter(|&&b| b == delimiter).count() >= needed)
     };
     let column = record.iter().position(holds_rows)?;
-    let bytes = record.as_slice();
-    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    let last = line + bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+    let last = line + lines_after_first(record);
     tracing::warn!(
         line,
         last,
