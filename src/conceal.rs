@@ -527,19 +527,29 @@ fn iterate(
             .map(|x| (x / inp.pairs).clamp(0.0, 0.5))
             .collect(),
     };
-    let rel = |x: f64, y: f64| (x - y).abs() / x.abs().max(y.abs()).max(1e-300);
-    let mut delta = rel(st.le, next.le);
-    for b in 0..model::BUCKETS {
-        delta = delta.max(rel(st.lh[b], next.lh[b]));
-        for s in 0..SLOTS {
-            delta = delta.max(rel(st.h[b][s], next.h[b][s]));
-        }
-    }
-    for s in 0..SLOTS {
-        delta = delta.max(rel(st.e[s], next.e[s]));
-        delta = delta.max(rel(st.u[s], next.u[s]));
-    }
+    let delta = largest_change(st, &next, inp.pairs);
     (next, sum_e, sum_h, delta)
+}
+
+/// The largest change from `st` to `next`: relative for the shares (each a distribution with pseudo-pairs,
+/// never near 0), and in expected pairs for the class priors — relative to their expected pairs, at least one
+/// (`pairs` can hide in all). A class the data does not hold shrinks toward no pair at a steady rate: by its
+/// own relative change it never settles (it did only once it underflowed, a hundred iterations on), while
+/// what it moves is a fraction of one pair. A class under one expected pair is not kept (`estimate`).
+fn largest_change(st: &ConcealEmState, next: &ConcealEmState, pairs: f64) -> f64 {
+    let rel = |x: f64, y: f64| (x - y).abs() / x.abs().max(y.abs()).max(1e-300);
+    let in_pairs = |x: f64, y: f64| (x - y).abs() * pairs / (x.max(y) * pairs).max(1.0);
+    let most = |x: &[f64], y: &[f64], by: &dyn Fn(f64, f64) -> f64| {
+        x.iter().zip(y).map(|(&x, &y)| by(x, y)).fold(0.0, f64::max)
+    };
+    let shares = (st.h.iter().zip(&next.h))
+        .map(|(h, nh)| most(h, nh, &rel))
+        .fold(
+            most(&st.e, &next.e, &rel).max(most(&st.u, &next.u, &rel)),
+            f64::max,
+        );
+    let priors = most(&st.lh, &next.lh, &in_pairs).max(in_pairs(st.le, next.le));
+    shares.max(priors)
 }
 
 /// Where EM starts. EM over a class whose evidence grows as it is found has a fixed point where nobody is
@@ -1003,5 +1013,32 @@ mod tests {
         slots[Field::Payment as usize] =
             Some(slot(Field::Payment, Context::Plain, Key::Exact(1)) as u16);
         assert_eq!(homes.bits(&slots), 0.0);
+    }
+
+    #[test]
+    fn a_class_shrinking_below_one_pair_does_not_hold_em_open() {
+        let state = |lh: f64, le: f64| ConcealEmState {
+            e: vec![0.2; SLOTS],
+            u: vec![0.1; SLOTS],
+            h: vec![vec![0.3; SLOTS]; 2],
+            le,
+            lh: vec![1e-3, lh],
+        };
+        let pairs = 1e6;
+        // The second class shrinks 500-fold an iteration: at a hundredth of a pair it moves a hundredth,
+        // at a hundred-thousandth it has settled (its own relative change is 0.998 all along).
+        let (a, b) = (state(1e-8, 1e-2), state(2e-11, 1e-2));
+        assert!((largest_change(&a, &b, pairs) - 0.00998).abs() < 1e-9);
+        let (a, b) = (state(1e-11, 1e-2), state(2e-14, 1e-2));
+        assert!(largest_change(&a, &b, pairs) < 1e-4);
+        // The same shrinking from a thousand pairs is a change.
+        let (a, b) = (state(1e-3, 1e-2), state(2e-6, 1e-2));
+        assert!(largest_change(&a, &b, pairs) > 0.99);
+        // The evaders' prior moving 10% among ten thousand pairs: 0.1; a share moving 1%: 0.01.
+        let (a, b) = (state(1e-8, 1e-2), state(1e-8, 1.1e-2));
+        assert!((largest_change(&a, &b, pairs) - 0.1 / 1.1).abs() < 1e-9);
+        let mut c = state(1e-8, 1e-2);
+        c.e[3] = 0.202;
+        assert!((largest_change(&state(1e-8, 1e-2), &c, pairs) - 0.002 / 0.202).abs() < 1e-9);
     }
 }
