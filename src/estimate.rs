@@ -739,9 +739,14 @@ fn pattern_colocated(p: &Slots) -> bool {
     })
 }
 
+/// How far `y` is from `x`, relative to the larger of the two (EM's measure of change).
+pub(crate) fn relative_change(x: f64, y: f64) -> f64 {
+    (x - y).abs() / x.abs().max(y.abs()).max(1e-300)
+}
+
 /// Largest relative change between two tables (over the slots in use) and priors.
 fn change(a: &Table, b: &Table, pa: f64, pb: f64) -> f64 {
-    let rel = |x: f64, y: f64| (x - y).abs() / x.abs().max(y.abs()).max(1e-300);
+    let rel = relative_change;
     let mut worst = rel(pa, pb);
     for (f, c, k) in model::all_slots() {
         let s = slot(f, c, k);
