@@ -454,8 +454,55 @@ fn open_utf8(path: &Path) -> Result<File> {
                     .into(),
         });
     }
+    read_ahead(&f);
     Ok(f)
 }
+
+/// How much of a file one read-ahead request asks for.
+const READ_AHEAD_STEP: i64 = 8 << 20;
+
+/// Has the kernel read the whole file into its cache ahead of the parser, from a thread of its own: an export
+/// that is not in the page cache (a nightly job's fresh copy, or one the kernel has dropped) was otherwise read
+/// 128 KiB at a time by the thread that parses it, which then waited on the disk and on the kernel finding
+/// fresh pages for the cache, with the parser on the run's critical path (1M default, file evicted: 10.3–10.6 s
+/// against 8.8–9.3 s cached). Advice only: nothing read changes, and a failure is ignored.
+#[cfg(target_os = "linux")]
+fn read_ahead(file: &File) {
+    use std::os::fd::AsRawFd;
+    let (Ok(meta), Ok(ahead)) = (file.metadata(), file.try_clone()) else {
+        return;
+    };
+    if !meta.is_file() {
+        return;
+    }
+    let len = i64::try_from(meta.len()).unwrap_or(i64::MAX);
+    // SAFETY: posix_fadvise reads no memory of ours; the descriptor is open for as long as `file` or
+    // `ahead` lives.
+    unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_SEQUENTIAL) };
+    let _ = std::thread::Builder::new()
+        .name("read-ahead".into())
+        .spawn(move || {
+            let mut at = 0;
+            while at < len {
+                // SAFETY: as above; `ahead` is this thread's own descriptor.
+                let r = unsafe {
+                    libc::posix_fadvise(
+                        ahead.as_raw_fd(),
+                        at,
+                        READ_AHEAD_STEP,
+                        libc::POSIX_FADV_WILLNEED,
+                    )
+                };
+                if r != 0 {
+                    break;
+                }
+                at += READ_AHEAD_STEP;
+            }
+        });
+}
+
+#[cfg(not(target_os = "linux"))]
+fn read_ahead(_file: &File) {}
 
 /// The `sep=X` line Excel writes (and reads) before a CSV's header to name its delimiter.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -1057,6 +1104,62 @@ mod tests {
         let p = dir.join(name);
         File::create(&p).unwrap().write_all(bytes).unwrap();
         p
+    }
+
+    /// The share of a file's pages in the page cache (`mincore` of a mapping of it).
+    #[cfg(target_os = "linux")]
+    fn resident_share(path: &Path) -> f64 {
+        use std::os::fd::AsRawFd;
+        let f = File::open(path).unwrap();
+        let len = f.metadata().unwrap().len() as usize;
+        let page = 4096;
+        let mut vec = vec![0u8; len.div_ceil(page)];
+        // SAFETY: a read-only private mapping of a file we hold open, unmapped before returning; `vec` has
+        // one byte per page of it, as mincore writes.
+        unsafe {
+            let map = libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_PRIVATE,
+                f.as_raw_fd(),
+                0,
+            );
+            assert_ne!(map, libc::MAP_FAILED);
+            assert_eq!(libc::mincore(map, len, vec.as_mut_ptr()), 0);
+            libc::munmap(map, len);
+        }
+        vec.iter().filter(|&&b| b & 1 == 1).count() as f64 / vec.len() as f64
+    }
+
+    /// Opening a CSV has the kernel read it into its cache ahead of the parser. Where the file system cannot
+    /// drop a file's pages (tmpfs holds files in them), there is nothing to see and the test says so.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn opening_a_csv_reads_it_ahead() {
+        use std::os::fd::AsRawFd;
+        let dir = tempfile::tempdir().unwrap();
+        let line = "a,b,c,d\n".repeat(1 << 20);
+        let p = write(dir.path(), "big.csv", line.as_bytes());
+        let f = File::open(&p).unwrap();
+        f.sync_all().unwrap();
+        // SAFETY: advice on a descriptor we hold open.
+        unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+        drop(f);
+        let before = resident_share(&p);
+        if before > 0.5 {
+            eprintln!(
+                "the file system kept {before:.2} of the file cached: read-ahead not observable"
+            );
+            return;
+        }
+        let _open = open_utf8(&p).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while resident_share(&p) < 0.99 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let after = resident_share(&p);
+        assert!(after >= 0.99, "cached before {before:.2}, after {after:.2}");
     }
 
     /// Fields are text when the record is ASCII, valid UTF-8 elsewhere, and refused only for bad bytes in a
