@@ -30,6 +30,7 @@ for ((k = 0; k < pairs; k++)); do
   for side in 0 1; do
     out="$scratch/out-$side"
     rm -rf "$out"
+    drop_cached "$data"/*.csv
     /usr/bin/time -f "%e %U %S %M" -o "$scratch/time" "${bins[$side]}" run --accounts "$data/accounts.csv" \
       "${reviews[@]}" --out "$out" --log warn >/dev/null 2>&1
     python3 - "$side" "$out/summary.json" "$scratch/time" >> "$results" <<'PY'

@@ -32,6 +32,8 @@ for i in range(0, n, 4096):
 print(f"{(n >> 20) / (time.perf_counter() - t):,.0f}")
 PY
 }
+# shellcheck source=bench_data.sh
+. scripts/bench_data.sh
 rows=()
 for n in "${sizes[@]}"; do
 for profile in "${profiles[@]}"; do
@@ -45,6 +47,7 @@ for profile in "${profiles[@]}"; do
     gen_s="(cached)"
   fi
   fresh=$(fresh_mb_s)
+  drop_cached "$data"/*.csv
   /usr/bin/time -v -o "$work/time-$tag.txt" "$bin" run --accounts "$data/accounts.csv" --reviews "$data/reviews.csv" \
     --out "$out" --log warn >&2
   "$bin" evaluate --truth "$data/truth.csv" --clusters "$out/clusters.csv" --json "$out/evaluation.json" > /dev/null
@@ -81,6 +84,7 @@ done
   echo "how fast the machine handed out never-touched memory just before the run (see the notes: it sets the VM's spells)."
   echo "Read floor: the reader's own seconds reading the CSV and splitting it into records, without normalizing"
   echo "(\`load_read\` in summary.json; it overlaps the rest of loading), and how many times the floor the whole run took."
+  echo "Every run starts with its input files dropped from the page cache (read from the disk, as a fresh export is)."
   echo
   echo "| accounts | profile | generate s | run wall s | CPU s (user + sys) | fresh memory MB/s | peak RSS GiB | read floor s (run ÷ floor) | load / side files / block / compare / estimate / score / cluster / policy / report s | candidate pairs | pairs/s (compare) | pairwise F1 | B-cubed F1 | ban-evasion recall | false merges household / coworking / agency |"
   echo "|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|"

@@ -32,6 +32,7 @@ command -v perf >/dev/null || { echo "need perf (apt-get install linux-perf)" >&
 bench_data "$bin"
 out="$work/profile-$tag"
 mkdir -p "$out"
+drop_cached "$data"/*.csv
 # Wall-clock timestamps on the samples, so that they line up with the log's.
 perf record -q -F "$hz" --call-graph dwarf,8192 -k CLOCK_REALTIME -o "$out/perf.data" \
   "$bin" run --accounts "$data/accounts.csv" "${reviews[@]}" --out "$out/run" --log debug \
