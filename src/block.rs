@@ -511,29 +511,158 @@ fn derived_keys(acc: &Accounts, i: usize, out: &mut Vec<(Derived, u64)>, buf: &m
     }
 }
 
-/// The union of two sorted, deduplicated pair lists, with a mark on the pairs of the first.
+/// The merge of two sorted lists without repeats (`merge_steps`), each value marked with whether the first
+/// list holds it.
 fn merge_marked(first: &[u64], second: &[u64]) -> (Vec<u64>, Vec<bool>) {
-    let mut out = Vec::with_capacity(first.len() + second.len());
-    let mut mark = Vec::with_capacity(first.len() + second.len());
-    crate::memory::advise_huge_pages(&out);
-    crate::memory::advise_huge_pages(&mark);
+    let (out, mark, _) = merge_steps(first, second, |s| {
+        (matches!(s, Step::First(_) | Step::Both(..)), ())
+    });
+    (out, mark)
+}
+
+/// Where a value of the merge of two sorted lists without repeats is: its index in the first, in the second,
+/// or in both.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Step {
+    First(usize),
+    Second(usize),
+    Both(usize, usize),
+}
+
+impl Step {
+    fn shifted(self, i: usize, j: usize) -> Step {
+        match self {
+            Step::First(a) => Step::First(a + i),
+            Step::Second(b) => Step::Second(b + j),
+            Step::Both(a, b) => Step::Both(a + i, b + j),
+        }
+    }
+}
+
+/// Pieces `merge_steps` cuts a merge into.
+const MERGE_PIECES: usize = 64;
+
+/// Each distinct value of two sorted lists without repeats, in order, as a `Step`.
+fn walk_merge(first: &[u64], second: &[u64], mut step: impl FnMut(Step)) {
     let (mut i, mut j) = (0, 0);
     while i < first.len() || j < second.len() {
-        let take_first = j == second.len() || (i < first.len() && first[i] <= second[j]);
-        if take_first {
-            if j < second.len() && second[j] == first[i] {
-                j += 1;
-            }
-            out.push(first[i]);
-            mark.push(true);
+        if j == second.len() || (i < first.len() && first[i] < second[j]) {
+            step(Step::First(i));
             i += 1;
+        } else if i == first.len() || second[j] < first[i] {
+            step(Step::Second(j));
+            j += 1;
         } else {
-            out.push(second[j]);
-            mark.push(false);
+            step(Step::Both(i, j));
+            i += 1;
             j += 1;
         }
     }
-    (out, mark)
+}
+
+/// Where `merge_steps` cuts two sorted lists: at values of the longer one, the same value in both lists on the
+/// same side of every cut. From `(0, 0)` to both lengths (just `(0, 0)` when both are empty), never decreasing.
+fn merge_cuts(first: &[u64], second: &[u64]) -> Vec<(usize, usize)> {
+    let longer = if first.len() >= second.len() {
+        first
+    } else {
+        second
+    };
+    let mut cuts = vec![(0, 0)];
+    if longer.is_empty() {
+        return cuts;
+    }
+    for p in 1..MERGE_PIECES {
+        let v = longer[p * longer.len() / MERGE_PIECES];
+        let cut = (
+            first.partition_point(|&x| x < v),
+            second.partition_point(|&x| x < v),
+        );
+        if cuts.last() != Some(&cut) {
+            cuts.push(cut);
+        }
+    }
+    cuts.push((first.len(), second.len()));
+    cuts
+}
+
+/// The merge of two sorted lists without repeats — each value once, with the two things `f` makes of where
+/// it was — on every worker: cut into pieces at the same values in both lists, each piece's values counted
+/// and then written into its own stretch of outputs allocated once at their size. At ten million accounts the
+/// lists are hundreds of MB; one thread merging them into memory never touched before (a page fault a page)
+/// was most of blocking's serial time.
+fn merge_steps<A: Send, B: Send>(
+    first: &[u64],
+    second: &[u64],
+    f: impl Fn(Step) -> (A, B) + Sync,
+) -> (Vec<u64>, Vec<A>, Vec<B>) {
+    let cuts = merge_cuts(first, second);
+    let pieces: Vec<_> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
+    let lists =
+        |((i0, j0), (i1, j1)): ((usize, usize), (usize, usize))| (&first[i0..i1], &second[j0..j1]);
+    let counts: Vec<usize> = pieces
+        .par_iter()
+        .map(|&p| {
+            let (a, b) = lists(p);
+            let mut n = 0;
+            walk_merge(a, b, |_| n += 1);
+            n
+        })
+        .collect();
+    let total: usize = counts.iter().sum();
+    let (mut values, mut xs, mut ys) = (
+        Vec::with_capacity(total),
+        Vec::with_capacity(total),
+        Vec::with_capacity(total),
+    );
+    crate::memory::advise_huge_pages(&values);
+    crate::memory::advise_huge_pages(&xs);
+    crate::memory::advise_huge_pages(&ys);
+    let v_out = split_lengths(&mut values.spare_capacity_mut()[..total], &counts);
+    let x_out = split_lengths(&mut xs.spare_capacity_mut()[..total], &counts);
+    let y_out = split_lengths(&mut ys.spare_capacity_mut()[..total], &counts);
+    pieces
+        .into_par_iter()
+        .zip(v_out)
+        .zip(x_out)
+        .zip(y_out)
+        .for_each(|(((p, v), x), y)| {
+            let (a, b) = lists(p);
+            let mut k = 0;
+            walk_merge(a, b, |s| {
+                let s = s.shifted((p.0).0, (p.0).1);
+                let value = match s {
+                    Step::First(i) | Step::Both(i, _) => first[i],
+                    Step::Second(j) => second[j],
+                };
+                let (fx, fy) = f(s);
+                v[k].write(value);
+                x[k].write(fx);
+                y[k].write(fy);
+                k += 1;
+            });
+            // Every stretch written to its end: the same walk as counted.
+            assert_eq!(k, v.len());
+        });
+    // SAFETY: the pieces' stretches tile the first `total` elements of each vector's room, and each piece wrote
+    // its stretches to their end (asserted above; an overrun would have panicked on its index).
+    unsafe {
+        values.set_len(total);
+        xs.set_len(total);
+        ys.set_len(total);
+    }
+    (values, xs, ys)
+}
+
+/// `room` cut into consecutive stretches of these lengths.
+fn split_lengths<'r, T>(mut room: &'r mut [T], lengths: &[usize]) -> Vec<&'r mut [T]> {
+    let mut out = Vec::with_capacity(lengths.len());
+    for &n in lengths {
+        let (head, tail) = std::mem::take(&mut room).split_at_mut(n);
+        out.push(head);
+        room = tail;
+    }
+    out
 }
 
 /// Per account, the signals in which it holds a value held by more accounts than make a candidate pair
@@ -1421,35 +1550,11 @@ fn candidate_pairs(
     let (other, other_learn) = merged(false);
     let (net, net_learn) = merged(true);
     stats.candidate_pairs_before_dedup = before_dedup;
-    let n = other.len() + net.len();
-    let (mut pairs, mut learn, mut network_only) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    let (mut i, mut j) = (0, 0);
-    while i < other.len() || j < net.len() {
-        let x = other.get(i).copied().unwrap_or(u64::MAX);
-        let y = net.get(j).copied().unwrap_or(u64::MAX);
-        if j == net.len() || (i < other.len() && x < y) {
-            pairs.push(x);
-            learn.push(other_learn[i]);
-            network_only.push(false);
-            i += 1;
-        } else if i < other.len() && x == y {
-            pairs.push(x);
-            learn.push(other_learn[i] || net_learn[j]);
-            network_only.push(false);
-            i += 1;
-            j += 1;
-        } else {
-            pairs.push(y);
-            learn.push(net_learn[j]);
-            network_only.push(true);
-            j += 1;
-        }
-    }
-    (pairs, learn, network_only)
+    merge_steps(&other, &net, |s| match s {
+        Step::First(i) => (other_learn[i], false),
+        Step::Both(i, j) => (other_learn[i] || net_learn[j], false),
+        Step::Second(j) => (net_learn[j], true),
+    })
 }
 
 /// Whether two accounts that only network keys paired may share a home in the model's sense
@@ -2283,6 +2388,63 @@ mod tests {
         let (all, mark) = merge_marked(&[1, 4, 6], &[2, 4, 7]);
         assert_eq!(all, vec![1, 2, 4, 6, 7]);
         assert_eq!(mark, vec![true, false, true, true, false]);
+    }
+
+    /// The merge cut into pieces on every worker is the sequential merge: lists far longer than the pieces,
+    /// runs of values in one list only, values in both at the cuts, one list or both empty.
+    #[test]
+    fn merge_in_pieces_is_the_sequential_merge() {
+        let reference = |a: &[u64], b: &[u64]| {
+            let mut all: Vec<(u64, Step)> = a
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| (v, Step::First(i)))
+                .collect();
+            for (j, &v) in b.iter().enumerate() {
+                match all.iter_mut().find(|(w, _)| *w == v) {
+                    Some((_, s @ Step::First(_))) => {
+                        let Step::First(i) = *s else { unreachable!() };
+                        *s = Step::Both(i, j);
+                    }
+                    _ => all.push((v, Step::Second(j))),
+                }
+            }
+            all.sort_by_key(|&(v, _)| v);
+            all
+        };
+        let mut x = 12345u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut cases: Vec<(Vec<u64>, Vec<u64>)> =
+            vec![(vec![], vec![]), (vec![5], vec![]), (vec![], vec![1, 2])];
+        for _ in 0..4 {
+            let (mut a, mut b) = (vec![], vec![]);
+            let mut v = 0u64;
+            for _ in 0..3000 {
+                v += 1 + next() % 3;
+                match next() % 10 {
+                    0..=4 => a.push(v),
+                    5..=7 => b.push(v),
+                    _ => {
+                        a.push(v);
+                        b.push(v);
+                    }
+                }
+            }
+            cases.push((a, b));
+        }
+        for (a, b) in &cases {
+            let (values, steps, nothing) = merge_steps(a, b, |s| (s, ()));
+            let want = reference(a, b);
+            assert_eq!(values, want.iter().map(|&(v, _)| v).collect::<Vec<_>>());
+            assert_eq!(steps, want.iter().map(|&(_, s)| s).collect::<Vec<_>>());
+            assert_eq!(nothing.len(), values.len());
+            assert!(a.len() < 100 || merge_cuts(a, b).len() > MERGE_PIECES / 2);
+        }
     }
 
     #[test]
