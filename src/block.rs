@@ -121,29 +121,11 @@ pub struct Candidates {
 impl Candidates {
     /// Adds pairs (sorted, unique) to learn from, such as reviewed pairs: candidates, counted once each.
     pub fn add_learnt(&mut self, extra: &[u64]) {
-        let n = self.pairs.len() + extra.len();
-        let (mut pairs, mut learn, mut sampled) = (
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-        );
-        let (mut i, mut j) = (0, 0);
-        while i < self.pairs.len() || j < extra.len() {
-            let ours = self.pairs.get(i).copied().unwrap_or(u64::MAX);
-            let theirs = extra.get(j).copied().unwrap_or(u64::MAX);
-            if ours < theirs || j == extra.len() {
-                pairs.push(ours);
-                learn.push(self.learn[i]);
-                sampled.push(self.sampled[i]);
-                i += 1;
-            } else {
-                pairs.push(theirs);
-                learn.push(true);
-                sampled.push(false);
-                i += usize::from(ours == theirs && i < self.pairs.len());
-                j += 1;
-            }
-        }
+        let (learn, sampled) = (&self.learn, &self.sampled);
+        let (pairs, learn, sampled) = merge_steps(&self.pairs, extra, |s| match s {
+            Step::First(i) => (learn[i], sampled[i]),
+            Step::Second(_) | Step::Both(..) => (true, false),
+        });
         (self.pairs, self.learn, self.sampled) = (pairs, learn, sampled);
         // Both sorted: one merge walk (`retain` visits in order), not a search per pair; in place, where
         // `sorted_minus` would hold a second copy of the dense set's millions of left-out pairs.
