@@ -685,8 +685,8 @@ impl<'p> SideLines<'p> {
 }
 
 /// The index of a required column of a side table, or an error naming the columns found.
-/// Reads a side file's records in file order, a chunk at a time into buffers used again for every chunk;
-/// `map` works on each chunk's records in parallel (parsing them and finding their accounts in the id index
+/// Reads a side file's records in file order, a chunk at a time into two buffers used again for every chunk
+/// (the next chunk is read while this one is mapped); `map` works on each chunk's records in parallel (parsing them and finding their accounts in the id index
 /// are reads met at random: all workers wait on them at once), then `take` sees each record with what
 /// `map` made of it, in file order. The first unreadable record is the error.
 pub fn read_chunks_par<T: Send>(
@@ -697,8 +697,9 @@ pub fn read_chunks_par<T: Send>(
 ) -> Result<()> {
     use rayon::prelude::*;
     const CHUNK: usize = 64 * 1024;
-    let mut buf = vec![csv::StringRecord::new(); CHUNK];
-    loop {
+    // Fills `buf` with the next records; how many.
+    let mut read = |buf: &mut Vec<csv::StringRecord>| -> Result<usize> {
+        buf.resize(CHUNK, csv::StringRecord::new());
         let mut n = 0;
         while n < CHUNK
             && rdr
@@ -707,14 +708,26 @@ pub fn read_chunks_par<T: Send>(
         {
             n += 1;
         }
-        let chunk = &buf[..n];
-        let made: Vec<T> = chunk.par_iter().map(&map).collect();
-        for (rec, t) in chunk.iter().zip(made) {
+        Ok(n)
+    };
+    // Two buffers: the next chunk is read (one thread) while this one is mapped (the others).
+    let (mut this, mut next) = (Vec::new(), Vec::new());
+    let mut n = read(&mut this)?;
+    loop {
+        let more = n == CHUNK;
+        let (made, read_next) = rayon::join(
+            || this[..n].par_iter().map(&map).collect::<Vec<T>>(),
+            || if more { read(&mut next) } else { Ok(0) },
+        );
+        for (rec, t) in this[..n].iter().zip(made) {
             take(rec, t);
         }
-        if n < CHUNK {
+        if !more {
             return Ok(());
         }
+        // The first unreadable record is the error, once the records before it are taken.
+        n = read_next?;
+        std::mem::swap(&mut this, &mut next);
     }
 }
 
@@ -1104,6 +1117,49 @@ mod tests {
         let p = dir.join(name);
         File::create(&p).unwrap().write_all(bytes).unwrap();
         p
+    }
+
+    /// Side files are read chunk after chunk, the next read while this one is mapped: every record taken once,
+    /// in file order, across several chunks; an unreadable record is the error, after the chunks before its own.
+    #[test]
+    fn side_file_chunks_are_taken_in_order_and_a_bad_record_stops_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = 150_000u32;
+        let mut text = b"k\n".to_vec();
+        for i in 0..n {
+            text.extend_from_slice(format!("{i}\n").as_bytes());
+        }
+        let good = write(dir.path(), "good.csv", &text);
+        let (mut rdr, _) = open_table(&good).unwrap();
+        let mut seen = Vec::new();
+        read_chunks_par(
+            &good,
+            &mut rdr,
+            |r| r[0].parse::<u32>().unwrap() * 2,
+            |r, doubled| seen.push((r[0].parse::<u32>().unwrap(), doubled)),
+        )
+        .unwrap();
+        assert_eq!(seen.len(), n as usize);
+        assert!(
+            seen.iter()
+                .enumerate()
+                .all(|(i, &(v, d))| v == i as u32 && d == 2 * v)
+        );
+        // The 100,000th record (line 100,001) is not UTF-8: the first chunk (65,536 records) is taken, then
+        // the error, which names the line.
+        let bad_at = 100_000 + 1;
+        let mut lines: Vec<Vec<u8>> = text.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+        lines[bad_at - 1] = b"\xff\xfe".to_vec();
+        let bad = write(dir.path(), "bad.csv", &lines.join(&b'\n'));
+        let (mut rdr, _) = open_table(&bad).unwrap();
+        let mut taken = 0;
+        let err = read_chunks_par(&bad, &mut rdr, |_| (), |_, ()| taken += 1).unwrap_err();
+        assert_eq!(taken, 65_536);
+        let text = err.to_string();
+        assert!(
+            text.contains("bad.csv") && text.contains("line 100001:"),
+            "{text}"
+        );
     }
 
     /// The share of a file's pages in the page cache (`mincore` of a mapping of it).
