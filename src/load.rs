@@ -475,7 +475,10 @@ fn read_ahead(file: &File) {
     if !meta.is_file() {
         return;
     }
-    let len = i64::try_from(meta.len()).unwrap_or(i64::MAX);
+    // No further than half the memory available now: a file larger than that, read ahead whole, would push out
+    // of the cache the pages the parser has yet to reach. The rest is left to the kernel's own (sequential)
+    // read-ahead.
+    let len = i64::try_from(meta.len().min(available_memory() / 2)).unwrap_or(i64::MAX);
     // SAFETY: posix_fadvise reads no memory of ours; the descriptor is open for as long as `file` or
     // `ahead` lives.
     unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_SEQUENTIAL) };
@@ -499,6 +502,20 @@ fn read_ahead(file: &File) {
                 at += READ_AHEAD_STEP;
             }
         });
+}
+
+/// Bytes of memory available now without swapping (`MemAvailable`: free memory and the cache the kernel can
+/// drop); 0 if unknown.
+#[cfg(target_os = "linux")]
+fn available_memory() -> u64 {
+    let Ok(info) = std::fs::read_to_string("/proc/meminfo") else {
+        return 0;
+    };
+    info.lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))
+        .and_then(|v| v.trim().strip_suffix("kB"))
+        .and_then(|kb| kb.trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb.saturating_mul(1024))
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -1186,6 +1203,13 @@ mod tests {
             libc::munmap(map, len);
         }
         vec.iter().filter(|&&b| b & 1 == 1).count() as f64 / vec.len() as f64
+    }
+
+    /// The read-ahead's limit comes from /proc/meminfo (0 would turn it off).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn available_memory_is_read() {
+        assert!(available_memory() > 1 << 20);
     }
 
     /// Opening a CSV has the kernel read it into its cache ahead of the parser. Where the file system cannot
