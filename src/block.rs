@@ -610,9 +610,10 @@ fn merge_steps<A: Send, B: Send>(
         .zip(y_out)
         .for_each(|(((p, v), x), y)| {
             let (a, b) = lists(p);
+            let ((i0, j0), _) = p;
             let mut k = 0;
             walk_merge(a, b, |s| {
-                let s = s.shifted((p.0).0, (p.0).1);
+                let s = s.shifted(i0, j0);
                 let value = match s {
                     Step::First(i) | Step::Both(i, _) => first[i],
                     Step::Second(j) => second[j],
@@ -1021,10 +1022,7 @@ fn key_entries(
     // Filled by every worker: for the first shard this is the vector's first touch (a page fault per page,
     // the kernel zeroing it), which `resize` did on one thread (1M default: 0.62 s placing the first
     // shard's entries against 0.11 s for the second, which reuses the memory).
-    (0..total)
-        .into_par_iter()
-        .map(|_| zero)
-        .collect_into_vec(entries);
+    rayon::iter::repeat_n(zero, total).collect_into_vec(entries);
     piece_stretches(entries, &counts)
         .into_par_iter()
         .zip(derived.par_iter())

@@ -461,7 +461,7 @@ fn open_utf8(path: &Path) -> Result<File> {
 /// How much of a file one read-ahead request asks for.
 const READ_AHEAD_STEP: i64 = 8 << 20;
 
-/// Has the kernel read the whole file into its cache ahead of the parser, from a thread of its own: an export
+/// Has the kernel read the file into its cache ahead of the parser, from a thread of its own: an export
 /// that is not in the page cache (a nightly job's fresh copy, or one the kernel has dropped) was otherwise read
 /// 128 KiB at a time by the thread that parses it, which then waited on the disk and on the kernel finding
 /// fresh pages for the cache, with the parser on the run's critical path (1M default, file evicted: 10.3–10.6 s
@@ -701,11 +701,11 @@ impl<'p> SideLines<'p> {
     }
 }
 
-/// The index of a required column of a side table, or an error naming the columns found.
 /// Reads a side file's records in file order, a chunk at a time into two buffers used again for every chunk
-/// (the next chunk is read while this one is mapped); `map` works on each chunk's records in parallel (parsing them and finding their accounts in the id index
-/// are reads met at random: all workers wait on them at once), then `take` sees each record with what
-/// `map` made of it, in file order. The first unreadable record is the error.
+/// (the next chunk is read while this one is mapped); `map` works on each chunk's records in parallel
+/// (parsing them and finding their accounts in the id index are reads met at random: all workers wait on
+/// them at once), then `take` sees each record with what `map` made of it, in file order. The first
+/// unreadable record is the error.
 pub fn read_chunks_par<T: Send>(
     path: &Path,
     rdr: &mut csv::Reader<File>,
@@ -748,6 +748,7 @@ pub fn read_chunks_par<T: Send>(
     }
 }
 
+/// The index of a required column of a side table, or an error naming the columns found.
 pub fn require_column(path: &Path, names: &[String], want: &str) -> Result<usize> {
     column_index(names, want).ok_or_else(|| Error::MissingColumn {
         path: path.to_path_buf(),

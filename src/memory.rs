@@ -40,8 +40,7 @@ pub fn collect_advised<T: Send>(
 /// written by every worker: writing them is the memory's first touch, and one thread faulting in the load's id
 /// table alone was about a second and a half at ten million accounts.
 pub fn filled_advised<T: Clone + Send + Sync>(n: usize, value: T) -> Vec<T> {
-    use rayon::prelude::*;
-    collect_advised((0..n).into_par_iter().map(|_| value.clone()))
+    collect_advised(rayon::iter::repeat_n(value, n))
 }
 
 /// `advise_huge_pages` for a `String`'s room.
