@@ -5,8 +5,6 @@
 //! `min_merge_probability`. So A–B and B–C merge A with C only if the A–C comparison does not speak clearly
 //! against it: a bridge through a third account is refused when the direct comparison contradicts it.
 
-use std::collections::HashMap;
-
 use rayon::prelude::*;
 
 use crate::block::pack;
@@ -36,17 +34,29 @@ pub struct ClusterStats {
     pub refused_decided_different: u64,
 }
 
-/// Weights of scored pairs, with on-demand scoring of the rest.
+/// Weights of scored pairs, with on-demand scoring of the rest: the scored ones as `(pair, weight)` sorted by
+/// pair (sorted on every worker; a hash map of them, two million at ten million accounts, was filled on one).
 struct PairWeights<'a> {
-    known: HashMap<u64, f64, std::hash::BuildHasherDefault<crate::score::PairHasher>>,
+    known: Vec<(u64, f64)>,
     scorer: &'a Scorer<'a>,
 }
 
-impl PairWeights<'_> {
+impl<'a> PairWeights<'a> {
+    fn of(scored: &[Scored], scorer: &'a Scorer<'a>) -> Self {
+        let mut known: Vec<(u64, f64)> = scored
+            .par_iter()
+            .map(|s| (pack(s.a, s.b), s.weight))
+            .collect();
+        // A pair's weight is a function of the pair: one scored twice has the same weight twice.
+        known.par_sort_unstable_by_key(|x| x.0);
+        known.dedup_by_key(|x| x.0);
+        PairWeights { known, scorer }
+    }
+
     fn get(&self, a: u32, b: u32) -> f64 {
-        match self.known.get(&pack(a, b)) {
-            Some(w) => *w,
-            None => self.scorer.weight(a as usize, b as usize),
+        match self.known.binary_search_by_key(&pack(a, b), |x| x.0) {
+            Ok(k) => self.known[k].1,
+            Err(_) => self.scorer.weight(a as usize, b as usize),
         }
     }
 }
@@ -64,6 +74,10 @@ fn find(parent: &mut [u32], mut x: u32) -> u32 {
 ///
 /// With reviewer decisions: pairs decided `same` are joined first, whatever their score (must-links), and no
 /// merge ever joins two accounts decided `different` (cannot-links).
+///
+/// A merge joins the two ends of a link, so no group ever spans two connected components of the links: each
+/// component is merged on its own, on any worker, its links in the order of all links — the same merges, and
+/// the same clusters, as one pass over all links in that order.
 pub fn cluster(
     scorer: &Scorer,
     scored: &[Scored],
@@ -71,40 +85,214 @@ pub fn cluster(
     cfg: &Clustering,
     decisions: Option<&Decisions>,
 ) -> (Vec<Cluster>, ClusterStats) {
+    let t = std::time::Instant::now();
     let (links, forced) = links_in_order(scorer, scored, link_weight, decisions);
-    let weights = PairWeights {
-        known: scored.iter().map(|s| (pack(s.a, s.b), s.weight)).collect(),
-        scorer,
+    let weights = PairWeights::of(scored, scorer);
+    let t_links = t.elapsed();
+    let components = Components::of(&links);
+    let t_components = t.elapsed();
+    let merge = Merge {
+        links: &links,
+        forced,
+        cfg,
+        decisions,
+        weights: &weights,
     };
+    // Folded per worker's share of components (most hold one link): one vector of clusters per share.
+    let parts: Vec<(Vec<Cluster>, ClusterStats)> = components
+        .parts
+        .par_iter()
+        .fold(
+            || (Vec::new(), ClusterStats::default()),
+            |(mut out, mut stats), part| {
+                merge.component(&components, part, &mut out, &mut stats);
+                (out, stats)
+            },
+        )
+        .collect();
+    let t_merge = t.elapsed();
     let mut stats = ClusterStats {
         links: (links.len() - forced) as u64,
         ..Default::default()
     };
-    let mut forest = Forest::of(&links);
-    for (li, l) in links.iter().enumerate() {
-        let Some((ra, rb)) = forest.roots(l) else {
-            continue;
-        };
-        let (ma, mb) = (&forest.members[ra as usize], &forest.members[rb as usize]);
-        if let Some(d) = decisions
-            && ma.iter().any(|&x| mb.iter().any(|&y| d.cannot_link(x, y)))
-        {
-            stats.refused_decided_different += 1;
-            continue;
-        }
-        if ma.len() + mb.len() > cfg.max_cluster_size {
-            stats.refused_size_cap += 1;
-            continue;
-        }
-        let bridge = ma.len() > 1 || mb.len() > 1;
-        if li >= forced && bridge && !groups_agree(ma, mb, &weights, cfg) {
-            stats.refused_weak_bridge += 1;
-            continue;
-        }
-        forest.join(ra, rb, *l);
-        stats.merges += 1;
+    let mut out = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
+    for (clusters, s) in parts {
+        out.extend(clusters);
+        stats.merges += s.merges;
+        stats.refused_weak_bridge += s.refused_weak_bridge;
+        stats.refused_size_cap += s.refused_size_cap;
+        stats.refused_decided_different += s.refused_decided_different;
     }
-    (forest.into_clusters(&weights), stats)
+    out.par_sort_by_key(|c| c.members[0]);
+    tracing::debug!(
+        links = ?t_links,
+        components = ?(t_components - t_links),
+        merge = ?(t_merge - t_components),
+        order = ?(t.elapsed() - t_merge),
+        count = components.parts.len(),
+        "clustering: seconds per step (links and weights, components, merges, clusters in order)"
+    );
+    (out, stats)
+}
+
+/// The connected components of the links: each one's links (indices into the links, ascending) and accounts
+/// (in order of first appearance in the links), side by side in two arrays.
+struct Components {
+    /// Link indices, component after component.
+    links: Vec<u32>,
+    /// Account indices, component after component.
+    accounts: Vec<u32>,
+    /// Each component's stretch of `links` and of `accounts`.
+    parts: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
+}
+
+impl Components {
+    fn of(links: &[Scored]) -> Self {
+        let accounts = links
+            .iter()
+            .map(|l| l.a.max(l.b) as usize + 1)
+            .max()
+            .unwrap_or(0);
+        // Accounts numbered compactly in order of first appearance, then joined by every link.
+        let mut compact: Vec<u32> = crate::memory::filled_advised(accounts, u32::MAX);
+        let mut global: Vec<u32> = Vec::new();
+        let mut parent: Vec<u32> = Vec::new();
+        for l in links {
+            let [a, b] = [l.a, l.b].map(|x| {
+                if compact[x as usize] == u32::MAX {
+                    compact[x as usize] = global.len() as u32;
+                    parent.push(global.len() as u32);
+                    global.push(x);
+                }
+                compact[x as usize]
+            });
+            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+            parent[ra.max(rb) as usize] = ra.min(rb);
+        }
+        let root: Vec<u32> = (0..global.len() as u32)
+            .map(|c| find(&mut parent, c))
+            .collect();
+        drop(parent);
+        // Both sorted by (component, order): a component's links stay in link order, its accounts in order
+        // of first appearance.
+        let mut by_link: Vec<u64> = links
+            .par_iter()
+            .enumerate()
+            .map(|(i, l)| u64::from(root[compact[l.a as usize] as usize]) << 32 | i as u64)
+            .collect();
+        by_link.par_sort_unstable();
+        let mut by_account: Vec<u64> = (0..root.len())
+            .into_par_iter()
+            .map(|c| u64::from(root[c]) << 32 | c as u64)
+            .collect();
+        by_account.par_sort_unstable();
+        let parts = stretches(&by_link, &by_account);
+        Components {
+            links: by_link.iter().map(|&k| k as u32).collect(),
+            accounts: by_account
+                .iter()
+                .map(|&k| global[k as u32 as usize])
+                .collect(),
+            parts,
+        }
+    }
+}
+
+/// The stretches of equal components (the high 32 bits) in two arrays sorted by them, which hold the same
+/// components.
+fn stretches(
+    links: &[u64],
+    accounts: &[u64],
+) -> Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+    // Most stretches are one link and two accounts long: walked, not searched.
+    let run = |v: &[u64], from: usize| {
+        let c = v[from] >> 32;
+        from + v[from..].iter().take_while(|&&k| k >> 32 == c).count()
+    };
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    while i < links.len() {
+        debug_assert_eq!(links[i] >> 32, accounts[j] >> 32);
+        let (ie, je) = (run(links, i), run(accounts, j));
+        out.push((i..ie, j..je));
+        (i, j) = (ie, je);
+    }
+    out
+}
+
+/// What merging a component reads.
+struct Merge<'a> {
+    links: &'a [Scored],
+    /// How many of the first links are reviewers' must-links.
+    forced: usize,
+    cfg: &'a Clustering,
+    decisions: Option<&'a Decisions>,
+    weights: &'a PairWeights<'a>,
+}
+
+impl Merge<'_> {
+    /// Merges one component's groups, its links strongest first: its clusters go to `out`, its counts to
+    /// `stats`.
+    fn component(
+        &self,
+        c: &Components,
+        (links, accounts): &(std::ops::Range<usize>, std::ops::Range<usize>),
+        out: &mut Vec<Cluster>,
+        stats: &mut ClusterStats,
+    ) {
+        if let ([li], [a, b]) = (&c.links[links.clone()], &c.accounts[accounts.clone()]) {
+            // One link between two accounts (most components): no forest needed.
+            let l = &self.links[*li as usize];
+            if self.decisions.is_some_and(|d| d.cannot_link(*a, *b)) {
+                stats.refused_decided_different += 1;
+            } else if 2 > self.cfg.max_cluster_size {
+                stats.refused_size_cap += 1;
+            } else {
+                stats.merges += 1;
+                // The link is the cluster's one pair: a scored pair, its weight the one `finish` would look
+                // up (a must-link's is looked up: it may not have been scored).
+                let known = (*li as usize >= self.forced).then_some(l.weight);
+                out.push(finish_pair(*a, *b, *l, known, self.weights));
+            }
+            return;
+        }
+        let members = &c.accounts[accounts.clone()];
+        let mut forest = Forest::of(members);
+        // Each account's position in the component, found by account index.
+        let mut position: Vec<(u32, u32)> = (members.iter().enumerate())
+            .map(|(k, &x)| (x, k as u32))
+            .collect();
+        position.sort_unstable();
+        let at = |x: u32| {
+            let k = position.binary_search_by_key(&x, |p| p.0);
+            position[k.expect("a link's accounts are in its component")].1
+        };
+        for &li in &c.links[links.clone()] {
+            let (li, l) = (li as usize, &self.links[li as usize]);
+            let Some((ra, rb)) = forest.roots(at(l.a), at(l.b)) else {
+                continue;
+            };
+            let (ma, mb) = (&forest.members[ra as usize], &forest.members[rb as usize]);
+            if let Some(d) = self.decisions
+                && ma.iter().any(|&x| mb.iter().any(|&y| d.cannot_link(x, y)))
+            {
+                stats.refused_decided_different += 1;
+                continue;
+            }
+            if ma.len() + mb.len() > self.cfg.max_cluster_size {
+                stats.refused_size_cap += 1;
+                continue;
+            }
+            let bridge = ma.len() > 1 || mb.len() > 1;
+            if li >= self.forced && bridge && !groups_agree(ma, mb, self.weights, self.cfg) {
+                stats.refused_weak_bridge += 1;
+                continue;
+            }
+            forest.join(ra, rb, *l);
+            stats.merges += 1;
+        }
+        out.extend(forest.into_clusters(self.weights));
+    }
 }
 
 /// The links in the order they are tried: the pairs reviewers decided `same` first (scored, whatever their
@@ -116,7 +304,7 @@ fn links_in_order(
     decisions: Option<&Decisions>,
 ) -> (Vec<Scored>, usize) {
     let mut links: Vec<Scored> = scored
-        .iter()
+        .par_iter()
         .copied()
         .filter(|s| s.weight >= link_weight)
         .collect();
@@ -151,47 +339,29 @@ fn groups_agree(ma: &[u32], mb: &[u32], weights: &PairWeights, cfg: &Clustering)
     probability(evidence) >= cfg.min_merge_probability
 }
 
-/// The groups merged so far (union–find over the accounts that appear in links, indexed compactly in order of
-/// first appearance: the order decides roots, and with them the order evidence is summed in), each root
-/// with its members and the links that joined them.
+/// The groups of one component merged so far (union–find over its accounts, indexed in order of first
+/// appearance in the links: the order decides roots, and with them the order evidence is summed in), each
+/// root with its members and the links that joined them.
 struct Forest {
-    /// Per account index, its compact index (`u32::MAX`: in no link).
-    local: Vec<u32>,
     parent: Vec<u32>,
     members: Vec<Vec<u32>>,
     used: Vec<Vec<Scored>>,
 }
 
 impl Forest {
-    fn of(links: &[Scored]) -> Self {
-        let accounts = links
-            .iter()
-            .map(|l| l.a.max(l.b) as usize + 1)
-            .max()
-            .unwrap_or(0);
-        let mut local: Vec<u32> = vec![u32::MAX; accounts];
-        let mut global: Vec<u32> = Vec::new();
-        for l in links {
-            for x in [l.a, l.b] {
-                if local[x as usize] == u32::MAX {
-                    local[x as usize] = global.len() as u32;
-                    global.push(x);
-                }
-            }
-        }
-        let n = global.len();
+    /// Each account (indices in order of first appearance) a group of its own.
+    fn of(accounts: &[u32]) -> Self {
         Forest {
-            local,
-            parent: (0..n as u32).collect(),
-            members: global.iter().map(|&g| vec![g]).collect(),
-            used: vec![Vec::new(); n],
+            parent: (0..accounts.len() as u32).collect(),
+            members: accounts.iter().map(|&g| vec![g]).collect(),
+            used: vec![Vec::new(); accounts.len()],
         }
     }
 
-    /// The roots of a link's two accounts, when they are in different groups.
-    fn roots(&mut self, l: &Scored) -> Option<(u32, u32)> {
-        let ra = find(&mut self.parent, self.local[l.a as usize]);
-        let rb = find(&mut self.parent, self.local[l.b as usize]);
+    /// The roots of a link's two accounts (by position), when they are in different groups.
+    fn roots(&mut self, a: u32, b: u32) -> Option<(u32, u32)> {
+        let ra = find(&mut self.parent, a);
+        let rb = find(&mut self.parent, b);
         (ra != rb).then_some((ra, rb))
     }
 
@@ -210,31 +380,25 @@ impl Forest {
         self.used[big].push(link);
     }
 
-    /// The groups of two or more accounts as clusters, ordered by their first member. The roots first
-    /// (`find` compresses paths as it goes), then each cluster's score and links in parallel: its members'
-    /// pairs not scored before are compared now.
-    fn into_clusters(mut self, weights: &PairWeights) -> Vec<Cluster> {
-        let n = self.parent.len();
-        let roots: Vec<usize> = (0..n)
-            .filter(|&r| {
-                find(&mut self.parent, r as u32) as usize == r && self.members[r].len() > 1
-            })
-            .collect();
-        let taken: Vec<(Vec<u32>, Vec<Scored>)> = roots
-            .iter()
-            .map(|&r| {
-                (
-                    std::mem::take(&mut self.members[r]),
-                    std::mem::take(&mut self.used[r]),
-                )
-            })
-            .collect();
-        let mut out: Vec<Cluster> = taken
-            .into_par_iter()
+    /// The groups of two or more accounts as clusters, in no particular order: each cluster's score and
+    /// links (its members' pairs not scored before are compared now).
+    fn into_clusters(self, weights: &PairWeights) -> Vec<Cluster> {
+        self.members
+            .into_iter()
+            .zip(self.used)
+            .filter(|(m, _)| m.len() > 1)
             .map(|(m, l)| finish(m, l, weights))
-            .collect();
-        out.par_sort_by_key(|c| c.members[0]);
-        out
+            .collect()
+    }
+}
+
+/// The cluster of two accounts joined by one link: `finish` of them, the pair's weight `known` or looked up.
+fn finish_pair(a: u32, b: u32, link: Scored, known: Option<f64>, weights: &PairWeights) -> Cluster {
+    let weight = known.unwrap_or_else(|| weights.get(a, b));
+    Cluster {
+        members: vec![a.min(b), a.max(b)],
+        score: probability(weight),
+        links: vec![link],
     }
 }
 
@@ -265,6 +429,7 @@ mod tests {
     use crate::model::Model;
     use crate::normalize::test_accounts;
     use crate::record::{Accounts, col};
+    use std::collections::HashMap;
 
     /// Accounts from (email, phone, full_name, device) rows, all in the US.
     fn accounts(rows: &[(&str, &str, &str, &str)]) -> Accounts {
@@ -344,6 +509,131 @@ mod tests {
         let (clusters, stats) = run(&acc, &cfg);
         assert_eq!(clusters, vec![vec![0, 1]]);
         assert_eq!(stats.refused_weak_bridge, 1);
+    }
+
+    /// The greedy merge over all links at once, one forest for every account: what `cluster` computes
+    /// component by component.
+    fn cluster_in_one_pass(
+        scorer: &Scorer,
+        scored: &[Scored],
+        cfg: &Clustering,
+    ) -> (Vec<Cluster>, ClusterStats) {
+        let (links, _) = links_in_order(scorer, scored, scorer.config().link_weight(), None);
+        let weights = PairWeights::of(scored, scorer);
+        let mut order: Vec<u32> = Vec::new();
+        let mut position: HashMap<u32, u32> = HashMap::new();
+        for l in &links {
+            for x in [l.a, l.b] {
+                position.entry(x).or_insert_with(|| {
+                    order.push(x);
+                    order.len() as u32 - 1
+                });
+            }
+        }
+        let mut forest = Forest::of(&order);
+        let mut stats = ClusterStats {
+            links: links.len() as u64,
+            ..Default::default()
+        };
+        for l in &links {
+            let Some((ra, rb)) = forest.roots(position[&l.a], position[&l.b]) else {
+                continue;
+            };
+            let (ma, mb) = (&forest.members[ra as usize], &forest.members[rb as usize]);
+            if ma.len() + mb.len() > cfg.max_cluster_size {
+                stats.refused_size_cap += 1;
+            } else if (ma.len() > 1 || mb.len() > 1) && !groups_agree(ma, mb, &weights, cfg) {
+                stats.refused_weak_bridge += 1;
+            } else {
+                forest.join(ra, rb, *l);
+                stats.merges += 1;
+            }
+        }
+        let mut out = forest.into_clusters(&weights);
+        out.sort_by_key(|c| c.members[0]);
+        (out, stats)
+    }
+
+    /// Clustering component by component, on every worker, is the one pass over all links: many
+    /// components (more than a worker's share), chains and stars whose merges depend on the order links are
+    /// tried in (the size cap and the bridge guard refuse some), links met in no particular account order.
+    #[test]
+    fn components_merged_apart_are_the_one_pass() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let names = [
+            "Ann Roe",
+            "Ann Rowe",
+            "Bo Li",
+            "Kim Lee",
+            "Zed Quill",
+            "Kim Leigh",
+        ];
+        let n = 6000;
+        let rows: Vec<(String, String, &str, String)> = (0..n)
+            .map(|i| {
+                let group = i / 6;
+                (
+                    format!("u{}@mail.example", i % 997),
+                    String::new(),
+                    names[rng.random_range(0..names.len())],
+                    format!("dev-{}", group * 7 + rng.random_range(0..3)),
+                )
+            })
+            .collect();
+        let rows: Vec<(&str, &str, &str, &str)> = rows
+            .iter()
+            .map(|(e, p, nm, d)| (e.as_str(), p.as_str(), *nm, d.as_str()))
+            .collect();
+        let acc = accounts(&rows);
+        let mut cfg = Config::default();
+        cfg.clustering.max_cluster_size = 4;
+        let model = Model::defaults(&cfg, "test");
+        let scorer = Scorer::new(&acc, &cfg, Default::default(), &model);
+        let t = cfg.link_weight();
+        // Links within groups of up to 12 accounts (two groups of six joined at times), weights spread
+        // around the link line; some pairs twice (a pair's weight is a function of the pair).
+        let mut scored = Vec::new();
+        let mut weight_of: HashMap<u64, f64> = HashMap::new();
+        for _ in 0..9000 {
+            let base = rng.random_range(0..n / 6) * 6;
+            let (a, b) = (
+                base + rng.random_range(0..12),
+                base + rng.random_range(0..6),
+            );
+            if a != b && a < n {
+                let drawn = t + rng.random_range(-2.0..12.0);
+                let weight = *weight_of.entry(pack(a as u32, b as u32)).or_insert(drawn);
+                scored.push(Scored {
+                    a: a as u32,
+                    b: b as u32,
+                    weight,
+                });
+            }
+        }
+        scored.extend(scored[..500].to_vec());
+        let (clusters, stats) = cluster(&scorer, &scored, t, &cfg.clustering, None);
+        let (one, one_stats) = cluster_in_one_pass(&scorer, &scored, &cfg.clustering);
+        assert!(clusters.len() > 500, "{} clusters", clusters.len());
+        assert!(
+            stats.refused_size_cap > 0 && stats.refused_weak_bridge > 0,
+            "{stats:?}"
+        );
+        assert_eq!(clusters, one);
+        assert_eq!(
+            (
+                stats.links,
+                stats.merges,
+                stats.refused_size_cap,
+                stats.refused_weak_bridge
+            ),
+            (
+                one_stats.links,
+                one_stats.merges,
+                one_stats.refused_size_cap,
+                one_stats.refused_weak_bridge
+            )
+        );
     }
 
     #[test]
