@@ -289,11 +289,13 @@ pub fn assign_ids(
         })
         .collect();
     let (rows, next) = match_clusters(&ids, prev, run_date);
-    for (j, r) in judged.iter_mut().zip(&rows) {
+    // A million clusters' strings, copied and freed on every worker.
+    judged.par_iter_mut().zip(&rows).for_each(|(j, r)| {
         j.id = r.cluster_id.clone();
         j.change = r.change;
         j.first_seen = r.first_seen.clone();
-    }
+    });
+    ids.into_par_iter().for_each(drop);
     (rows, next)
 }
 
@@ -306,6 +308,10 @@ fn kept_ids<'a>(
     ids: &[BTreeSet<String>],
     prev: &'a Previous,
 ) -> (Touched<'a>, Vec<Option<&'a str>>) {
+    if prev.clusters.is_empty() {
+        // A first run (or one after an empty run): nothing to keep, and no account to look up.
+        return (vec![BTreeMap::new(); ids.len()], vec![None; ids.len()]);
+    }
     let mut prev_of: HashMap<&str, &str> = HashMap::new();
     for (cid, members) in &prev.clusters {
         for a in members {
