@@ -1191,11 +1191,10 @@ fn block_in_shards(acc: &mut Accounts, cfg: &BlockingCfg, bits: u32) -> Candidat
     let (block_accounts, blocks) = (sharded.block_accounts, sharded.blocks);
     let crowded_at = std::time::Instant::now();
     let (pairs, learn, network_only) = candidate_pairs(&block_accounts, &blocks, &mut stats);
-    let mut crowded_deferred = expand(&block_accounts, &blocks, |b| {
+    let (crowded_deferred, _) = expand(&block_accounts, &blocks, |b| {
         b.size == Size::CrowdedDeferred
     });
     drop(block_accounts);
-    crowded_deferred.dedup();
     deferred.pairs = sorted_minus(&crowded_deferred, &pairs);
     drop(crowded_deferred);
     stats.deferred_pairs = deferred.pairs.len() as u64;
@@ -1447,17 +1446,18 @@ fn block_pairs(block_accounts: &[u32], ranges: &[(usize, usize)], mut f: impl Fn
     }
 }
 
-/// The pairs (sorted; a pair two blocks hold appears twice) of the blocks `keep` selects. The blocks are
-/// taken a piece at a time: each piece counts its pairs per bucket (by the top bits of the pair's first
-/// account), then writes them straight into its own stretch of each bucket of the one output vector, and each
-/// bucket is sorted on its own (as the key entries are: `key_entries`). At ten million accounts these are
-/// hundreds of millions of pairs: growing vectors, or pieces copied side by side afterwards, held the pairs
-/// twice at blocking's peak.
+/// The pairs of the blocks `keep` selects (sorted, each once), with how many the blocks made (a pair two
+/// blocks hold is made twice). The blocks are taken a piece at a time: each piece counts its pairs per bucket
+/// (by the top bits of the pair's first account), then writes them straight into its own stretch of each
+/// bucket of the one output vector, and each bucket is sorted and rid of repeats on its own (as the key
+/// entries are sorted: `key_entries`). At ten million accounts these are hundreds of millions of pairs:
+/// growing vectors, or pieces copied side by side afterwards, held the pairs twice at blocking's peak; and
+/// their repeats removed by one worker took it two seconds.
 fn expand(
     block_accounts: &[u32],
     blocks: &[BlockOf],
     keep: impl Fn(&BlockOf) -> bool + Sync,
-) -> Vec<u64> {
+) -> (Vec<u64>, usize) {
     let mine: Vec<(usize, usize)> = blocks
         .par_iter()
         .filter(|b| keep(b))
@@ -1498,7 +1498,35 @@ fn expand(
     unsafe { v.set_len(total) };
     // A pair's bucket is its first account's top bits: the pair's leading `32 - shift` bits (those above are 0).
     sort_split(&mut v, &bucket_len, 32 - shift);
-    v
+    dedup_buckets(&mut v, &bucket_len);
+    (v, total)
+}
+
+/// Removes the repeats of items sorted bucket by bucket (buckets of `bucket_len`, equal items in one
+/// bucket): each bucket on any worker, then the buckets closed up, in order.
+fn dedup_buckets<T: Copy + PartialEq + Send>(v: &mut Vec<T>, bucket_len: &[usize]) {
+    let kept: Vec<usize> = bucket_slices(v, bucket_len)
+        .into_par_iter()
+        .map(dedup_in_place)
+        .collect();
+    let (mut to, mut from) = (0, 0);
+    for (&len, &k) in bucket_len.iter().zip(&kept) {
+        v.copy_within(from..from + k, to);
+        (to, from) = (to + k, from + len);
+    }
+    v.truncate(to);
+}
+
+/// Moves the distinct items of a sorted slice to its front, in order; how many there are.
+fn dedup_in_place<T: Copy + PartialEq>(b: &mut [T]) -> usize {
+    let mut kept = usize::from(!b.is_empty());
+    for r in 1..b.len() {
+        if b[r] != b[kept - 1] {
+            b[kept] = b[r];
+            kept += 1;
+        }
+    }
+    kept
 }
 
 /// The candidate pairs of the small and crowded blocks (sorted, unique), whether a small block found each
@@ -1509,22 +1537,21 @@ fn candidate_pairs(
     blocks: &[BlockOf],
     stats: &mut BlockStats,
 ) -> (Vec<u64>, Vec<bool>, Vec<bool>) {
-    let pairs_of = |size: Size, network: bool| {
-        expand(block_accounts, blocks, |b| {
+    let mut before_dedup = 0;
+    let mut pairs_of = |size: Size, network: bool| {
+        let (pairs, made) = expand(block_accounts, blocks, |b| {
             b.size == size && b.network == network
-        })
+        });
+        before_dedup += made as u64;
+        pairs
     };
     // Small and crowded blocks' pairs merged, for network keys and for the others apart; one kind's pieces at
     // a time (at ten million accounts the four pieces together were the run's peak memory).
-    let mut before_dedup = 0;
     let mut merged = |network: bool| {
-        let (mut small, mut crowded) = (
+        let (small, crowded) = (
             pairs_of(Size::Small, network),
             pairs_of(Size::Crowded, network),
         );
-        before_dedup += (small.len() + crowded.len()) as u64;
-        small.dedup();
-        crowded.dedup();
         merge_marked(&small, &crowded)
     };
     let (other, other_learn) = merged(false);
@@ -1847,9 +1874,11 @@ mod tests {
                 }
             }
             want.sort_unstable();
-            // Pairs two blocks both make stay twice (merging them is the caller's).
-            assert!(want.windows(2).any(|w| w[0] == w[1]));
-            assert_eq!(expand(&block_accounts, &blocks, keep), want);
+            // Pairs two blocks both make are made twice, and kept once.
+            let made = want.len();
+            want.dedup();
+            assert!(want.len() < made);
+            assert_eq!(expand(&block_accounts, &blocks, keep), (want, made));
         }
     }
 
@@ -2368,6 +2397,27 @@ mod tests {
         let (all, mark) = merge_marked(&[1, 4, 6], &[2, 4, 7]);
         assert_eq!(all, vec![1, 2, 4, 6, 7]);
         assert_eq!(mark, vec![true, false, true, true, false]);
+    }
+
+    /// Repeats removed bucket by bucket are `Vec::dedup`'s: empty buckets, buckets of one value, buckets
+    /// without repeats, first and last buckets among them.
+    #[test]
+    fn repeats_removed_in_buckets_are_dedups() {
+        let cases: [(&[u64], &[usize]); 6] = [
+            (&[], &[]),
+            (&[], &[0, 0]),
+            (&[1, 1, 1], &[3]),
+            (&[1, 2, 3, 7, 8], &[0, 3, 0, 2]),
+            (&[1, 1, 2, 5, 5, 5, 9, 10, 10], &[3, 3, 0, 3]),
+            (&[4, 4, 6, 6, 6, 8], &[2, 0, 3, 1, 0]),
+        ];
+        for (items, lens) in cases {
+            let mut got = items.to_vec();
+            dedup_buckets(&mut got, lens);
+            let mut want = items.to_vec();
+            want.dedup();
+            assert_eq!(got, want, "{items:?} in buckets {lens:?}");
+        }
     }
 
     /// The merge cut into pieces on every worker is the sequential merge: lists far longer than the pieces,
