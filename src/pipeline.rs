@@ -879,7 +879,14 @@ fn report_stage(
 ) -> Result<()> {
     let t = Instant::now();
     let input = opts.accounts.display().to_string();
-    let id_rank = found.scorer.accounts().id_ranks();
+    // The accounts the files show: the clusters' members, the scored pairs', the associates.
+    let shown: Vec<u32> = (found.judged.par_iter())
+        .flat_map_iter(|j| j.cluster.members.iter().copied())
+        .chain(found.scored.par_iter().flat_map_iter(|s| [s.a, s.b]))
+        .chain((found.associates.par_iter()).flat_map_iter(|a| [a.sanctioned, a.account]))
+        .collect();
+    let id_rank = found.scorer.accounts().id_ranks_of(shown);
+    tracing::debug!(secs = ?t.elapsed(), "report: accounts shown ranked by id");
     let report = files::Report {
         scorer: found.scorer,
         clusters: found.judged,

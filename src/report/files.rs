@@ -19,7 +19,8 @@ pub struct Report<'a> {
     pub clusters: &'a [Judged],
     pub associates: &'a [crate::policy::Associate],
     pub scored: &'a [Scored],
-    /// Each account's rank in account-id order (`Accounts::id_ranks`): rows and members are ordered by it.
+    /// The rank in account-id order of each account the files show (`Accounts::id_ranks_of`; `u32::MAX` for
+    /// the others): rows and members are ordered by it.
     pub id_rank: &'a [u32],
     pub link_weight: f64,
     /// With `--redact`: personal values become keyed tokens.
@@ -49,9 +50,14 @@ impl Report<'_> {
         self.scorer.accounts().id.get(i as usize)
     }
 
-    /// Two accounts in account-id order.
+    /// Two accounts in account-id order: by their ranks, or by their ids where either is unranked (an
+    /// account the ranks were not told the files show).
     pub(super) fn id_cmp(&self, a: u32, b: u32) -> std::cmp::Ordering {
-        self.id_rank[a as usize].cmp(&self.id_rank[b as usize])
+        let (ra, rb) = (self.id_rank[a as usize], self.id_rank[b as usize]);
+        if ra == u32::MAX || rb == u32::MAX {
+            return self.id(a).cmp(self.id(b));
+        }
+        ra.cmp(&rb)
     }
 
     /// An account's name and email as the review files show them: as typed, or tokens under `--redact`.
@@ -103,12 +109,14 @@ impl Report<'_> {
 
     pub fn write_all(&self, out: &Path, quarantine: &[Quarantined]) -> Result<()> {
         // An associate's evidence is shown in associates.csv and in the queue: built once.
+        let t = std::time::Instant::now();
         let associate_evidence: Vec<(String, String)> = self
             .associates
             .par_iter()
             .map(|a| self.associate_evidence(a))
             .collect();
         let associate_evidence = &associate_evidence;
+        tracing::debug!(secs = ?t.elapsed(), "report: associates' evidence built");
         // The files are independent: written side by side (each atomically, each building its rows in
         // parallel), the largest first; the first error in this order is reported.
         type Job<'j> = &'j (dyn Fn() -> Result<Option<Pending>> + Sync);
