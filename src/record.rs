@@ -920,8 +920,8 @@ impl Accounts {
     /// The ranks in account-id order of the accounts `shown` (repeats allowed) among themselves, by account
     /// index; `u32::MAX` for every other account. Ids are distinct (load keeps the first of a repeated id), so
     /// the ranks order the shown accounts as their ids do, and the review files compare two numbers instead of
-    /// two strings far apart in memory. Only the accounts the files show are sorted (at ten million accounts
-    /// a fifth of them: sorting all took two seconds of both cores).
+    /// two strings far apart in memory. Only the accounts the files show are sorted (at ten million generated
+    /// accounts 3.2 million of them; sorting all took over a second of both cores).
     pub fn id_ranks_of(&self, shown: Vec<u32>) -> Vec<u32> {
         use rayon::prelude::*;
         // Sorted by the ids' first 16 bytes (zero-padded, big-endian: the same order as the strings' where
