@@ -34,6 +34,16 @@ pub struct ClusterStats {
     pub refused_decided_different: u64,
 }
 
+impl ClusterStats {
+    /// Adds the merges and refusals counted by `other` (a component's) to these.
+    fn add_merges(&mut self, other: &ClusterStats) {
+        self.merges += other.merges;
+        self.refused_weak_bridge += other.refused_weak_bridge;
+        self.refused_size_cap += other.refused_size_cap;
+        self.refused_decided_different += other.refused_decided_different;
+    }
+}
+
 /// Weights of scored pairs, with on-demand scoring of the rest: the scored ones as `(pair, weight)` sorted by
 /// pair (sorted on every worker; a hash map of them, two million at ten million accounts, was filled on one).
 struct PairWeights<'a> {
@@ -118,10 +128,7 @@ pub fn cluster(
     let mut out = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
     for (clusters, s) in parts {
         out.extend(clusters);
-        stats.merges += s.merges;
-        stats.refused_weak_bridge += s.refused_weak_bridge;
-        stats.refused_size_cap += s.refused_size_cap;
-        stats.refused_decided_different += s.refused_decided_different;
+        stats.add_merges(&s);
     }
     out.par_sort_by_key(|c| c.members[0]);
     tracing::debug!(
