@@ -355,6 +355,14 @@ impl StrColumn {
         let shift = self.data.len();
         self.data.push_str(&other.data);
         self.offsets.reserve(other.len());
+        if other.wraps.is_empty() && self.data.len() <= u32::MAX as usize {
+            // Every end stays below 2^32: the offsets shifted in one vectorized pass, not pushed one by one
+            // through `end_at`'s test for a wrap.
+            let shift = shift as u32;
+            let ends = other.offsets.get(1..).unwrap_or_default();
+            self.offsets.extend(ends.iter().map(|&o| o + shift));
+            return;
+        }
         for k in 1..other.offsets.len() {
             self.end_at(shift + other.offset(k));
         }
