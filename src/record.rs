@@ -449,7 +449,7 @@ struct Head([u32; Signal::COUNT + 1]);
 /// The identifier values of all accounts, account after account (all signals of an account together: a pair
 /// comparison touches a few cache lines of each account, not one per signal), and the frequency of each value
 /// occurrence. An account's values of one signal are sorted and distinct (`push_account` sees to it): two
-/// accounts' lists meet in one merge walk.
+/// accounts' long lists meet in one merge walk (short ones are compared value by value, `score::shared`).
 #[derive(Debug, Default, Clone)]
 pub struct Signals {
     heads: Vec<Head>,

@@ -291,12 +291,36 @@ pub struct Comparer<'a> {
 
 /// The frequency of the rarest value two accounts share (their lists are sorted: `Signals::push_account`).
 fn shared(m: crate::record::Multi, a: usize, b: usize) -> Option<u32> {
-    let (va, fa) = (m.get(a), m.freqs(a));
-    let vb = m.get(b);
+    rarest_shared(m.get(a), m.freqs(a), m.get(b))
+}
+
+/// Lists of at most this many values each are intersected by comparing every value with every other
+/// (`rarest_shared`): an account's addresses and ranges, devices, cards — nearly every list.
+const ALL_PAIRS_MAX: usize = 8;
+
+/// The least of `fa` (the frequencies of `va`'s values) over the values `va` and `vb` (sorted, distinct)
+/// have in common; `None` when they have none.
+fn rarest_shared(va: &[u64], fa: &[u32], vb: &[u64]) -> Option<u32> {
+    if va.len() <= ALL_PAIRS_MAX && vb.len() <= ALL_PAIRS_MAX {
+        // Every value against every other: no comparison waits for the one before it (a merge walk's next
+        // step depends on which side the last one advanced), and a match picks its frequency without a branch.
+        let (mut any, mut best) = (false, u32::MAX);
+        for (&x, &f) in va.iter().zip(fa) {
+            let hit = vb.iter().fold(false, |h, &y| h | (x == y));
+            any |= hit;
+            best = best.min(if hit { f } else { u32::MAX });
+        }
+        return any.then_some(best);
+    }
+    merge_rarest_shared(va, fa, vb)
+}
+
+/// `rarest_shared` by one merge walk of the two sorted lists, for longer ones.
+fn merge_rarest_shared(va: &[u64], fa: &[u32], vb: &[u64]) -> Option<u32> {
     let mut best: Option<u32> = None;
-    // Both lists are sorted: one merge walk. Each step advances the smaller side (both when equal) by
-    // arithmetic, not by a three-way branch: which side is smaller is a coin toss the processor would
-    // mispredict half the time; a shared value is rare and predicted well.
+    // Each step advances the smaller side (both when equal) by arithmetic, not by a three-way branch: which
+    // side is smaller is a coin toss the processor would mispredict half the time; a shared value is rare and
+    // predicted well.
     let (mut i, mut j) = (0, 0);
     while i < va.len() && j < vb.len() {
         let (x, y) = (va[i], vb[j]);
@@ -2342,6 +2366,62 @@ mod tests {
     use super::*;
     use crate::normalize::test_accounts;
     use crate::record::col;
+
+    /// Both ways of finding the rarest shared value agree with looking each value up, on lists short and
+    /// long (either side of `ALL_PAIRS_MAX`), disjoint and overlapping, with frequencies in any order.
+    #[test]
+    fn rarest_shared_value_is_the_rarest_common_one() {
+        let reference = |va: &[u64], fa: &[u32], vb: &[u64]| {
+            va.iter()
+                .zip(fa)
+                .filter(|(x, _)| vb.contains(x))
+                .map(|(_, &f)| f)
+                .min()
+        };
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % n
+        };
+        let (mut shared_some, mut shared_none) = (0, 0);
+        for round in 0..20_000 {
+            // Values from a small domain so that lists meet; every few rounds from a large one.
+            let domain = if round % 5 == 0 { 1 << 40 } else { 24 };
+            let mut list = || {
+                let len = next(13);
+                let mut v: Vec<u64> = (0..len).map(|_| next(domain)).collect();
+                v.sort_unstable();
+                v.dedup();
+                v
+            };
+            let (va, vb) = (list(), list());
+            let fa: Vec<u32> = va.iter().map(|_| 1 + next(50) as u32).collect();
+            let want = reference(&va, &fa, &vb);
+            assert_eq!(rarest_shared(&va, &fa, &vb), want, "{va:?} {fa:?} {vb:?}");
+            assert_eq!(
+                merge_rarest_shared(&va, &fa, &vb),
+                want,
+                "{va:?} {fa:?} {vb:?}"
+            );
+            if want.is_some() {
+                shared_some += 1;
+            } else {
+                shared_none += 1;
+            }
+        }
+        // Both outcomes were met, on lists of 0–12 values (either side of `ALL_PAIRS_MAX`).
+        assert!(
+            shared_some > 1000 && shared_none > 1000,
+            "{shared_some} {shared_none}"
+        );
+        let long: Vec<u64> = (0..(ALL_PAIRS_MAX as u64 + 4)).collect();
+        let freqs: Vec<u32> = (0..long.len() as u32).rev().collect();
+        assert_eq!(rarest_shared(&long, &freqs, &[3, 5, 100]), Some(freqs[5]));
+        assert_eq!(rarest_shared(&long, &freqs, &[100, 200]), None);
+        assert_eq!(rarest_shared(&[], &[], &long), None);
+    }
 
     /// `fuzzy_tokens_level` of two names as text (split as `Comparer::name` splits them).
     fn fuzzy_name_level(fa: &str, fb: &str, t: Thresholds, freq: u32, shortcuts: bool) -> Level {
