@@ -13,6 +13,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sybilscan-target}"
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1000000 10000000)
 [ -x /usr/bin/time ] || { echo "need /usr/bin/time (apt-get install time)" >&2; exit 2; }
+[[ "${BENCH_RUNS:-1}" =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_RUNS must be a whole number of runs, 1 or more" >&2; exit 2; }
 cargo build --release --locked >&2
 bin="$CARGO_TARGET_DIR/release/sybilscan"
 work="${BENCH_DIR:-${TMPDIR:-/tmp}/sybilscan-bench}"
