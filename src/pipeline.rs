@@ -139,7 +139,9 @@ pub fn load_accounts(path: &std::path::Path, cfg: &Config) -> Result<Loaded> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     const CHUNK: usize = 64 * 1024;
-    let first = src.next_chunk(CHUNK)?;
+    // The normalizers' tables are built beside the first read, on the core that would wait for it.
+    let (first, ()) = rayon::join(|| src.next_chunk(CHUNK), normalize::warm_up);
+    let first = first?;
     let layout = src.layout();
     let (rules, date_formats) = value_rules(cfg, &first, &layout);
     let mut loader = Loader {
