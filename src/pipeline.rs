@@ -577,6 +577,23 @@ fn model_stage(
     Ok((patterns, census, model))
 }
 
+/// Blocks, with the side files (reviews, bids, decisions, the previous run) read beside it and timed
+/// together: the reviews before blocking (a reviewed pair is a candidate), the others after it.
+fn block_with_side_files(
+    opts: &RunOptions,
+    acc: &mut Accounts,
+    timings: &mut BTreeMap<&'static str, f64>,
+) -> Result<(Option<ReviewIndex>, block::Candidates, LaterSideFiles)> {
+    let t = Instant::now();
+    let reviews = load_reviews(opts, acc)?;
+    let side_secs = t.elapsed().as_secs_f64();
+    let cands = block_stage(acc, reviews.as_ref(), &opts.config, timings);
+    let t = Instant::now();
+    let later = LaterSideFiles::load(opts, acc)?;
+    timings.insert("side_files", side_secs + t.elapsed().as_secs_f64());
+    Ok((reviews, cands, later))
+}
+
 fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
     let cfg = &opts.config;
     std::fs::create_dir_all(&opts.out).map_err(|e| Error::write(&opts.out, e))?;
@@ -585,15 +602,7 @@ fn run_stages(opts: &RunOptions, threads: usize) -> Result<Summary> {
     let loaded = load_stage(opts, &mut timings)?;
     let (mut acc, mut quarantine) = (loaded.accounts, loaded.quarantine);
 
-    // The side files (reviews, bids, decisions, the previous run): read beside the stages, timed together.
-    // Reviews before blocking (a reviewed pair is a candidate), the others after it.
-    let t = Instant::now();
-    let reviews = load_reviews(opts, &acc)?;
-    let side_secs = t.elapsed().as_secs_f64();
-    let cands = block_stage(&mut acc, reviews.as_ref(), cfg, &mut timings);
-    let t = Instant::now();
-    let later = LaterSideFiles::load(opts, &acc)?;
-    timings.insert("side_files", side_secs + t.elapsed().as_secs_f64());
+    let (reviews, cands, later) = block_with_side_files(opts, &mut acc, &mut timings)?;
     if let Some(b) = &later.bids {
         quarantine.extend(b.quarantined.iter().cloned());
     }
