@@ -176,8 +176,9 @@ pub struct GenerateArgs {
     pub seed: u64,
     /// `default` (the fixed mix the benchmarks use), `random` (every scenario weight and rate drawn from
     /// its documented range by the seed: five seeds, five marketplaces) or `dense` (the default mix on
-    /// networks shaped unlike it: many IPs per account from dense ranges, carrier NAT, office devices). The
-    /// rates used go to profile.json.
+    /// networks shaped unlike it: many IPs per account from dense ranges, carrier NAT, office devices) or
+    /// `sparse` (the default rates with a tenth of the people who hold several accounts: the candidates are
+    /// mostly housemates and colleagues). The rates used go to profile.json.
     #[arg(long, default_value = "default", value_name = "NAME")]
     pub profile: String,
     #[arg(long, value_name = "DIR")]

@@ -420,6 +420,10 @@ pub const RATES: [Rate; 50] = [
     ),
 ];
 
+/// The `sparse` profile's weight of each scenario of people holding several accounts, as a share of the
+/// default's.
+pub const SPARSE_SHARE: f64 = 0.1;
+
 /// A profile: a name and a value for every rate.
 #[derive(Debug, Clone, Serialize)]
 pub struct Profile {
@@ -473,6 +477,26 @@ impl Profile {
         }
     }
 
+    /// The default rates with a tenth of the people who hold more than one account (`SPARSE_SHARE`): a
+    /// marketplace where second accounts are rare and the shared homes, offices and networks of different
+    /// people are not, so that the candidates are mostly housemates and colleagues.
+    pub fn sparse() -> Profile {
+        let mut p = Profile {
+            name: "sparse".into(),
+            ..Profile::fixed()
+        };
+        for r in [
+            R::MixDuplicate,
+            R::MixBanEvasion,
+            R::MixPermitted,
+            R::MixReviewRing,
+            R::MixLegalEntity,
+        ] {
+            p.values[r as usize] *= SPARSE_SHARE;
+        }
+        p
+    }
+
     /// Every rate drawn uniformly from its range, from the seed.
     pub fn random(seed: u64) -> Profile {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15);
@@ -492,8 +516,9 @@ impl Profile {
             "default" => Ok(Profile::fixed()),
             "random" => Ok(Profile::random(seed)),
             "dense" => Ok(Profile::dense()),
+            "sparse" => Ok(Profile::sparse()),
             other => Err(Error::Setting(format!(
-                "unknown generator profile `{other}` (default, random, dense)"
+                "unknown generator profile `{other}` (default, random, dense, sparse)"
             ))),
         }
     }
