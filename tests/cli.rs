@@ -475,7 +475,7 @@ fn output_is_identical_for_any_thread_count() {
 }
 
 /// Where second accounts are rare (the `sparse` profile: most candidates are housemates and colleagues), a
-/// two-class EM took them for the match class (pairwise precision 0.20 at this size). The model sees that the
+/// two-class EM took them for the match class (pairwise precision about 0.2 at this size). The model sees that the
 /// names of its match class mostly differ, fits again with the names' m held at the defaults, and says so.
 #[test]
 fn housemates_are_not_taken_for_the_match_class() {
