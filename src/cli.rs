@@ -178,7 +178,8 @@ pub struct GenerateArgs {
     /// its documented range by the seed: five seeds, five marketplaces) or `dense` (the default mix on
     /// networks shaped unlike it: many IPs per account from dense ranges, carrier NAT, office devices) or
     /// `sparse` (the default rates with a tenth of the people who hold several accounts: the candidates are
-    /// mostly housemates and colleagues). The rates used go to profile.json.
+    /// mostly housemates and colleagues) or `sparse-random` (a `random` profile with second accounts as rare).
+    /// The rates used go to profile.json.
     #[arg(long, default_value = "default", value_name = "NAME")]
     pub profile: String,
     #[arg(long, value_name = "DIR")]

@@ -481,10 +481,25 @@ impl Profile {
     /// marketplace where second accounts are rare and the shared homes, offices and networks of different
     /// people are not, so that the candidates are mostly housemates and colleagues.
     pub fn sparse() -> Profile {
-        let mut p = Profile {
+        Profile {
             name: "sparse".into(),
             ..Profile::fixed()
-        };
+        }
+        .with_rare_second_accounts()
+    }
+
+    /// A `random` profile (every rate drawn from the seed) with rare second accounts, as `sparse` has them.
+    pub fn sparse_random(seed: u64) -> Profile {
+        Profile {
+            name: "sparse-random".into(),
+            ..Profile::random(seed)
+        }
+        .with_rare_second_accounts()
+    }
+
+    /// The same profile with `SPARSE_SHARE` of the weight of every scenario of one person with several
+    /// accounts.
+    fn with_rare_second_accounts(mut self) -> Profile {
         for r in [
             R::MixDuplicate,
             R::MixBanEvasion,
@@ -492,9 +507,9 @@ impl Profile {
             R::MixReviewRing,
             R::MixLegalEntity,
         ] {
-            p.values[r as usize] *= SPARSE_SHARE;
+            self.values[r as usize] *= SPARSE_SHARE;
         }
-        p
+        self
     }
 
     /// Every rate drawn uniformly from its range, from the seed.
@@ -517,8 +532,9 @@ impl Profile {
             "random" => Ok(Profile::random(seed)),
             "dense" => Ok(Profile::dense()),
             "sparse" => Ok(Profile::sparse()),
+            "sparse-random" => Ok(Profile::sparse_random(seed)),
             other => Err(Error::Setting(format!(
-                "unknown generator profile `{other}` (default, random, dense, sparse)"
+                "unknown generator profile `{other}` (default, random, dense, sparse, sparse-random)"
             ))),
         }
     }
