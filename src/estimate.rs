@@ -824,7 +824,8 @@ pub fn estimate(inp: &Inputs) -> Model {
 /// second accounts are rare those are most candidates, and EM's "match" class became them (the `sparse`
 /// generator profile: pairwise precision 0.20–0.24). Fitted freely the match class's names agreed in 79–100%
 /// of its pairs on every other set measured (Febrl 1–4, RLdata10000, the default, dense and five random
-/// profiles) and in 0.6–20% where it was housemates; any line between the two decides alike.
+/// profiles, two `sparse-random` ones) and in 0.6–26% where it was housemates; any line between the two
+/// decides alike.
 const MIN_NAMES_AGREE: f64 = 0.5;
 
 /// What EM holds besides u: nothing, or the names' m at the defaults'.
