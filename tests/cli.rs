@@ -62,6 +62,18 @@ fn summary(out: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
 }
 
+/// `sybilscan evaluate` of a run's clusters against a generated truth, as JSON.
+fn evaluation(data: &Path, out: &Path) -> serde_json::Value {
+    let ev = ok(&[
+        "evaluate",
+        "--truth",
+        data.join("truth.csv").to_str().unwrap(),
+        "--clusters",
+        out.join("clusters.csv").to_str().unwrap(),
+    ]);
+    serde_json::from_slice(&ev.stdout).unwrap()
+}
+
 fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
     let mut r = csv::Reader::from_path(path).unwrap();
     let h = r.headers().unwrap().clone();
@@ -498,14 +510,7 @@ fn housemates_are_not_taken_for_the_match_class() {
         "{}",
         model["note"]
     );
-    let ev = ok(&[
-        "evaluate",
-        "--truth",
-        data.join("truth.csv").to_str().unwrap(),
-        "--clusters",
-        out.join("clusters.csv").to_str().unwrap(),
-    ]);
-    let m: serde_json::Value = serde_json::from_slice(&ev.stdout).unwrap();
+    let m = evaluation(&data, &out);
     let (p, r) = (
         m["pairwise"]["precision"].as_f64().unwrap(),
         m["pairwise"]["recall"].as_f64().unwrap(),
@@ -559,17 +564,7 @@ fn thinned_network_pairs_are_deterministic_and_lose_nobody() {
                 .unwrap()
     );
     assert_same_files(&one, &two, "between thread counts");
-    let f1 = |out: &Path| {
-        let ev = ok(&[
-            "evaluate",
-            "--truth",
-            data.join("truth.csv").to_str().unwrap(),
-            "--clusters",
-            out.join("clusters.csv").to_str().unwrap(),
-        ]);
-        let m: serde_json::Value = serde_json::from_slice(&ev.stdout).unwrap();
-        m["pairwise"]["f1"].as_f64().unwrap()
-    };
+    let f1 = |out: &Path| evaluation(&data, out)["pairwise"]["f1"].as_f64().unwrap();
     let (thin, whole) = (f1(&one), f1(&full));
     assert!(
         whole > 0.9 && (thin - whole).abs() < 0.01,
