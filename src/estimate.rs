@@ -797,8 +797,7 @@ pub fn estimate(inp: &Inputs) -> Model {
              of its pairs: it is housemates or colleagues); fitted again with the names' m held at the defaults"
         );
         fit = em.iterate(&held, start_prior, Anchor::Names);
-        fit.anchored = true;
-        fit.free_names_agree = agree;
+        fit.names_held = Some(agree);
     }
     if fit.info.expected_matches < cfg.model.min_expected_matches {
         return too_few(format!(
@@ -852,10 +851,9 @@ fn names_agree(t: &Table) -> f64 {
 
 /// Where EM stopped: the table and prior, the posteriors under them, and how it went.
 struct Fit {
-    /// Fitted with the names' m held at the defaults (`Anchor::Names`), and the names' agreement of the
-    /// free fit that made it so (`names_agree`).
-    anchored: bool,
-    free_names_agree: f64,
+    /// Fitted with the names' m held at the defaults (`Anchor::Names`): the names' agreement of the free fit
+    /// that made it so (`names_agree`).
+    names_held: Option<f64>,
     table: Table,
     prior: f64,
     post: Vec<f64>,
@@ -961,8 +959,7 @@ impl<'a> Em<'a> {
             prior,
             post,
             info,
-            anchored: false,
-            free_names_agree: 0.0,
+            names_held: None,
         }
     }
 
@@ -976,14 +973,13 @@ impl<'a> Em<'a> {
             pats.slots.len(),
             inp.sample.pairs
         );
-        let note = if fit.anchored {
-            format!(
+        let note = match fit.names_held {
+            Some(agree) => format!(
                 "{note}; the names' m held at the defaults: fitted freely, the match class's names agreed in \
                  {:.0}% of its pairs (housemates or colleagues, not one person's accounts)",
-                100.0 * fit.free_names_agree
-            )
-        } else {
-            note
+                100.0 * agree
+            ),
+            None => note,
         };
         let (table, post) = (&fit.table, &fit.post);
         let mut model = Model::from_table(table, fit.prior, "estimated", &note, Some(fit.info));
